@@ -1,0 +1,66 @@
+"""Each activity line's outcome: accepted, merged (a harmless re-delivery) or quarantined.
+
+The rules are one SQL model (`sql/models/core/activities_validate.sql`) over the parsed and
+linked batch; the reference data it needs (activity types, agents and their grants, exchange
+rates) is handed to it as small frames.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import duckdb
+import polars as pl
+
+from .. import currency
+from ..roles import ACTIVITY_TYPES, Roles
+from ..sql import sql_text
+from ..warehouse import run
+
+
+def future_after(as_of: date) -> datetime:
+    """Latest acceptable occurred_at (UTC): one day after the end of the as-of date."""
+    return datetime.combine(as_of + timedelta(days=2), time())
+
+
+def rates_to_base(base_currency: str) -> pl.DataFrame:
+    """(currency, to_base): what one unit of each known currency is worth in the base currency."""
+    rates = currency.load_rates()
+    units = rates.select("currency", pl.lit(1.0).alias("amount"))
+    converted = currency.convert(units, base_currency.strip().upper())
+    return converted.filter(~pl.col("unknown_currency")).select(
+        "currency", pl.col("amount_base").alias("to_base")
+    )
+
+
+def check_batch(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    tenant_id: str,
+    as_of: date,
+    base_currency: str,
+    roles: Roles,
+) -> None:
+    """Build `_act_checked`: the parsed, linked batch with outcome, reason_code, reason_detail."""
+    frames = {
+        "_act_types": pl.DataFrame({"type": list(ACTIVITY_TYPES)}),
+        "_act_agents": roles.agents_frame(),
+        "_act_grants": roles.write_grants(),
+        "_act_rates": rates_to_base(base_currency),
+    }
+    for name, data in frames.items():
+        con.register(name, data)
+    try:
+        run(
+            con,
+            sql_text("models/core/activities_validate"),
+            {
+                "tenant_id": tenant_id,
+                "base_currency": base_currency.strip().upper(),
+                "future_after": future_after(as_of),
+                "as_of": as_of,
+            },
+        )
+    finally:
+        for name in frames:
+            con.unregister(name)

@@ -1,0 +1,300 @@
+"""What the CLI's commands do, apart from parsing arguments: staging, reports, demo, trust."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from .errors import BadArgument, RefusedFile
+from .home import Home
+from .locking import write_lock
+from .paths import SAMPLE_DIR
+from .pipeline import utc_now
+from .tenants import checked_tenant_id, ensure_tenant, get_tenant
+from .warehouse import connect, create_tables, frame, run
+
+
+@contextmanager
+def locked(home: Home):
+    with write_lock(home):
+        yield
+
+
+@contextmanager
+def working_warehouse(home: Home):
+    """The working warehouse, for writers holding the lock."""
+    home.ensure()
+    con = connect(home.warehouse)
+    try:
+        create_tables(con)
+        yield con
+    finally:
+        con.close()
+
+
+def checked_as_of(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise BadArgument(f"--as-of {value!r} is not a date: use YYYY-MM-DD") from None
+    return value
+
+
+def checked_existing_tenant(home: Home, tenant: str) -> str:
+    tenant = checked_tenant_id(tenant)
+    with working_warehouse(home) as con:
+        if not get_tenant(con, tenant):
+            raise BadArgument(f"tenant {tenant!r} has no data in {home.root}: import a file for it first")
+    return tenant
+
+
+def _checked_file(path: Path) -> Path:
+    if not path.exists():
+        raise RefusedFile(path, "no such file")
+    if path.is_dir():
+        raise RefusedFile(path, "is a folder, not a file")
+    return path
+
+
+def _checked_region(region: str | None) -> str | None:
+    if region is None:
+        return None
+    if len(region.strip()) != 2 or not region.strip().isalpha():
+        raise BadArgument(f"--region {region!r} is not a two-letter country code such as US or GB")
+    return region.strip().upper()
+
+
+def stage_contacts(home: Home, file: Path, tenant: str, mapping: Path | None,
+                   region: str | None) -> str:
+    """Read, check and register a contact file; nothing is written if the file is refused."""
+    from .contacts_import import preview_contact_file, stage_contact_file
+
+    tenant = checked_tenant_id(tenant)
+    region = _checked_region(region)
+    _checked_file(file)
+    if mapping is not None and not mapping.exists():
+        raise BadArgument(f"{mapping}: mapping file not found")
+    preview_contact_file(file, mapping)  # refuse before the warehouse is touched
+    with working_warehouse(home) as con:
+        ensure_tenant(con, tenant, home_country=region)
+        result = stage_contact_file(con, tenant_id=tenant, path=file, at=utc_now(),
+                                    mapping_file=mapping, region=region)
+    return result["import_id"]
+
+
+def stage_activities(home: Home, file: Path, tenant: str) -> str:
+    from .activities import stage_activity_file
+
+    tenant = checked_tenant_id(tenant)
+    _checked_file(file)
+    with working_warehouse(home) as con:
+        if not get_tenant(con, tenant):
+            raise BadArgument(f"tenant {tenant!r} has no contacts yet: import its contacts first")
+        result = stage_activity_file(con, tenant_id=tenant, path=file, at=utc_now())
+    return result["import_id"]
+
+
+def dry_run_contacts(out: Console, home: Home, file: Path, tenant: str, mapping: Path | None,
+                     region: str | None) -> None:
+    """Detected encoding, delimiter, mapping, a few normalized rows and predicted counts."""
+    from .contacts_import import preview_contact_file
+    from .normalize import identity_expr, normalize_contacts
+
+    tenant = checked_tenant_id(tenant)
+    region = _checked_region(region)
+    _checked_file(file)
+    table, cmap, rows = preview_contact_file(file, mapping)
+    home_region = region or "US"
+    if home.warehouse.exists():
+        with working_warehouse(home) as con:
+            t = get_tenant(con, tenant)
+            if t and not region:
+                home_region = t.home_country
+    norm = normalize_contacts(rows, default_region=home_region)
+    with_identity = norm.filter(identity_expr()).height
+    out.print(f"[bold]{file}[/bold] (dry run: nothing is changed)")
+    out.print(f"encoding {table.encoding}, delimiter {table.delimiter!r}, header on line "
+              f"{table.header_line}, looks like a {cmap.vendor} export")
+    mt = Table("column", "field", title="Mapping")
+    for field, columns in cmap.describe()["fields"].items():
+        for column in columns:
+            name = column["column"] + " (inverted)" if isinstance(column, dict) else column
+            mt.add_row(name, field)
+    for column in cmap.describe().get("extras", []):
+        mt.add_row(column, "[dim](kept as extra attribute)[/dim]")
+    out.print(mt)
+    show = ["first_name", "last_name", "email", "phone", "company", "country"]
+    nt = Table(*show, title="First normalized rows")
+    for r in norm.select(show).head(5).iter_rows():
+        nt.add_row(*["" if v is None else str(v) for v in r])
+    out.print(nt)
+    out.print(f"predicted: {table.rows.height + table.unparseable.height} rows read, "
+              f"{table.unparseable.height} unparseable, {norm.height - with_identity} without "
+              f"identity, {with_identity} to accept or merge (duplicates are found when run)")
+
+
+def print_import_report(out: Console, home: Home, tenant: str, import_id: str, ran: bool) -> None:
+    with working_warehouse(home) as con:
+        rows = run(con, "SELECT file_name, rows_in, rows_accepted, rows_merged, rows_quarantined, "
+                   "error_file, processed_run_id FROM raw.imports WHERE tenant_id = $t AND import_id = $i",
+                   {"t": tenant, "i": import_id})
+        reasons = run(con, "SELECT reason_code, count(*) FROM quarantine.rows WHERE tenant_id = $t "
+                      "AND import_id = $i GROUP BY 1 ORDER BY 1", {"t": tenant, "i": import_id})
+    name, rows_in, acc, mer, qua, error_file, processed = rows[0]
+    out.print(f"[bold]{name}[/bold] → tenant {tenant} (import {import_id})")
+    if processed is None:
+        out.print(f"rows read {rows_in}; staged, not yet run (run: crm run --tenant {tenant})")
+        return
+    t = Table("rows read", "accepted", "merged", "quarantined")
+    t.add_row(str(rows_in), str(acc), str(mer), str(qua))
+    out.print(t)
+    for code, n in reasons:
+        out.print(f"  quarantined {code}: {n}")
+    if error_file:
+        out.print(f"error file: {error_file}")
+
+
+def print_run_summary(out: Console, home: Home, tenant: str | None) -> None:
+    with working_warehouse(home) as con:
+        rows = frame(con, """
+            SELECT tenant_id, status, as_of, rows_in, rows_accepted, rows_merged, rows_quarantined,
+                   activities_in, activities_accepted, activities_merged, activities_quarantined
+            FROM audit.runs WHERE run_id = (SELECT run_id FROM audit.runs ORDER BY started_at DESC LIMIT 1)
+            ORDER BY tenant_id""")
+    t = Table("tenant", "status", "as of", "contact rows in", "accepted", "merged", "quarantined",
+              "activities in", "accepted", "merged", "quarantined", title="Run")
+    for r in rows.iter_rows():
+        t.add_row(*[str(v) for v in r])
+    out.print(t)
+
+
+def demo_stage(out: Console, home: Home) -> str:
+    """A fresh home from data/sample: every sample file staged; returns the sample's as-of date."""
+    import shutil
+
+    from .activities import stage_activity_file
+    from .contacts_import import stage_contact_file
+
+    manifest = yaml.safe_load((SAMPLE_DIR / "manifest.yaml").read_text(encoding="utf-8"))
+    if home.root.exists():
+        for child in ("warehouse.duckdb", "warehouse.duckdb.wal", "published", "errors", "audit_head.json"):
+            p = home.root / child
+            if p.is_dir():
+                shutil.rmtree(p)
+            else:
+                p.unlink(missing_ok=True)
+    with working_warehouse(home) as con:
+        for t in manifest["tenants"]:
+            ensure_tenant(con, t["tenant_id"], home_country=t["home_country"],
+                          base_currency=t["base_currency"], name=t.get("name"))
+        for item in manifest["imports"]:
+            path = SAMPLE_DIR / item["file"]
+            out.print(f"[dim]staging {item['file']} for {item['tenant_id']}[/dim]")
+            if item["kind"] == "contacts":
+                stage_contact_file(con, tenant_id=item["tenant_id"], path=path, at=utc_now())
+            else:
+                stage_activity_file(con, tenant_id=item["tenant_id"], path=path, at=utc_now())
+    return str(manifest["as_of"])
+
+
+def print_demo_summary(out: Console, home: Home) -> None:
+    with working_warehouse(home) as con:
+        imports = frame(con, """
+            SELECT tenant_id, kind, sum(rows_in) AS rows_in, sum(rows_accepted) AS accepted,
+                   sum(rows_merged) AS merged, sum(rows_quarantined) AS quarantined
+            FROM raw.imports GROUP BY ALL ORDER BY tenant_id, kind""")
+        segments = frame(con, """
+            SELECT tenant_id, segment, count(*) AS n FROM marts.contact_segments
+            GROUP BY ALL ORDER BY tenant_id, segment""")
+        ltv = frame(con, """
+            SELECT m.tenant_id, m.model, m.customers, t.base_currency,
+                   (SELECT sum(expected_clv_365d) FROM marts.customer_ltv c WHERE c.tenant_id = m.tenant_id) AS clv,
+                   (SELECT sum(expected_revenue) FROM marts.revenue_forecast f
+                     WHERE f.tenant_id = m.tenant_id AND f.segment = 'all') AS forecast
+            FROM marts.ltv_model m JOIN core.tenants t USING (tenant_id)
+            WHERE m.run_id = (SELECT run_id FROM audit.runs ORDER BY started_at DESC LIMIT 1)
+            ORDER BY m.tenant_id""")
+        contacts = dict(run(con, "SELECT tenant_id, count(*) FROM core.contacts GROUP BY 1"))
+    t = Table("tenant", "file kind", "rows read", "accepted", "merged", "quarantined", title="Imports")
+    for r in imports.iter_rows():
+        t.add_row(*[str(v) for v in r])
+    out.print(t)
+    tenants = sorted(contacts)
+    seg_names = sorted(set(segments["segment"].to_list()))
+    st = Table("segment", *tenants, title="Segment sizes")
+    sizes = {(a, b): n for a, b, n in segments.iter_rows()}
+    st.add_row("[bold]contacts[/bold]", *[str(contacts[t]) for t in tenants])
+    for s in seg_names:
+        st.add_row(s, *[str(sizes.get((t, s), 0)) for t in tenants])
+    out.print(st)
+    lt = Table("tenant", "model", "customers", "expected value, next 365 days",
+               "forecast revenue, next 12 months", title="Lifetime value and forecast")
+    for tenant, model, customers, cur, clv, fc in ltv.iter_rows():
+        lt.add_row(tenant, model, str(customers), f"{clv or 0:,.0f} {cur}", f"{fc or 0:,.0f} {cur}")
+    out.print(lt)
+    out.print(f"warehouse: {home.warehouse}\nsnapshot for analysts: {home.snapshot} "
+              "(try: .venv/bin/crm sql \"select * from marts.contact_segments limit 5\")")
+
+
+def unmerge(home: Home, tenant: str, contact: str, source: str, actor: str) -> str:
+    from .audit import ChangeContext
+    from .resolve.unmerge import unmerge_source
+
+    tenant = checked_tenant_id(tenant)
+    if not contact or not source:
+        raise BadArgument("give both --contact ID and --source SOURCE_KEY (see crm contact show)")
+    with working_warehouse(home) as con:
+        ctx = ChangeContext(tenant, f"unmerge-{utc_now():%Y%m%dT%H%M%S}", actor or "cli", "user",
+                            home.key(), utc_now())
+        new_id = unmerge_source(con, ctx, contact, source)
+        _republish(con, home, tenant)
+    return new_id
+
+
+def erase(home: Home, tenant: str, contact: str, actor: str) -> dict:
+    from .gdpr import erase_subject
+
+    tenant = checked_tenant_id(tenant)
+    if not actor:
+        raise BadArgument("give --actor NAME: erasures are recorded with who requested them")
+    if not contact:
+        raise BadArgument("give --contact ID")
+    return erase_subject(home, tenant, contact, actor)
+
+
+def verify_audit(home: Home, tenant: str | None):
+    from .audit import verify_chain
+    from .pipeline import audit_heads
+
+    if not home.warehouse.exists():
+        raise BadArgument(f"{home.root} has no warehouse yet: run crm demo or crm import first")
+    con = connect(home.warehouse, read_only=True)
+    try:
+        heads = audit_heads(home)
+        if tenant:
+            heads = {k: v for k, v in heads.items() if k == tenant}
+        problems = verify_chain(con, home.key(), tenant, heads)
+        checked = run(con, "SELECT count(*) FROM audit.changes WHERE $t IS NULL OR tenant_id = $t",
+                      {"t": tenant})[0][0]
+    finally:
+        con.close()
+    return problems, checked
+
+
+def _republish(con, home: Home, tenant: str) -> None:
+    from .publish import publish_extract, publish_snapshot
+
+    publish_snapshot(con, home)
+    publish_extract(con, home, tenant)
+
+
+def json_dump(value) -> str:
+    return json.dumps(value, indent=2, default=str, ensure_ascii=False)

@@ -1,0 +1,45 @@
+"""One writer per CRM home: an advisory lock that a second writer waits for, then is refused."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from contextlib import contextmanager
+
+from .errors import WarehouseLocked
+from .home import Home
+
+
+@contextmanager
+def write_lock(home: Home, wait_seconds: float = 30.0):
+    """Hold the home's write lock; wait up to `wait_seconds`, then refuse naming the lock."""
+    home.ensure()
+    fd = os.open(home.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = _holder(fd)
+                    raise WarehouseLocked(
+                        f"{home.lock_file}: another crm process{holder} is writing to this home; "
+                        "wait for it to finish and try again"
+                    ) from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock, also when the process is killed
+
+
+def _holder(fd: int) -> str:
+    try:
+        pid = os.pread(fd, 32, 0).decode().strip()
+    except OSError:
+        return ""
+    return f" (pid {pid})" if pid else ""

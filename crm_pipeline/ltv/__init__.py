@@ -1,0 +1,306 @@
+"""Customer lifetime value per tenant: BG/NBD x Gamma-Gamma, or historical averages as a fallback.
+
+`ltv_tables` gives the rows of `marts.ltv_model` and `marts.customer_ltv` for one tenant and as-of
+date. Time is measured in days. The models are fitted when the tenant has at least
+`MIN_REPEAT_CUSTOMERS` customers with a repeat purchase and a positive average repeat spend (the
+customers Gamma-Gamma is fitted on, a subset of those BG/NBD learns drop-out from). Below that, or
+when either fit does not converge (or Gamma-Gamma gives q <= 1, an undefined mean spend), the model
+is `historical_average`: every customer is expected to buy at the tenant's historical repeat rate
+(repeat purchase days per day of customer tenure) and to spend the tenant's average net value per
+purchase day; `p_alive` is NULL. A `LtvFallbackWarning` is issued and the reason is in the
+diagnostics. Customers whose net spend is not positive (refunds) are expected to be worth 0.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import warnings
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from .bgnbd import (
+    BgNbdFit,
+    BgNbdParams,
+    expected_purchases,
+    expected_purchases_if_alive,
+    fit_bgnbd,
+    p_alive,
+)
+from .gamma_gamma import (
+    GammaGammaFit,
+    GammaGammaParams,
+    expected_order_value,
+    fit_gamma_gamma,
+    fit_mask,
+)
+from .summary import customer_summary
+
+__all__ = [
+    "MIN_REPEAT_CUSTOMERS",
+    "MODEL_FITTED",
+    "MODEL_FALLBACK",
+    "BgNbdFit",
+    "BgNbdParams",
+    "GammaGammaFit",
+    "GammaGammaParams",
+    "LtvFallbackWarning",
+    "customer_summary",
+    "expected_order_value",
+    "expected_purchases",
+    "expected_purchases_if_alive",
+    "fit_bgnbd",
+    "fit_gamma_gamma",
+    "ltv_by_segment",
+    "ltv_tables",
+    "p_alive",
+]
+
+MIN_REPEAT_CUSTOMERS = 50
+MODEL_FITTED = "bgnbd+gamma_gamma"
+MODEL_FALLBACK = "historical_average"
+HORIZONS_DAYS = (90, 365)
+
+LTV_MODEL_SCHEMA = {
+    "tenant_id": pl.String,
+    "run_id": pl.String,
+    "model": pl.String,
+    "r": pl.Float64,
+    "alpha": pl.Float64,
+    "a": pl.Float64,
+    "b": pl.Float64,
+    "p": pl.Float64,
+    "q": pl.Float64,
+    "v": pl.Float64,
+    "log_likelihood": pl.Float64,
+    "customers": pl.Int64,
+    "converged": pl.Boolean,
+    "iterations": pl.Int32,
+    "diagnostics": pl.String,
+    "as_of": pl.Date,
+}
+
+CUSTOMER_LTV_SCHEMA = {
+    "tenant_id": pl.String,
+    "contact_id": pl.String,
+    "frequency": pl.Int32,
+    "recency_days": pl.Float64,
+    "tenure_days": pl.Float64,
+    "avg_order_value": pl.Float64,
+    "historical_revenue": pl.Float64,
+    "p_alive": pl.Float64,
+    "expected_purchases_90d": pl.Float64,
+    "expected_purchases_365d": pl.Float64,
+    "expected_clv_365d": pl.Float64,
+    "as_of": pl.Date,
+}
+
+
+class LtvFallbackWarning(UserWarning):
+    """A tenant's LTV uses historical averages because the models could not be fitted."""
+
+
+def _fit(x, tx, T, m, min_repeat_customers: int, diagnostics: dict):
+    """The two fits, or the reason to fall back (None, None, reason)."""
+    gg_rows = fit_mask(x, m)
+    if gg_rows.sum() < min_repeat_customers:
+        return (
+            None,
+            None,
+            (
+                f"only {int(gg_rows.sum())} customers with a repeat purchase and positive spend "
+                f"(minimum {min_repeat_customers})"
+            ),
+        )
+    bg = fit_bgnbd(x, tx, T)
+    diagnostics["bgnbd"] = {
+        "converged": bg.converged,
+        "iterations": bg.iterations,
+        "message": bg.message,
+        "gradient_norm": bg.gradient_norm,
+        "log_likelihood": bg.log_likelihood,
+    }
+    if not bg.converged:
+        return None, None, f"BG/NBD fit did not converge ({bg.message})"
+    gg = fit_gamma_gamma(x[gg_rows], m[gg_rows])
+    diagnostics["gamma_gamma"] = {
+        "converged": gg.converged,
+        "iterations": gg.iterations,
+        "message": gg.message,
+        "gradient_norm": gg.gradient_norm,
+        "log_likelihood": gg.log_likelihood,
+        "customers": gg.customers,
+        "mean_order_value": gg.params.mean_order_value,
+    }
+    if not gg.converged:
+        return None, None, f"Gamma-Gamma fit did not converge ({gg.message})"
+    return bg, gg, None
+
+
+def _json(value) -> str:
+    """JSON text with non-finite numbers written as null (JSON has no NaN or Infinity)."""
+
+    def clean(v):
+        if isinstance(v, dict):
+            return {k: clean(i) for k, i in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(i) for i in v]
+        if isinstance(v, float | np.floating):
+            return float(v) if np.isfinite(v) else None
+        if isinstance(v, np.integer | np.bool_):
+            return v.item()
+        return v
+
+    return json.dumps(clean(value), allow_nan=False)
+
+
+def _historical_rates(x, T, revenue) -> tuple[float, float]:
+    """(repeat purchase days per day of tenure, net value per purchase day), tenant-wide."""
+    exposure = float(T.sum())
+    rate = float(x.sum()) / exposure if exposure > 0 else 0.0
+    days = float((x + 1).sum())
+    value = max(float(revenue.sum()) / days, 0.0) if days > 0 else 0.0
+    return rate, value
+
+
+def ltv_tables(
+    con: duckdb.DuckDBPyConnection,
+    tenant_id: str,
+    as_of: datetime.date,
+    run_id: str,
+    *,
+    min_repeat_customers: int = MIN_REPEAT_CUSTOMERS,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(one row of `marts.ltv_model`, the rows of `marts.customer_ltv`) for a tenant at `as_of`.
+
+    Purchases and refunds after `as_of` are ignored: an earlier date can be replayed (back-tests).
+    """
+    summary = customer_summary(con, tenant_id, as_of)
+    x = summary["frequency"].to_numpy().astype(float)
+    tx = summary["recency_days"].to_numpy()
+    T = summary["tenure_days"].to_numpy()
+    m = summary["avg_order_value"].fill_null(np.nan).to_numpy()
+    revenue = summary["historical_revenue"].to_numpy()
+    worthless = (revenue <= 0) | ((x > 0) & ~fit_mask(x, m))
+
+    diagnostics: dict = {
+        "time_unit": "days",
+        "tenure": "whole days from the first purchase date to the as-of date, which is observed",
+        "customers": int(x.size),
+        "repeat_customers": int((x > 0).sum()),
+        "gamma_gamma_customers": int(fit_mask(x, m).sum()),
+        "nonpositive_spend_customers": int(worthless.sum()),
+        "min_repeat_customers": min_repeat_customers,
+        "warnings": [],
+    }
+    bg, gg, reason = _fit(x, tx, T, m, min_repeat_customers, diagnostics)
+    params = dict.fromkeys(("r", "alpha", "a", "b", "p", "q", "v", "log_likelihood"))
+    if reason is None:
+        model = MODEL_FITTED
+        with np.errstate(all="ignore"):  # non-finite results are checked just below
+            palive = p_alive(bg.params, x, tx, T)
+            purchases = {
+                h: expected_purchases_if_alive(bg.params, h, x, T) * palive for h in HORIZONS_DAYS
+            }
+            order_value = expected_order_value(gg.params, x, m)
+        converged, iterations = True, bg.iterations + gg.iterations
+        finite = np.isfinite(palive) & np.isfinite(order_value)
+        for values in purchases.values():
+            finite &= np.isfinite(values)
+        if not finite.all():
+            # Degenerate fits (a, b in the millions: a near-constant drop-out rate) overflow the
+            # hypergeometric function; the historical averages are then the honest answer.
+            reason = (f"the fitted BG/NBD (a={bg.params.a:.3g}, b={bg.params.b:.3g}) gives "
+                      f"non-finite predictions for {int((~finite).sum())} customers")
+    if reason is None:
+        params.update(
+            r=bg.params.r,
+            alpha=bg.params.alpha,
+            a=bg.params.a,
+            b=bg.params.b,
+            p=gg.params.p,
+            q=gg.params.q,
+            v=gg.params.v,
+            log_likelihood=bg.log_likelihood,
+        )
+    else:
+        model = MODEL_FALLBACK
+        rate, value = _historical_rates(x, T, revenue)
+        palive = np.full(x.size, np.nan)
+        purchases = {h: np.full(x.size, rate * h) for h in HORIZONS_DAYS}
+        order_value = np.full(x.size, value)
+        fitted = [diagnostics.get(k) for k in ("bgnbd", "gamma_gamma")]
+        converged = False if any(f is not None for f in fitted) else None
+        iterations = (
+            sum(f["iterations"] for f in fitted if f is not None) if converged is False else None
+        )
+        diagnostics["fallback_reason"] = reason
+        diagnostics["historical_repeat_rate_per_day"] = rate
+        diagnostics["historical_value_per_purchase_day"] = value
+        message = (
+            f"LTV for tenant {tenant_id} at {as_of}: {reason}; using historical averages instead."
+        )
+        diagnostics["warnings"].append(message)
+        warnings.warn(message, LtvFallbackWarning, stacklevel=2)
+    order_value = np.where(worthless, 0.0, order_value)
+
+    model_row = pl.DataFrame(
+        [
+            {
+                "tenant_id": tenant_id,
+                "run_id": run_id,
+                "model": model,
+                **params,
+                "customers": int(x.size),
+                "converged": converged,
+                "iterations": iterations,
+                "diagnostics": _json(diagnostics),
+                "as_of": as_of,
+            }
+        ],
+        schema=LTV_MODEL_SCHEMA,
+    )
+    customers = summary.select(
+        pl.lit(tenant_id).alias("tenant_id"),
+        "contact_id",
+        "frequency",
+        "recency_days",
+        "tenure_days",
+        "avg_order_value",
+        "historical_revenue",
+        pl.Series("p_alive", palive).fill_nan(None),
+        pl.Series("expected_purchases_90d", purchases[90]),
+        pl.Series("expected_purchases_365d", purchases[365]),
+        pl.Series("expected_clv_365d", purchases[365] * order_value),
+        pl.lit(as_of, dtype=pl.Date).alias("as_of"),
+    ).cast(CUSTOMER_LTV_SCHEMA)
+    return model_row, customers
+
+
+def ltv_by_segment(
+    con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date, customer_ltv: pl.DataFrame
+) -> pl.DataFrame:
+    """Customer value per segment of `marts.contact_segments` at `as_of`, plus segment 'all'."""
+    from ..forecast import segment_members
+
+    members = segment_members(con, tenant_id, as_of)
+    everyone = customer_ltv.select("contact_id").with_columns(segment=pl.lit("all"))
+    joined = pl.concat([members.select("contact_id", "segment"), everyone]).join(
+        customer_ltv, on="contact_id", how="inner"
+    )
+    return (
+        joined.group_by("segment")
+        .agg(
+            customers=pl.len(),
+            historical_revenue=pl.col("historical_revenue").sum(),
+            mean_p_alive=pl.col("p_alive").mean(),
+            expected_purchases_365d=pl.col("expected_purchases_365d").sum(),
+            expected_clv_365d=pl.col("expected_clv_365d").sum(),
+            mean_clv_365d=pl.col("expected_clv_365d").mean(),
+        )
+        .with_columns(tenant_id=pl.lit(tenant_id), as_of=pl.lit(as_of, dtype=pl.Date))
+        .select("tenant_id", "segment", pl.exclude("tenant_id", "segment"))
+        .sort("segment")
+    )

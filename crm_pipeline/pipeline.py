@@ -1,0 +1,289 @@
+"""The pipeline's stages, one function per stage and tenant; Dagster assets are thin calls of these.
+
+Each stage runs one tenant inside one transaction, so a failure leaves that tenant's previous state
+and another tenant's bad data fails only its own part.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+
+import duckdb
+
+from .audit import ChangeContext, chain_head
+from .contacts_import import normalize_import
+from .home import Home
+from .imports import close_import, pending_imports
+from .quarantine import quarantine_counts, write_error_file
+from .resolve import resolve_tenant
+from .tenants import Tenant, all_tenants, get_tenant
+from .warehouse import run
+
+PIPELINE_ACTOR = "pipeline"
+
+
+def utc_now() -> datetime:
+    """Now in UTC, naive (the warehouse stores UTC without a zone)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def parse_as_of(value: str | date | None) -> date:
+    """The run's as-of date: given, or today (UTC)."""
+    if value is None or value == "":
+        return utc_now().date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """BEGIN ... COMMIT, rolled back on any error."""
+    run(con, "BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        run(con, "ROLLBACK")
+        raise
+    run(con, "COMMIT")
+
+
+def run_tenants(con: duckdb.DuckDBPyConnection, tenant: str | None) -> list[str]:
+    """The tenants a run covers: the one named, else all."""
+    if tenant:
+        return [tenant] if get_tenant(con, tenant) else []
+    return all_tenants(con)
+
+
+def pipeline_context(home: Home, tenant_id: str, run_id: str) -> ChangeContext:
+    return ChangeContext(tenant_id, run_id, PIPELINE_ACTOR, "system", home.key(), utc_now())
+
+
+def start_run(con, run_id: str, tenants: list[str], as_of: date) -> None:
+    """One audit.runs row per tenant, status running (a crash leaves it so, visibly)."""
+    for t in tenants:
+        run(
+            con,
+            "INSERT INTO audit.runs (run_id, tenant_id, started_at, status, as_of) "
+            "VALUES ($r, $t, $at, 'running', $d) ON CONFLICT DO NOTHING",
+            {"r": run_id, "t": t, "at": utc_now(), "d": as_of},
+        )
+
+
+def normalize_stage(con, home: Home, tenant_id: str, run_id: str) -> dict[str, int]:
+    """Normalize and validate every pending contact import of the tenant into staging."""
+    tenant: Tenant = get_tenant(con, tenant_id)
+    counts: dict[str, int] = {}
+    with transaction(con):
+        for import_id in pending_imports(con, tenant_id, "contact"):
+            if _already_staged(con, tenant_id, import_id):
+                continue
+            options = _import_options(con, tenant_id, import_id)
+            by_reason = normalize_import(
+                con, tenant_id=tenant_id, import_id=import_id,
+                home_region=options.get("region") or tenant.home_country,
+                key=home.key(), run_id=run_id, at=utc_now(), date_order=options.get("date_order"),
+                tenant_column="tenant_id" in options.get("fields", {}),
+            )
+            for k, v in by_reason.items():
+                counts[k] = counts.get(k, 0) + v
+    return counts
+
+
+def resolve_stage(con, home: Home, tenant_id: str, run_id: str) -> dict[str, int]:
+    """Resolve staged rows into golden contacts and close each contact import's accounting."""
+    ctx = pipeline_context(home, tenant_id, run_id)
+    totals = {"rows_in": 0, "accepted": 0, "merged": 0, "quarantined": 0}
+    with transaction(con):
+        placed = resolve_tenant(con, ctx)
+        for import_id in pending_imports(con, tenant_id, "contact"):
+            by_reason = quarantine_counts(con, tenant_id, import_id)
+            counts = placed.get(import_id, {"accepted": 0, "merged": 0})
+            quarantined = sum(by_reason.values())
+            error_file = write_error_file(con, tenant_id, import_id,
+                                          home.error_file(tenant_id, import_id))
+            close_import(
+                con, tenant_id=tenant_id, import_id=import_id, run_id=run_id,
+                accepted=counts["accepted"], merged=counts["merged"], quarantined=quarantined,
+                error_file=str(error_file) if error_file else None,
+            )
+            totals["accepted"] += counts["accepted"]
+            totals["merged"] += counts["merged"]
+            totals["quarantined"] += quarantined
+            totals["rows_in"] += counts["accepted"] + counts["merged"] + quarantined
+    return totals
+
+
+def finish_run(con, home: Home, run_id: str, tenants: list[str], status: str = "success",
+               message: str | None = None) -> None:
+    """Close the run's audit.runs rows with the accounting and the audit chain head."""
+    heads = _read_heads(home)
+    for t in tenants:
+        _, head = chain_head(con, t)
+        heads[t] = head
+        run(
+            con,
+            """
+            UPDATE audit.runs AS r SET finished_at = $at, status = $s, message = $m,
+                chain_head = $h,
+                rows_in = coalesce(c.rows_in, 0), rows_accepted = coalesce(c.acc, 0),
+                rows_merged = coalesce(c.mer, 0), rows_quarantined = coalesce(c.qua, 0),
+                activities_in = coalesce(a.rows_in, 0), activities_accepted = coalesce(a.acc, 0),
+                activities_merged = coalesce(a.mer, 0), activities_quarantined = coalesce(a.qua, 0)
+            FROM (SELECT 1) AS one
+            LEFT JOIN (SELECT sum(rows_in) AS rows_in, sum(rows_accepted) AS acc,
+                              sum(rows_merged) AS mer, sum(rows_quarantined) AS qua
+                       FROM raw.imports WHERE tenant_id = $t AND processed_run_id = $r
+                         AND kind = 'contact') c ON true
+            LEFT JOIN (SELECT sum(rows_in) AS rows_in, sum(rows_accepted) AS acc,
+                              sum(rows_merged) AS mer, sum(rows_quarantined) AS qua
+                       FROM raw.imports WHERE tenant_id = $t AND processed_run_id = $r
+                         AND kind = 'activity') a ON true
+            WHERE r.run_id = $r AND r.tenant_id = $t
+            """,
+            {"at": utc_now(), "s": status, "m": message, "h": head, "t": t, "r": run_id},
+        )
+    _write_heads(home, heads)
+
+
+def _read_heads(home: Home) -> dict[str, str]:
+    try:
+        return json.loads(home.audit_head_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
+def _write_heads(home: Home, heads: dict[str, str]) -> None:
+    """The chain heads outside the database, so rows cut off the end are detected."""
+    tmp = home.audit_head_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(heads, sort_keys=True, indent=1), encoding="utf-8")
+    tmp.replace(home.audit_head_file)
+
+
+def audit_heads(home: Home) -> dict[str, str]:
+    return _read_heads(home)
+
+
+def _already_staged(con, tenant_id: str, import_id: str) -> bool:
+    """True when an earlier, interrupted run staged the import already (idempotent re-runs)."""
+    return bool(run(
+        con,
+        "SELECT 1 WHERE EXISTS (SELECT 1 FROM staging.contact_rows WHERE tenant_id = $t "
+        "AND import_id = $i) OR EXISTS (SELECT 1 FROM quarantine.rows WHERE tenant_id = $t "
+        "AND import_id = $i AND reason_code <> 'unparseable_row')",
+        {"t": tenant_id, "i": import_id},
+    ))
+
+
+def _import_options(con, tenant_id: str, import_id: str) -> dict:
+    """Options recorded with an import: its --region and the mapping's date order."""
+    rows = run(con, "SELECT mapping FROM raw.imports WHERE tenant_id = $t AND import_id = $i",
+               {"t": tenant_id, "i": import_id})
+    if not rows or rows[0][0] is None:
+        return {}
+    return json.loads(rows[0][0])
+
+
+
+
+def active_tenants(con, run_id: str, tenants: list[str]) -> list[str]:
+    """The run's tenants that have not failed in an earlier stage of this run."""
+    failed = {
+        r[0] for r in run(con, "SELECT tenant_id FROM audit.runs WHERE run_id = $r AND status = 'failed'",
+                          {"r": run_id})
+    }
+    return [t for t in tenants if t not in failed]
+
+
+def mark_failed(con, run_id: str, tenant_id: str, message: str) -> None:
+    """Record a tenant's failure; its later stages are skipped, other tenants go on."""
+    run(
+        con,
+        "UPDATE audit.runs SET status = 'failed', finished_at = $at, message = $m "
+        "WHERE run_id = $r AND tenant_id = $t",
+        {"at": utc_now(), "m": message[:2000], "r": run_id, "t": tenant_id},
+    )
+
+
+def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) -> dict:
+    """Link, validate and load every pending activity import of the tenant."""
+    from .activities import process_activities
+    from .roles import Roles
+
+    tenant = get_tenant(con, tenant_id)
+    ctx = pipeline_context(home, tenant_id, run_id)
+    with transaction(con):
+        result = process_activities(
+            con, ctx, as_of=as_of, base_currency=tenant.base_currency,
+            home_region=tenant.home_country, roles=Roles.load(),
+        )
+        for import_id in _processed_imports(con, tenant_id, run_id, "activity"):
+            path = write_error_file(con, tenant_id, import_id, home.error_file(tenant_id, import_id))
+            if path:
+                run(con, "UPDATE raw.imports SET error_file = $p WHERE tenant_id = $t AND import_id = $i",
+                    {"p": str(path), "t": tenant_id, "i": import_id})
+    return result
+
+
+def marts_stage(con, tenant_id: str, as_of: date) -> dict:
+    """Engagement, scores, lifecycle, segments (with history), retention risk and hygiene."""
+    from .marts import refresh_marts
+
+    with transaction(con):
+        return refresh_marts(con, tenant_id, as_of)
+
+
+def ltv_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
+    """Fit the tenant's lifetime-value models and write marts.ltv_model and marts.customer_ltv."""
+    from .ltv import ltv_tables
+
+    model, customers = ltv_tables(con, tenant_id, as_of, run_id)
+    with transaction(con):
+        replace_slice(con, "marts.customer_ltv", tenant_id, customers)
+        run(con, "DELETE FROM marts.ltv_model WHERE tenant_id = $t AND run_id = $r",
+            {"t": tenant_id, "r": run_id})
+        insert_frame(con, "marts.ltv_model", model)
+    row = model.row(0, named=True)
+    return {"model": row["model"], "customers": row["customers"],
+            "expected_clv_365d": float(customers["expected_clv_365d"].sum() or 0.0)}
+
+
+def forecast_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
+    """The tenant's 12-month revenue forecast by segment."""
+    from .forecast import revenue_forecast
+    from .warehouse import frame
+
+    customers = frame(con, "SELECT * FROM marts.customer_ltv WHERE tenant_id = $t", {"t": tenant_id})
+    model = frame(con, "SELECT * FROM marts.ltv_model WHERE tenant_id = $t AND run_id = $r",
+                  {"t": tenant_id, "r": run_id})
+    forecast = revenue_forecast(con, tenant_id, as_of, customers, model)
+    with transaction(con):
+        replace_slice(con, "marts.revenue_forecast", tenant_id, forecast)
+    total = forecast.filter(forecast["segment"] == "all")
+    return {"months": total.height, "expected_revenue_12m": float(total["expected_revenue"].sum())}
+
+
+def replace_slice(con, table: str, tenant_id: str, rows) -> None:
+    """Delete-then-insert of one tenant's slice: re-runs are idempotent."""
+    run(con, f"DELETE FROM {table} WHERE tenant_id = $t", {"t": tenant_id})
+    insert_frame(con, table, rows)
+
+
+def insert_frame(con, table: str, rows) -> None:
+    if rows.height == 0:
+        return
+    con.register("_insert_rows", rows)
+    try:
+        run(con, f"INSERT INTO {table} BY NAME SELECT * FROM _insert_rows")
+    finally:
+        con.unregister("_insert_rows")
+
+
+def _processed_imports(con, tenant_id: str, run_id: str, kind: str) -> list[str]:
+    return [r[0] for r in run(
+        con,
+        "SELECT import_id FROM raw.imports WHERE tenant_id = $t AND processed_run_id = $r AND kind = $k",
+        {"t": tenant_id, "r": run_id, "k": kind},
+    )]

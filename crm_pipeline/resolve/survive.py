@@ -1,0 +1,65 @@
+"""Survivorship: the golden record of a contact from all of its source rows."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from ..warehouse import frame
+
+# Fields taken from the most recent source with a non-empty valid value.
+LATEST_FIELDS = (
+    "first_name", "last_name", "email", "phone", "phone_type", "company", "company_key",
+    "job_title", "industry", "company_size", "street", "city", "postcode", "state", "country",
+    "birthdate", "lifecycle_stage",
+)
+
+
+def golden_records(con: duckdb.DuckDBPyConnection, tenant_id: str, contact_ids: pl.Series) -> pl.DataFrame:
+    """Golden rows for the given contacts from their sources in staging (newest source wins).
+
+    Recency is the import time, then the row order in the file; tags are unioned, notes kept from
+    every source (newest first), created_at is the earliest, consent the newest known status.
+    """
+    ids = pl.DataFrame({"contact_id": contact_ids.unique()})
+    con.register("_golden_ids", ids)
+    try:
+        latest = ",\n".join(
+            f"arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL) AS {f}" for f in LATEST_FIELDS
+        )
+        golden = frame(
+            con,
+            f"""
+            WITH src AS (
+                SELECT s.*, cs.contact_id,
+                       row_number() OVER (PARTITION BY cs.contact_id
+                                          ORDER BY i.imported_at, s.import_id, s.row_number) AS _rank
+                FROM staging.contact_rows s
+                JOIN core.contact_sources cs USING (tenant_id, import_id, row_number)
+                JOIN raw.imports i USING (tenant_id, import_id)
+                JOIN _golden_ids g ON g.contact_id = cs.contact_id
+                WHERE s.tenant_id = $t
+            )
+            SELECT contact_id,
+                   arg_min(source_id, _rank) AS source_id,
+                   {latest},
+                   list_distinct(flatten(list(tags ORDER BY _rank) FILTER (WHERE tags IS NOT NULL)))
+                       AS tags,
+                   string_agg(DISTINCT notes, '\n\n') FILTER (WHERE notes IS NOT NULL) AS notes,
+                   arg_max(consent_status, _rank) FILTER (WHERE consent_status <> 'unknown')
+                       AS consent_status,
+                   min(created_at) AS created_at,
+                   CASE WHEN bool_or(email IS NOT NULL) THEN 'valid'
+                        WHEN bool_or(email_status = 'invalid') THEN 'invalid'
+                        ELSE 'missing' END AS email_status,
+                   CASE WHEN bool_or(phone IS NOT NULL) THEN 'valid'
+                        WHEN bool_or(phone_status = 'invalid') THEN 'invalid'
+                        ELSE 'missing' END AS phone_status,
+                   arg_max(extra, _rank) FILTER (WHERE extra IS NOT NULL) AS extra
+            FROM src GROUP BY contact_id ORDER BY contact_id
+            """,
+            {"t": tenant_id},
+        )
+    finally:
+        con.unregister("_golden_ids")
+    return golden.with_columns(pl.col("consent_status").fill_null("unknown"))

@@ -1,0 +1,75 @@
+"""pandera models of the staged and core tables, validated lazily: one report lists every problem."""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+E164 = r"^\+[1-9][0-9]{6,14}$"
+EMAIL = r"^[^@\sA-Z]+@[^@\sA-Z]+$"
+STATUSES_EMAIL = ["valid", "invalid", "bounced", "missing"]
+STATUSES_PHONE = ["valid", "invalid", "missing"]
+CONSENT = ["granted", "denied", "unknown"]
+
+
+class StagedContact(pa.DataFrameModel):
+    """A normalized contact row, before resolution."""
+
+    tenant_id: str = pa.Field(nullable=False, str_length={"min_value": 1})
+    import_id: str = pa.Field(nullable=False)
+    row_number: int = pa.Field(ge=1)
+    email: str = pa.Field(nullable=True, str_matches=EMAIL)
+    phone: str = pa.Field(nullable=True, str_matches=E164)
+    country: str = pa.Field(nullable=True, str_matches=r"^[A-Z]{2}$")
+    company_size: int = pa.Field(nullable=True, ge=0)
+    consent_status: str = pa.Field(nullable=False, isin=CONSENT)
+    email_status: str = pa.Field(nullable=False, isin=["valid", "invalid", "missing"])
+    phone_status: str = pa.Field(nullable=False, isin=STATUSES_PHONE)
+
+    class Config:
+        strict = False
+        unique = ["tenant_id", "import_id", "row_number"]
+
+
+class Contact(pa.DataFrameModel):
+    """A golden contact."""
+
+    tenant_id: str = pa.Field(nullable=False, str_length={"min_value": 1})
+    contact_id: str = pa.Field(nullable=False, str_startswith="c_")
+    email: str = pa.Field(nullable=True, str_matches=EMAIL)
+    phone: str = pa.Field(nullable=True, str_matches=E164)
+    country: str = pa.Field(nullable=True, str_matches=r"^[A-Z]{2}$")
+    company_size: int = pa.Field(nullable=True, ge=0)
+    consent_status: str = pa.Field(nullable=False, isin=CONSENT)
+    email_status: str = pa.Field(nullable=False, isin=STATUSES_EMAIL)
+    phone_status: str = pa.Field(nullable=False, isin=STATUSES_PHONE)
+
+    class Config:
+        strict = False
+        unique = ["tenant_id", "contact_id"]
+
+
+class Activity(pa.DataFrameModel):
+    """A linked activity."""
+
+    tenant_id: str = pa.Field(nullable=False, str_length={"min_value": 1})
+    activity_id: str = pa.Field(nullable=False)
+    contact_id: str = pa.Field(nullable=False)
+    type: str = pa.Field(isin=[
+        "email", "call", "meeting", "support", "purchase", "webinar", "download",
+        "form_submission", "subscription_start", "subscription_end", "email_bounce", "refund",
+    ])
+
+    class Config:
+        strict = False
+        unique = ["tenant_id", "activity_id"]
+
+
+def validation_failures(model: type[pa.DataFrameModel], rows: pl.DataFrame) -> pl.DataFrame:
+    """Every failure of `rows` against `model` (empty when valid): check, column, failing value."""
+    try:
+        model.validate(rows, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        return cases.select([c for c in ("check", "column", "failure_case") if c in cases.columns])
+    return pl.DataFrame(schema={"check": pl.Utf8, "column": pl.Utf8, "failure_case": pl.Utf8})

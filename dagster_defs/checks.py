@@ -1,0 +1,100 @@
+"""Asset checks beside the assets they guard: one query each, offending count as metadata."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from crm_pipeline.audit import verify_chain
+from crm_pipeline.invariants import orphan_rows, unbalanced_imports
+from crm_pipeline.pipeline import audit_heads, run_tenants
+from crm_pipeline.validation import Activity, Contact, StagedContact, validation_failures
+from crm_pipeline.warehouse import frame
+
+from .assets import audit_runs, core_activities, core_contacts, staging_contact_rows
+from .resources import CrmSettings, warehouse
+
+
+def _tenant_rows(con, table: str, crm: CrmSettings, where: str = "true"):
+    tenants = run_tenants(con, crm.tenant or None)
+    return frame(
+        con,
+        f"SELECT * FROM {table} WHERE tenant_id IN (SELECT unnest($t::VARCHAR[])) AND {where}",
+        {"t": tenants},
+    )
+
+
+def _pandera_result(failures) -> dg.AssetCheckResult:
+    preview = failures.head(20)
+    return dg.AssetCheckResult(
+        passed=failures.height == 0,
+        metadata={
+            "failures": failures.height,
+            "preview": dg.MetadataValue.md(_markdown(preview)) if failures.height else "none",
+        },
+    )
+
+
+def _markdown(rows) -> str:
+    header = "| " + " | ".join(rows.columns) + " |\n|" + "---|" * len(rows.columns) + "\n"
+    body = "\n".join("| " + " | ".join(str(v) for v in r) + " |" for r in rows.iter_rows())
+    return header + body
+
+
+@dg.asset_check(asset=staging_contact_rows, blocking=True)
+def staged_contacts_valid(crm: CrmSettings, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    """Normalized rows awaiting resolution satisfy the staged-contact model."""
+    with warehouse(duckdb) as con:
+        rows = _tenant_rows(con, "staging.contact_rows", crm, "status = 'pending'")
+    return _pandera_result(validation_failures(StagedContact, rows))
+
+
+@dg.asset_check(asset=core_contacts, blocking=True)
+def contacts_valid(crm: CrmSettings, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    """Golden contacts satisfy the contact model (E.164 phones, lower-case emails, unique ids)."""
+    with warehouse(duckdb) as con:
+        rows = _tenant_rows(con, "core.contacts", crm)
+    return _pandera_result(validation_failures(Contact, rows))
+
+
+@dg.asset_check(asset=core_contacts, blocking=True)
+def contact_rows_conserved(context, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    """For every contact import of this run: rows in = accepted + merged + quarantined."""
+    with warehouse(duckdb) as con:
+        bad = unbalanced_imports(con, context.run.run_id, "contact")
+        orphans = orphan_rows(con)
+    return dg.AssetCheckResult(
+        passed=bad.height == 0 and orphans.height == 0,
+        metadata={"unbalanced_imports": bad.height, "orphan_rows": orphans.height},
+    )
+
+
+@dg.asset_check(asset=core_activities, blocking=True)
+def activity_rows_conserved(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    """For every activity import of this run: lines in = accepted + merged + quarantined;
+    activities satisfy the activity model."""
+    with warehouse(duckdb) as con:
+        bad = unbalanced_imports(con, context.run.run_id, "activity")
+        failures = validation_failures(Activity, _tenant_rows(con, "core.activities", crm))
+    return dg.AssetCheckResult(
+        passed=bad.height == 0 and failures.height == 0,
+        metadata={"unbalanced_imports": bad.height, "model_failures": failures.height},
+    )
+
+
+@dg.asset_check(asset=audit_runs, blocking=True)
+def audit_chain_verifies(crm: CrmSettings, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    """The audit trail's hash chain re-computes, up to the heads recorded outside the table."""
+    home = crm.crm_home
+    with warehouse(duckdb) as con:
+        problems = verify_chain(con, home.key(), expected_heads=audit_heads(home))
+    return dg.AssetCheckResult(
+        passed=not problems,
+        metadata={"broken_chains": len(problems),
+                  "first_problem": f"{problems[0].tenant_id} #{problems[0].change_id}: "
+                                   f"{problems[0].reason}" if problems else "none"},
+    )
+
+
+ALL_CHECKS = [staged_contacts_valid, contacts_valid, contact_rows_conserved,
+              activity_rows_conserved, audit_chain_verifies]

@@ -1,0 +1,44 @@
+"""Running the asset graph in process, as `crm run` does: no daemon, no subprocess per step."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import dagster as dg
+
+from crm_pipeline.home import Home
+
+from .definitions import build_definitions
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: str
+    success: bool
+    failures: list[str]
+
+
+def run_pipeline(home: Home, tenant: str | None = None, as_of: str | None = None) -> RunOutcome:
+    """Materialize every asset (and its checks) for the tenant or all tenants, in this process."""
+    home.ensure()
+    os.environ["DAGSTER_HOME"] = str(home.dagster_home)
+    defs = build_definitions(home, tenant, as_of)
+    job = defs.resolve_job_def("refresh_everything")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+        )
+        failures = []
+        for event in result.all_events:
+            if event.is_step_failure:
+                data = event.step_failure_data
+                message = data.error.message.strip() if data and data.error else "step failed"
+                failures.append(f"{event.step_key}: {message.splitlines()[0] if message else ''}")
+            elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+                evaluation = event.event_specific_data
+                if not evaluation.passed:
+                    failures.append(f"check {evaluation.check_name} failed on "
+                                    f"{evaluation.asset_key.to_user_string()}")
+    return RunOutcome(result.run_id, result.success and not failures, failures)

@@ -1,0 +1,135 @@
+-- Each parsed activity line's outcome: accepted, merged (a re-delivery of content already
+-- stored or seen earlier in the batch) or quarantined with the first rule it breaks, in the
+-- contract's precedence. Money is checked last but one: a purchase or refund without a numeric
+-- amount cannot be read as one (unparseable_row); without a currency it is in the base currency.
+-- Inputs: _act_parsed, _act_links, _act_rates(currency, to_base), _act_agents(actor),
+-- _act_grants(actor, type), _act_types(type). Parameters: $tenant_id, $base_currency,
+-- $future_after (TIMESTAMP), $as_of (DATE). Produces the temp table _act_checked (line_number,
+-- the derived contact_id, type, actor_kind, currency, to_base, and the outcome with its reason);
+-- the other fields stay in _act_parsed.
+CREATE OR REPLACE TEMP TABLE _act_checked AS
+WITH facts AS (
+    SELECT p.*,
+           l.contact_id,
+           t.type IS NOT NULL AS known_type,
+           CASE WHEN p.actor_kind_given IS NOT NULL THEN p.actor_kind_given
+                WHEN p.actor_key IN (SELECT actor FROM _act_agents) THEN 'agent'
+                ELSE 'user'
+           END AS actor_kind,
+           g.actor IS NOT NULL AS granted,
+           p.type IN ('purchase', 'refund') AS is_money,
+           CASE WHEN p.type IN ('purchase', 'refund')
+                THEN coalesce(p.currency_given, $base_currency)
+                ELSE p.currency_given
+           END AS currency,
+           r.to_base
+    FROM _act_parsed p
+    LEFT JOIN _act_links l USING (line_number)
+    LEFT JOIN _act_types t ON t.type = p.type
+    LEFT JOIN _act_grants g ON g.actor = p.actor_key AND g.type = p.type
+    LEFT JOIN _act_rates r
+      ON r.currency = CASE WHEN p.type IN ('purchase', 'refund')
+                           THEN coalesce(p.currency_given, $base_currency)
+                           ELSE p.currency_given END
+),
+checked AS (
+    SELECT *,
+        CASE
+            WHEN NOT is_object THEN struct_pack(code := 'unparseable_row',
+                detail := 'the line is not a JSON object')
+            WHEN activity_id IS NULL THEN struct_pack(code := 'unparseable_row',
+                detail := 'activity_id is missing: every activity needs the sender''s id')
+            WHEN line_tenant IS NULL THEN struct_pack(code := 'missing_tenant',
+                detail := 'tenant_id is missing or empty')
+            WHEN line_tenant <> $tenant_id THEN struct_pack(code := 'tenant_mismatch',
+                detail := format('tenant_id ''{}'' is not the tenant of this import',
+                                 left(line_tenant, 80)))
+            WHEN occurred_raw IS NULL THEN struct_pack(code := 'bad_timestamp',
+                detail := 'occurred_at is missing')
+            WHEN occurred_at IS NULL AND NOT has_zone
+                 AND try_cast(occurred_raw AS TIMESTAMP) IS NOT NULL
+                THEN struct_pack(code := 'bad_timestamp',
+                detail := format('occurred_at ''{}'' has no time zone: add Z or an offset '
+                                 'such as +02:00', left(occurred_raw, 80)))
+            WHEN occurred_at IS NULL THEN struct_pack(code := 'bad_timestamp',
+                detail := format('occurred_at ''{}'' is not an ISO 8601 date and time with '
+                                 'a time zone', left(occurred_raw, 80)))
+            WHEN type IS NULL THEN struct_pack(code := 'unknown_activity_type',
+                detail := 'type is missing')
+            WHEN NOT known_type THEN struct_pack(code := 'unknown_activity_type',
+                detail := format('type ''{}'' is not a known activity type',
+                                 left(type_raw, 80)))
+            WHEN occurred_at > $future_after
+                 AND NOT (type = 'meeting' AND coalesce(lower(status), '') = 'scheduled')
+                THEN struct_pack(code := 'future_timestamp',
+                detail := format('occurred_at {} is more than a day after the as-of date {}',
+                                 strftime(occurred_at, '%Y-%m-%dT%H:%M:%SZ'), $as_of))
+            WHEN actor_kind NOT IN ('user', 'agent', 'system')
+                THEN struct_pack(code := 'actor_not_permitted',
+                detail := format('actor_kind ''{}'' is not user, agent or system',
+                                 left(actor_kind, 80)))
+            WHEN actor_kind = 'agent' AND actor IS NULL
+                THEN struct_pack(code := 'actor_not_permitted',
+                detail := 'actor is missing for an activity logged by an agent')
+            WHEN actor_kind = 'agent' AND NOT granted
+                THEN struct_pack(code := 'actor_not_permitted',
+                detail := format('agent ''{}'' may not log {} activities',
+                                 left(actor, 80), type))
+            WHEN contact_ref IS NULL AND source_ref IS NULL AND email_ref IS NULL
+                 AND phone_ref IS NULL
+                THEN struct_pack(code := 'unknown_contact',
+                detail := 'the line names no contact: give contact_id, source_id, email '
+                          'or phone')
+            -- Names only what the line gave, so the text is the same whether the reference
+            -- is another tenant's contact or nobody's.
+            WHEN contact_id IS NULL THEN struct_pack(code := 'unknown_contact',
+                detail := 'no contact of this tenant matches ' || concat_ws(', ',
+                    'contact_id ''' || left(contact_ref, 80) || '''',
+                    'source_id ''' || left(source_ref, 80) || '''',
+                    'email ''' || left(email_ref, 80) || '''',
+                    'phone ''' || left(phone_ref, 80) || ''''))
+            WHEN is_money AND amount_raw IS NULL THEN struct_pack(code := 'unparseable_row',
+                detail := format('amount is missing: a {} needs an amount', type))
+            WHEN is_money AND amount_value IS NULL THEN struct_pack(code := 'unparseable_row',
+                detail := format('amount ''{}'' of a {} is not a number',
+                                 left(amount_raw, 80), type))
+            WHEN is_money AND to_base IS NULL THEN struct_pack(code := 'unknown_currency',
+                detail := format('currency ''{}'' of a {} has no exchange rate',
+                                 left(currency, 80), type))
+        END AS problem
+    FROM facts
+),
+deliveries AS (
+    SELECT c.line_number,
+           x.content_hash AS stored_hash,
+           row_number() OVER w AS nth,
+           first_value(c.content_hash) OVER w AS first_hash
+    FROM checked c
+    LEFT JOIN core.activities x
+      ON x.tenant_id = $tenant_id AND x.activity_id = c.activity_id
+    WHERE c.problem IS NULL
+    WINDOW w AS (PARTITION BY c.activity_id ORDER BY c.line_number)
+)
+SELECT c.line_number, c.contact_id, c.type, c.actor_kind, c.currency, c.to_base,
+       CASE WHEN c.problem IS NOT NULL THEN 'quarantined'
+            WHEN d.stored_hash = c.content_hash THEN 'merged'
+            WHEN d.stored_hash IS NOT NULL THEN 'quarantined'
+            WHEN d.nth = 1 THEN 'accepted'
+            WHEN d.first_hash = c.content_hash THEN 'merged'
+            ELSE 'quarantined'
+       END AS outcome,
+       CASE WHEN c.problem IS NOT NULL THEN c.problem.code
+            WHEN d.stored_hash <> c.content_hash
+              OR (d.stored_hash IS NULL AND d.nth > 1 AND d.first_hash <> c.content_hash)
+                THEN 'conflicting_duplicate'
+       END AS reason_code,
+       CASE WHEN c.problem IS NOT NULL THEN c.problem.detail
+            WHEN d.stored_hash <> c.content_hash
+                THEN format('activity_id ''{}'' was imported before with different content',
+                            left(c.activity_id, 80))
+            WHEN d.stored_hash IS NULL AND d.nth > 1 AND d.first_hash <> c.content_hash
+                THEN format('activity_id ''{}'' appears earlier in this file with different '
+                            'content', left(c.activity_id, 80))
+       END AS reason_detail
+FROM checked c
+LEFT JOIN deliveries d USING (line_number);

@@ -1,0 +1,43 @@
+-- Helper (temp table mart_activity_counts): the one pass over the tenant's activities.
+-- One row per contact, activity type and direction, with counts over every window the marts use,
+-- so later models roll these rows up instead of reading core.activities again.
+-- Parameters: $tenant_id, $as_of (DATE), $decline_recent_days, $decline_baseline_days.
+--
+-- What counts as activity: everything up to the end of the as-of day (UTC), except
+--   * email_bounce (a bounce is not engagement), and
+--   * meetings whose status is scheduled (not held, so not activity, whenever they are dated).
+-- Activities after the as-of date are ignored.
+-- Windows: d = as-of date minus activity date in whole days (0 on the as-of day).
+-- "In the last N days" means d <= N, everywhere in the marts and segments.
+--   n_7d / n_30d / n_90d / n_365d: d <= 7 / 30 / 90 / 365
+--   n_prior_90d: 31 <= d <= 120 (the 90 days before the last 30; engagement.trend)
+--   n_recent: d <= $decline_recent_days; n_baseline: the $decline_baseline_days days before that
+--   (retention_risk).
+WITH acts AS (
+    SELECT contact_id,
+           type,
+           coalesce(lower(direction), '') AS direction,
+           occurred_at,
+           date_diff('day', CAST(occurred_at AS DATE), CAST($as_of AS DATE)) AS d
+    FROM core.activities
+    WHERE tenant_id = $tenant_id
+      AND occurred_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
+      AND type <> 'email_bounce'
+      AND NOT (type = 'meeting' AND coalesce(lower(status), '') = 'scheduled')
+)
+SELECT contact_id,
+       type,
+       direction,
+       count(*) AS n_total,
+       count(*) FILTER (WHERE d <= 7) AS n_7d,
+       count(*) FILTER (WHERE d <= 30) AS n_30d,
+       count(*) FILTER (WHERE d <= 90) AS n_90d,
+       count(*) FILTER (WHERE d <= 365) AS n_365d,
+       count(*) FILTER (WHERE d BETWEEN 31 AND 120) AS n_prior_90d,
+       count(*) FILTER (WHERE d <= $decline_recent_days) AS n_recent,
+       count(*) FILTER (
+           WHERE d > $decline_recent_days AND d <= $decline_recent_days + $decline_baseline_days
+       ) AS n_baseline,
+       max(occurred_at) AS last_at
+FROM acts
+GROUP BY contact_id, type, direction

@@ -1,0 +1,18 @@
+CREATE TABLE IF NOT EXISTS marts.retention_risk (
+    tenant_id VARCHAR NOT NULL,
+    contact_id VARCHAR NOT NULL,
+    as_of DATE NOT NULL,
+    activities_last_30d INTEGER NOT NULL,
+    baseline_monthly_rate DOUBLE NOT NULL,
+    ratio DOUBLE,
+    declining BOOLEAN NOT NULL,
+    PRIMARY KEY (tenant_id, contact_id)
+);
+COMMENT ON TABLE marts.retention_risk IS 'Customers'' recent activity against their own baseline: declining when the last 30 days fell below half the average monthly rate of the 180 days before.';
+COMMENT ON COLUMN marts.retention_risk.tenant_id IS 'Tenant.';
+COMMENT ON COLUMN marts.retention_risk.contact_id IS 'Customer.';
+COMMENT ON COLUMN marts.retention_risk.as_of IS 'As-of date of the run.';
+COMMENT ON COLUMN marts.retention_risk.activities_last_30d IS 'Activities in the 30 days up to the as-of date.';
+COMMENT ON COLUMN marts.retention_risk.baseline_monthly_rate IS 'Activities per 30 days over the 180 days before those 30.';
+COMMENT ON COLUMN marts.retention_risk.ratio IS 'activities_last_30d / baseline_monthly_rate; NULL when the baseline is 0.';
+COMMENT ON COLUMN marts.retention_risk.declining IS 'True when ratio < the threshold (0.5 by default).';

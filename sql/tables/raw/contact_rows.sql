@@ -1,0 +1,20 @@
+CREATE TABLE IF NOT EXISTS raw.contact_rows (
+    tenant_id VARCHAR NOT NULL,
+    import_id VARCHAR NOT NULL,
+    row_number BIGINT NOT NULL,
+    source_id VARCHAR,
+    source_system VARCHAR,
+    record JSON,
+    mapped JSON,
+    extra JSON,
+    PRIMARY KEY (tenant_id, import_id, row_number)
+);
+COMMENT ON TABLE raw.contact_rows IS 'Every contact row imported, exactly as read (all values text), including rows later quarantined.';
+COMMENT ON COLUMN raw.contact_rows.tenant_id IS 'Tenant of the import.';
+COMMENT ON COLUMN raw.contact_rows.import_id IS 'The import (see raw.imports).';
+COMMENT ON COLUMN raw.contact_rows.row_number IS '1-based index of the record among the file''s data records (header excluded).';
+COMMENT ON COLUMN raw.contact_rows.source_id IS 'The exporting system''s record id, as written.';
+COMMENT ON COLUMN raw.contact_rows.source_system IS 'The exporting system (vendor guess), so ids of different systems never collide.';
+COMMENT ON COLUMN raw.contact_rows.record IS 'The row as read: header -> value, verbatim (JSON object; NULL for an unparseable row, see quarantine.rows.raw).';
+COMMENT ON COLUMN raw.contact_rows.mapped IS 'The row''s values under canonical field names, before normalization (JSON object).';
+COMMENT ON COLUMN raw.contact_rows.extra IS 'Unmapped columns kept as extra attributes (JSON object); query with ->> ''Header''.';

@@ -1,0 +1,36 @@
+CREATE TABLE IF NOT EXISTS raw.imports (
+    tenant_id VARCHAR NOT NULL,
+    import_id VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL,
+    file_sha256 VARCHAR NOT NULL,
+    encoding VARCHAR,
+    delimiter VARCHAR,
+    vendor VARCHAR,
+    mapping JSON,
+    rows_in BIGINT NOT NULL,
+    rows_accepted BIGINT,
+    rows_merged BIGINT,
+    rows_quarantined BIGINT,
+    imported_at TIMESTAMP NOT NULL,
+    processed_run_id VARCHAR,
+    error_file VARCHAR,
+    PRIMARY KEY (tenant_id, import_id)
+);
+COMMENT ON TABLE raw.imports IS 'One row per imported file and tenant, with its row accounting (rows_in = accepted + merged + quarantined once processed).';
+COMMENT ON COLUMN raw.imports.tenant_id IS 'Tenant the file was imported for.';
+COMMENT ON COLUMN raw.imports.import_id IS 'Import id, derived from the tenant and the file''s SHA-256: the same file imported again has the same id and changes nothing.';
+COMMENT ON COLUMN raw.imports.kind IS 'contact or activity.';
+COMMENT ON COLUMN raw.imports.file_name IS 'The file''s name as given (no directories).';
+COMMENT ON COLUMN raw.imports.file_sha256 IS 'SHA-256 of the file''s bytes.';
+COMMENT ON COLUMN raw.imports.encoding IS 'Detected text encoding.';
+COMMENT ON COLUMN raw.imports.delimiter IS 'Detected field delimiter (contact files).';
+COMMENT ON COLUMN raw.imports.vendor IS 'Best guess of the exporting system from its headers (hubspot, salesforce, ...).';
+COMMENT ON COLUMN raw.imports.mapping IS 'Header to canonical field mapping used (JSON).';
+COMMENT ON COLUMN raw.imports.rows_in IS 'Records read from the file (blank lines excluded).';
+COMMENT ON COLUMN raw.imports.rows_accepted IS 'Records that created or updated a contact or activity.';
+COMMENT ON COLUMN raw.imports.rows_merged IS 'Records merged into an existing record (duplicates, harmless re-deliveries).';
+COMMENT ON COLUMN raw.imports.rows_quarantined IS 'Records quarantined with a reason code (see quarantine.rows).';
+COMMENT ON COLUMN raw.imports.imported_at IS 'When the file was read (UTC).';
+COMMENT ON COLUMN raw.imports.processed_run_id IS 'The run that processed the import; NULL while pending.';
+COMMENT ON COLUMN raw.imports.error_file IS 'Path of the CSV listing the quarantined rows of this import.';

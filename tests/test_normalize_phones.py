@@ -1,0 +1,76 @@
+import re
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crm_pipeline.normalize import phones
+
+
+def _one(raw, region):
+    return phones.normalize(pl.Series([raw]), pl.Series([region])).row(0, named=True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "e164", "kind"),
+    [
+        ("0044 20 7946 0958", "GB", "+442079460958", "fixed_line"),
+        ("+1 (415) 555-2671", "DE", "+14155552671", "fixed_line_or_mobile"),
+        ("(030) 1234567", "DE", "+49301234567", "fixed_line"),
+        ("+44 (0) 20 7946 0958", "US", "+442079460958", "fixed_line"),
+        ("0171 1234567", "DE", "+491711234567", "mobile"),
+        ("+49 30 1234567 ext. 12", "DE", "+49301234567", "fixed_line"),
+    ],
+)
+def test_valid_numbers_become_e164_with_line_type(raw, region, e164, kind):
+    assert _one(raw, region) == {
+        "phone": e164,
+        "phone_raw": raw,
+        "phone_type": kind,
+        "phone_issue": None,
+    }
+
+
+@pytest.mark.parametrize("raw", ["n/a", "123", "+1 555", '=HYPERLINK("x")', "+49 30"])
+def test_non_numbers_and_invalid_numbers_are_flagged(raw):
+    assert _one(raw, "DE") == {
+        "phone": None,
+        "phone_raw": raw,
+        "phone_type": "unknown",
+        "phone_issue": "invalid_phone",
+    }
+
+
+def test_missing_values_have_no_issue():
+    out = phones.normalize(pl.Series(["", None, "  "]), pl.Series(["DE", None, "US"]))
+    assert out.rows() == [(None, None, None, None)] * 3
+
+
+def test_region_decides_numbers_without_country_code():
+    out = phones.normalize(pl.Series(["030 1234567", "030 1234567"]), pl.Series(["DE", "GB"]))
+    assert out["phone"].to_list() == ["+49301234567", None]
+
+
+def test_worker_processes_give_the_same_result_as_one_process():
+    raw = pl.Series([f"+49 30 {n}" for n in range(1_000_000, 1_000_000 + 9_000)] + ["x"])
+    region = pl.Series(["DE"] * raw.len())
+    phones.parse_phone.cache_clear()
+    parallel = phones.normalize(raw, region, parallel=True)
+    phones.parse_phone.cache_clear()
+    assert parallel.equals(phones.normalize(raw, region, parallel=False))
+
+
+phone_text = st.text(alphabet="0123456789 +-()./", max_size=18)
+
+
+@settings(max_examples=60)
+@given(st.lists(phone_text, max_size=6), st.sampled_from(["US", "DE", "GB", "FR", "JP"]))
+def test_phone_output_is_e164_or_null_and_stable(values, region):
+    regions = pl.Series([region] * len(values))
+    once = phones.normalize(pl.Series(values, dtype=pl.String), regions)
+    assert once.height == len(values)
+    for phone in once["phone"].drop_nulls():
+        assert re.fullmatch(r"\+[1-9]\d{1,14}", phone)
+    twice = phones.normalize(once["phone"], regions)
+    assert twice["phone"].to_list() == once["phone"].to_list()
