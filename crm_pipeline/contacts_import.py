@@ -19,6 +19,7 @@ from .errors import RefusedFile
 from .imports import existing_import, import_id_for, register_import
 from .ingest import canonical_rows, read_table, resolve_mapping
 from .normalize import hygiene_issues, identity_expr, normalize_contacts
+from .normalize.identifiers import other_identifiers, split_first
 from .quarantine import quarantine_rows
 from .warehouse import frame, run
 
@@ -26,6 +27,7 @@ CANONICAL_FIELDS = (
     "source_id", "first_name", "last_name", "full_name", "email", "phone", "company",
     "job_title", "industry", "company_size", "street", "city", "postcode", "state", "country",
     "birthdate", "tags", "notes", "lifecycle_stage", "consent_status", "created_at", "tenant_id",
+    "other_emails", "other_phones",
 )
 IDENTITY_FIELDS = ("first_name", "last_name", "full_name", "email", "phone")
 STAGED_COLUMNS = (
@@ -33,7 +35,7 @@ STAGED_COLUMNS = (
     "email", "email_local_base", "email_domain", "phone", "phone_type", "company", "company_key",
     "job_title", "industry", "company_size", "street", "city", "postcode", "state", "country",
     "birthdate", "tags", "notes", "lifecycle_stage", "consent_status", "created_at",
-    "email_status", "phone_status", "extra",
+    "email_status", "phone_status", "extra", "other_emails", "other_phones",
 )
 
 
@@ -158,7 +160,10 @@ def normalize_import(
     rows = pending_rows(con, tenant_id, import_id)
     if rows.height == 0:
         return {}
+    rows = split_first(split_first(rows, "email"), "phone")
     norm = normalize_contacts(rows, default_region=home_region, date_order=date_order)
+    norm = pl.concat([norm.drop("other_emails", "other_phones", strict=False),
+                      other_identifiers(rows, norm, home_region)], how="horizontal")
     norm = norm.with_columns(
         pl.when(pl.col("email").is_not_null()).then(pl.lit("valid"))
         .when(pl.col("email_issue").is_not_null()).then(pl.lit("invalid"))

@@ -48,6 +48,7 @@ CANONICAL_FIELDS = (
     "birthdate", "tags", "notes", "lifecycle_stage", "consent_status", "created_at", "tenant_id",
 )
 MULTI_SOURCE_FIELDS = ("email", "phone")
+MULTI_VALUE_SEPARATOR = " ::: "  # Google Contacts' separator for several values in one cell
 VENDORS = ("hubspot", "salesforce", "pipedrive", "zoho", "mailchimp", "google", "outlook",
            "linkedin")
 DATE_ORDERS = ("DMY", "MDY", "YMD")
@@ -361,6 +362,15 @@ def canonical_rows(table: RawTable, mapping: ColumnMapping) -> pl.DataFrame:
             continue
         exprs = [_value(s) for s in sources]
         values.append((pl.coalesce(exprs) if len(exprs) > 1 else exprs[0]).alias(name))
+        if name in MULTI_SOURCE_FIELDS and len(sources) > 1:
+            # Every further non-empty source (work, home, mobile...), kept for linking and matching.
+            others = [
+                pl.when(_present(s.column) & pl.any_horizontal([_present(e.column) for e in sources[:j]]))
+                .then(pl.col(s.column))
+                for j, s in enumerate(sources) if j > 0
+            ]
+            joined = pl.concat_str(others, separator=MULTI_VALUE_SEPARATOR, ignore_nulls=True)
+            values.append(pl.when(joined != "").then(joined).alias(f"other_{name}s"))
         for j in range(1, len(sources)):
             earlier = pl.any_horizontal([_present(s.column) for s in sources[:j]])
             col = sources[j].column

@@ -1,7 +1,7 @@
 -- The golden contact each parsed activity line refers to, trying its references in order:
 -- contact_id (an alias resolves to its surviving contact), source_id (the most recently linked
 -- source row with that id), email, phone (each matched against the golden record first, then
--- against the staged rows of the contact's sources). Every look-up is keyed by this tenant, so
+-- against the staged rows of the contact's sources, secondary emails and phones included). Every look-up is keyed by this tenant, so
 -- another tenant's contact is never found.
 -- Inputs: _act_parsed, _act_email_keys(email_ref, email_key), _act_phone_keys(phone_ref,
 -- phone_key). Parameters: $tenant_id. Produces the temp table _act_links.
@@ -18,7 +18,14 @@ sources AS (
       AND coalesce(a.contact_id, s.contact_id) IN (SELECT contact_id FROM contacts)
 ),
 staged AS (
-    SELECT r.email, r.phone, s.contact_id, s.linked_at
+    SELECT unnest(list_prepend(r.email, coalesce(r.other_emails, []))) AS email,
+           NULL::VARCHAR AS phone, s.contact_id, s.linked_at
+    FROM staging.contact_rows r
+    JOIN sources s USING (import_id, row_number)
+    WHERE r.tenant_id = $tenant_id
+    UNION ALL
+    SELECT NULL, unnest(list_prepend(r.phone, coalesce(r.other_phones, []))), s.contact_id,
+           s.linked_at
     FROM staging.contact_rows r
     JOIN sources s USING (import_id, row_number)
     WHERE r.tenant_id = $tenant_id

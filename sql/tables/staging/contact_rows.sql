@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS staging.contact_rows (
     email_status VARCHAR,
     phone_status VARCHAR,
     extra JSON,
+    other_emails VARCHAR[],
+    other_phones VARCHAR[],
     status VARCHAR NOT NULL,
     PRIMARY KEY (tenant_id, import_id, row_number)
 );
@@ -69,4 +71,6 @@ COMMENT ON COLUMN staging.contact_rows.created_at IS 'When the source created th
 COMMENT ON COLUMN staging.contact_rows.email_status IS 'valid, invalid or missing.';
 COMMENT ON COLUMN staging.contact_rows.phone_status IS 'valid, invalid or missing.';
 COMMENT ON COLUMN staging.contact_rows.extra IS 'Unmapped columns (JSON object).';
+COMMENT ON COLUMN staging.contact_rows.other_emails IS 'Further valid emails of the row (home, work, a second address), normalized; used for linking and matching.';
+COMMENT ON COLUMN staging.contact_rows.other_phones IS 'Further valid phones of the row (mobile, home, ...) in E.164; used for linking and matching.';
 COMMENT ON COLUMN staging.contact_rows.status IS 'pending until entity resolution has placed the row, then resolved.';

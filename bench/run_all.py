@@ -1,0 +1,29 @@
+"""Run every benchmark at the sizes the issues name (see docs/benchmarks.md for the figures)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+SCRIPTS = [
+    ["bench_import.py", "--rows", "1000000"],
+    ["bench_activities.py"],
+    ["bench_ltv.py"],
+]
+
+
+def main() -> int:
+    failed = 0
+    for script, *args in SCRIPTS:
+        path = BENCH / script
+        if not path.exists():
+            continue
+        print(f"== {script} {' '.join(args)}", flush=True)
+        failed |= subprocess.call([sys.executable, str(path), *args])
+    return failed
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
