@@ -49,7 +49,10 @@ def display(series: pl.Series) -> pl.Series:
     """A name as written, re-cased only when it has letters of a single case."""
     text = clean_line(series)
     single_case = text.str.contains(r"\p{Lu}") ^ text.str.contains(r"\p{Ll}")
-    return where(text, single_case & text.str.contains(_NAME_LIKE), _recased)
+    recased = where(text, single_case & text.str.contains(_NAME_LIKE), _recased)
+    # Keep a re-casing only if it is stable: letters like "ŉ" title-case into a single case again.
+    stable = recased.str.contains(r"\p{Lu}") & recased.str.contains(r"\p{Ll}")
+    return pl.select(pl.when(single_case & ~stable).then(text).otherwise(recased)).to_series()
 
 
 def _recased(text: pl.Series) -> pl.Series:
