@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crm_pipeline.activities import process_activities, stage_activity_file  # noqa: E402
 from crm_pipeline.audit import ChangeContext  # noqa: E402
+from crm_pipeline.marts import refresh_marts  # noqa: E402
 from crm_pipeline.warehouse import connect, create_tables, run  # noqa: E402
 
 TENANT = "bench"
@@ -156,6 +157,15 @@ def main() -> None:
           f"(of which COMMIT {t_commit:.1f} s wall)")
     print(f"total:               {t_stage + t_process:6.1f} s wall "
           f"{c_stage + c_process:6.1f} s cpu")
+    t2 = time.perf_counter()
+    run(con, "INSERT INTO core.tenants VALUES ($t, NULL, 'US', 'USD', NULL, $at) "
+        "ON CONFLICT DO NOTHING", {"t": TENANT, "at": AT})
+    run(con, "BEGIN TRANSACTION")
+    sizes = refresh_marts(con, TENANT, AS_OF)
+    run(con, "COMMIT")
+    t_marts = time.perf_counter() - t2
+    print(f"refresh_marts:       {t_marts:6.1f} s wall (target <= 30 s at 1M contacts, 10M lines)")
+    print({k: v for k, v in sizes.items() if k.startswith("segment.")})
     print(f"load average at end: {os.getloadavg()[0]:.1f} (2 cores; above 2 means shared)")
     print(f"peak RSS: {peak_rss_gb():.2f} GB (after setup: {rss_setup:.2f} GB)")
     print(result)

@@ -228,6 +228,7 @@ def _verify_tenant(
     ]
     prev = GENESIS
     expected_id = 1
+    seen = {GENESIS}
     for values in rows:
         row = dict(zip(cols, values, strict=True))
         cid = row["change_id"]
@@ -252,8 +253,10 @@ def _verify_tenant(
         if chain_hash(prev, content_line(row)) != row["hash"]:
             return ChainProblem(tenant_id, cid, "hash does not match the row's content")
         prev = row["hash"]
+        seen.add(prev)
         expected_id += 1
-    if expected_head is not None and expected_head != prev:
+    # A head behind the table is a run killed between its commit and writing the head: harmless.
+    if expected_head is not None and expected_head not in seen:
         return ChainProblem(
             tenant_id, None, "the chain ends before the recorded head (rows were cut off the end)"
         )

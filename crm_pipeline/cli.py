@@ -19,7 +19,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from .errors import BadArgument, CrmError
 from .home import Home
@@ -89,10 +88,10 @@ def run_cmd(
 
     h = Home.resolve(home) if home else _home()
     as_of = commands.checked_as_of(as_of)
-    tenant = commands.checked_existing_tenant(h, tenant) if tenant else None
-    with commands.locked(h):
+    with commands.locked(h):  # before opening the warehouse: a second writer waits here
+        tenant = commands.checked_existing_tenant(h, tenant) if tenant else None
         _run(h, tenant, as_of)
-    commands.print_run_summary(out, h, tenant)
+        commands.print_run_summary(out, h, tenant)  # still locked: the next writer waits
 
 
 @import_app.command("contacts")
@@ -118,7 +117,7 @@ def import_contacts(
         import_id = commands.stage_contacts(h, file, tenant, mapping, region)
         if not no_run:
             _run(h, tenant.strip(), as_of)
-    commands.print_import_report(out, h, tenant.strip(), import_id, ran=not no_run)
+        commands.print_import_report(out, h, tenant.strip(), import_id, ran=not no_run)
 
 
 @import_app.command("activities")
@@ -138,7 +137,7 @@ def import_activities(
         import_id = commands.stage_activities(h, file, tenant)
         if not no_run:
             _run(h, tenant.strip(), as_of)
-    commands.print_import_report(out, h, tenant.strip(), import_id, ran=not no_run)
+        commands.print_import_report(out, h, tenant.strip(), import_id, ran=not no_run)
 
 
 @app.command("sql")
@@ -175,6 +174,26 @@ def contact_show(
         sys.stdout.write(json.dumps(profile, indent=2, default=str, ensure_ascii=False) + "\n")
     else:
         print_profile(out, profile)
+
+
+@contact_app.command("explain")
+def contact_explain(
+    contact_id: Annotated[str, typer.Argument(metavar="ID", help="Contact id (an alias works too).")],
+    tenant: TenantOpt = "",
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    home: HomeOpt = None,
+) -> None:
+    """Why each source record joined the contact, in plain words."""
+    from .resolve.explain import explain_contact
+
+    h = Home.resolve(home) if home else _home()
+    explanation = explain_contact(h, tenant, contact_id)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(explanation, indent=2, default=str, ensure_ascii=False) + "\n")
+    else:
+        from .render import print_explanation
+
+        print_explanation(out, explanation)
 
 
 @app.command("unmerge")
@@ -259,13 +278,15 @@ def demo_cmd(home: HomeOpt = None) -> None:
     with commands.locked(h):
         as_of = commands.demo_stage(out, h)
         _run(h, None, as_of)
-    commands.print_demo_summary(out, h)
+        commands.print_demo_summary(out, h)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: map errors to exit statuses (2 refused, 1 internal)."""
     try:
-        app(args=argv, standalone_mode=False)
+        status = app(args=argv, standalone_mode=False)
+        if isinstance(status, int) and status:  # click returns typer.Exit's code in this mode
+            sys.exit(status)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

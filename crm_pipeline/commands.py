@@ -7,11 +7,12 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import yaml
 from rich.console import Console
 from rich.table import Table
 
-from .errors import BadArgument, RefusedFile
+from .errors import BadArgument, RefusedFile, WarehouseLocked
 from .home import Home
 from .locking import write_lock
 from .paths import SAMPLE_DIR
@@ -30,7 +31,13 @@ def locked(home: Home):
 def working_warehouse(home: Home):
     """The working warehouse, for writers holding the lock."""
     home.ensure()
-    con = connect(home.warehouse)
+    try:
+        con = connect(home.warehouse)
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        raise WarehouseLocked(f"{home.warehouse}: another process has the working warehouse open; "
+                              "readers must open the published snapshot instead") from None
     try:
         create_tables(con)
         yield con
@@ -163,17 +170,25 @@ def print_import_report(out: Console, home: Home, tenant: str, import_id: str, r
 
 
 def print_run_summary(out: Console, home: Home, tenant: str | None) -> None:
+    """One line per tenant of the latest run: status and row accounting."""
     with working_warehouse(home) as con:
         rows = frame(con, """
             SELECT tenant_id, status, as_of, rows_in, rows_accepted, rows_merged, rows_quarantined,
-                   activities_in, activities_accepted, activities_merged, activities_quarantined
+                   activities_in, activities_accepted, activities_merged, activities_quarantined,
+                   message
             FROM audit.runs WHERE run_id = (SELECT run_id FROM audit.runs ORDER BY started_at DESC LIMIT 1)
             ORDER BY tenant_id""")
-    t = Table("tenant", "status", "as of", "contact rows in", "accepted", "merged", "quarantined",
-              "activities in", "accepted", "merged", "quarantined", title="Run")
-    for r in rows.iter_rows():
-        t.add_row(*[str(v) for v in r])
-    out.print(t)
+    for r in rows.iter_rows(named=True):
+        out.print(f"[bold]{r['tenant_id']}[/bold] {r['status']} (as of {r['as_of']})")
+        if r["rows_in"]:
+            out.print(f"  contact rows: {r['rows_in']} read, {r['rows_accepted']} accepted, "
+                      f"{r['rows_merged']} merged, {r['rows_quarantined']} quarantined")
+        if r["activities_in"]:
+            out.print(f"  activity lines: {r['activities_in']} read, {r['activities_accepted']} "
+                      f"accepted, {r['activities_merged']} merged, "
+                      f"{r['activities_quarantined']} quarantined")
+        if r["message"]:
+            out.print(f"  {r['message']}")
 
 
 def demo_stage(out: Console, home: Home) -> str:
@@ -246,6 +261,7 @@ def print_demo_summary(out: Console, home: Home) -> None:
 
 def unmerge(home: Home, tenant: str, contact: str, source: str, actor: str) -> str:
     from .audit import ChangeContext
+    from .pipeline import record_chain_heads
     from .resolve.unmerge import unmerge_source
 
     tenant = checked_tenant_id(tenant)
@@ -255,6 +271,7 @@ def unmerge(home: Home, tenant: str, contact: str, source: str, actor: str) -> s
         ctx = ChangeContext(tenant, f"unmerge-{utc_now():%Y%m%dT%H%M%S}", actor or "cli", "user",
                             home.key(), utc_now())
         new_id = unmerge_source(con, ctx, contact, source)
+        record_chain_heads(con, home, [tenant])
         _republish(con, home, tenant)
     return new_id
 

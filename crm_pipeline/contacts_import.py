@@ -78,7 +78,8 @@ def stage_contact_file(
         ),
         pl.lit(mapping.vendor).alias("source_system"),
         pl.col("raw").alias("record"),
-        pl.struct(fields).struct.json_encode().alias("mapped"),
+        pl.struct([(pl.col(f) if f in fields else pl.lit(None, pl.Utf8)).alias(f)
+                   for f in CANONICAL_FIELDS]).alias("mapped"),
         pl.col("extra"),
     )
     bad = table.unparseable
@@ -129,18 +130,13 @@ def stage_contact_file(
 
 def pending_rows(con: duckdb.DuckDBPyConnection, tenant_id: str, import_id: str) -> pl.DataFrame:
     """An import's readable rows with their canonical (mapped, not yet normalized) values."""
-    rows = frame(
+    fields = ", ".join(f"mapped.{f} AS {f}" for f in CANONICAL_FIELDS if f != "source_id")
+    return frame(
         con,
-        "SELECT row_number, source_id, source_system, mapped, extra FROM raw.contact_rows "
-        "WHERE tenant_id = $t AND import_id = $i AND record IS NOT NULL ORDER BY row_number",
+        f"SELECT row_number, source_id, source_system, extra::VARCHAR AS extra, {fields} "
+        "FROM raw.contact_rows WHERE tenant_id = $t AND import_id = $i AND record IS NOT NULL "
+        "ORDER BY row_number",
         {"t": tenant_id, "i": import_id},
-    )
-    schema = pl.Struct({f: pl.Utf8 for f in CANONICAL_FIELDS if f != "source_id"})
-    mapped = rows["mapped"].cast(pl.Utf8).str.json_decode(schema).struct.unnest()
-    return pl.concat(
-        [rows.select("row_number", "source_id", "source_system",
-                     pl.col("extra").cast(pl.Utf8)), mapped],
-        how="horizontal",
     )
 
 

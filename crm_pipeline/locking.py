@@ -11,10 +11,24 @@ from .errors import WarehouseLocked
 from .home import Home
 
 
+DEFAULT_WAIT_SECONDS = 30.0
+WAIT_ENV = "CRM_LOCK_WAIT_SECONDS"
+
+
+def lock_wait_seconds() -> float:
+    """How long a second writer waits before it is refused ($CRM_LOCK_WAIT_SECONDS, default 30)."""
+    try:
+        return max(0.0, float(os.environ.get(WAIT_ENV, DEFAULT_WAIT_SECONDS)))
+    except ValueError:
+        return DEFAULT_WAIT_SECONDS
+
+
 @contextmanager
-def write_lock(home: Home, wait_seconds: float = 30.0):
+def write_lock(home: Home, wait_seconds: float | None = None):
     """Hold the home's write lock; wait up to `wait_seconds`, then refuse naming the lock."""
     home.ensure()
+    if wait_seconds is None:
+        wait_seconds = lock_wait_seconds()
     fd = os.open(home.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + wait_seconds
     try:

@@ -166,6 +166,14 @@ def audit_heads(home: Home) -> dict[str, str]:
     return _read_heads(home)
 
 
+def record_chain_heads(con, home: Home, tenants: list[str]) -> None:
+    """Keep the tenants' current chain heads outside the database (after any audited command)."""
+    heads = _read_heads(home)
+    for t in tenants:
+        heads[t] = chain_head(con, t)[1]
+    _write_heads(home, heads)
+
+
 def _already_staged(con, tenant_id: str, import_id: str) -> bool:
     """True when an earlier, interrupted run staged the import already (idempotent re-runs)."""
     return bool(run(
@@ -266,9 +274,24 @@ def forecast_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
 
 
 def replace_slice(con, table: str, tenant_id: str, rows) -> None:
-    """Delete-then-insert of one tenant's slice: re-runs are idempotent."""
-    run(con, f"DELETE FROM {table} WHERE tenant_id = $t", {"t": tenant_id})
-    insert_frame(con, table, rows)
+    """Make one tenant's slice of a mart equal to `rows`; re-runs are idempotent.
+
+    Keyed tables are changed in place (see marts.replace_rows: DuckDB commits mass deletes from
+    indexed tables slowly)."""
+    from .marts import replace_rows
+
+    schema, name = table.split(".")
+    if schema != "marts":
+        raise ValueError(f"replace_slice writes marts tables only, not {table}")
+    con.register("_slice_src", rows)
+    try:
+        run(con, "CREATE OR REPLACE TEMP TABLE _slice AS SELECT * FROM _slice_src")
+    finally:
+        con.unregister("_slice_src")
+    try:
+        replace_rows(con, name, "_slice", tenant_id)
+    finally:
+        run(con, "DROP TABLE IF EXISTS _slice")
 
 
 def insert_frame(con, table: str, rows) -> None:
@@ -287,3 +310,16 @@ def _processed_imports(con, tenant_id: str, run_id: str, kind: str) -> list[str]
         "SELECT import_id FROM raw.imports WHERE tenant_id = $t AND processed_run_id = $r AND kind = $k",
         {"t": tenant_id, "r": run_id, "k": kind},
     )]
+
+
+def backtest_stage(con, tenant_id: str, as_of: date) -> dict:
+    """Forecasts re-made 3, 6 and 12 months back, beside what then happened."""
+    from .backtest import forecast_backtest
+
+    rows = forecast_backtest(con, tenant_id, as_of)
+    with transaction(con):
+        replace_slice(con, "marts.forecast_backtest", tenant_id, rows)
+    overall = rows.filter(rows["segment"] == "all")
+    return {"rows": rows.height,
+            "within_interval_share": float(overall["within_interval"].mean() or 0.0)
+            if overall.height else None}

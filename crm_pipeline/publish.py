@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from .home import Home
+from .progress import report
 from .warehouse import run
 
 EXTRACT_SCHEMAS = ("core", "marts", "audit", "quarantine", "raw", "staging")
@@ -44,6 +45,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, home: Home) -> Path:
         run(con, f'COPY FROM DATABASE "{db}" TO _snapshot')
     finally:
         run(con, "DETACH _snapshot")
+    report("publish: snapshot written")  # the new file is whole; readers still see the old one
     _swap(tmp, home.snapshot)
     return home.snapshot
 

@@ -51,3 +51,13 @@ def print_profile(out: Console, profile: dict) -> None:
         at.add_row(str(a["occurred_at"]), a["type"], a.get("actor") or "",
                    a.get("subject") or a.get("notes") or "", amount)
     out.print(at)
+
+
+def print_explanation(out: Console, explanation: dict) -> None:
+    """One line per source: which record, and why it belongs to the contact."""
+    out.print(f"[bold]{explanation['contact_id']}[/bold]")
+    if explanation.get("resolved_from_alias"):
+        out.print(f"[dim](asked for {explanation['resolved_from_alias']}, merged into this contact)[/dim]")
+    for s in explanation["sources"]:
+        source_id = f" (source id {s['source_id']})" if s.get("source_id") else ""
+        out.print(f"• {s['source_key']}{source_id} {s['why']}")

@@ -71,12 +71,13 @@ def segment_definitions() -> list[Segment]:
 
 
 def membership_insert(segment: Segment) -> str:
-    """INSERT of a segment's members: the tenant's own contacts only, consent applied."""
+    """INSERT of a segment's members into the staging temp table: the tenant's own contacts
+    only, consent applied."""
     consent = (
         "\n  AND coalesce(lower(c.consent_status), '') <> 'denied'" if segment.outreach else ""
     )
     return (
-        "INSERT INTO marts.contact_segments (tenant_id, contact_id, segment, as_of)\n"
+        "INSERT INTO mart_segment_members (tenant_id, contact_id, segment, as_of)\n"
         "SELECT DISTINCT c.tenant_id, c.contact_id, $segment, CAST($as_of AS DATE)\n"
         f"FROM (\n{segment.query}\n) AS members\n"
         "JOIN core.contacts AS c ON c.contact_id = members.contact_id\n"
@@ -84,22 +85,24 @@ def membership_insert(segment: Segment) -> str:
     )
 
 
-def refresh_segments(
+def segment_members(
     con: duckdb.DuckDBPyConnection,
     tenant_id: str,
     as_of: datetime.date,
     params: dict | None = None,
 ) -> dict[str, int]:
-    """Replace the tenant's rows of marts.contact_segments; sizes by segment.
+    """Every segment's members at `as_of`, into the temp table `mart_segment_members` (shaped
+    like marts.contact_segments); sizes by segment.
 
-    Run after the marts (segments read them). `params` are the tenant's SQL parameters
-    (from `tenant_settings.sql_params`); read from the warehouse when not given.
+    Run after the marts (segments read them); `crm_pipeline.marts` then writes the rows to
+    marts.contact_segments. `params` are the tenant's SQL parameters (from
+    `tenant_settings.sql_params`); read from the warehouse when not given.
     """
     if params is None:
         params = sql_params(tenant_settings(con, tenant_id))
     params = {**params, "tenant_id": tenant_id, "as_of": as_of}
-    run(con, "DELETE FROM marts.contact_segments WHERE tenant_id = $tenant_id",
-        {"tenant_id": tenant_id})
+    run(con, "CREATE OR REPLACE TEMP TABLE mart_segment_members AS "
+             "SELECT * FROM marts.contact_segments LIMIT 0")
     sizes: dict[str, int] = {}
     for segment in segment_definitions():
         query = membership_insert(segment)

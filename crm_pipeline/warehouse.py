@@ -25,9 +25,88 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every schema and table that does not exist yet, with their comments."""
+    """Create every schema and table that does not exist yet, with their comments, and add the
+    columns a newer version defines to tables an older version created."""
+    if _schema_is_current(con):
+        return
+    comments = []
     for path in table_files():
-        con.execute(path.read_text(encoding="utf-8"))
+        for statement in _statements(path.read_text(encoding="utf-8")):
+            if statement.upper().startswith("COMMENT ON"):
+                comments.append(statement)
+            else:
+                con.execute(statement).fetchall()
+    _add_missing_columns(con)
+    for statement in comments:
+        con.execute(statement).fetchall()
+
+
+def _statements(text: str) -> list[str]:
+    """The statements of a DDL file (they end with `;` at the end of a line)."""
+    return [s.strip() for s in text.split(";\n") if s.strip() and not s.strip().startswith("--")]
+
+
+def _schema_is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when every table, column and comment of the DDL is already there (one query), so
+    the many stages that open the warehouse do not re-run the DDL."""
+    reference = _reference_catalog()
+    found = set(con.execute(_CATALOG_QUERY + " AND database_name = current_database()").fetchall())
+    return reference <= found
+
+
+_CATALOG_QUERY = (
+    "SELECT schema_name, table_name, column_name, data_type, coalesce(comment, '') "
+    "FROM duckdb_columns() WHERE schema_name NOT IN ('main', 'information_schema', 'pg_catalog')"
+)
+
+
+def _reference_catalog() -> set[tuple]:
+    global _CATALOG
+    if _CATALOG is None:
+        ref = duckdb.connect(":memory:")
+        for path in table_files():
+            ref.execute(path.read_text(encoding="utf-8"))
+        _CATALOG = set(ref.execute(_CATALOG_QUERY).fetchall())
+        ref.close()
+    return _CATALOG
+
+
+_CATALOG: set | None = None
+
+
+def _reference_columns() -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(schema, table) -> [(column, type)] as the DDL files define them."""
+    global _REFERENCE
+    if _REFERENCE is None:
+        ref = duckdb.connect(":memory:")
+        for path in table_files():
+            ref.execute(path.read_text(encoding="utf-8"))
+        _REFERENCE = {}
+        for schema, table, column, dtype in ref.execute(
+            "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE schema_name NOT IN ('main', 'information_schema', 'pg_catalog') "
+            "ORDER BY schema_name, table_name, column_index"
+        ).fetchall():
+            _REFERENCE.setdefault((schema, table), []).append((column, dtype))
+        ref.close()
+    return _REFERENCE
+
+
+_REFERENCE: dict | None = None
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """The forward migration of a warehouse: new nullable columns are added in place."""
+    present: dict[tuple[str, str], set[str]] = {}
+    for schema, table, column in con.execute(
+        "SELECT schema_name, table_name, column_name FROM duckdb_columns() "
+        "WHERE database_name = current_database()"
+    ).fetchall():
+        present.setdefault((schema, table), set()).add(column)
+    for key, columns in _reference_columns().items():
+        for column, dtype in columns:
+            if column not in present.get(key, {column}):
+                con.execute(f'ALTER TABLE {key[0]}.{key[1]} ADD COLUMN "{column}" {dtype}').fetchall()
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -207,7 +207,21 @@ def revenue_forecast(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.Ma
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
 
-@dg.asset(key=["audit", "runs"], group_name=TRUST, kinds=KINDS, deps=[revenue_forecast])
+@dg.asset(key=["marts", "forecast_backtest"], group_name=VALUE, kinds=KINDS, deps=[revenue_forecast])
+def forecast_backtest(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    """Forecasts re-made at earlier as-of dates beside the revenue that then happened."""
+    with warehouse(duckdb) as con:
+        as_of = crm.as_of_date
+        results = _per_tenant(context, con, crm, "forecast back-test",
+                              lambda t: pipeline.backtest_stage(con, t, as_of))
+        tenants = pipeline.run_tenants(con, crm.tenant or None)
+        rows = _count(con, "marts.forecast_backtest", tenants)
+    shares = {f"within_interval/{t}": r["within_interval_share"] for t, r in results.items()
+              if r.get("within_interval_share") is not None}
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, **shares})
+
+
+@dg.asset(key=["audit", "runs"], group_name=TRUST, kinds=KINDS, deps=[forecast_backtest])
 def audit_runs(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
     """One row per run and tenant: status, as-of date and the row accounting."""
     with warehouse(duckdb) as con:
@@ -239,5 +253,5 @@ def published_snapshot(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.
 
 ALL_ASSETS = [
     raw_contact_rows, raw_activity_events, staging_contact_rows, core_contacts, core_activities,
-    marts, lifetime_value, revenue_forecast, audit_runs, published_snapshot,
+    marts, lifetime_value, revenue_forecast, forecast_backtest, audit_runs, published_snapshot,
 ]

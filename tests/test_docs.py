@@ -31,3 +31,18 @@ def test_every_table_has_tenant_id():
         "AND c.table_name = t.table_name AND c.column_name = 'tenant_id')"
     ).fetchall()
     assert without == []
+
+
+def test_a_warehouse_made_by_an_older_version_gets_the_new_columns(tmp_path):
+    con = connect(tmp_path / "old.duckdb")
+    create_tables(con)
+    con.execute("ALTER TABLE staging.contact_rows DROP COLUMN other_phones").fetchall()
+    con.execute("INSERT INTO core.tenants VALUES ('t1', NULL, 'US', 'USD', NULL, now())").fetchall()
+    con.close()
+    con = connect(tmp_path / "old.duckdb")
+    create_tables(con)
+    cols = [r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'contact_rows' "
+        "AND schema_name = 'staging'").fetchall()]
+    assert "other_phones" in cols
+    assert con.execute("SELECT count(*) FROM core.tenants").fetchone()[0] == 1

@@ -141,3 +141,15 @@ def test_contact_show_resolves_within_the_tenant_only(home, imported, capsys):
 def test_audit_verify_passes(home, imported, capsys):
     code, out, _ = crm(home, "audit", "verify", capsys=capsys)
     assert code == 0 and "verified" in out
+
+
+def test_contact_explain_says_why_each_source_joined(home, imported, capsys):
+    cid = q(home, "SELECT contact_id FROM core.contacts WHERE tenant_id='t1' AND email='ann.lee@example.com'")[0][0]
+    code, out, _ = crm(home, "contact", "explain", "--tenant", "t1", cid, capsys=capsys)
+    assert code == 0
+    assert "created this contact" in out and "same email" in out
+
+
+def test_consent_history_is_written_by_imports(home, imported):
+    rows = q(home, "SELECT count(*) FROM core.consent_history WHERE tenant_id = 't1'")
+    assert rows[0][0] >= 1

@@ -48,11 +48,16 @@ _PARTICLE_CASE = {
 def display(series: pl.Series) -> pl.Series:
     """A name as written, re-cased only when it has letters of a single case."""
     text = clean_line(series)
+    recased = _fix_case(text)
+    # Keep a re-casing only if it is stable: letters like "ŉ" title-case into something that
+    # would be re-cased again.
+    stable = _fix_case(recased) == recased
+    return pl.select(pl.when(stable.fill_null(True)).then(recased).otherwise(text)).to_series()
+
+
+def _fix_case(text: pl.Series) -> pl.Series:
     single_case = text.str.contains(r"\p{Lu}") ^ text.str.contains(r"\p{Ll}")
-    recased = where(text, single_case & text.str.contains(_NAME_LIKE), _recased)
-    # Keep a re-casing only if it is stable: letters like "ŉ" title-case into a single case again.
-    stable = recased.str.contains(r"\p{Lu}") & recased.str.contains(r"\p{Ll}")
-    return pl.select(pl.when(single_case & ~stable).then(text).otherwise(recased)).to_series()
+    return where(text, single_case & text.str.contains(_NAME_LIKE), _recased)
 
 
 def _recased(text: pl.Series) -> pl.Series:

@@ -1,23 +1,35 @@
 """Entity resolution: place every pending staged row in a golden contact.
 
-Exact rules, in order of strength: the same record of the same source system (re-exports and
-changed files), the same normalized email, the same E.164 phone with compatible names (colleagues
-share a company's main line, so a phone alone is not enough). New rows are matched against the
-sources of existing contacts, so ids stay stable: a component that holds existing contacts keeps
-the oldest id, and the others become aliases.
+Exact rules first, in order of strength: the same record of the same source system (re-exports),
+the same normalized email, the same E.164 phone with compatible names (colleagues share a
+company's main line, so a phone alone is not enough). Then probabilistic matching: candidate pairs
+from several blocking keys (`blocking`), compared field by field (`compare`), weighted with m and u
+estimated from the tenant's data (`train`), linked at one default threshold, and clustered so that
+one weak link cannot chain different people (`cluster`).
+
+Incremental: only pending rows are compared, against every row of the tenant; the sources of an
+existing contact stay together, so ids are stable. When a new row joins several existing contacts
+the oldest id survives and the others become aliases. Every accepted link is stored with its
+evidence in core.match_evidence; a pair split by `crm unmerge` is never joined again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from ..audit import ChangeContext
+from ..consent import record_consent_changes, stored_consent
 from ..contacts_store import merge_contacts, upsert_contacts
 from ..warehouse import frame, run
-from .cluster import components
+from . import train
+from .blocking import candidate_pairs, random_pairs
+from .cluster import EXACT, LINK, cluster_rows, star_edges
+from .compare import FIELDS, compare_pairs, match_rows
 from .survive import golden_records
 
 RULE_KEYS = {
@@ -25,15 +37,23 @@ RULE_KEYS = {
     "same_email": "k_email",
     "same_phone_name": "k_phone_name",
 }
+PROBABILISTIC = "probabilistic"
+RANDOM_PAIRS = 100_000
+EM_SAMPLE = 400_000
+TF_SMOOTHING = 100  # pseudo-rows pulling a small tenant's term frequencies towards u
+RETRAIN_GROWTH = 1.5  # retrain once the tenant has grown by half since the stored model
 
 
 def _keyed_rows(con: duckdb.DuckDBPyConnection, tenant_id: str) -> pl.DataFrame:
-    """Every staged row of the tenant with its exact match keys and current contact (if placed)."""
-    return frame(
-        con,
-        """
+    """Every staged row of the tenant with its match fields, exact keys and current contact."""
+    return (
+        frame(
+            con,
+            """
         SELECT s.import_id, s.row_number, s.status, cs.contact_id, c.first_seen_at,
-               i.imported_at,
+               s.import_id || ':' || s.row_number AS source_key,
+               s.first_name_key, s.last_name_key, s.email, s.email_local_base, s.email_domain,
+               s.phone, s.company_key, s.job_title, s.city,
                CASE WHEN s.source_id IS NOT NULL
                     THEN coalesce(s.source_system, '') || '|' || s.source_id END AS k_source,
                s.email AS k_email,
@@ -47,8 +67,11 @@ def _keyed_rows(con: duckdb.DuckDBPyConnection, tenant_id: str) -> pl.DataFrame:
         WHERE s.tenant_id = $t
         ORDER BY i.imported_at, s.import_id, s.row_number
         """,
-        {"t": tenant_id},
-    ).with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64))
+            {"t": tenant_id},
+        )
+        .with_row_index("idx")
+        .with_columns(pl.col("idx").cast(pl.Int64))
+    )
 
 
 def new_contact_id(tenant_id: str, import_id: str, row_number: int) -> str:
@@ -57,52 +80,90 @@ def new_contact_id(tenant_id: str, import_id: str, row_number: int) -> str:
     return f"c_{digest[:16]}"
 
 
+class Scorer:
+    """Scores row pairs: exact rules give `EXACT`, others log2 odds from the tenant's model."""
+
+    def __init__(self, rows: pl.DataFrame, model: train.Model):
+        self.rows = rows
+        self.model = model
+        n = rows.height
+        self.tf = {}
+        for field, col in train.TF_FIELDS.items():
+            u_exact = model.u[field][0]
+            counts = rows.group_by(col).len()
+            tf = rows.select(col).join(counts, on=col, how="left", maintain_order="left")["len"]
+            # Smoothed towards u so a small tenant's counts do not swing the weights.
+            self.tf[field] = (tf.fill_null(0).to_numpy() + TF_SMOOTHING * u_exact) / (
+                n + TF_SMOOTHING
+            )
+        self.keys = {k: rows[k] for k in RULE_KEYS.values()}
+        self.prior = float(np.log2(model.lam / (1 - model.lam)))
+
+    def rule(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Name of the strongest exact rule each pair meets, else `probabilistic`."""
+        out = np.full(len(a), PROBABILISTIC, dtype=object)
+        for rule, key in reversed(RULE_KEYS.items()):
+            col = self.keys[key]
+            same = (col.gather(a) == col.gather(b)).fill_null(False).to_numpy()
+            out[same] = rule
+        return out
+
+    def levels(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, pl.DataFrame]:
+        return compare_pairs(self.rows, a, b)
+
+    def weight(self, a: np.ndarray, levels: np.ndarray) -> np.ndarray:
+        adjust = {f: train.tf_adjustment(self.model, f, self.tf[f][a]) for f in train.TF_FIELDS}
+        return train.match_weight(self.model, levels, adjust)
+
+    def score(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """log2 odds of a match (EXACT for an exact rule)."""
+        if len(a) == 0:
+            return np.zeros(0)
+        levels, _ = self.levels(a, b)
+        s = self.weight(a, levels) + self.prior
+        exact = self.rule(a, b) != PROBABILISTIC
+        return np.where(exact, EXACT, s)
+
+
 def resolve_tenant(con: duckdb.DuckDBPyConnection, ctx: ChangeContext) -> dict[str, dict[str, int]]:
     """Resolve the tenant's pending staged rows; per import: accepted (new contact) and merged."""
-    rows = _keyed_rows(con, ctx.tenant_id)
-    if rows.filter(pl.col("status") == "pending").height == 0:
+    keyed = _keyed_rows(con, ctx.tenant_id)
+    pending = keyed.filter(pl.col("status") == "pending")["idx"].to_numpy()
+    if len(pending) == 0:
         return {}
-    keys = list(RULE_KEYS.values())
-    rows = rows.with_columns(components(rows, keys))
-    pending = rows.filter(pl.col("status") == "pending")
-    # Components touched by pending rows.
-    touched = rows.filter(pl.col("component").is_in(pending["component"].implode()))
-    existing = (
-        touched.filter(pl.col("contact_id").is_not_null())
-        .group_by("component", "contact_id")
-        .agg(pl.col("first_seen_at").min(), pl.col("idx").min().alias("first_idx"))
-        .sort("component", "first_seen_at", "first_idx", "contact_id")
-    )
-    survivors = existing.group_by("component", maintain_order=True).first().select(
-        "component", pl.col("contact_id").alias("survivor")
-    )
-    merges = existing.join(survivors, on="component").filter(
-        pl.col("contact_id") != pl.col("survivor")
-    ).select(pl.col("contact_id").alias("alias_id"), pl.col("survivor").alias("contact_id"))
-    merges = _without_blocked(con, ctx.tenant_id, merges)
-    first_rows = touched.group_by("component").agg(pl.all().sort_by("idx").first())
-    new_ids = first_rows.join(survivors, on="component", how="anti").select(
-        "component",
-        pl.struct("import_id", "row_number").map_elements(
-            lambda s: new_contact_id(ctx.tenant_id, s["import_id"], s["row_number"]),
-            return_dtype=pl.Utf8,
-        ).alias("survivor"),
-        pl.col("idx").alias("creator_idx"),
-    )
-    placement = pl.concat([survivors, new_ids.select("component", "survivor")])
-    placed = pending.join(placement, on="component").join(
-        new_ids.select("creator_idx", pl.lit(True).alias("creates")),
-        left_on="idx", right_on="creator_idx", how="left",
-    )
-    placed = placed.with_columns(
-        pl.col("creates").fill_null(False),
-        _rule_expr(rows, placed).alias("match_rule"),
-    )
+    rows = match_rows(keyed)
+    model = _tenant_model(con, ctx, rows, pending)
+    scorer = Scorer(rows, model)
+
+    # Links: exact keys a pending row holds (star edges over all rows with that value) and
+    # candidate pairs scoring at least LINK.
+    ea, eb = _exact_edges(rows, pending)
+    cand = candidate_pairs(rows, pending)
+    ca, cb = cand["a"].to_numpy(), cand["b"].to_numpy()
+    cs = scorer.score(ca, cb)
+    strong = cs >= LINK
+    link_a = np.concatenate([ea, ca[strong]])
+    link_b = np.concatenate([eb, cb[strong]])
+
+    group, group_contact = _start_groups(rows)
+    blocked = _blocked_groups(con, ctx.tenant_id, rows, group)
+    final = cluster_rows(group, link_a, link_b, scorer.score, blocked)
+    rows = rows.with_columns(pl.Series("cluster", final))
+
+    placement, merges = _placement(ctx.tenant_id, rows, pending)
+    rows = rows.join(placement, on="cluster", how="left", maintain_order="left")
+    evidence = _evidence(ctx, rows, scorer, np.concatenate([ea, ca]), np.concatenate([eb, cb]))
+    placed = _placed_rows(rows, pending, evidence)
+
     _link_sources(con, ctx, placed)
     merge_contacts(con, ctx, merges)
+    _write_evidence(con, ctx, evidence)
     golden = golden_records(con, ctx.tenant_id, placement["survivor"])
     golden = _keep_bounces(con, ctx.tenant_id, golden)
+    before = stored_consent(con, ctx.tenant_id, golden["contact_id"])
     upsert_contacts(con, ctx, golden)
+    imports = ",".join(sorted(set(rows["import_id"].gather(pending).to_list())))
+    record_consent_changes(con, ctx, before, golden, source=f"import:{imports}")
     run(
         con,
         "UPDATE staging.contact_rows SET status = 'resolved' WHERE tenant_id = $t AND status = 'pending'",
@@ -115,32 +176,236 @@ def resolve_tenant(con: duckdb.DuckDBPyConnection, ctx: ChangeContext) -> dict[s
     return counts
 
 
-def _without_blocked(con, tenant_id: str, merges: pl.DataFrame) -> pl.DataFrame:
-    """Drop merges of contacts that an unmerge split apart: they are never merged again."""
-    if merges.height == 0:
-        return merges
+def _exact_edges(rows: pl.DataFrame, pending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Star edges over every key value that some pending row holds."""
+    is_pending = pl.Series(np.isin(np.arange(rows.height), pending))
+    parts_a, parts_b = [], []
+    for key in RULE_KEYS.values():
+        wanted = rows.filter(is_pending)[key].drop_nulls().unique()
+        sub = rows.select("idx", key).filter(pl.col(key).is_in(wanted.implode()))
+        a, b = star_edges(sub, key)
+        parts_a.append(a)
+        parts_b.append(b)
+    return np.concatenate(parts_a).astype(np.int64), np.concatenate(parts_b).astype(np.int64)
+
+
+def _start_groups(rows: pl.DataFrame) -> tuple[np.ndarray, pl.DataFrame]:
+    """Dense group per row: the sources of one existing contact together, pending rows alone."""
+    g = rows.select(
+        pl.when(pl.col("contact_id").is_not_null())
+        .then(pl.col("contact_id"))
+        .otherwise(pl.lit("\x00row") + pl.col("idx").cast(pl.Utf8))
+        .alias("g")
+    ).with_columns(pl.col("g").rank("dense").cast(pl.Int64).alias("gid") - 1)
+    group = g["gid"].to_numpy()
+    group_contact = rows.select("contact_id", pl.Series("gid", group)).unique("gid")
+    return group, group_contact
+
+
+def _blocked_groups(con, tenant_id: str, rows: pl.DataFrame, group: np.ndarray) -> set:
+    """Group pairs an unmerge split apart (source row's contact, the contact it left)."""
     blocks = frame(
         con,
         """
-        SELECT cs.contact_id AS a, b.blocked_contact_id AS b FROM core.match_blocks b
-        JOIN core.contact_sources cs ON cs.tenant_id = b.tenant_id AND cs.source_key = b.source_key
+        SELECT b.source_key, coalesce(a.contact_id, b.blocked_contact_id) AS blocked
+        FROM core.match_blocks b
+        LEFT JOIN core.contact_aliases a
+          ON a.tenant_id = b.tenant_id AND a.alias_id = b.blocked_contact_id
         WHERE b.tenant_id = $t
         """,
         {"t": tenant_id},
     )
     if blocks.height == 0:
-        return merges
-    pairs = pl.concat([blocks, blocks.select(pl.col("b").alias("a"), pl.col("a").alias("b"))])
-    return merges.join(pairs, left_on=["alias_id", "contact_id"], right_on=["a", "b"], how="anti")
+        return set()
+    gframe = rows.select("source_key", "contact_id", pl.Series("g", group))
+    by_source = blocks.join(gframe.select("source_key", "g"), on="source_key")
+    by_contact = (
+        gframe.drop_nulls("contact_id")
+        .unique("contact_id")
+        .select(pl.col("contact_id").alias("blocked"), pl.col("g").alias("gb"))
+    )
+    pairs = by_source.join(by_contact, on="blocked")
+    return {(min(x, y), max(x, y)) for x, y in pairs.select("g", "gb").iter_rows() if x != y}
 
 
-def _rule_expr(rows: pl.DataFrame, placed: pl.DataFrame) -> pl.Expr:
-    """The strongest exact rule a pending row shares with another row of its component."""
-    expr = pl.when(pl.col("creates")).then(pl.lit("new"))
-    for rule, key in RULE_KEYS.items():
-        shared = rows.filter(pl.col(key).is_not_null()).group_by(key).len().filter(pl.col("len") > 1)
-        expr = expr.when(pl.col(key).is_in(shared[key].implode())).then(pl.lit(rule))
-    return expr.otherwise(pl.lit("same_component"))
+def _placement(
+    tenant_id: str, rows: pl.DataFrame, pending: np.ndarray
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Survivor id of every cluster holding a pending row, and the merges of existing contacts."""
+    touched_clusters = rows.filter(pl.col("idx").is_in(pl.Series(pending).implode()))["cluster"]
+    touched = rows.filter(pl.col("cluster").is_in(touched_clusters.unique().implode()))
+    existing = (
+        touched.filter(pl.col("contact_id").is_not_null())
+        .group_by("cluster", "contact_id")
+        .agg(pl.col("first_seen_at").min(), pl.col("idx").min().alias("first_idx"))
+        .sort("cluster", "first_seen_at", "first_idx", "contact_id")
+    )
+    survivors = (
+        existing.group_by("cluster", maintain_order=True)
+        .first()
+        .select("cluster", pl.col("contact_id").alias("survivor"))
+    )
+    merges = (
+        existing.join(survivors, on="cluster")
+        .filter(pl.col("contact_id") != pl.col("survivor"))
+        .select(pl.col("contact_id").alias("alias_id"), pl.col("survivor").alias("contact_id"))
+    )
+    first_rows = (
+        touched.group_by("cluster")
+        .agg(
+            pl.col("idx").min().alias("creator_idx"),
+            pl.col("import_id").sort_by("idx").first(),
+            pl.col("row_number").sort_by("idx").first(),
+        )
+        .join(survivors, on="cluster", how="anti")
+    )
+    new_ids = first_rows.select(
+        "cluster",
+        pl.struct("import_id", "row_number")
+        .map_elements(
+            lambda s: new_contact_id(tenant_id, s["import_id"], s["row_number"]),
+            return_dtype=pl.Utf8,
+        )
+        .alias("survivor"),
+        "creator_idx",
+    )
+    placement = pl.concat(
+        [survivors.with_columns(pl.lit(None, pl.Int64).alias("creator_idx")), new_ids]
+    )
+    return placement, merges
+
+
+def _evidence(
+    ctx: ChangeContext, rows: pl.DataFrame, scorer: Scorer, a: np.ndarray, b: np.ndarray
+) -> pl.DataFrame:
+    """Every link inside a final contact that involves a pending row: pair, rule, score, fields."""
+    cluster = rows["cluster"].to_numpy()
+    pend = (rows["status"] == "pending").to_numpy()
+    keep = (cluster[a] == cluster[b]) & (pend[a] | pend[b])
+    a, b = a[keep], b[keep]
+    pairs = pl.DataFrame({"a": a, "b": b}).unique().sort("a", "b")
+    # A pending row in a contact without one of these links still gets its best pair there.
+    covered = np.zeros(rows.height, dtype=bool)
+    covered[pairs["a"].to_numpy()] = True
+    covered[pairs["b"].to_numpy()] = True
+    creator = (rows["creator_idx"] == rows["idx"]).fill_null(False).to_numpy()
+    lonely = rows.filter(pl.Series(pend & ~covered & ~creator))
+    if lonely.height:
+        mates = (
+            rows.select("idx", "cluster")
+            .join(lonely.select("idx", "cluster"), on="cluster", suffix="_p")
+            .filter(pl.col("idx") != pl.col("idx_p"))
+        )
+        extra = mates.select(
+            pl.min_horizontal("idx", "idx_p").alias("a"),
+            pl.max_horizontal("idx", "idx_p").alias("b"),
+        )
+        pairs = pl.concat([pairs, extra]).unique().sort("a", "b")
+    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+    levels, sims = scorer.levels(a, b)
+    weight = scorer.weight(a, levels) if len(a) else np.zeros(0)
+    rule = scorer.rule(a, b) if len(a) else np.zeros(0, dtype=object)
+    score = train.probability(weight, scorer.model.lam)
+    exact = rule != PROBABILISTIC
+    log_odds = np.where(exact, EXACT, weight + scorer.prior)
+    sims = sims if sims.width else pl.DataFrame({"first_name": []})
+    sims = sims.with_columns(pl.Series("match_weight", np.round(weight, 3)))
+    keys = rows["source_key"]
+    return (
+        pl.DataFrame(
+            {
+                "a": a,
+                "b": b,
+                "left_key": keys.gather(a),
+                "right_key": keys.gather(b),
+                "contact_id": rows["survivor"].gather(a),
+                "match_rule": pl.Series(rule.tolist(), dtype=pl.Utf8),
+                "match_score": np.where(exact, 1.0, np.round(score, 6)),
+                "log_odds": log_odds,
+            }
+        )
+        .with_columns(
+            sims.select(pl.struct(pl.all()).struct.json_encode().alias("similarities")).to_series()
+        )
+        .filter(pl.col("log_odds") >= LINK)
+    )
+
+
+def _placed_rows(rows: pl.DataFrame, pending: np.ndarray, evidence: pl.DataFrame) -> pl.DataFrame:
+    """Pending rows with their contact, whether they created it, and their strongest link."""
+    ends = (
+        pl.concat(
+            [
+                evidence.select(pl.col("a").alias("idx"), "match_rule", "match_score", "log_odds"),
+                evidence.select(pl.col("b").alias("idx"), "match_rule", "match_score", "log_odds"),
+            ]
+        )
+        .sort("log_odds", "match_score", descending=True)
+        .unique("idx", keep="first")
+    )
+    placed = (
+        rows.filter(pl.col("idx").is_in(pl.Series(pending).implode()))
+        .join(ends, on="idx", how="left")
+        .with_columns((pl.col("creator_idx") == pl.col("idx")).fill_null(False).alias("creates"))
+    )
+    return placed.with_columns(
+        pl.when(pl.col("creates"))
+        .then(pl.lit("new"))
+        .otherwise(pl.col("match_rule").fill_null(PROBABILISTIC))
+        .alias("match_rule"),
+        pl.when(pl.col("creates"))
+        .then(pl.lit(1.0))
+        .otherwise(pl.col("match_score"))
+        .alias("match_score"),
+    )
+
+
+def _tenant_model(con, ctx: ChangeContext, rows: pl.DataFrame, pending: np.ndarray) -> train.Model:
+    """The stored model while the tenant has not grown by half since; else a fresh estimate."""
+    stored = run(
+        con,
+        "SELECT rows_seen, model FROM core.match_models WHERE tenant_id = $t "
+        "ORDER BY trained_at DESC LIMIT 1",
+        {"t": ctx.tenant_id},
+    )
+    if stored and rows.height < stored[0][0] * RETRAIN_GROWTH:
+        return _model_from_json(stored[0][1])
+    # Estimate on every row (not only the pending ones) so a retrain sees the whole tenant.
+    everything = np.arange(rows.height)
+    cand = candidate_pairs(rows, everything)
+    if cand.height > EM_SAMPLE:
+        cand = cand.sample(EM_SAMPLE, seed=1)
+    a, b = cand["a"].to_numpy(), cand["b"].to_numpy()
+    levels, _ = compare_pairs(rows, a, b)
+
+    def same(col: str) -> np.ndarray:
+        return (rows[col].gather(a) == rows[col].gather(b)).fill_null(False).to_numpy()
+
+    ra, rb = random_pairs(rows.height, min(RANDOM_PAIRS, rows.height * 5), seed=2)
+    rlevels, _ = compare_pairs(rows, ra, rb)
+    model = train.fit(levels, same("k_email"), same("k_phone_name"), rlevels)
+    run(
+        con,
+        "INSERT INTO core.match_models VALUES ($t, $r, $at, $n, $p, $m)",
+        {
+            "t": ctx.tenant_id,
+            "r": ctx.run_id,
+            "at": ctx.at,
+            "n": rows.height,
+            "p": cand.height,
+            "m": json.dumps(model.as_dict()),
+        },
+    )
+    return model
+
+
+def _model_from_json(text: str) -> train.Model:
+    d = json.loads(text)
+    return train.Model(
+        {f: np.array(d["m"][f]) for f in FIELDS},
+        {f: np.array(d["u"][f]) for f in FIELDS},
+        float(d["lambda"]),
+    )
 
 
 def _link_sources(con, ctx: ChangeContext, placed: pl.DataFrame) -> None:
@@ -148,9 +413,9 @@ def _link_sources(con, ctx: ChangeContext, placed: pl.DataFrame) -> None:
         pl.lit(ctx.tenant_id).alias("tenant_id"),
         "import_id",
         pl.col("row_number").cast(pl.Int64),
-        (pl.col("import_id") + ":" + pl.col("row_number").cast(pl.Utf8)).alias("source_key"),
+        "source_key",
         pl.col("survivor").alias("contact_id"),
-        pl.lit(1.0).alias("match_score"),
+        pl.col("match_score").cast(pl.Float64),
         "match_rule",
         pl.lit(ctx.at, pl.Datetime("us")).alias("linked_at"),
         pl.lit(ctx.run_id).alias("run_id"),
@@ -169,6 +434,27 @@ def _link_sources(con, ctx: ChangeContext, placed: pl.DataFrame) -> None:
         con.unregister("_links")
 
 
+def _write_evidence(con, ctx: ChangeContext, evidence: pl.DataFrame) -> None:
+    if evidence.height == 0:
+        return
+    out = evidence.select(
+        pl.lit(ctx.tenant_id).alias("tenant_id"),
+        "contact_id",
+        "left_key",
+        "right_key",
+        "match_rule",
+        pl.col("match_score").cast(pl.Float64),
+        "similarities",
+        pl.lit(ctx.run_id).alias("run_id"),
+        pl.lit(ctx.at, pl.Datetime("us")).alias("at"),
+    )
+    con.register("_evidence", out)
+    try:
+        run(con, "INSERT INTO core.match_evidence BY NAME SELECT * FROM _evidence")
+    finally:
+        con.unregister("_evidence")
+
+
 def _keep_bounces(con, tenant_id: str, golden: pl.DataFrame) -> pl.DataFrame:
     """A bounced email stays bounced until a source brings a different email."""
     bounced = frame(
@@ -179,7 +465,13 @@ def _keep_bounces(con, tenant_id: str, golden: pl.DataFrame) -> pl.DataFrame:
     )
     if bounced.height == 0:
         return golden
-    return golden.join(bounced, on="contact_id", how="left").with_columns(
-        pl.when(pl.col("_bounced_email") == pl.col("email")).then(pl.lit("bounced"))
-        .otherwise(pl.col("email_status")).alias("email_status")
-    ).drop("_bounced_email")
+    return (
+        golden.join(bounced, on="contact_id", how="left")
+        .with_columns(
+            pl.when(pl.col("_bounced_email") == pl.col("email"))
+            .then(pl.lit("bounced"))
+            .otherwise(pl.col("email_status"))
+            .alias("email_status")
+        )
+        .drop("_bounced_email")
+    )

@@ -9,13 +9,29 @@ from ..warehouse import frame
 
 # Fields taken from the most recent source with a non-empty valid value.
 LATEST_FIELDS = (
-    "first_name", "last_name", "email", "phone", "phone_type", "company", "company_key",
-    "job_title", "industry", "company_size", "street", "city", "postcode", "state", "country",
-    "birthdate", "lifecycle_stage",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "phone_type",
+    "company",
+    "company_key",
+    "job_title",
+    "industry",
+    "company_size",
+    "street",
+    "city",
+    "postcode",
+    "state",
+    "country",
+    "birthdate",
+    "lifecycle_stage",
 )
 
 
-def golden_records(con: duckdb.DuckDBPyConnection, tenant_id: str, contact_ids: pl.Series) -> pl.DataFrame:
+def golden_records(
+    con: duckdb.DuckDBPyConnection, tenant_id: str, contact_ids: pl.Series
+) -> pl.DataFrame:
     """Golden rows for the given contacts from their sources in staging (newest source wins).
 
     Recency is the import time, then the row order in the file; tags are unioned, notes kept from

@@ -12,6 +12,7 @@ import duckdb
 import polars as pl
 
 from ..audit import ChangeContext, append_changes, json_text
+from ..consent import record_consent_changes, stored_consent
 from ..contacts_store import upsert_contacts
 from ..errors import BadArgument
 from ..profile import resolve_contact_id, unknown
@@ -24,42 +25,77 @@ def unmerged_contact_id(tenant_id: str, source_key: str) -> str:
     return f"c_{digest[:16]}"
 
 
-def unmerge_source(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, contact_id: str,
-                   source_key: str) -> str:
+def unmerge_source(
+    con: duckdb.DuckDBPyConnection, ctx: ChangeContext, contact_id: str, source_key: str
+) -> str:
     """Split `source_key` out of the contact; returns the new contact's id."""
     t = ctx.tenant_id
     cid = resolve_contact_id(con, t, contact_id)
     if cid is None:
         raise unknown(t, contact_id)
-    sources = run(con, "SELECT source_key FROM core.contact_sources WHERE tenant_id = $t "
-                  "AND contact_id = $c", {"t": t, "c": cid})
+    sources = run(
+        con,
+        "SELECT source_key FROM core.contact_sources WHERE tenant_id = $t AND contact_id = $c",
+        {"t": t, "c": cid},
+    )
     keys = {r[0] for r in sources}
     if source_key not in keys:
-        raise BadArgument(f"source {source_key!r} is not a source of contact {cid}: "
-                          "see its sources with crm contact show")
+        raise BadArgument(
+            f"source {source_key!r} is not a source of contact {cid}: "
+            "see its sources with crm contact show"
+        )
     if len(keys) == 1:
-        raise BadArgument(f"source {source_key!r} is the only source of contact {cid}: "
-                          "there is nothing to split it from")
+        raise BadArgument(
+            f"source {source_key!r} is the only source of contact {cid}: "
+            "there is nothing to split it from"
+        )
     new_id = unmerged_contact_id(t, source_key)
     run(con, "BEGIN TRANSACTION")
     try:
-        run(con, "UPDATE core.contact_sources SET contact_id = $n, match_rule = 'unmerged', "
+        run(
+            con,
+            "UPDATE core.contact_sources SET contact_id = $n, match_rule = 'unmerged', "
             "match_score = NULL, linked_at = $at, run_id = $r "
             "WHERE tenant_id = $t AND source_key = $k",
-            {"n": new_id, "at": ctx.at, "r": ctx.run_id, "t": t, "k": source_key})
-        run(con, "DELETE FROM core.match_evidence WHERE tenant_id = $t AND contact_id = $c "
-            "AND (left_key = $k OR right_key = $k)", {"t": t, "c": cid, "k": source_key})
-        run(con, "INSERT INTO core.match_blocks VALUES ($t, $k, $c, $a, $at)",
-            {"t": t, "k": source_key, "c": cid, "a": ctx.actor, "at": ctx.at})
+            {"n": new_id, "at": ctx.at, "r": ctx.run_id, "t": t, "k": source_key},
+        )
+        run(
+            con,
+            "DELETE FROM core.match_evidence WHERE tenant_id = $t AND contact_id = $c "
+            "AND (left_key = $k OR right_key = $k)",
+            {"t": t, "c": cid, "k": source_key},
+        )
+        run(
+            con,
+            "INSERT INTO core.match_blocks VALUES ($t, $k, $c, $a, $at)",
+            {"t": t, "k": source_key, "c": cid, "a": ctx.actor, "at": ctx.at},
+        )
         moved = _rehome_activities(con, t, cid, new_id, source_key)
         golden = golden_records(con, t, pl.Series([cid, new_id]))
+        before = stored_consent(con, t, [cid, new_id])
         upsert_contacts(con, ctx, golden)
-        append_changes(con, ctx, pl.DataFrame({
-            "action": ["unmerge"], "entity": ["contact"], "entity_id": [cid],
-            "previous": [json_text({"source_key": source_key, "contact_id": cid})],
-            "new": [json_text({"source_key": source_key, "contact_id": new_id,
-                               "activities_moved": moved})],
-        }))
+        record_consent_changes(con, ctx, before, golden, source=f"unmerge:{source_key}")
+        append_changes(
+            con,
+            ctx,
+            pl.DataFrame(
+                {
+                    "action": ["unmerge"],
+                    "entity": ["contact"],
+                    "entity_id": [cid],
+                    "previous": [json_text({"source_key": source_key, "contact_id": cid})],
+                    "new": [
+                        json_text(
+                            {
+                                "source_key": source_key,
+                                "contact_id": new_id,
+                                "activities_moved": moved,
+                            }
+                        )
+                    ],
+                }
+            ),
+        )
         run(con, "COMMIT")
     except BaseException:
         run(con, "ROLLBACK")

@@ -52,8 +52,8 @@ SELECT contact_id,
                THEN 'former customer: no purchase in the last ' || $customer_purchase_days
                     || ' days and no active subscription'
            WHEN signals_ever > 0
-               THEN 'engaged: ' || signals_ever
-                    || ' form submissions, downloads, webinars or inbound emails and calls'
+               THEN 'engagement signals so far: ' || signals_ever
+                    || ' (forms, downloads, webinars, inbound emails and calls)'
            WHEN coalesce(lead_score, 0) >= $lead_min_score
                THEN 'lead score ' || lead_score || ' (at least ' || $lead_min_score || ')'
            ELSE 'no purchase, subscription or engagement signal, lead score below '

@@ -22,5 +22,5 @@ COMMENT ON COLUMN marts.engagement.activities_7d IS 'Activities in the 7 days up
 COMMENT ON COLUMN marts.engagement.activities_30d IS 'Activities in the last 30 days.';
 COMMENT ON COLUMN marts.engagement.activities_90d IS 'Activities in the last 90 days.';
 COMMENT ON COLUMN marts.engagement.activities_365d IS 'Activities in the last 365 days.';
-COMMENT ON COLUMN marts.engagement.inbound_90d IS 'Activities the contact started (inbound emails and calls, webinars, downloads, forms, purchases) in the last 90 days.';
+COMMENT ON COLUMN marts.engagement.inbound_90d IS 'Activities the contact started in the last 90 days: anything with direction inbound, plus webinars, downloads, forms and purchases.';
 COMMENT ON COLUMN marts.engagement.trend IS 'rising, steady, falling or none: last 30 days against the average 30 days of the 90 before.';

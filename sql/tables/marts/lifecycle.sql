@@ -12,5 +12,5 @@ COMMENT ON COLUMN marts.lifecycle.tenant_id IS 'Tenant.';
 COMMENT ON COLUMN marts.lifecycle.contact_id IS 'Contact.';
 COMMENT ON COLUMN marts.lifecycle.as_of IS 'As-of date of the run.';
 COMMENT ON COLUMN marts.lifecycle.stage IS 'prospect, lead, customer, advocate or churned.';
-COMMENT ON COLUMN marts.lifecycle.stage_since IS 'First as-of date at which the contact had this stage (from marts.lifecycle_history).';
+COMMENT ON COLUMN marts.lifecycle.stage_since IS 'As-of date the contact entered its current stage (start of its current spell in marts.lifecycle_history).';
 COMMENT ON COLUMN marts.lifecycle.reason IS 'The rule that gave the stage, in words.';

@@ -12,7 +12,7 @@ COMMENT ON TABLE marts.retention_risk IS 'Customers'' recent activity against th
 COMMENT ON COLUMN marts.retention_risk.tenant_id IS 'Tenant.';
 COMMENT ON COLUMN marts.retention_risk.contact_id IS 'Customer.';
 COMMENT ON COLUMN marts.retention_risk.as_of IS 'As-of date of the run.';
-COMMENT ON COLUMN marts.retention_risk.activities_last_30d IS 'Activities in the 30 days up to the as-of date.';
+COMMENT ON COLUMN marts.retention_risk.activities_last_30d IS 'Activities in the last 30 days up to the as-of date (the tenant setting decline_recent_days, default 30).';
 COMMENT ON COLUMN marts.retention_risk.baseline_monthly_rate IS 'Activities per 30 days over the 180 days before those 30.';
 COMMENT ON COLUMN marts.retention_risk.ratio IS 'activities_last_30d / baseline_monthly_rate; NULL when the baseline is 0.';
 COMMENT ON COLUMN marts.retention_risk.declining IS 'True when ratio < the threshold (0.5 by default).';

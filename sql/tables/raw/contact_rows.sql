@@ -5,7 +5,7 @@ CREATE TABLE IF NOT EXISTS raw.contact_rows (
     source_id VARCHAR,
     source_system VARCHAR,
     record JSON,
-    mapped JSON,
+    mapped STRUCT(source_id VARCHAR, first_name VARCHAR, last_name VARCHAR, full_name VARCHAR, email VARCHAR, phone VARCHAR, company VARCHAR, job_title VARCHAR, industry VARCHAR, company_size VARCHAR, street VARCHAR, city VARCHAR, postcode VARCHAR, state VARCHAR, country VARCHAR, birthdate VARCHAR, tags VARCHAR, notes VARCHAR, lifecycle_stage VARCHAR, consent_status VARCHAR, created_at VARCHAR, tenant_id VARCHAR, other_emails VARCHAR, other_phones VARCHAR),
     extra JSON,
     PRIMARY KEY (tenant_id, import_id, row_number)
 );
@@ -16,5 +16,5 @@ COMMENT ON COLUMN raw.contact_rows.row_number IS '1-based index of the record am
 COMMENT ON COLUMN raw.contact_rows.source_id IS 'The exporting system''s record id, as written.';
 COMMENT ON COLUMN raw.contact_rows.source_system IS 'The exporting system (vendor guess), so ids of different systems never collide.';
 COMMENT ON COLUMN raw.contact_rows.record IS 'The row as read: header -> value, verbatim (JSON object; NULL for an unparseable row, see quarantine.rows.raw).';
-COMMENT ON COLUMN raw.contact_rows.mapped IS 'The row''s values under canonical field names, before normalization (JSON object).';
+COMMENT ON COLUMN raw.contact_rows.mapped IS 'The row''s values under canonical field names, as written, before normalization (a STRUCT: query mapped.email).';
 COMMENT ON COLUMN raw.contact_rows.extra IS 'Unmapped columns kept as extra attributes (JSON object); query with ->> ''Header''.';

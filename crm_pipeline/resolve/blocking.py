@@ -1,0 +1,81 @@
+"""Candidate pairs: rows that share at least one blocking key, with at least one side pending.
+
+Several keys, so a typo in one field does not hide a duplicate: the email local part, the phone,
+the last name with the first initial (of the name and of its nickname groups), the same with first
+and last name swapped, and the company with the last name or the first name. A key value held by
+more than `MAX_BLOCK` rows (a shared switchboard, "info@", "Smith J") gives no pairs: those rows
+are still compared through their other keys, and term frequency handles the rest.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+MAX_BLOCK = 60
+
+
+def blocking_keys(rows: pl.DataFrame) -> pl.DataFrame:
+    """idx plus one column per blocking key; `swap` is matched against `name` (crossed)."""
+    initial = pl.col("fn").str.slice(0, 1)
+    last_initial = pl.col("ln").str.slice(0, 1)
+    keys = rows.select(
+        "idx",
+        pl.col("email_local_base").alias("k_local"),
+        pl.col("phone").alias("k_phone"),
+        (pl.col("ln") + "|" + initial).alias("k_name"),
+        (pl.col("fn") + "|" + last_initial).alias("k_swap"),
+        (pl.col("company_key") + "|" + pl.col("ln")).alias("k_company_last"),
+        (pl.col("company_key") + "|" + pl.col("fn")).alias("k_company_first"),
+        # Nickname-aware: last name with the initial of each canonical form of the first name.
+        pl.col("fn_groups").list.eval(pl.element().str.slice(0, 1)).list.unique().alias("_gi"),
+        pl.col("ln"),
+    )
+    return keys
+
+
+def _pairs_on(left: pl.DataFrame, right: pl.DataFrame, pending: np.ndarray) -> pl.DataFrame:
+    """Pairs (a < b) of rows with equal `key`, one side pending, from blocks no larger than MAX_BLOCK."""
+    left = left.drop_nulls("key")
+    right = right.drop_nulls("key")
+    sizes = right.group_by("key").len()
+    small = sizes.filter(pl.col("len") <= MAX_BLOCK).select("key")
+    right = right.join(small, on="key", how="semi")
+    pend = pl.Series(pending)
+    left = left.filter(pl.col("idx").is_in(pend.implode())).join(small, on="key", how="semi")
+    pairs = left.join(right, on="key", suffix="_r").filter(pl.col("idx") != pl.col("idx_r"))
+    return pairs.select(
+        pl.min_horizontal("idx", "idx_r").alias("a"), pl.max_horizontal("idx", "idx_r").alias("b")
+    )
+
+
+def candidate_pairs(rows: pl.DataFrame, pending: np.ndarray) -> pl.DataFrame:
+    """Distinct (a, b) row positions, a < b, sharing a blocking key, at least one pending."""
+    keys = blocking_keys(rows)
+    parts = []
+    for col in ("k_local", "k_phone", "k_name", "k_company_last", "k_company_first"):
+        side = keys.select("idx", pl.col(col).alias("key"))
+        parts.append(_pairs_on(side, side, pending))
+    name = keys.select("idx", pl.col("k_name").alias("key"))
+    swap = keys.select("idx", pl.col("k_swap").alias("key"))
+    parts.append(_pairs_on(name, swap, pending))
+    parts.append(_pairs_on(swap, name, pending))
+    nick = (
+        keys.select("idx", "ln", "_gi")
+        .explode("_gi")
+        .select("idx", (pl.col("ln") + "|" + pl.col("_gi")).alias("key"))
+        .unique()
+    )
+    parts.append(_pairs_on(nick, nick, pending))
+    return pl.concat(parts).unique().sort("a", "b")
+
+
+def random_pairs(n: int, count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """`count` random pairs of distinct rows (for estimating u); deterministic."""
+    if n < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, n, count)
+    b = rng.integers(0, n - 1, count)
+    b = np.where(b >= a, b + 1, b)
+    return a, b

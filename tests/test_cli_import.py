@@ -1,0 +1,71 @@
+"""`crm import contacts`: dry run, mapping files, and refusals that change nothing."""
+
+from __future__ import annotations
+
+from helpers import HUBSPOT_HEADER, crm, write_csv
+
+ROWS = ["1,Ann,Lee,ann@example.com,+1 415 555 2671,Acme,CEO,250,Boston,US,2024-03-12 09:14",
+        "2,Bo,Chen,bo@example.com,,Beta,,,,US,2024-03-12 09:14"]
+
+
+def test_dry_run_shows_detection_and_prediction_and_changes_nothing(tmp_path, capsys):
+    f = write_csv(tmp_path / "c.csv", HUBSPOT_HEADER.replace(",", ";"),
+                  [r.replace(",", ";") for r in ROWS], encoding="cp1252")
+    home = tmp_path / "home"
+    code, out, _ = crm(home, "import", "contacts", f, "--tenant", "t1", "--dry-run", capsys=capsys)
+    assert code == 0
+    assert "cp1252" in out or "utf-8" in out
+    assert "';'" in out and "dry run" in out and "ann@example.com" in out
+    assert "2 to accept or merge" in out
+    assert not (home / "warehouse.duckdb").exists()
+
+
+def test_mapping_file_maps_unknown_headers(tmp_path, capsys):
+    f = write_csv(tmp_path / "c.csv", "Kundennummer,Vorname,Nachname,Mail,Sonstiges",
+                  ["K1,Jürgen,Weiß,jw@example.de,x", "K2,Anna,Schmidt,as@example.de,"])
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text('columns:\n  Kundennummer: source_id\n  Vorname: first_name\n'
+                       '  Nachname: last_name\n  Mail: email\n', encoding="utf-8")
+    home = tmp_path / "home"
+    code, out, err = crm(home, "import", "contacts", f, "--tenant", "de1", "--mapping", mapping,
+                         "--region", "DE", "--no-run", capsys=capsys)
+    assert code == 0, err
+    assert "rows read 2" in out
+
+
+def test_mapping_naming_a_missing_column_is_refused_and_changes_nothing(tmp_path, capsys):
+    f = write_csv(tmp_path / "c.csv", HUBSPOT_HEADER, ROWS)
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("columns:\n  Nope: email\n", encoding="utf-8")
+    home = tmp_path / "home"
+    code, _, err = crm(home, "import", "contacts", f, "--tenant", "t1", "--mapping", mapping,
+                       capsys=capsys)
+    assert code == 2 and "Nope" in err and len(err.strip().splitlines()) == 1
+    assert not (home / "warehouse.duckdb").exists()
+
+
+def test_unrecognised_headers_are_refused_with_a_hint(tmp_path, capsys):
+    f = write_csv(tmp_path / "c.csv", "foo,bar,baz", ["1,2,3"])
+    code, _, err = crm(tmp_path / "home", "import", "contacts", f, "--tenant", "t1", capsys=capsys)
+    assert code == 2 and "--mapping" in err
+
+
+def test_refused_file_after_a_good_import_leaves_the_warehouse_unchanged(tmp_path, capsys):
+    import duckdb
+
+    home = tmp_path / "home"
+    good = write_csv(tmp_path / "good.csv", HUBSPOT_HEADER, ROWS)
+    assert crm(home, "import", "contacts", good, "--tenant", "t1", "--no-run")[0] == 0
+    before = (home / "warehouse.duckdb").read_bytes()
+    for name, content in (("img.csv", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),
+                          ("page.csv", b"<!DOCTYPE html><html><body>hi</body></html>"),
+                          ("data.csv", b'[{"a": 1}]'),
+                          ("header_only.csv", (HUBSPOT_HEADER + "\n").encode())):
+        bad = tmp_path / name
+        bad.write_bytes(content)
+        code, _, err = crm(home, "import", "contacts", bad, "--tenant", "t1", capsys=capsys)
+        assert code == 2 and name in err, (name, err)
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*) FROM raw.imports").fetchone()[0] == 1
+    con.close()
+    assert (home / "warehouse.duckdb").read_bytes() == before
