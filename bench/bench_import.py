@@ -86,6 +86,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
+    parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 1GB")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"hubspot_{args.rows}.csv"
@@ -102,6 +103,8 @@ def main() -> int:
     db = args.out / "bench_import.duckdb"
     db.unlink(missing_ok=True)
     con = connect(db)
+    if args.memory_limit:
+        con.execute(f"SET memory_limit = '{args.memory_limit}'").fetchall()
     create_tables(con)
     ensure_tenant(con, "bench", home_country="US")
     at = datetime(2026, 11, 15)

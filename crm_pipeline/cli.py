@@ -260,7 +260,10 @@ def audit_verify(
     from . import commands
 
     h = Home.resolve(home) if home else _home()
-    problems, checked = commands.verify_audit(h, tenant)
+    if not h.warehouse.exists():
+        problems, checked = commands.verify_audit(h, tenant)  # refuses: no warehouse yet
+    with commands.locked(h):  # a run in progress holds the file: wait for it, then verify
+        problems, checked = commands.verify_audit(h, tenant)
     if problems:
         for p in problems:
             where = f"change {p.change_id}" if p.change_id is not None else "end of chain"

@@ -17,7 +17,7 @@ def write_rows(out: Console, columns: list[str], rows: list[tuple], fmt: str) ->
         records = [dict(zip(columns, r, strict=True)) for r in rows]
         sys.stdout.write(json.dumps(records, default=str, ensure_ascii=False) + "\n")
     elif fmt == "csv":
-        writer = csv.writer(sys.stdout)
+        writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
         for r in rows:
             writer.writerow([spreadsheet_safe(None if v is None else str(v)) for v in r])
