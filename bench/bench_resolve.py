@@ -81,7 +81,7 @@ def stage(con, rows: pl.DataFrame, import_no: int, at: datetime) -> list[tuple[s
 
 
 def normalize_and_resolve(con, imports: list[tuple[str, str]], at: datetime) -> dict:
-    timings = {"normalize": 0.0, "resolve": 0.0}
+    timings = {"normalize": 0.0, "resolve": 0.0, "resolve_cpu": 0.0}
     key = b"bench-key"
     for tenant, import_id in imports:
         t0 = time.perf_counter()
@@ -97,6 +97,7 @@ def normalize_and_resolve(con, imports: list[tuple[str, str]], at: datetime) -> 
         )
         run(con, "COMMIT")
         t1 = time.perf_counter()
+        c1 = time.process_time()
         run(con, "BEGIN TRANSACTION")
         resolve_tenant(
             con, ChangeContext(tenant, f"bench-{import_id}", "pipeline", "system", key, at)
@@ -104,6 +105,7 @@ def normalize_and_resolve(con, imports: list[tuple[str, str]], at: datetime) -> 
         run(con, "COMMIT")
         timings["normalize"] += t1 - t0
         timings["resolve"] += time.perf_counter() - t1
+        timings["resolve_cpu"] += time.process_time() - c1
     return timings
 
 
@@ -169,12 +171,15 @@ def traps(assign: pl.DataFrame) -> dict:
     }
 
 
-def bench(rows_n: int, noise: str, incremental: bool, seed: int) -> dict:
+def bench(
+    rows_n: int, noise: str, incremental: bool, seed: int, errors: Path | None = None
+) -> dict:
     rows = generate(rows_n, noise=noise, seed=seed)
     con = connect(":memory:")
     create_tables(con)
     at = datetime(2026, 1, 1, 12)
     t0 = time.perf_counter()
+    c0 = time.process_time()
     if incremental:
         timings = normalize_and_resolve(con, stage(con, rows, 0, at), at)
         later = datetime(2026, 1, 2, 12)
@@ -189,6 +194,7 @@ def bench(rows_n: int, noise: str, incremental: bool, seed: int) -> dict:
             for k, v in normalize_and_resolve(con, stage(con, at_rows, 0, at), at).items()
         }
     wall = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     truth = rows.with_columns(pl.col("import_no") if incremental else pl.lit(0).alias("import_no"))
     truth = truth.with_columns(
         ("imp_" + pl.col("tenant_id") + "_" + pl.col("import_no").cast(pl.Utf8)).alias("import_id"),
@@ -207,11 +213,29 @@ def bench(rows_n: int, noise: str, incremental: bool, seed: int) -> dict:
         **pairwise(assign),
         **traps(assign),
         "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
         **timings,
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     }
     result["evidence_rows"] = run(con, "SELECT count(*) FROM core.match_evidence")[0][0]
+    if errors:
+        write_errors(con, assign, errors)
     return result
+
+
+def write_errors(con, assign: pl.DataFrame, path: Path) -> None:
+    """Rows of wrongly joined contacts (with the evidence inside them) and of split people."""
+    mixed = assign.filter(pl.col("person_id").n_unique().over("tenant_id", "contact_id") > 1)
+    split = assign.filter(pl.col("contact_id").n_unique().over("tenant_id", "person_id") > 1)
+    cols = ["tenant_id", "contact_id", "person_id", "import_id", "row_number", "first_name",
+            "last_name", "email", "phone", "company", "job_title", "city", "trap"]  # fmt: skip
+    evidence = frame(con, "SELECT * FROM core.match_evidence")
+    path.mkdir(parents=True, exist_ok=True)
+    mixed.select(cols).sort("tenant_id", "contact_id", "person_id").write_csv(path / "mixed.csv")
+    split.select(cols).sort("tenant_id", "person_id", "contact_id").write_csv(path / "split.csv")
+    evidence.join(
+        mixed.select("tenant_id", "contact_id").unique(), on=["tenant_id", "contact_id"]
+    ).write_csv(path / "mixed_evidence.csv")
 
 
 def sample(home: Path) -> dict:
@@ -244,9 +268,12 @@ def main() -> None:
     p.add_argument("--incremental", action="store_true")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--sample-home", type=Path)
+    p.add_argument("--errors", type=Path, help="directory for CSVs of wrong merges and splits")
     a = p.parse_args()
     result = (
-        sample(a.sample_home) if a.sample_home else bench(a.rows, a.noise, a.incremental, a.seed)
+        sample(a.sample_home)
+        if a.sample_home
+        else bench(a.rows, a.noise, a.incremental, a.seed, a.errors)
     )
     print(json.dumps(result, indent=1))
 

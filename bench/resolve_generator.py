@@ -380,6 +380,9 @@ def generate(
         if t_no > 0:
             # The same person in two tenants (same email): must stay two contacts.
             for twin in twins[: max(1, people_per_tenant // 200)]:
+                if _mailbox(twin["email"]) in used_emails:
+                    continue  # someone here has that mailbox: the same email is the same person
+                used_emails.add(_mailbox(twin["email"]))
                 people.append(
                     twin
                     | {

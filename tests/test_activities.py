@@ -344,3 +344,81 @@ def test_key_order_and_spacing_never_make_a_redelivery_a_conflict(tmp_path_facto
     result = ingest(con, tmp, [again], name="two.jsonl")
     assert (result["merged"], result["quarantined"]) == (1, 0)
     con.close()
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files=st.lists(
+    st.lists(st.tuples(st.sampled_from(["a1", "a2", "a3"]), st.sampled_from(["Hi", "Yo"]),
+                       st.booleans()), min_size=1, max_size=6),
+    min_size=1, max_size=3))
+def test_an_activity_id_is_stored_at_most_once_however_it_is_delivered(tmp_path_factory, files):
+    """core.activities has no primary key: uniqueness comes from the merge/conflict rules."""
+    con = connect(":memory:")
+    create_tables(con)
+    seed_contacts(con)
+    tmp = tmp_path_factory.mktemp("deliveries")
+    for n, deliveries in enumerate(files):
+        ingest(con, tmp, [line(a, subject=s, tenant_id="t1" if good else "t2")
+                          for a, s, good in deliveries], name=f"f{n}.jsonl")
+    ids = run(con, "SELECT activity_id, count(*) FROM core.activities GROUP BY 1")
+    assert all(c == 1 for _, c in ids)
+    assert {a for a, _ in ids} == {a for d in files for a, _, good in d if good}
+    con.close()
+
+
+def test_a_hash_stored_as_sha256_by_an_earlier_version_still_recognises_a_redelivery(wh, tmp_path):
+    ingest(wh, tmp_path, [line("a1"), line("a2")], name="one.jsonl")
+    # What earlier versions stored: sha256 over the same canonical text.
+    run(wh, """
+        UPDATE core.activities a SET content_hash = sha256(to_json([
+            o.activity_id, o.type, o.occurred_at, o.contact_id, o.source_id, o.email, o.phone,
+            o.actor, o.actor_kind, o.direction, o.subject, o.notes, o.amount, o.currency,
+            o.ticket_id, o.status])::VARCHAR)
+        FROM (SELECT e.line_number, unnest(json_transform(e.line, '{"activity_id": "VARCHAR",
+                "type": "VARCHAR", "occurred_at": "VARCHAR", "contact_id": "VARCHAR",
+                "source_id": "VARCHAR", "email": "VARCHAR", "phone": "VARCHAR",
+                "actor": "VARCHAR", "actor_kind": "VARCHAR", "direction": "VARCHAR",
+                "subject": "VARCHAR", "notes": "VARCHAR", "amount": "VARCHAR",
+                "currency": "VARCHAR", "ticket_id": "VARCHAR", "status": "VARCHAR"}'))
+              FROM raw.activity_events e) o
+        WHERE o.line_number = a.line_number""")
+    assert {len(h) for (h,) in run(wh, "SELECT content_hash FROM core.activities")} == {64}
+    result = ingest(wh, tmp_path, [line("a1"), line("a2", subject="Changed")], name="two.jsonl")
+    assert (result["merged"], result["by_reason"]) == (1, {"conflicting_duplicate": 1})
+    assert {len(h) for (h,) in run(wh, "SELECT content_hash FROM core.activities")} == {32}
+
+
+def _outcome_in_slices(files, slice_lines, tmp) -> tuple:
+    import crm_pipeline.activities as activities
+
+    default = activities.SLICE_LINES
+    activities.SLICE_LINES = slice_lines
+    try:
+        con = connect(":memory:")
+        create_tables(con)
+        seed_contacts(con)
+        results = [ingest(con, tmp, lines, name=f"f{n}.jsonl") for n, lines in enumerate(files)]
+        stored_rows = run(con, "SELECT * FROM core.activities ORDER BY activity_id")
+        return results, stored_rows, quarantined(con)
+    finally:
+        activities.SLICE_LINES = default
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    files=st.lists(st.lists(st.one_of(
+        st.builds(lambda a, s, t, ty: line(a, subject=s, tenant_id=t, type=ty),
+                  st.sampled_from(["a1", "a2", "a3"]), st.sampled_from(["Hi", "Yo"]),
+                  st.sampled_from(["t1", "t1", "t2"]),
+                  st.sampled_from(["email", "email_bounce", "call"])),
+        st.just("not json"), st.just("")), min_size=1, max_size=8), min_size=1, max_size=2),
+    slice_lines=st.integers(min_value=1, max_value=4),
+)
+def test_an_import_checked_in_slices_has_the_outcome_of_one_go(tmp_path_factory, files,
+                                                               slice_lines):
+    files = [[line(f"g{n}"), *lines] for n, lines in enumerate(files)]  # never refused whole
+    whole = _outcome_in_slices(files, 10**9, tmp_path_factory.mktemp("whole"))
+    sliced = _outcome_in_slices(files, slice_lines, tmp_path_factory.mktemp("sliced"))
+    assert sliced == whole

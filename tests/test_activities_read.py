@@ -125,3 +125,47 @@ def test_a_file_refused_halfway_leaves_nothing_behind(tmp_path, monkeypatch):
     with pytest.raises(RefusedFile):
         stage_activity_file(con, tenant_id="t1", path=path, at=AT)
     assert counts(con) == (0, 0)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=st.lists(st.one_of(st.just(GOOD), st.just(""), st.sampled_from([" ", "\t", "\u3000 "]),
+                             st.text(alphabet="{}[]\",\\é漢 x\t\u00a0\u2028", max_size=12)),
+                   min_size=1, max_size=25),
+    final_newline=st.booleans(),
+)
+def test_duckdb_reads_a_plain_file_into_the_same_lines_as_python(lines, final_newline):
+    path = _write(lines, final_newline)
+    sha, plain = read._fingerprint(path)
+    assert plain and sha == __import__("hashlib").sha256(path.read_bytes()).hexdigest()
+    con = connect(":memory:")
+    create_tables(con)
+    appended = read._append_directly(con, path, "t1", "imp")
+    direct = run(con, "SELECT line_number, line FROM raw.activity_events ORDER BY 1")
+    expected = [(n, s) for f in read._chunks(path, "utf-8") for n, s in f.iter_rows()]
+    assert (appended, direct) == (len(expected), expected)
+    con.close()
+
+
+@pytest.mark.parametrize(
+    ("content", "plain"),
+    [(b'{"a": 1}\n\t{"b": 2}\n', True), (b'{"a": 1}\r\n', False), (b'{"a": "x\x01"}\n', False)],
+    ids=["plain", "carriage_return", "control_byte"],
+)
+def test_only_a_file_without_control_bytes_but_tab_and_line_feed_is_read_by_duckdb(
+    tmp_path, content, plain
+):
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(content)
+    assert read._fingerprint(path)[1] is plain
+
+
+def test_a_plain_file_of_blank_lines_or_without_objects_is_refused_too(con, tmp_path):
+    for content, problem in ((b" \n\t\n\n", "only blank lines"), (b"[1]\n2\n", "no line is")):
+        path = tmp_path / "log.jsonl"
+        path.write_bytes(content)
+        with pytest.raises(RefusedFile) as refused:
+            stage_activity_file(con, tenant_id="t1", path=path, at=AT)
+        assert problem in refused.value.problem
+    assert counts(con) == (0, 0)

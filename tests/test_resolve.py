@@ -11,8 +11,9 @@ import polars as pl
 
 from crm_pipeline.imports import register_import
 from crm_pipeline.normalize.contacts import normalize_contacts
-from crm_pipeline.resolve import resolve_tenant
-from crm_pipeline.resolve.cluster import cluster_rows
+from crm_pipeline.resolve import resolve_tenant, train
+from crm_pipeline.resolve.cluster import EXACT, cluster_rows, unambiguous_links
+from crm_pipeline.resolve.compare import FIELDS, compare_pairs, match_rows
 from crm_pipeline.resolve.explain import explanation
 from crm_pipeline.resolve.unmerge import unmerge_source
 from crm_pipeline.warehouse import run
@@ -160,6 +161,44 @@ def test_a_weak_bridge_does_not_chain_two_groups():
     group = np.arange(4)
     final = cluster_rows(group, np.array([0, 2, 1]), np.array([1, 3, 2]), score)
     assert final[0] == final[1] and final[2] == final[3] and final[0] != final[2]
+
+
+def test_a_weak_link_to_one_of_several_namesakes_who_differ_is_dropped():
+    # Row 0 links weakly and equally to rows 1 and 2, who score as different people; row 3 links
+    # strongly to row 1 and stays.
+    a, b = np.array([0, 0, 1]), np.array([1, 2, 3])
+    s = np.array([3.0, 3.5, 20.0])
+    keep = unambiguous_links(np.arange(4), a, b, s, lambda x, y: np.full(len(x), -5.0))
+    assert keep.tolist() == [False, False, True]
+    agree = unambiguous_links(np.arange(4), a, b, s, lambda x, y: np.full(len(x), 5.0))
+    assert agree.all()
+    exact = unambiguous_links(np.arange(3), a[:2], b[:2], np.array([EXACT, 3.0]), lambda x, y: -5.0)
+    assert exact[0]
+
+
+def test_the_prior_of_a_match_falls_as_the_tenant_grows():
+    model = train.default_model()
+    assert model.prior(1_000_000) < model.prior(100_000) - 3 < model.prior(10_000) - 6
+
+
+def test_email_typos_are_one_edit_but_two_providers_or_other_digits_are_two_mailboxes():
+    staged = pl.DataFrame(
+        {
+            "first_name_key": ["ann"] * 6,
+            "last_name_key": ["lee"] * 6,
+            "email": ["annlee@gmail.com", "annlee@gmial.com", "annlee@mail.com",
+                      "annlee7@gmail.com", "anlee@gmail.com", "annlee@acme.com"],
+            **{c: pl.Series([None] * 6, dtype=pl.Utf8)
+               for c in ("job_title", "city", "phone", "company_key")},
+        }
+    ).with_columns(
+        pl.col("email").str.split("@").list.first().alias("email_local_base"),
+        pl.col("email").str.split("@").list.last().alias("email_domain"),
+    )  # fmt: skip
+    levels, _ = compare_pairs(match_rows(staged), np.zeros(5, dtype=np.int64), np.arange(1, 6))
+    email = levels[:, FIELDS.index("email")].tolist()
+    # domain typo; provider vs provider: no evidence; digits differ; local typo; other domain
+    assert email == [2, 0, 5, 3, 0]
 
 
 def test_cluster_whose_members_all_agree_is_accepted_whole():

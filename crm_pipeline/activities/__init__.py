@@ -2,8 +2,12 @@
 
 `stage_activity_file` keeps a file's lines in `raw.activity_events`; `process_activities` turns
 every pending import of a tenant into `core.activities` rows, quarantined lines and bounces, in
-bulk SQL steps that each build one temp table (`_act_parsed`, `_act_links`, `_act_checked`), so
-a step can be inspected alone. The caller holds the transaction.
+bulk SQL steps that each build one temp table (`_act_keys` once, then `_act_parsed`,
+`_act_links`, `_act_checked`), so a step can be inspected alone. A large import goes through
+these steps in slices of `SLICE_LINES` lines, so that its temp tables stay in memory instead of
+spilling to disk; a slice finds the ids of earlier slices already stored, so the outcome is the
+same as in one go.
+The caller holds the transaction.
 """
 
 from __future__ import annotations
@@ -21,12 +25,13 @@ from ..quarantine import quarantine_rows
 from ..roles import ACTIVITY_TYPES, Roles
 from ..sql import sql_text
 from ..warehouse import frame, run
-from .link import link_contacts
+from .link import gather_contact_keys, link_contacts
 from .read import stage_activity_file
 from .validate import check_batch
 
 __all__ = ["ACTIVITY_TYPES", "process_activities", "stage_activity_file"]
 
+SLICE_LINES = 2_000_000
 _TEMP_TABLES = ("_act_parsed", "_act_links", "_act_checked")
 _STORED_COLUMNS = (
     "tenant_id, activity_id, contact_id, type, occurred_at, actor, actor_kind, direction, "
@@ -48,13 +53,20 @@ def process_activities(
     roles = roles or Roles.load()
     totals = Counter()
     by_reason: Counter = Counter()
-    for import_id in pending_imports(con, ctx.tenant_id, "activity"):
-        counts, reasons = _process_import(
-            con, ctx, import_id, as_of=as_of, base_currency=base_currency,
-            home_region=home_region, roles=roles,
-        )
-        totals.update(counts)
-        by_reason.update(reasons)
+    pending = pending_imports(con, ctx.tenant_id, "activity")
+    if pending:
+        _rehash_stored(con, ctx.tenant_id)
+        gather_contact_keys(con, ctx.tenant_id)
+    try:
+        for import_id in pending:
+            counts, reasons = _process_import(
+                con, ctx, import_id, as_of=as_of, base_currency=base_currency,
+                home_region=home_region, roles=roles,
+            )
+            totals.update(counts)
+            by_reason.update(reasons)
+    finally:
+        _drop_temp_tables(con, ("_act_keys",))
     return {
         "rows_in": totals["rows_in"],
         "accepted": totals["accepted"],
@@ -68,12 +80,49 @@ def _process_import(
     con, ctx: ChangeContext, import_id: str, *, as_of, base_currency, home_region, roles
 ) -> tuple[dict, dict]:
     tenant = ctx.tenant_id
+    last_line = run(
+        con,
+        "SELECT coalesce(max(line_number), 0) FROM raw.activity_events "
+        "WHERE tenant_id = $t AND import_id = $i",
+        {"t": tenant, "i": import_id},
+    )[0][0]
+    counts: Counter = Counter()
+    reasons: Counter = Counter()
+    for first_line in range(1, last_line + 1, SLICE_LINES):
+        slice_counts, slice_reasons = _process_slice(
+            con, ctx, import_id, first_line, first_line + SLICE_LINES - 1, as_of=as_of,
+            base_currency=base_currency, home_region=home_region, roles=roles,
+        )
+        counts.update(slice_counts)
+        reasons.update(slice_reasons)
+    _apply_bounces(con, ctx, import_id)
+    accepted, merged, quarantined = counts["accepted"], counts["merged"], counts["quarantined"]
+    close_import(
+        con, tenant_id=tenant, import_id=import_id, run_id=ctx.run_id,
+        accepted=accepted, merged=merged, quarantined=quarantined,
+    )
+    return (
+        {"rows_in": accepted + merged + quarantined, "accepted": accepted, "merged": merged,
+         "quarantined": quarantined},
+        reasons,
+    )
+
+
+def _process_slice(
+    con, ctx: ChangeContext, import_id: str, first_line: int, last_line: int, *, as_of,
+    base_currency, home_region, roles
+) -> tuple[dict, dict]:
+    """Lines first_line..last_line of an import: stored, quarantined; returns their counts."""
+    tenant = ctx.tenant_id
     try:
-        run(con, sql_text("models/core/activities_parse"), {"tenant_id": tenant,
-                                                             "import_id": import_id})
-        link_contacts(con, tenant, home_region)
-        check_batch(con, tenant_id=tenant, as_of=as_of, base_currency=base_currency, roles=roles)
-        params = {"t": tenant, "i": import_id}
+        run(con, sql_text("models/core/activities_parse"), {
+            "tenant_id": tenant, "import_id": import_id, "first_line": first_line,
+            "last_line": last_line,
+        })
+        link_contacts(con, home_region)
+        check_batch(con, tenant_id=tenant, import_id=import_id, as_of=as_of,
+                    base_currency=base_currency, roles=roles)
+        run(con, "DROP TABLE _act_links")
         run(
             con,
             f"""
@@ -88,10 +137,9 @@ def _process_import(
                                  ELSE p.amount_value END AS amount) m
             WHERE c.outcome = 'accepted'
             """,
-            params,
+            {"t": tenant, "i": import_id},
         )
-        _quarantine(con, ctx, import_id)
-        _apply_bounces(con, ctx)
+        _quarantine(con, ctx, import_id, first_line, last_line)
         counts = dict(run(con, "SELECT outcome, count(*) FROM _act_checked GROUP BY 1"))
         reasons = dict(
             run(
@@ -100,32 +148,34 @@ def _process_import(
                 "WHERE outcome = 'quarantined' GROUP BY 1",
             )
         )
-        accepted, merged = counts.get("accepted", 0), counts.get("merged", 0)
-        quarantined = counts.get("quarantined", 0)
-        close_import(
-            con, tenant_id=tenant, import_id=import_id, run_id=ctx.run_id,
-            accepted=accepted, merged=merged, quarantined=quarantined,
-        )
     finally:
         _drop_temp_tables(con)
-    return (
-        {"rows_in": accepted + merged + quarantined, "accepted": accepted, "merged": merged,
-         "quarantined": quarantined},
-        reasons,
-    )
+    return counts, reasons
 
 
-def _drop_temp_tables(con) -> None:
+def _rehash_stored(con, tenant_id: str) -> None:
+    """Content hashes stored as sha256 by earlier versions become md5, the hash compared now."""
+    legacy = run(
+        con,
+        "SELECT EXISTS (SELECT 1 FROM core.activities "
+        "WHERE tenant_id = $t AND length(content_hash) = 64)",
+        {"t": tenant_id},
+    )[0][0]
+    if legacy:
+        run(con, sql_text("models/core/activities_rehash"), {"tenant_id": tenant_id})
+
+
+def _drop_temp_tables(con, tables: tuple[str, ...] = _TEMP_TABLES) -> None:
     """Drop the step tables; after a failure the caller's aborted transaction may refuse, and
     the original error is the one to report."""
-    for table in _TEMP_TABLES:
+    for table in tables:
         try:
             run(con, f"DROP TABLE IF EXISTS {table}")
         except duckdb.Error:
             return
 
 
-def _quarantine(con, ctx: ChangeContext, import_id: str) -> None:
+def _quarantine(con, ctx: ChangeContext, import_id: str, first_line: int, last_line: int) -> None:
     rows = frame(
         con,
         """
@@ -133,28 +183,28 @@ def _quarantine(con, ctx: ChangeContext, import_id: str) -> None:
         FROM _act_checked c
         JOIN raw.activity_events e
           ON e.tenant_id = $t AND e.import_id = $i AND e.line_number = c.line_number
-        WHERE c.outcome = 'quarantined'
+        WHERE c.outcome = 'quarantined' AND e.line_number BETWEEN $first AND $last
         ORDER BY c.line_number
         """,
-        {"t": ctx.tenant_id, "i": import_id},
+        {"t": ctx.tenant_id, "i": import_id, "first": first_line, "last": last_line},
     )
     quarantine_rows(con, tenant_id=ctx.tenant_id, import_id=import_id, kind="activity",
                     rows=rows, run_id=ctx.run_id, at=ctx.at)
 
 
-def _apply_bounces(con, ctx: ChangeContext) -> None:
-    """A newly accepted email_bounce marks its contact's email bounced (audited)."""
+def _apply_bounces(con, ctx: ChangeContext, import_id: str) -> None:
+    """An email_bounce accepted from this import marks its contact's email bounced (audited)."""
     bounced = frame(
         con,
         """
         SELECT DISTINCT a.contact_id, 'bounced' AS email_status
-        FROM _act_checked a
-        JOIN core.contacts c ON c.tenant_id = $t AND c.contact_id = a.contact_id
-        WHERE a.outcome = 'accepted' AND a.type = 'email_bounce'
+        FROM core.activities a
+        JOIN core.contacts c ON c.tenant_id = a.tenant_id AND c.contact_id = a.contact_id
+        WHERE a.tenant_id = $t AND a.import_id = $i AND a.type = 'email_bounce'
           AND c.email_status IS DISTINCT FROM 'bounced'
         ORDER BY a.contact_id
         """,
-        {"t": ctx.tenant_id},
+        {"t": ctx.tenant_id, "i": import_id},
     )
     if bounced.height:
         set_contact_fields(con, ctx, bounced.with_columns(pl.col("email_status").cast(pl.String)))

@@ -1,8 +1,9 @@
 """Which golden contact an activity line refers to: by contact_id, source_id, email or phone.
 
 Emails and phones are normalized the way contact imports normalize them, once per distinct value,
-so an activity finds the contact under the same key the contact was stored with. The matching
-itself is one SQL model (`sql/models/core/activities_link.sql`), keyed by tenant throughout.
+so an activity finds the contact under the same key the contact was stored with. The keys of a
+tenant's contacts are gathered once per run (`sql/models/core/activities_contact_keys.sql`), and
+each slice of an import is matched against them (`sql/models/core/activities_link.sql`).
 """
 
 from __future__ import annotations
@@ -42,12 +43,18 @@ def phone_keys(con: duckdb.DuckDBPyConnection, home_region: str) -> pl.DataFrame
     )
 
 
-def link_contacts(con: duckdb.DuckDBPyConnection, tenant_id: str, home_region: str) -> None:
-    """Build `_act_links` (line_number, contact_id, linked_by) for the parsed batch."""
+def gather_contact_keys(con: duckdb.DuckDBPyConnection, tenant_id: str) -> None:
+    """Build `_act_keys` (kind, key, contact_id): what each reference of this tenant names."""
+    run(con, sql_text("models/core/activities_contact_keys"), {"tenant_id": tenant_id})
+
+
+def link_contacts(con: duckdb.DuckDBPyConnection, home_region: str) -> None:
+    """Build `_act_links` (line_number, contact_id, linked_by) for the parsed batch, from the
+    keys `gather_contact_keys` gathered."""
     con.register("_act_email_keys", email_keys(con))
     con.register("_act_phone_keys", phone_keys(con, home_region))
     try:
-        run(con, sql_text("models/core/activities_link"), {"tenant_id": tenant_id})
+        run(con, sql_text("models/core/activities_link"))
     finally:
         con.unregister("_act_email_keys")
         con.unregister("_act_phone_keys")

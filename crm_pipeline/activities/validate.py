@@ -37,6 +37,7 @@ def check_batch(
     con: duckdb.DuckDBPyConnection,
     *,
     tenant_id: str,
+    import_id: str,
     as_of: date,
     base_currency: str,
     roles: Roles,
@@ -56,6 +57,7 @@ def check_batch(
             sql_text("models/core/activities_validate"),
             {
                 "tenant_id": tenant_id,
+                "import_id": import_id,
                 "base_currency": base_currency.strip().upper(),
                 "future_after": future_after(as_of),
                 "as_of": as_of,

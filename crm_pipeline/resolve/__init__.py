@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 
 import duckdb
 import numpy as np
@@ -28,7 +29,7 @@ from ..contacts_store import merge_contacts, upsert_contacts
 from ..warehouse import frame, run
 from . import train
 from .blocking import candidate_pairs, random_pairs
-from .cluster import EXACT, LINK, cluster_rows, star_edges
+from .cluster import EXACT, LINK, cluster_rows, star_edges, unambiguous_links
 from .compare import FIELDS, compare_pairs, match_rows
 from .survive import golden_records
 
@@ -39,7 +40,7 @@ RULE_KEYS = {
 }
 PROBABILISTIC = "probabilistic"
 RANDOM_PAIRS = 100_000
-EM_SAMPLE = 400_000
+EM_SAMPLE = 200_000
 TF_SMOOTHING = 100  # pseudo-rows pulling a small tenant's term frequencies towards u
 RETRAIN_GROWTH = 1.5  # retrain once the tenant has grown by half since the stored model
 
@@ -86,18 +87,18 @@ class Scorer:
     def __init__(self, rows: pl.DataFrame, model: train.Model):
         self.rows = rows
         self.model = model
-        n = rows.height
-        self.tf = {}
-        for field, col in train.TF_FIELDS.items():
-            u_exact = model.u[field][0]
-            counts = rows.group_by(col).len()
-            tf = rows.select(col).join(counts, on=col, how="left", maintain_order="left")["len"]
-            # Smoothed towards u so a small tenant's counts do not swing the weights.
-            self.tf[field] = (tf.fill_null(0).to_numpy() + TF_SMOOTHING * u_exact) / (
-                n + TF_SMOOTHING
-            )
+        self.prior = model.prior(rows.height)
+        self.tf = {
+            field: _frequencies(rows, [col], model.u[field][0])
+            for field, col in train.TF_FIELDS.items()
+        }
+        # The full name as one value: first and last names are not independent (families,
+        # origins), and "Michael Smith" is commoner than "Michael" times "Smith".
+        self.u_name = model.u["first_name"][0] * model.u["last_name"][0]
+        self.tf_name = _frequencies(rows, ["fn", "ln"], self.u_name)
         self.keys = {k: rows[k] for k in RULE_KEYS.values()}
-        self.prior = float(np.log2(model.lam / (1 - model.lam)))
+        self._keys = np.zeros(0, dtype=np.int64)  # pairs scored so far (a * n + b), sorted
+        self._scores = np.zeros(0)
 
     def rule(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Name of the strongest exact rule each pair meets, else `probabilistic`."""
@@ -112,17 +113,58 @@ class Scorer:
         return compare_pairs(self.rows, a, b)
 
     def weight(self, a: np.ndarray, levels: np.ndarray) -> np.ndarray:
-        adjust = {f: train.tf_adjustment(self.model, f, self.tf[f][a]) for f in train.TF_FIELDS}
+        """log2 Bayes factor of each pair, exact agreement adjusted by the value's frequency."""
+        u = self.model.u
+        adjust = {f: train.tf_adjustment(u[f][0], self.tf[f][a]) for f in train.TF_FIELDS}
+        both = (levels[:, FIELDS.index("first_name")] == 1) & (
+            levels[:, FIELDS.index("last_name")] == 1
+        )
+        name = train.tf_adjustment(self.u_name, self.tf_name[a], 2 * train.TF_BOUND)
+        adjust["first_name"] = np.where(both, name, adjust["first_name"])
+        adjust["last_name"] = np.where(both, 0.0, adjust["last_name"])
         return train.match_weight(self.model, levels, adjust)
 
     def score(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """log2 odds of a match (EXACT for an exact rule)."""
+        """log2 odds of a match (EXACT for an exact rule); pairs scored before are looked up."""
         if len(a) == 0:
             return np.zeros(0)
-        levels, _ = self.levels(a, b)
-        s = self.weight(a, levels) + self.prior
-        exact = self.rule(a, b) != PROBABILISTIC
-        return np.where(exact, EXACT, s)
+        a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+        key = np.minimum(a, b) * self.rows.height + np.maximum(a, b)
+        pos = np.searchsorted(self._keys, key)
+        pos = np.minimum(pos, len(self._keys) - 1) if len(self._keys) else pos
+        known = (self._keys[pos] == key) if len(self._keys) else np.zeros(len(key), dtype=bool)
+        out = np.empty(len(key))
+        out[known] = self._scores[pos[known]]
+        new = np.flatnonzero(~known)
+        if len(new):
+            na, nb = a[new], b[new]
+            levels, _ = self.levels(na, nb)
+            s = self.weight(na, levels) + self.prior
+            out[new] = np.where(self.rule(na, nb) != PROBABILISTIC, EXACT, s)
+            keys = np.concatenate([self._keys, key[new]])
+            scores = np.concatenate([self._scores, out[new]])
+            keys, first = np.unique(keys, return_index=True)
+            self._keys, self._scores = keys, scores[first]
+        return out
+
+
+def _frequencies(rows: pl.DataFrame, cols: list[str], u_exact: float) -> np.ndarray:
+    """Share of the rows holding all of `cols` that hold each row's values, smoothed towards
+    `u_exact` so a small tenant's counts do not swing the weights."""
+    present = rows.select(cols).drop_nulls()
+    counts = present.group_by(cols).len()
+    n = present.height
+    tf = rows.select(cols).join(counts, on=cols, how="left", maintain_order="left")["len"]
+    return (tf.fill_null(0).to_numpy() + TF_SMOOTHING * u_exact) / (n + TF_SMOOTHING)
+
+
+def _u_exact(rows: pl.DataFrame, col: str) -> float:
+    """Chance that two random rows holding a value hold the same one: sum of squared shares."""
+    p = rows[col].drop_nulls().value_counts()["count"].to_numpy().astype(np.float64)
+    if p.sum() < 2:
+        return 0.0
+    p /= p.sum()
+    return float((p * p).sum())
 
 
 def resolve_tenant(con: duckdb.DuckDBPyConnection, ctx: ChangeContext) -> dict[str, dict[str, int]]:
@@ -132,13 +174,13 @@ def resolve_tenant(con: duckdb.DuckDBPyConnection, ctx: ChangeContext) -> dict[s
     if len(pending) == 0:
         return {}
     rows = match_rows(keyed)
-    model = _tenant_model(con, ctx, rows, pending)
+    cand = candidate_pairs(rows, pending)
+    model = _tenant_model(con, ctx, rows, cand if len(pending) == rows.height else None)
     scorer = Scorer(rows, model)
 
     # Links: exact keys a pending row holds (star edges over all rows with that value) and
     # candidate pairs scoring at least LINK.
     ea, eb = _exact_edges(rows, pending)
-    cand = candidate_pairs(rows, pending)
     ca, cb = cand["a"].to_numpy(), cand["b"].to_numpy()
     cs = scorer.score(ca, cb)
     strong = cs >= LINK
@@ -146,6 +188,9 @@ def resolve_tenant(con: duckdb.DuckDBPyConnection, ctx: ChangeContext) -> dict[s
     link_b = np.concatenate([eb, cb[strong]])
 
     group, group_contact = _start_groups(rows)
+    link_s = np.concatenate([np.full(len(ea), EXACT), cs[strong]])
+    keep = unambiguous_links(group, link_a, link_b, link_s, scorer.score)
+    link_a, link_b = link_a[keep], link_b[keep]
     blocked = _blocked_groups(con, ctx.tenant_id, rows, group)
     final = cluster_rows(group, link_a, link_b, scorer.score, blocked)
     rows = rows.with_columns(pl.Series("cluster", final))
@@ -305,7 +350,7 @@ def _evidence(
     levels, sims = scorer.levels(a, b)
     weight = scorer.weight(a, levels) if len(a) else np.zeros(0)
     rule = scorer.rule(a, b) if len(a) else np.zeros(0, dtype=object)
-    score = train.probability(weight, scorer.model.lam)
+    score = train.probability(weight + scorer.prior)
     exact = rule != PROBABILISTIC
     log_odds = np.where(exact, EXACT, weight + scorer.prior)
     sims = sims if sims.width else pl.DataFrame({"first_name": []})
@@ -360,8 +405,13 @@ def _placed_rows(rows: pl.DataFrame, pending: np.ndarray, evidence: pl.DataFrame
     )
 
 
-def _tenant_model(con, ctx: ChangeContext, rows: pl.DataFrame, pending: np.ndarray) -> train.Model:
-    """The stored model while the tenant has not grown by half since; else a fresh estimate."""
+def _tenant_model(
+    con, ctx: ChangeContext, rows: pl.DataFrame, cand: pl.DataFrame | None
+) -> train.Model:
+    """The stored model while the tenant has not grown by half since; else a fresh estimate.
+
+    `cand` are the candidate pairs over every row when the caller has them already.
+    """
     stored = run(
         con,
         "SELECT rows_seen, model FROM core.match_models WHERE tenant_id = $t "
@@ -369,10 +419,13 @@ def _tenant_model(con, ctx: ChangeContext, rows: pl.DataFrame, pending: np.ndarr
         {"t": ctx.tenant_id},
     )
     if stored and rows.height < stored[0][0] * RETRAIN_GROWTH:
-        return _model_from_json(stored[0][1])
+        model = _model_from_json(stored[0][1])
+        if model is not None:
+            return model
     # Estimate on every row (not only the pending ones) so a retrain sees the whole tenant.
-    everything = np.arange(rows.height)
-    cand = candidate_pairs(rows, everything)
+    if cand is None:
+        cand = candidate_pairs(rows, np.arange(rows.height))
+    total = cand.height
     if cand.height > EM_SAMPLE:
         cand = cand.sample(EM_SAMPLE, seed=1)
     a, b = cand["a"].to_numpy(), cand["b"].to_numpy()
@@ -383,7 +436,16 @@ def _tenant_model(con, ctx: ChangeContext, rows: pl.DataFrame, pending: np.ndarr
 
     ra, rb = random_pairs(rows.height, min(RANDOM_PAIRS, rows.height * 5), seed=2)
     rlevels, _ = compare_pairs(rows, ra, rb)
-    model = train.fit(levels, same("k_email"), same("k_phone_name"), rlevels)
+    # A small tenant's value counts are mostly its own duplicates: it keeps the shipped u.
+    u_exact = {}
+    if len(ra) >= train.MIN_RANDOM_PAIRS:
+        u_exact = {f: _u_exact(rows, col) for f, col in train.TF_FIELDS.items()}
+        u_exact = {f: v for f, v in u_exact.items() if v > 0}
+    model = train.fit(levels, same("k_email"), same("k_phone_name"), rlevels, u_exact)
+    if total >= train.MIN_EM_PAIRS:
+        scorer = Scorer(rows, model)
+        weight = np.where(scorer.rule(a, b) != PROBABILISTIC, EXACT, scorer.weight(a, levels))
+        model = replace(model, rate=train.estimate_rate(weight, total, rows.height, model.rate))
     run(
         con,
         "INSERT INTO core.match_models VALUES ($t, $r, $at, $n, $p, $m)",
@@ -392,19 +454,22 @@ def _tenant_model(con, ctx: ChangeContext, rows: pl.DataFrame, pending: np.ndarr
             "r": ctx.run_id,
             "at": ctx.at,
             "n": rows.height,
-            "p": cand.height,
+            "p": total,
             "m": json.dumps(model.as_dict()),
         },
     )
     return model
 
 
-def _model_from_json(text: str) -> train.Model:
+def _model_from_json(text: str) -> train.Model | None:
+    """The stored model, or None when it was stored by another version of the matcher."""
     d = json.loads(text)
+    if d.get("version") != train.MODEL_VERSION:
+        return None
     return train.Model(
         {f: np.array(d["m"][f]) for f in FIELDS},
         {f: np.array(d["u"][f]) for f in FIELDS},
-        float(d["lambda"]),
+        float(d["matches_per_row"]),
     )
 
 

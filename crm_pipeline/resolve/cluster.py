@@ -6,7 +6,8 @@ joined through a third record that has only a name). Here a link only proposes a
 1. Rows start in groups: the sources of an existing contact form one group (decided earlier, never
    split automatically), each pending row its own.
 2. Links (exact rules and probabilistic pairs at or above the link threshold) connect groups;
-   connected components give candidate clusters.
+   a row whose weak links point about equally at groups that score as different people keeps
+   none of them (`unambiguous_links`); connected components give candidate clusters.
 3. A candidate cluster of two groups, or one in which every pair of groups has support (its best
    row pair scores at least `SUPPORT`) and no pair is blocked by an unmerge, is accepted whole.
 4. Any other candidate is re-clustered by average linkage over its groups: repeatedly join the two
@@ -28,8 +29,10 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 EXACT = 30.0
-LINK = 10.0  # log2 odds a probabilistic pair needs to be a link (about 1000 to 1)
+LINK = 0.0  # log2 odds a probabilistic pair needs to be a link: more likely a match than not
 SUPPORT = 0.0  # mean log2 odds the groups of one cluster need between them
+AMBIGUITY_MARGIN = 3.0  # bits a row's best group must lead a rival group by...
+AMBIGUITY_BELOW = 10.0  # ...unless its link is this sure (log2 odds; about 1000 to 1)
 ALL_PAIRS_MAX_ROWS = 60  # candidate clusters up to this many rows compare every row pair
 
 
@@ -64,6 +67,59 @@ def component_labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Connected-component label of each of n nodes given undirected edges (a, b)."""
     graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
     return connected_components(graph, directed=False)[1].astype(np.int64)
+
+
+def unambiguous_links(
+    group: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    s: np.ndarray,
+    score_pairs: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """Mask of the links to keep. A row whose two best groups are weakly and about equally likely
+    (within `AMBIGUITY_MARGIN`) while the rows it links to there do not match each other keeps
+    neither probabilistic link: a name-only "Michael Smith" beside several Michael Smiths who
+    differ is none of them; all its probabilistic links go. Exact links (score EXACT) stay.
+    """
+    keep = np.ones(len(a), dtype=bool)
+    prob = s < EXACT
+    if not prob.any():
+        return keep
+    ends = pl.DataFrame(
+        {
+            "link": np.concatenate([np.arange(len(a))] * 2),
+            "row": np.concatenate([a, b]),
+            "mate": np.concatenate([b, a]),
+            "g": np.concatenate([group[b], group[a]]),
+            "own": np.concatenate([group[a], group[b]]),
+            "s": np.concatenate([s, s]),
+            "prob": np.concatenate([prob, prob]),
+        }
+    ).filter(pl.col("g") != pl.col("own"))
+    best = (
+        ends.sort("row", "s", "mate", descending=[False, True, False])
+        .group_by("row", "g", maintain_order=True)
+        .first()
+        .group_by("row", maintain_order=True)
+        .head(2)
+        .with_columns(pl.int_range(pl.len()).over("row").alias("rank"))
+    )
+    top = best.filter(pl.col("rank") == 0).join(
+        best.filter(pl.col("rank") == 1), on="row", suffix="2"
+    )
+    close = top.filter(
+        (pl.col("s") < AMBIGUITY_BELOW)
+        & (pl.col("s") - pl.col("s2") < AMBIGUITY_MARGIN)
+        & pl.col("prob")
+        & pl.col("prob2")
+    )
+    if close.height == 0:
+        return keep
+    rival = score_pairs(close["mate"].to_numpy(), close["mate2"].to_numpy()) < LINK
+    ambiguous = close.filter(pl.Series(rival)).select("row")
+    drop = ends.filter("prob").join(ambiguous, on="row", how="semi")["link"].unique()
+    keep[drop.to_numpy()] = False
+    return keep
 
 
 def cluster_rows(

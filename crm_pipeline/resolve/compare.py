@@ -27,7 +27,8 @@ NICKNAMES_FILE = REPO_ROOT / "data" / "reference" / "nicknames.csv"
 LEVELS: dict[str, int] = {
     "first_name": 6,  # exact, nickname, jw>=.92, jw>=.80 or initial, different
     "last_name": 5,  # exact, jw>=.92, jw>=.80, different
-    "email": 6,  # same mailbox, same local + similar domain, similar local + same domain, both similar, different
+    # same mailbox, same local + domain typo, local typo + same domain, both typos, different
+    "email": 6,
     "phone": 3,  # same, different
     "company": 5,  # same key, token set >= 90, >= 70, different
     "job_title": 3,  # token sort >= 90, different
@@ -41,7 +42,22 @@ ROW_COLUMNS = (
     "city_key", "fn_groups",
 )  # fmt: skip
 
+# Columns compared by similarity get an integer id per distinct value (`<col>_vid`), so the
+# distinct value pairs of millions of row pairs are found with numpy.
+SIM_COLUMNS = ("fn", "ln", "email_local_base", "email_domain", "company_key", "job_title_key")
+VALUE_ID, DIGITS_ID, LENGTH = "_vid", "_digits", "_len"
+
 _JW = distance.JaroWinkler.normalized_similarity
+_OSA = distance.OSA.distance
+
+# Well-known mail providers: two of them one edit apart (mail.com, gmail.com) are not a typo.
+MAIL_PROVIDERS = frozenset(
+    """gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.de ymail.com outlook.com hotmail.com
+    hotmail.co.uk hotmail.de live.com live.co.uk msn.com icloud.com me.com mac.com aol.com
+    proton.me protonmail.com mail.com gmx.de gmx.net gmx.com web.de t-online.de freenet.de
+    btinternet.com sky.com virginmedia.com zoho.com yandex.com mail.ru fastmail.com
+    hey.com""".split()
+)
 
 
 @cache
@@ -88,7 +104,20 @@ def match_rows(staged: pl.DataFrame) -> pl.DataFrame:
         key("job_title").alias("job_title_key"),
         key("city").alias("city_key"),
     )
-    return rows.with_columns(first_name_groups(rows["fn"]).alias("fn_groups"))
+
+    def value_id(col: str) -> pl.Expr:
+        return (pl.col(col).fill_null("").rank("dense").cast(pl.Int64) - 1).alias(col + VALUE_ID)
+
+    email_parts = ("email_local_base", "email_domain")
+    return rows.with_columns(
+        first_name_groups(rows["fn"]).alias("fn_groups"),
+        *[value_id(c) for c in SIM_COLUMNS],
+        *[
+            pl.col(c).str.replace_all(r"[^0-9]", "").rank("dense").fill_null(0).alias(c + DIGITS_ID)
+            for c in email_parts
+        ],
+        *[pl.col(c).str.len_chars().fill_null(0).alias(c + LENGTH) for c in email_parts],
+    )
 
 
 def _sim(
@@ -98,28 +127,42 @@ def _sim(
     col_a: str,
     col_b: str | None = None,
     scorer=_JW,
+    scale: float | None = None,
 ) -> np.ndarray:
-    """Similarity in [0,1] of two columns over the pairs (0 where a side is empty).
+    """Similarity of two columns over the pairs, in [0,1] unless `scale` says otherwise.
 
-    Computed once per distinct pair of values (names and companies repeat a lot), then joined back.
+    Computed once per distinct pair of values (names and companies repeat a lot), found through
+    the columns' integer value ids, then spread back over the pairs.
     """
-    pairs = pl.DataFrame(
-        {
-            "x": rows[col_a].fill_null("").gather(a),
-            "y": rows[col_b or col_a].fill_null("").gather(b),
-        }
-    )
-    distinct = pairs.unique()
+    col_b = col_b or col_a
+    ida = rows[f"{col_a}{VALUE_ID}"].to_numpy()
+    idb = rows[f"{col_b}{VALUE_ID}"].to_numpy()
+    key = ida[a].astype(np.int64) * (int(idb.max()) + 1) + idb[b]
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     sim = process.cpdist(
-        distinct["x"].to_list(),
-        distinct["y"].to_list(),
+        rows[col_a].fill_null("").gather(a[first]).to_list(),
+        rows[col_b].fill_null("").gather(b[first]).to_list(),
         scorer=scorer,
         workers=-1,
         dtype=np.float32,
     )
-    scale = 1.0 if scorer is _JW else 100.0
-    distinct = distinct.with_columns(pl.Series("s", np.asarray(sim, dtype=np.float64) / scale))
-    return pairs.join(distinct, on=["x", "y"], how="left", maintain_order="left")["s"].to_numpy()
+    scale = scale or (1.0 if scorer is _JW else 100.0)
+    return (np.asarray(sim, dtype=np.float64) / scale)[inverse.ravel()]
+
+
+def _same_digits(rows: pl.DataFrame, col: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    digits = rows[f"{col}{DIGITS_ID}"].to_numpy()
+    return digits[a] == digits[b]
+
+
+def _min_length(rows: pl.DataFrame, col: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    n = rows[f"{col}{LENGTH}"].to_numpy()
+    return np.minimum(n[a], n[b])
+
+
+def _max_length(rows: pl.DataFrame, col: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    n = rows[f"{col}{LENGTH}"].to_numpy()
+    return np.maximum(n[a], n[b])
 
 
 def _present(rows: pl.DataFrame, col: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -183,17 +226,23 @@ def compare_pairs(
         4,
     )
 
-    # Email: the same mailbox, or the local part and domain judged apart.
+    # Email: the same mailbox, or the local part and domain judged apart. A typo is one edit
+    # (OSA: a letter dropped, added, changed or two swapped) that keeps the digits, so
+    # mary.garcia63@ and mary.garcia@ are two mailboxes, and two well-known providers one edit
+    # apart (mail.com, gmail.com) are two domains, not a typo.
     em_present = _present(rows, "email", a, b)
     same_email = _equal(rows, "email", a, b)
     same_local = _equal(rows, "email_local_base", a, b)
     same_domain = _equal(rows, "email_domain", a, b)
-    local_sim = _sim(rows, a, b, "email_local_base")
-    domain_sim = _sim(rows, a, b, "email_domain")
-    # A typo changes letters; domains that differ in their digits (shop1.com, shop2.com) are two.
-    digits = rows["email_domain"].str.replace_all(r"[^0-9]", "")
-    domain_sim = np.where(
-        (digits.gather(a) == digits.gather(b)).fill_null(True).to_numpy(), domain_sim, 0.0
+    local_edits = _sim(rows, a, b, "email_local_base", scorer=_OSA, scale=1.0)
+    domain_edits = _sim(rows, a, b, "email_domain", scorer=_OSA, scale=1.0)
+    local_typo = (local_edits <= 1) & _same_digits(rows, "email_local_base", a, b)
+    local_typo &= _min_length(rows, "email_local_base", a, b) >= 5
+    provider = rows["email_domain"].is_in(list(MAIL_PROVIDERS)).fill_null(False).to_numpy()
+    domain_typo = (
+        (domain_edits <= 1)
+        & _same_digits(rows, "email_domain", a, b)
+        & ~(provider[a] & provider[b])
     )
     # The same local part at an unrelated domain (john.smith@gmail / john.smith@yahoo) is no
     # evidence: local parts are made from names, which are compared already.
@@ -201,14 +250,16 @@ def compare_pairs(
         [
             ~em_present,
             same_email | (same_local & same_domain),
-            same_local & (domain_sim >= 0.85),
+            same_local & domain_typo,
             same_local,
-            (local_sim >= 0.88) & same_domain,
-            (local_sim >= 0.88) & (domain_sim >= 0.85),
+            local_typo & same_domain,
+            local_typo & domain_typo,
         ],
         [0, 1, 2, 0, 3, 4],
         5,
     )
+    local_sim = 1.0 - local_edits / np.maximum(_max_length(rows, "email_local_base", a, b), 1)
+    domain_sim = 1.0 - domain_edits / np.maximum(_max_length(rows, "email_domain", a, b), 1)
 
     ph_present = _present(rows, "phone", a, b)
     same_phone = _equal(rows, "phone", a, b)

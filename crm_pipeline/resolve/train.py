@@ -1,15 +1,18 @@
 """Fellegi-Sunter weights: m and u per comparison level, estimated from the tenant's own data.
 
 u (how often two different people agree at a level) comes from random pairs of the tenant's rows,
-which are almost all non-matches. m (how often the same person agrees at a level) and the share of
-matches among candidate pairs come from expectation-maximization over the candidate pairs' level
-vectors, started from the shipped defaults and held near them by pseudo-counts, so a small tenant
-still gets sensible weights and a large one gets its own. EM works on the distinct level patterns
-with their counts, so it costs the same for 10k pairs as for 10M.
+which are almost all non-matches; exact agreement's u from the value counts (the sum of squared
+shares). m (how often the same person agrees at a level) comes from pairs an exact rule already
+links, held near the shipped defaults by pseudo-counts, so a small tenant still gets sensible
+weights. The prior is that of two random rows (not of two candidate pairs, whose names agree by
+construction): matching pairs per row, by EM over a sample of candidate pairs, turned into a
+probability per pair for the tenant's size, so namesakes, which grow with the square of the size,
+need more evidence in a large tenant.
 
-Exact agreement on names and phone is then adjusted by term frequency: agreeing on a surname held
-by one row in ten thousand says more than agreeing on "Smith", and a company's switchboard number
-shared by twenty colleagues says less than a mobile number.
+Exact agreement on the full name, phone and company is then adjusted by term frequency: agreeing on
+a name held by one row in ten thousand says more than agreeing on "Michael Smith", a company's
+switchboard number shared by twenty colleagues says less than a mobile number, and a large company
+agreeing says less than a small one.
 """
 
 from __future__ import annotations
@@ -40,33 +43,45 @@ DEFAULT_U = {
     "job_title": [0.05, 0.95],
     "city": [0.10, 0.90],
 }
-DEFAULT_LAMBDA = 0.28
-MIN_EM_PAIRS = 1_000  # fewer candidate pairs keep the default lambda
-PSEUDO_COUNT = 50.0  # weight of the defaults in the EM m estimate, in pairs
+DEFAULT_MATCHES_PER_ROW = 0.3  # matching pairs per row: the prior a tiny tenant starts from
+MIN_EM_PAIRS = 1_000  # fewer candidate pairs keep the default rate
+MODEL_VERSION = 2  # stored models of another version are re-estimated
 ANCHOR_PSEUDO = 20.0  # weight of the defaults in the anchored m estimate, in pairs
 MIN_RANDOM_PAIRS = 20_000
 U_FLOOR = 1e-6
 NAMES_DIFFER_CAP = -10.0
-TF_FIELDS = {"first_name": "fn", "last_name": "ln", "phone": "phone"}
+TF_FIELDS = {"first_name": "fn", "last_name": "ln", "phone": "phone", "company": "company_key"}
+TF_BOUND = 6.0  # most one value's frequency may move a field's weight, in bits
 
 
 @dataclass
 class Model:
-    """m and u per field (arrays over levels 1..k), and the prior share of matches."""
+    """m and u per field (arrays over levels 1..k), and how many matching pairs there are per row.
+
+    The prior is the chance that two random rows of the tenant match, 2 * rate / (n - 1): it falls
+    as the tenant grows, as does u for a company or a full name, so evidence that settles a match
+    among 10k rows must be stronger among 1M, and one link threshold serves every size.
+    """
 
     m: dict[str, np.ndarray]
     u: dict[str, np.ndarray]
-    lam: float
+    rate: float
 
     def weights(self) -> dict[str, np.ndarray]:
         """log2(m/u) per field, with 0 for level 0 (no evidence) at index 0."""
         return {f: np.concatenate([[0.0], np.log2(self.m[f] / self.u[f])]) for f in FIELDS}
 
+    def prior(self, n_rows: int) -> float:
+        """log2 odds that two random rows of a tenant of `n_rows` rows match."""
+        p = min(0.5, 2.0 * self.rate / max(n_rows - 1, 1))
+        return float(np.log2(p / (1.0 - p)))
+
     def as_dict(self) -> dict:
         return {
-            "lambda": self.lam,
+            "version": MODEL_VERSION,
+            "matches_per_row": self.rate,
             "m": {f: self.m[f].round(6).tolist() for f in FIELDS},
-            "u": {f: self.u[f].round(8).tolist() for f in FIELDS},
+            "u": {f: self.u[f].tolist() for f in FIELDS},
         }
 
 
@@ -74,7 +89,7 @@ def default_model() -> Model:
     return Model(
         {f: np.array(DEFAULT_M[f]) for f in FIELDS},
         {f: np.array(DEFAULT_U[f]) for f in FIELDS},
-        DEFAULT_LAMBDA,
+        DEFAULT_MATCHES_PER_ROW,
     )
 
 
@@ -89,36 +104,6 @@ def estimate_u(levels: np.ndarray, prior: Model) -> dict[str, np.ndarray]:
         u[f] = np.maximum(smoothed, U_FLOOR)
         u[f] = u[f] / u[f].sum()
     return u
-
-
-def estimate_m(
-    levels: np.ndarray, u: dict[str, np.ndarray], prior: Model, iterations: int = 30
-) -> Model:
-    """EM for m and lambda over candidate pairs' levels, u held fixed."""
-    patterns, counts = np.unique(levels, axis=0, return_counts=True)
-    counts = counts.astype(np.float64)
-    m = {f: prior.m[f].copy() for f in FIELDS}
-    lam = prior.lam
-    for _ in range(iterations):
-        log_m = np.zeros(len(patterns))
-        log_u = np.zeros(len(patterns))
-        for j, f in enumerate(FIELDS):
-            lv = patterns[:, j]
-            pm = np.concatenate([[1.0], m[f]])[lv]
-            pu = np.concatenate([[1.0], u[f]])[lv]
-            log_m += np.log(pm)
-            log_u += np.log(pu)
-        a = np.log(lam) + log_m
-        b = np.log1p(-lam) + log_u
-        gamma = 1.0 / (1.0 + np.exp(np.clip(b - a, -700, 700)))
-        g = gamma * counts
-        lam = float(np.clip(g.sum() / counts.sum(), 1e-4, 0.9))
-        for j, f in enumerate(FIELDS):
-            lv = patterns[:, j]
-            sums = np.bincount(lv, weights=g, minlength=LEVELS[f])[1:]
-            new = (sums + PSEUDO_COUNT * prior.m[f]) / (sums.sum() + PSEUDO_COUNT)
-            m[f] = np.maximum(new, 1e-6)
-    return Model(m, u, lam)
 
 
 def estimate_m_from_anchors(
@@ -144,21 +129,25 @@ def estimate_m_from_anchors(
     return m
 
 
-def estimate_lambda(
-    levels: np.ndarray, m: dict, u: dict, start: float, iterations: int = 50
-) -> float:
-    """Share of matches among candidate pairs, by EM with m and u held fixed."""
-    patterns, counts = np.unique(levels, axis=0, return_counts=True)
-    log_ratio = np.zeros(len(patterns))
-    for j, f in enumerate(FIELDS):
-        lv = patterns[:, j]
-        log_ratio += np.log(np.concatenate([[1.0], m[f]])[lv] / np.concatenate([[1.0], u[f]])[lv])
-    lam = start
-    for _ in range(iterations):
-        odds = np.log(lam / (1 - lam)) + log_ratio
-        gamma = 1.0 / (1.0 + np.exp(-np.clip(odds, -700, 700)))
-        lam = float(np.clip((gamma * counts).sum() / counts.sum(), 1e-4, 0.5))
-    return lam
+def estimate_rate(weights: np.ndarray, pairs_total: float, n_rows: int, start: float) -> float:
+    """Matching pairs per row, by EM over a sample of candidate pairs with m and u held fixed.
+
+    `weights` are the sample's log2 Bayes factors; `pairs_total` the candidate pairs the sample
+    stands for. Pairs outside the candidates count as non-matches.
+    """
+    if len(weights) == 0:
+        return start
+    scale = pairs_total / len(weights)
+    rate = start
+    for _ in range(50):
+        prior = np.log2(min(0.5, 2.0 * rate / max(n_rows - 1, 1)))
+        gamma = 1.0 / (1.0 + np.exp2(-np.clip(weights + prior, -700, 700)))
+        new = float(gamma.sum() * scale / n_rows)
+        new = min(max(new, 1e-3), 5.0)
+        if abs(new - rate) < 1e-6:
+            return new
+        rate = new
+    return rate
 
 
 def fit(
@@ -166,9 +155,11 @@ def fit(
     same_email: np.ndarray,
     same_phone_name: np.ndarray,
     random_levels: np.ndarray | None,
+    u_exact: dict[str, float] | None = None,
     prior: Model | None = None,
 ) -> Model:
-    """The tenant's model: u from random pairs, m from rule-anchored pairs, lambda by EM.
+    """The tenant's m and u (the rate is set apart, by `estimate_rate`): u from random pairs,
+    exact agreement's u from the value frequencies where given, m from rule-anchored pairs.
 
     Plain EM over blocked pairs was tried first and collapsed on realistic data (it took "same
     surname" for the match class: lambda 0.9, m(last name exact) 0.88), because the blocking keys
@@ -178,16 +169,15 @@ def fit(
     if random_levels is not None and len(random_levels) >= MIN_RANDOM_PAIRS:
         u = estimate_u(random_levels, prior)
     else:
-        u = prior.u
+        u = {f: prior.u[f].copy() for f in FIELDS}
+    for f, value in (u_exact or {}).items():
+        # Exact agreement of random pairs is sum(p_v^2) over the values: known, not sampled.
+        rest = u[f][1:] / u[f][1:].sum() * (1.0 - value)
+        u[f] = np.maximum(np.concatenate([[value], rest]), U_FLOOR)
     if len(candidate_levels) == 0:
-        return Model(prior.m, u, prior.lam)
+        return Model(prior.m, u, prior.rate)
     m = estimate_m_from_anchors(candidate_levels, same_email, same_phone_name, prior)
-    lam = (
-        estimate_lambda(candidate_levels, m, u, prior.lam)
-        if len(candidate_levels) >= MIN_EM_PAIRS
-        else prior.lam
-    )
-    return Model(m, u, lam)
+    return Model(m, u, prior.rate)
 
 
 def match_weight(
@@ -214,13 +204,11 @@ def match_weight(
     return total
 
 
-def tf_adjustment(model: Model, field: str, tf: np.ndarray) -> np.ndarray:
+def tf_adjustment(u_exact: float, tf: np.ndarray, bound: float = TF_BOUND) -> np.ndarray:
     """Extra weight of an exact agreement on a value whose frequency is `tf` (Splink's rule:
     log2(u_exact / tf)), bounded so one field cannot decide alone."""
-    u_exact = model.u[field][0]
-    return np.clip(np.log2(u_exact / np.maximum(tf, U_FLOOR)), -6.0, 6.0)
+    return np.clip(np.log2(u_exact / np.maximum(tf, U_FLOOR)), -bound, bound)
 
 
-def probability(weight: np.ndarray, lam: float) -> np.ndarray:
-    prior = np.log2(lam / (1.0 - lam))
-    return 1.0 / (1.0 + np.exp2(-(weight + prior)))
+def probability(log_odds: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp2(-log_odds))

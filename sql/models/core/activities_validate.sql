@@ -1,15 +1,18 @@
 -- Each parsed activity line's outcome: accepted, merged (a re-delivery of content already
 -- stored or seen earlier in the batch) or quarantined with the first rule it breaks, in the
--- contract's precedence. Money is checked last but one: a purchase or refund without a numeric
+-- contract's precedence. A large import is checked in slices, so an id seen in an earlier
+-- slice of the same file is found stored with this import's id. Money is checked last but one: a purchase or refund without a numeric
 -- amount cannot be read as one (unparseable_row); without a currency it is in the base currency.
 -- Inputs: _act_parsed, _act_links, _act_rates(currency, to_base), _act_agents(actor),
--- _act_grants(actor, type), _act_types(type). Parameters: $tenant_id, $base_currency,
+-- _act_grants(actor, type), _act_types(type). Parameters: $tenant_id, $import_id, $base_currency,
 -- $future_after (TIMESTAMP), $as_of (DATE). Produces the temp table _act_checked (line_number,
 -- the derived contact_id, type, actor_kind, currency, to_base, and the outcome with its reason);
 -- the other fields stay in _act_parsed.
 CREATE OR REPLACE TEMP TABLE _act_checked AS
-WITH facts AS (
-    SELECT p.*,
+WITH facts AS NOT MATERIALIZED (
+    SELECT p.line_number, p.is_object, p.content_hash, p.activity_id, p.line_tenant, p.type_raw,
+           p.occurred_raw, p.contact_ref, p.source_ref, p.email_ref, p.phone_ref, p.actor,
+           p.status, p.amount_raw, p.type, p.amount_value, p.has_zone, p.occurred_at,
            l.contact_id,
            t.type IS NOT NULL AS known_type,
            CASE WHEN p.actor_kind_given IS NOT NULL THEN p.actor_kind_given
@@ -32,8 +35,9 @@ WITH facts AS (
                            THEN coalesce(p.currency_given, $base_currency)
                            ELSE p.currency_given END
 ),
-checked AS (
-    SELECT *,
+checked AS MATERIALIZED (  -- narrow, and read four times below
+    SELECT line_number, activity_id, content_hash, contact_id, type, actor_kind, currency,
+           to_base,
         CASE
             WHEN NOT is_object THEN struct_pack(code := 'unparseable_row',
                 detail := 'the line is not a JSON object')
@@ -99,22 +103,33 @@ checked AS (
         END AS problem
     FROM facts
 ),
+-- Only ids delivered more than once in the batch, or stored before, need the ordered look;
+-- every other line without a problem is simply accepted.
+repeats AS (
+    SELECT activity_id FROM checked WHERE problem IS NULL
+    GROUP BY activity_id HAVING count(*) > 1
+    UNION
+    SELECT activity_id FROM core.activities
+    WHERE tenant_id = $tenant_id
+      AND activity_id IN (SELECT activity_id FROM checked WHERE problem IS NULL)
+),
 deliveries AS (
     SELECT c.line_number,
            x.content_hash AS stored_hash,
+           x.import_id AS stored_import,
            row_number() OVER w AS nth,
            first_value(c.content_hash) OVER w AS first_hash
     FROM checked c
     LEFT JOIN core.activities x
       ON x.tenant_id = $tenant_id AND x.activity_id = c.activity_id
-    WHERE c.problem IS NULL
+    WHERE c.problem IS NULL AND c.activity_id IN (SELECT activity_id FROM repeats)
     WINDOW w AS (PARTITION BY c.activity_id ORDER BY c.line_number)
 )
 SELECT c.line_number, c.contact_id, c.type, c.actor_kind, c.currency, c.to_base,
        CASE WHEN c.problem IS NOT NULL THEN 'quarantined'
             WHEN d.stored_hash = c.content_hash THEN 'merged'
             WHEN d.stored_hash IS NOT NULL THEN 'quarantined'
-            WHEN d.nth = 1 THEN 'accepted'
+            WHEN coalesce(d.nth, 1) = 1 THEN 'accepted'  -- NULL: delivered once
             WHEN d.first_hash = c.content_hash THEN 'merged'
             ELSE 'quarantined'
        END AS outcome,
@@ -124,10 +139,11 @@ SELECT c.line_number, c.contact_id, c.type, c.actor_kind, c.currency, c.to_base,
                 THEN 'conflicting_duplicate'
        END AS reason_code,
        CASE WHEN c.problem IS NOT NULL THEN c.problem.detail
-            WHEN d.stored_hash <> c.content_hash
+            WHEN d.stored_hash <> c.content_hash AND d.stored_import <> $import_id
                 THEN format('activity_id ''{}'' was imported before with different content',
                             left(c.activity_id, 80))
-            WHEN d.stored_hash IS NULL AND d.nth > 1 AND d.first_hash <> c.content_hash
+            WHEN d.stored_hash <> c.content_hash
+              OR (d.stored_hash IS NULL AND d.nth > 1 AND d.first_hash <> c.content_hash)
                 THEN format('activity_id ''{}'' appears earlier in this file with different '
                             'content', left(c.activity_id, 80))
        END AS reason_detail

@@ -16,12 +16,14 @@ CREATE TABLE IF NOT EXISTS core.activities (
     status VARCHAR,
     content_hash VARCHAR NOT NULL,
     import_id VARCHAR NOT NULL,
-    line_number BIGINT NOT NULL,
-    PRIMARY KEY (tenant_id, activity_id)
+    line_number BIGINT NOT NULL
+    -- No PRIMARY KEY: (tenant_id, activity_id) is unique by construction (an id already stored
+    -- or seen earlier in the batch is merged or quarantined, never inserted again; tested), and
+    -- an ART index made inserting and committing large logs slow.
 );
 COMMENT ON TABLE core.activities IS 'Every accepted activity (email, call, meeting, support, purchase, ...), linked to a golden contact.';
 COMMENT ON COLUMN core.activities.tenant_id IS 'Tenant.';
-COMMENT ON COLUMN core.activities.activity_id IS 'The sender''s activity id (unique per tenant).';
+COMMENT ON COLUMN core.activities.activity_id IS 'The sender''s activity id (unique per tenant: a later delivery is merged or quarantined).';
 COMMENT ON COLUMN core.activities.contact_id IS 'Golden contact (aliases already resolved).';
 COMMENT ON COLUMN core.activities.type IS 'email, call, meeting, support, purchase, webinar, download, form_submission, subscription_start, subscription_end, email_bounce or refund.';
 COMMENT ON COLUMN core.activities.occurred_at IS 'When it happened, in UTC.';

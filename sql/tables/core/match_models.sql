@@ -12,4 +12,4 @@ COMMENT ON COLUMN core.match_models.run_id IS 'Run that estimated the weights.';
 COMMENT ON COLUMN core.match_models.trained_at IS 'When (UTC).';
 COMMENT ON COLUMN core.match_models.rows_seen IS 'Staged rows of the tenant at the time.';
 COMMENT ON COLUMN core.match_models.candidate_pairs IS 'Candidate pairs the estimate used.';
-COMMENT ON COLUMN core.match_models.model IS 'JSON: lambda, m and u per field and level (level 1 = strongest agreement).';
+COMMENT ON COLUMN core.match_models.model IS 'JSON: version, matches_per_row (turned into the prior for the tenant''s size), m and u per field and level (level 1 = strongest agreement).';
