@@ -29,6 +29,7 @@ CANONICAL_FIELDS = (
     "birthdate", "tags", "notes", "lifecycle_stage", "consent_status", "created_at", "tenant_id",
     "other_emails", "other_phones",
 )
+STAGE_CHUNK_ROWS = 200_000
 IDENTITY_FIELDS = ("first_name", "last_name", "full_name", "email", "phone")
 STAGED_COLUMNS = (
     "source_id", "source_system", "first_name", "last_name", "first_name_key", "last_name_key",
@@ -85,9 +86,11 @@ def stage_contact_file(
     bad = table.unparseable
     run(con, "BEGIN TRANSACTION")
     try:
-        con.register("_raw_rows", raw_rows)
-        run(con, "INSERT INTO raw.contact_rows BY NAME SELECT * FROM _raw_rows")
-        con.unregister("_raw_rows")
+        for start in range(0, raw_rows.height, STAGE_CHUNK_ROWS):
+            # In slices, so DuckDB never holds a second copy of the whole file's rows at once.
+            con.register("_raw_rows", raw_rows.slice(start, STAGE_CHUNK_ROWS))
+            run(con, "INSERT INTO raw.contact_rows BY NAME SELECT * FROM _raw_rows")
+            con.unregister("_raw_rows")
         if bad.height:
             bad_rows = bad.select(
                 pl.lit(tenant_id).alias("tenant_id"),
