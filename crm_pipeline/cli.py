@@ -286,6 +286,8 @@ def demo_cmd(home: HomeOpt = None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: map errors to exit statuses (2 refused, 1 internal)."""
+    if not (sys.argv[1:] if argv is None else argv):
+        argv = ["--help"]  # a bare `crm` shows what it can do
     try:
         status = app(args=argv, standalone_mode=False)
         if isinstance(status, int) and status:  # click returns typer.Exit's code in this mode

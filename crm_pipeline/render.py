@@ -48,7 +48,9 @@ def print_profile(out: Console, profile: dict) -> None:
     at = Table("when (UTC)", "type", "actor", "subject / notes", "amount", title="Timeline (newest first)")
     for a in profile.get("activities", []):
         amount = f"{a['amount']} {a['currency']}" if a.get("amount") is not None else ""
-        at.add_row(str(a["occurred_at"]), a["type"], a.get("actor") or "",
+        when = a["occurred_at"]
+        when = when.strftime("%Y-%m-%d %H:%M") if hasattr(when, "strftime") else str(when)
+        at.add_row(when, a["type"], a.get("actor") or "",
                    a.get("subject") or a.get("notes") or "", amount)
     out.print(at)
 

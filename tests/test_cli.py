@@ -53,3 +53,14 @@ def test_sql_before_any_run_is_refused(tmp_path, capsys):
 def test_audit_verify_without_warehouse_is_refused(tmp_path: Path, capsys):
     code, _, _ = crm(tmp_path / "home", "audit", "verify", capsys=capsys)
     assert code == 2
+
+
+def test_bare_crm_shows_help_and_exits_0(capsys):
+    import pytest
+
+    from crm_pipeline.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main([])
+    out, _ = capsys.readouterr()
+    assert exc.value.code == 0 and "import" in out and "gdpr" in out
