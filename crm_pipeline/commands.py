@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -312,6 +311,3 @@ def _republish(con, home: Home, tenant: str) -> None:
     publish_snapshot(con, home)
     publish_extract(con, home, tenant)
 
-
-def json_dump(value) -> str:
-    return json.dumps(value, indent=2, default=str, ensure_ascii=False)

@@ -109,15 +109,6 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f'ALTER TABLE {key[0]}.{key[1]} ADD COLUMN "{column}" {dtype}').fetchall()
 
 
-def table_names(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """`schema.table` of every base table, sorted."""
-    rows = con.execute(
-        "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
-        "WHERE database_name = current_database() ORDER BY 1"
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
 def frame(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> pl.DataFrame:
     """Result of a query as a polars frame (DuckDB 2: polars output comes from relations)."""
     return con.sql(query, params=params or {}).pl()

@@ -313,3 +313,13 @@ def test_unmerged_source_is_never_merged_back_by_a_probabilistic_link(con, ctx):
     c = contact_of(con)
     assert c["2"] != c["1"]
     assert run(con, "SELECT count(*) FROM audit.changes WHERE action = 'unmerge'") == [(1,)]
+
+
+def test_vectorised_new_contact_ids_equal_the_reference_formula():
+    import polars as pl
+
+    from crm_pipeline.resolve import new_contact_id, new_contact_ids
+
+    creators = pl.DataFrame({"import_id": ["imp_a", "imp_b"], "row_number": [1, 123456]})
+    assert new_contact_ids("t1", creators).to_list() == [
+        new_contact_id("t1", "imp_a", 1), new_contact_id("t1", "imp_b", 123456)]

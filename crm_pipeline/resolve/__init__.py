@@ -81,6 +81,20 @@ def new_contact_id(tenant_id: str, import_id: str, row_number: int) -> str:
     return f"c_{digest[:16]}"
 
 
+def new_contact_ids(tenant_id: str, creators: pl.DataFrame) -> pl.Series:
+    """`new_contact_id` for many creator rows (import_id, row_number) at once, in DuckDB."""
+    con = duckdb.connect()
+    try:
+        con.register("_creators", creators.select("import_id", "row_number"))
+        return con.sql(
+            "SELECT 'c_' || left(sha256($t || '|' || import_id || '|' || row_number::VARCHAR), 16) "
+            "AS survivor FROM _creators",
+            params={"t": tenant_id},
+        ).pl()["survivor"]
+    finally:
+        con.close()
+
+
 class Scorer:
     """Scores row pairs: exact rules give `EXACT`, others log2 odds from the tenant's model."""
 
@@ -306,12 +320,7 @@ def _placement(
     )
     new_ids = first_rows.select(
         "cluster",
-        pl.struct("import_id", "row_number")
-        .map_elements(
-            lambda s: new_contact_id(tenant_id, s["import_id"], s["row_number"]),
-            return_dtype=pl.Utf8,
-        )
-        .alias("survivor"),
+        new_contact_ids(tenant_id, first_rows).alias("survivor"),
         "creator_idx",
     )
     placement = pl.concat(

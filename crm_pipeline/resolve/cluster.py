@@ -36,22 +36,6 @@ AMBIGUITY_BELOW = 10.0  # ...unless its link is this sure (log2 odds; about 1000
 ALL_PAIRS_MAX_ROWS = 60  # candidate clusters up to this many rows compare every row pair
 
 
-def components(nodes: pl.DataFrame, keys: list[str]) -> pl.Series:
-    """Component label (the smallest node index) of each node; nodes sharing any key value join.
-
-    `nodes` has an Int64 `idx` column (0..n-1) and one column per key (nulls never match).
-    """
-    n = nodes.height
-    edges = [star_edges(nodes, k) for k in keys]
-    a = np.concatenate([e[0] for e in edges]) if edges else np.zeros(0, np.int64)
-    b = np.concatenate([e[1] for e in edges]) if edges else np.zeros(0, np.int64)
-    labels = component_labels(n, a, b)
-    first = pl.DataFrame({"label": labels, "idx": nodes["idx"]}).with_columns(
-        pl.col("idx").min().over("label").alias("component")
-    )
-    return first["component"].cast(pl.Int64)
-
-
 def star_edges(nodes: pl.DataFrame, key: str) -> tuple[np.ndarray, np.ndarray]:
     """Edges joining every node with a key value to the first node holding that value."""
     keyed = (
