@@ -24,6 +24,7 @@ ui: $(STAMP)
 		$(VENV)/bin/dagster dev -m dagster_defs.definitions -h 127.0.0.1 -p 3000
 
 bench: $(STAMP)
+	$(PYTHON) -m uv sync --frozen --group bench --python $(PYTHON)
 	$(VENV)/bin/python bench/run_all.py
 
 docs: $(STAMP)

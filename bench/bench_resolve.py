@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_resolve.py --rows 100000 --noise normal
     .venv/bin/python bench/bench_resolve.py --rows 100000 --noise high --incremental
     .venv/bin/python bench/bench_resolve.py --sample-home /tmp/demo_home   # after `crm --home ... demo`
+    .venv/bin/python bench/bench_resolve.py --rows 100000 --splink   # Splink beside ours
 
 Rows go the real way: raw.contact_rows (mapped values), `normalize_import`, then `resolve_tenant`
 per tenant. `--incremental` resolves each tenant's first file, then its second against it.
@@ -10,15 +11,21 @@ Prints pairwise precision, recall and F1 (pairs of rows placed in one contact vs
 one person), cluster-level figures (share of people whose rows form exactly one contact), the
 traps (common-name crowds, shared main lines, the same person in two tenants), timings and peak
 memory. Not run by the tests; the lead runs the 1M-row figures.
+
+`--splink` (needs `uv sync --group bench`) then runs the Splink baseline
+(`bench/splink_baseline.py`) on the same generated rows, after ours and in a spawned process of its
+own, so each side's peak memory is its own; its figures go under "splink", scored the same way.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import resource
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -172,7 +179,12 @@ def traps(assign: pl.DataFrame) -> dict:
 
 
 def bench(
-    rows_n: int, noise: str, incremental: bool, seed: int, errors: Path | None = None
+    rows_n: int,
+    noise: str,
+    incremental: bool,
+    seed: int,
+    errors: Path | None = None,
+    splink_threshold: float | None = None,
 ) -> dict:
     rows = generate(rows_n, noise=noise, seed=seed)
     con = connect(":memory:")
@@ -220,7 +232,26 @@ def bench(
     result["evidence_rows"] = run(con, "SELECT count(*) FROM core.match_evidence")[0][0]
     if errors:
         write_errors(con, assign, errors)
+    if splink_threshold is not None:
+        result["splink"] = splink_figures(rows, splink_threshold)
     return result
+
+
+def splink_figures(rows: pl.DataFrame, threshold: float) -> dict:
+    """The Splink baseline on the same rows, in a fresh process (its own peak memory), scored as
+    ours is. All rows are deduplicated in one batch, also after an `--incremental` run of ours."""
+    from bench.splink_baseline import splink_clusters
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        clusters, timings = pool.submit(splink_clusters, rows, threshold).result()
+    assign = (
+        rows.with_row_index("row")
+        .with_columns(pl.col("row").cast(pl.Int64))
+        .join(clusters.drop("tenant_id"), on="row", how="inner")
+        .with_columns(pl.col("cluster_id").cast(pl.Utf8).alias("contact_id"))
+    )
+    return {**pairwise(assign), **traps(assign), **timings}
 
 
 def write_errors(con, assign: pl.DataFrame, path: Path) -> None:
@@ -269,11 +300,20 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--sample-home", type=Path)
     p.add_argument("--errors", type=Path, help="directory for CSVs of wrong merges and splits")
+    p.add_argument("--splink", action="store_true", help="also run the Splink baseline")
+    p.add_argument("--splink-threshold", type=float, default=0.9, help="its match probability")
     a = p.parse_args()
     result = (
         sample(a.sample_home)
         if a.sample_home
-        else bench(a.rows, a.noise, a.incremental, a.seed, a.errors)
+        else bench(
+            a.rows,
+            a.noise,
+            a.incremental,
+            a.seed,
+            a.errors,
+            a.splink_threshold if a.splink else None,
+        )
     )
     print(json.dumps(result, indent=1))
 

@@ -19,14 +19,28 @@ they bought, over the days they spent as leads. A segment's hazard uses `marts.s
 by `PRIOR_CONVERSIONS` pseudo-conversions, so a segment without history gets the tenant's. A
 conversion is worth the mean net first-order value of recent converts (all customers if none).
 
-Intervals (80%). Customers and leads are independent; each period's total is normal with the
-summed variance: per customer, purchases N are Poisson given the rate and being alive, with the
-rate's posterior Gamma(r + x) and the alive probability adding variance
-(Var N = mu + mu^2 (1/(r + x) + 1 - p_alive) / p_alive), order values Gamma with shape p
-(CV^2 = 1/p; 1 under the fallback); per lead, a conversion is Bernoulli with the empirical
-first-order value.
-Parameter uncertainty is ignored, so the interval is narrow for large tenants. The low bound is
-clipped at 0.
+Intervals (80%). Two kinds of uncertainty are combined.
+- Process noise, given the parameters: customers and leads are independent; per customer,
+  purchases N are Poisson given the rate and being alive, with the rate's posterior Gamma(r + x)
+  and the alive probability adding variance (Var N = mu + mu^2 (1/(r + x) + 1 - p_alive) /
+  p_alive), order values Gamma with shape p (CV^2 = 1/p; 1 under the fallback); per lead, a
+  conversion is Bernoulli with the empirical first-order value. Each period's total is normal with
+  the summed variance, sigma^2.
+- Parameter uncertainty: `PARAMETER_DRAWS` parameter sets (fixed seed) are drawn from the
+  asymptotic normal of the ML log-parameters (inverse observed information, stored in
+  `marts.ltv_model.diagnostics`; BG/NBD and Gamma-Gamma independently: their likelihoods are
+  separate), and each segment's expected revenue per period is recomputed under each draw. To
+  stay fast at a million customers the draws are evaluated on a uniform sample of at most
+  `SAMPLE_PER_SEGMENT` customers of each segment (all of them below that), as a ratio to the
+  same sample's revenue at the ML parameters, which then scales the segment's expected revenue.
+  Draws with q <= 1 (no finite mean spend) or non-finite predictions are dropped. Under the
+  `historical_average` fallback the repeat rate is drawn from Gamma(repeat days, tenure days) and
+  the value per purchase day from a normal with its standard error. Leads' hazards are drawn from
+  their Gamma posterior (conversions + prior over exposure).
+The interval is the 10% and 90% quantile of the mixture, over the draws, of normals centred on
+each draw's expected revenue with the process sigma (the law of total variance, keeping the skew
+of the parameter uncertainty), widened if needed to contain the expected revenue and clipped at 0.
+With `parameter_draws=0` it is the plain normal interval expected +- 1.28 sigma.
 
 Back-tests. Every input is read as of the given date (purchases, contacts known by then, segment
 memberships from `marts.segment_history` when `marts.contact_segments` has none for that date):
@@ -37,18 +51,32 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import json
 
 import duckdb
 import numpy as np
 import polars as pl
 from scipy import sparse
+from scipy.special import ndtr
 
-from .ltv import MODEL_FITTED, BgNbdParams, expected_purchases_if_alive, ltv_tables
+from .ltv import (
+    MODEL_FITTED,
+    BgNbdParams,
+    GammaGammaParams,
+    expected_order_value,
+    expected_purchases_if_alive,
+    ltv_tables,
+    p_alive,
+)
 
 ALL_SEGMENT = "all"
 LOOKBACK_DAYS = 365
 PRIOR_CONVERSIONS = 2.0
 Z_80 = 1.2815515655446004  # standard normal quantile of 0.9
+INTERVAL = (0.1, 0.9)
+PARAMETER_DRAWS = 200
+SAMPLE_PER_SEGMENT = 250
+DRAW_SEED = 20240614
 
 REVENUE_FORECAST_SCHEMA = {
     "tenant_id": pl.String,
@@ -181,8 +209,9 @@ def _first_purchases(customer_ltv: pl.DataFrame, as_of: datetime.date) -> pl.Dat
 
 def _lead_hazards(
     con, tenant_id: str, as_of: datetime.date, contacts: pl.DataFrame, segments: list[str]
-) -> tuple[dict[str, float], float, float]:
-    """(daily conversion hazard per segment, mean and mean square of a first order's value)."""
+) -> tuple[dict[str, float], dict[str, tuple[float, float]], float, float]:
+    """(daily conversion hazard per segment, its Gamma posterior (shape, rate) per segment,
+    mean and mean square of a first order's value)."""
     window_start = as_of - datetime.timedelta(days=LOOKBACK_DAYS - 1)
     day_after = as_of + datetime.timedelta(days=1)
     leads = contacts.with_columns(
@@ -214,13 +243,16 @@ def _lead_hazards(
     )
     seen = {s: (float(e), float(c)) for s, e, c in by_segment.iter_rows()}
     hazards = {ALL_SEGMENT: tenant_hazard}
+    posteriors = {ALL_SEGMENT: (conversions, exposure)}
     for segment in segments:
         e, c = seen.get(segment, (0.0, 0.0))
-        hazards[segment] = (
-            (c + PRIOR_CONVERSIONS) / (e + PRIOR_CONVERSIONS / tenant_hazard)
+        shape, rate = (
+            (c + PRIOR_CONVERSIONS, e + PRIOR_CONVERSIONS / tenant_hazard)
             if tenant_hazard > 0
-            else 0.0
+            else (0.0, 0.0)
         )
+        hazards[segment] = shape / rate if rate > 0 else 0.0
+        posteriors[segment] = (shape, rate)
 
     first_values = leads.filter(pl.col("converted"))["first_order_value"]
     if first_values.len() == 0:
@@ -228,7 +260,116 @@ def _lead_hazards(
     values = first_values.clip(lower_bound=0.0).to_numpy()
     mean = float(values.mean()) if values.size else 0.0
     mean_square = float((values**2).mean()) if values.size else 0.0
-    return hazards, mean, mean_square
+    return hazards, posteriors, mean, mean_square
+
+
+def _model_draws(
+    model_row: pl.DataFrame, draws: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(draws x (r, alpha, a, b), draws x (p, q, v)) from the asymptotic normal of the ML
+    log-parameters in the model's diagnostics; None without both covariances."""
+    row = model_row.row(0, named=True)
+    diagnostics = json.loads(row["diagnostics"] or "{}")
+    sets = []
+    for fit, names in (("bgnbd", ("r", "alpha", "a", "b")), ("gamma_gamma", ("p", "q", "v"))):
+        covariance = (diagnostics.get(fit) or {}).get("log_parameter_covariance")
+        if not covariance or covariance.get("parameters") != list(names):
+            return None
+        centre = np.log([row[n] for n in names])
+        sets.append(np.exp(rng.multivariate_normal(centre, covariance["matrix"], draws)))
+    return sets[0], sets[1]
+
+
+def _sampled(membership: sparse.csr_matrix, size: int, rng: np.random.Generator):
+    """Each segment's members, or a uniform sample of `size` of them (segments x contacts)."""
+    rows, cols = [], []
+    for s in range(membership.shape[0]):
+        members = membership.indices[membership.indptr[s] : membership.indptr[s + 1]]
+        if members.size > size:
+            members = rng.choice(members, size, replace=False)
+        rows.append(np.full(members.size, s))
+        cols.append(members)
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    return sparse.csr_matrix(
+        (np.ones(rows.size), (rows, cols)), shape=membership.shape
+    )
+
+
+def _fitted_ratios(
+    customer_ltv: pl.DataFrame,
+    model_row: pl.DataFrame,
+    t_ends: np.ndarray,
+    by_segment: sparse.csr_matrix,
+    draws: int,
+    rng: np.random.Generator,
+) -> np.ndarray | None:
+    """Customers' revenue under each parameter draw / at the ML parameters: (draws, periods,
+    segments), evaluated on each segment's sample; None without a covariance."""
+    sets = _model_draws(model_row, draws, rng)
+    if sets is None:
+        return None
+    sample = _sampled(by_segment, SAMPLE_PER_SEGMENT, rng)
+    used = np.unique(sample.indices)
+    sample = sample[:, used]
+    ltv = customer_ltv[used]
+    x = ltv["frequency"].to_numpy().astype(float)
+    tx = ltv["recency_days"].to_numpy()
+    T = ltv["tenure_days"].to_numpy()
+    m = ltv["avg_order_value"].fill_null(np.nan).to_numpy()
+    worthless = ltv["expected_clv_365d"].fill_null(0.0).to_numpy() <= 0
+    pairs, inverse = np.unique(np.column_stack([x, T]), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+
+    def revenue(bg: np.ndarray, gg: np.ndarray) -> np.ndarray:
+        params = BgNbdParams(*bg)
+        with np.errstate(all="ignore"):
+            alive = expected_purchases_if_alive(params, t_ends, pairs[:, 0], pairs[:, 1])
+            cumulative = alive[:, inverse] * p_alive(params, x, tx, T)
+            value = np.where(worthless, 0.0, expected_order_value(GammaGammaParams(*gg), x, m))
+            return (sample @ (np.diff(cumulative, axis=0, prepend=0.0) * value).T).T
+
+    row = model_row.row(0, named=True)
+    base = revenue(
+        np.array([row[n] for n in ("r", "alpha", "a", "b")]),
+        np.array([row[n] for n in ("p", "q", "v")]),
+    )
+    bg_sets, gg_sets = sets
+    keep = gg_sets[:, 1] > 1.0
+    out = np.stack([revenue(bg, gg) for bg, gg in zip(bg_sets[keep], gg_sets[keep], strict=True)])
+    out = out[np.isfinite(out).all(axis=(1, 2))]
+    if out.shape[0] == 0:
+        return None
+    with np.errstate(all="ignore"):
+        return np.where(base > 0, out / base, 1.0)
+
+
+def _fallback_ratios(customer_ltv: pl.DataFrame, draws: int, rng: np.random.Generator):
+    """Revenue under each draw of the historical rate and value / at their estimates: (draws,)."""
+    x = customer_ltv["frequency"].to_numpy().astype(float)
+    T = customer_ltv["tenure_days"].to_numpy()
+    revenue = customer_ltv["historical_revenue"].to_numpy()
+    repeats, days = float(x.sum()), float((x + 1).sum())
+    if repeats <= 0 or T.sum() <= 0 or days <= 0 or revenue.sum() <= 0:
+        return np.ones(draws)
+    rate = rng.gamma(repeats, 1.0 / repeats, draws)  # rate draw / estimate, posterior mean 1
+    value = revenue.sum() / days
+    error = np.sqrt(np.sum((revenue - value * (x + 1)) ** 2)) / days
+    return rate * np.maximum(rng.normal(value, error, draws), 0.0) / value
+
+
+def _mixture_interval(centres: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """INTERVAL quantiles of the equal mixture over axis 0 of normals N(centres, sigma^2)."""
+    scale = np.maximum(sigma, 1e-9 * np.maximum(np.abs(centres).max(axis=0), 1.0))
+    bounds = []
+    for q in INTERVAL:
+        lo = (centres - 6 * scale).min(axis=0)
+        hi = (centres + 6 * scale).max(axis=0)
+        for _ in range(60):  # bisection, every cell at once
+            mid = (lo + hi) / 2
+            below = ndtr((mid - centres) / scale).mean(axis=0) < q
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        bounds.append((lo + hi) / 2)
+    return bounds[0], bounds[1]
 
 
 def revenue_forecast(
@@ -238,8 +379,13 @@ def revenue_forecast(
     customer_ltv: pl.DataFrame,
     model_row: pl.DataFrame,
     months: int = 12,
+    *,
+    parameter_draws: int = PARAMETER_DRAWS,
 ) -> pl.DataFrame:
-    """Rows of `marts.revenue_forecast`: each segment of the tenant at `as_of`, and 'all'."""
+    """Rows of `marts.revenue_forecast`: each segment of the tenant at `as_of`, and 'all'.
+
+    `parameter_draws=0` leaves parameter uncertainty out of the interval (process noise only).
+    """
     periods = forecast_periods(as_of, months)
     t_ends = np.array([(end - as_of).days - 1 for _, end in periods], dtype=float)
     members = segment_members(con, tenant_id, as_of)
@@ -257,7 +403,9 @@ def revenue_forecast(
         .filter(pl.col("known_on") <= as_of)
     )
     contacts = known.join(_first_purchases(customers, as_of), on="contact_id", how="left")
-    hazards, value_mean, value_square = _lead_hazards(con, tenant_id, as_of, contacts, segments[1:])
+    hazards, posteriors, value_mean, value_square = _lead_hazards(
+        con, tenant_id, as_of, contacts, segments[1:]
+    )
     lead_ids = contacts.filter(pl.col("first_purchase_on").is_null())["contact_id"]
     leads_in = np.asarray(_membership(members, lead_ids, segments).sum(axis=1)).ravel()
     hazard = np.array([hazards[s] for s in segments])
@@ -268,7 +416,30 @@ def revenue_forecast(
     lead_var = leads_in * (convert * value_square - convert**2 * value_mean**2)
 
     expected = customer_mean + lead_mean
-    spread = Z_80 * np.sqrt(np.maximum(customer_var + lead_var, 0.0))
+    sigma = np.sqrt(np.maximum(customer_var + lead_var, 0.0))
+    if parameter_draws > 0:
+        rng = np.random.default_rng(DRAW_SEED)
+        fitted = model_row["model"][0] == MODEL_FITTED and customers.height > 0
+        ratios = (
+            _fitted_ratios(customers, model_row, t_ends, by_segment, parameter_draws, rng)
+            if fitted
+            else None
+        )
+        if ratios is None:
+            ratios = _fallback_ratios(customers, parameter_draws, rng)[:, None, None]
+        shape, rate = (np.array([posteriors[s][i] for s in segments]) for i in (0, 1))
+        hazard_draws = np.where(
+            (shape > 0) & (rate > 0),
+            rng.gamma(np.maximum(shape, 1e-12), 1.0 / np.maximum(rate, 1e-12),
+                      (ratios.shape[0], len(segments))),
+            hazard,
+        )  # (draws, segments)
+        survival_draws = np.exp(-t_all[None, :, None] * hazard_draws[:, None, :])
+        lead_draws = leads_in * (survival_draws[:, :-1] - survival_draws[:, 1:]) * value_mean
+        low, high = _mixture_interval(customer_mean * ratios + lead_draws, sigma)
+    else:
+        low, high = expected - Z_80 * sigma, expected + Z_80 * sigma
+    low, high = np.minimum(low, expected), np.maximum(high, expected)
     k, s = np.meshgrid(np.arange(len(periods)), np.arange(len(segments)), indexing="ij")
     return pl.DataFrame(
         {
@@ -276,8 +447,8 @@ def revenue_forecast(
             "segment": [segments[i] for i in s.ravel()],
             "period_start": [periods[i][0] for i in k.ravel()],
             "expected_revenue": expected.ravel(),
-            "revenue_low": np.maximum(expected - spread, 0.0).ravel(),
-            "revenue_high": (expected + spread).ravel(),
+            "revenue_low": np.maximum(low, 0.0).ravel(),
+            "revenue_high": high.ravel(),
             "from_customers": customer_mean.ravel(),
             "from_leads": lead_mean.ravel(),
             "as_of": as_of,

@@ -244,12 +244,14 @@ def marts_stage(con, tenant_id: str, as_of: date) -> dict:
 
 
 def ltv_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
-    """Fit the tenant's lifetime-value models and write marts.ltv_model and marts.customer_ltv."""
-    from .ltv import ltv_tables
+    """Fit the tenant's lifetime-value models; write marts.ltv_model, customer_ltv, segment_ltv."""
+    from .ltv import ltv_by_segment, ltv_tables
 
     model, customers = ltv_tables(con, tenant_id, as_of, run_id)
+    segments = ltv_by_segment(con, tenant_id, as_of, customers, model)
     with transaction(con):
         replace_slice(con, "marts.customer_ltv", tenant_id, customers)
+        replace_slice(con, "marts.segment_ltv", tenant_id, segments)
         run(con, "DELETE FROM marts.ltv_model WHERE tenant_id = $t AND run_id = $r",
             {"t": tenant_id, "r": run_id})
         insert_frame(con, "marts.ltv_model", model)

@@ -177,17 +177,17 @@ def marts(context, crm: CrmSettings, duckdb: DuckDBResource):
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(["marts", t], group_name=VALUE, kinds=KINDS, deps=[["marts", "contact_segments"]])
-           for t in ("ltv_model", "customer_ltv")],
+           for t in ("ltv_model", "customer_ltv", "segment_ltv")],
     name="lifetime_value",
 )
 def lifetime_value(context, crm: CrmSettings, duckdb: DuckDBResource):
-    """BG/NBD and Gamma-Gamma per tenant, and each customer's expected value."""
+    """BG/NBD and Gamma-Gamma per tenant, each customer's expected value, and each segment's."""
     with warehouse(duckdb) as con:
         as_of = crm.as_of_date
         _per_tenant(context, con, crm, "lifetime value",
                     lambda t: pipeline.ltv_stage(con, t, as_of, context.run_id))
         tenants = pipeline.run_tenants(con, crm.tenant or None)
-        for table in ("ltv_model", "customer_ltv"):
+        for table in ("ltv_model", "customer_ltv", "segment_ltv"):
             yield dg.MaterializeResult(
                 asset_key=["marts", table],
                 metadata={"dagster/row_count": _count(con, f"marts.{table}", tenants)},

@@ -1,7 +1,12 @@
-"""`crm import contacts`: dry run, mapping files, and refusals that change nothing."""
+"""`crm import contacts`: dry run, mapping files, refusals that change nothing, and a Google
+Contacts export with several values in one cell, imported end to end."""
 
 from __future__ import annotations
 
+import json
+
+import duckdb
+import pytest
 from helpers import HUBSPOT_HEADER, crm, write_csv
 
 ROWS = ["1,Ann,Lee,ann@example.com,+1 415 555 2671,Acme,CEO,250,Boston,US,2024-03-12 09:14",
@@ -69,3 +74,45 @@ def test_refused_file_after_a_good_import_leaves_the_warehouse_unchanged(tmp_pat
     assert con.execute("SELECT count(*) FROM raw.imports").fetchone()[0] == 1
     con.close()
     assert (home / "warehouse.duckdb").read_bytes() == before
+
+
+GOOGLE_HEADER = ("First Name,Last Name,Organization Name,Organization Title,Birthday,Labels,"
+                 "E-mail 1 - Label,E-mail 1 - Value,Phone 1 - Label,Phone 1 - Value,"
+                 "Address 1 - City,Address 1 - Country,Website 1 - Value")
+GOOGLE_ROWS = [
+    "Ann,Lee,Acme Inc ::: Beta GmbH,CEO ::: Advisor,15. März 1980,"
+    "* myContacts ::: Friends ::: * starred,* Work,ann@acme.com ::: ann@beta.de,Mobile,"
+    "+1 415 555 2671 ::: +1 415 555 0100,Boston ::: Berlin,US ::: DE,https://a.example",
+    "Bo,Chen,Solo Ltd,,29221,* myContacts,,bo@example.com,,,,,",
+]
+
+
+@pytest.mark.slow
+def test_google_export_with_several_values_per_cell_imports_end_to_end(tmp_path, capsys):
+    f = write_csv(tmp_path / "google.csv", GOOGLE_HEADER, GOOGLE_ROWS)
+    home = tmp_path / "home"
+    code, out, err = crm(home, "import", "contacts", f, "--tenant", "g1", "--as-of", "2026-01-15",
+                         capsys=capsys)
+    assert code == 0, err
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT c.first_name, c.company, c.job_title, c.city, c.country, c.tags, c.birthdate,"
+            " c.email, c.phone, c.extra, s.other_emails, s.other_phones FROM core.contacts c"
+            " JOIN core.contact_sources cs USING (tenant_id, contact_id)"
+            " JOIN staging.contact_rows s USING (tenant_id, import_id, row_number)"
+            " WHERE c.tenant_id = 'g1' ORDER BY c.first_name"
+        ).fetchall()
+    finally:
+        con.close()
+    (ann_name, company, title, city, country, tags, born, email, phone, extra, other_emails,
+     other_phones), bo = rows
+    assert (ann_name, company, title, city, country) == ("Ann", "Acme Inc", "CEO", "Boston", "US")
+    assert sorted(tags) == ["Friends", "starred"] and bo[5] == []
+    kept = json.loads(extra)
+    assert kept["Organization Name"] == "Beta GmbH" and kept["Organization Title"] == "Advisor"
+    assert kept["Address 1 - City"] == "Berlin" and kept["Address 1 - Country"] == "DE"
+    assert (email, phone) == ("ann@acme.com", "+14155552671")
+    assert (other_emails, other_phones) == (["ann@beta.de"], ["+14155550100"])
+    assert str(born) == "1980-03-15" and str(bo[6]) == "1980-01-01"  # German month; Excel serial
+    assert (bo[1], bo[9]) == ("Solo Ltd", None)

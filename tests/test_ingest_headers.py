@@ -1,13 +1,24 @@
 """Mapping headers to canonical fields: vendors' exports, overrides, refusals, canonical rows."""
 
 import json
+from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crm_pipeline.errors import BadMapping
 from crm_pipeline.ingest import canonical_rows, read_table, resolve_mapping
-from crm_pipeline.ingest.headers import CANONICAL_FIELDS, fold, is_known_header, synonym_table
+from crm_pipeline.ingest.files import RawTable
+from crm_pipeline.ingest.headers import (
+    CANONICAL_FIELDS,
+    MULTI_VALUE_SEPARATOR,
+    first_and_others,
+    fold,
+    is_known_header,
+    synonym_table,
+)
 
 
 def split(headers):
@@ -51,7 +62,8 @@ GOOGLE = split(
 )
 GOOGLE_LEGACY = split(
     "Name, Given Name, Additional Name, Family Name, Yomi Name, Group Membership, "
-    "E-mail 1 - Type, E-mail 1 - Value, Phone 1 - Type, Phone 1 - Value"
+    "E-mail 1 - Type, E-mail 1 - Value, Phone 1 - Type, Phone 1 - Value, Organization 1 - Type, "
+    "Organization 1 - Name, Organization 1 - Title, Website 1 - Type, Website 1 - Value"
 )
 OUTLOOK = split(
     "Title, First Name, Middle Name, Last Name, Suffix, Company, Department, Job Title, "
@@ -116,7 +128,8 @@ EXPECTED = {
     "google-legacy": (GOOGLE_LEGACY, {
         "full_name": ["Name"], "first_name": ["Given Name"], "last_name": ["Family Name"],
         "tags": ["Group Membership"], "email": ["E-mail 1 - Value"],
-        "phone": ["Phone 1 - Value"],
+        "phone": ["Phone 1 - Value"], "company": ["Organization 1 - Name"],
+        "job_title": ["Organization 1 - Title"],
     }),
     "outlook": (OUTLOOK, {
         "first_name": ["First Name"], "last_name": ["Last Name"], "company": ["Company"],
@@ -222,6 +235,69 @@ def test_canonical_rows_keep_values_as_written_and_raw_keeps_every_cell(tmp_path
     assert json.loads(rows["raw"][0]) == dict(zip(table.headers, table.rows.row(0)[1:],
                                                   strict=True))
     assert rows.schema["extra"] == pl.Utf8 and rows.schema["raw"] == pl.Utf8
+
+
+GOOGLE_SEVERAL = (
+    "First Name,Organization Name,Organization Title,Labels,E-mail 1 - Value,Phone 1 - Value,"
+    "Address 1 - City,Address 1 - Country,Website 1 - Value,Notes\n"
+    "Ann,Acme Inc ::: Beta GmbH ::: Gamma SA,CEO ::: Advisor,* myContacts ::: Friends,"
+    "ann@acme.com ::: ann@beta.de,+1 415 555 2671 ::: +1 415 555 0100,Boston ::: Berlin,"
+    "US ::: DE,https://a.example ::: https://b.example,tea ::: cake\n"
+    "Bo,Solo Ltd,,* myContacts,bo@x.com,,,,,\n"
+)
+
+
+def test_google_cells_with_several_values_give_one_value_fields_their_first(tmp_path):
+    table = table_of(tmp_path, GOOGLE_SEVERAL)
+    rows = canonical_rows(table, resolve_mapping(table.headers))
+    ann, bo = rows.drop("raw").to_dicts()
+    assert (ann["company"], ann["job_title"], ann["city"], ann["country"]) == (
+        "Acme Inc", "CEO", "Boston", "US")
+    assert json.loads(ann["extra"]) == {
+        "Organization Name": "Beta GmbH ::: Gamma SA",
+        "Organization Title": "Advisor",
+        "Address 1 - City": "Berlin",
+        "Address 1 - Country": "DE",
+        "Website 1 - Value": "https://a.example ::: https://b.example",  # no field: kept whole
+    }
+    # Emails and phones keep their others for matching, tags are split later, notes stay whole.
+    assert ann["email"] == "ann@acme.com ::: ann@beta.de"
+    assert ann["phone"] == "+1 415 555 2671 ::: +1 415 555 0100"
+    assert ann["tags"] == "* myContacts ::: Friends" and ann["notes"] == "tea ::: cake"
+    assert (bo["company"], bo["extra"]) == ("Solo Ltd", None)
+
+
+def test_a_file_without_joined_cells_is_read_as_before(tmp_path):
+    table = table_of(tmp_path, "Email,Company,City\na@x.com,Acme ::Beta,Rome:::Paris\n")
+    rows = canonical_rows(table, resolve_mapping(table.headers))
+    assert rows.row(0)[1:4] == ("a@x.com", "Acme ::Beta", "Rome:::Paris")
+    assert rows["extra"][0] is None
+
+
+def test_first_and_others_of_a_cell():
+    frame = pl.DataFrame({"c": ["a ::: b ::: c", "a", "a ::: ", None]})
+    first, others = first_and_others("c")
+    assert frame.select(first, others.alias("o")).rows() == [
+        ("a", "b ::: c"), ("a", None), ("a", ""), (None, None)]
+
+
+_VALUE = st.text(st.characters(codec="utf-8", exclude_characters="\x00\r\n"), min_size=1,
+                 max_size=12).filter(lambda v: v.strip() and ":::" not in v and v == v.strip())
+
+
+@given(st.lists(_VALUE, min_size=1, max_size=4))
+def test_a_one_value_field_keeps_its_first_value_and_loses_none(cities):
+    cell = MULTI_VALUE_SEPARATOR.join(cities)
+    headers = ["Email", "Address 1 - City"]
+    table = RawTable(Path("x.csv"), "utf-8", ",", 1, headers,
+                     pl.DataFrame({"row_number": [1], "Email": ["a@x.com"],
+                                   "Address 1 - City": [cell]}),
+                     pl.DataFrame(), "")
+    row = canonical_rows(table, resolve_mapping(headers)).row(0, named=True)
+    assert row["city"] == cities[0]
+    kept = json.loads(row["extra"])["Address 1 - City"] if row["extra"] else None
+    assert kept == (MULTI_VALUE_SEPARATOR.join(cities[1:]) or None)
+    assert MULTI_VALUE_SEPARATOR.join([row["city"], *([kept] if kept else [])]) == cell
 
 
 def test_extras_can_be_queried_as_json(tmp_path):

@@ -230,3 +230,59 @@ def test_value_per_segment_sums_its_customers_and_all_sums_everyone(con):
     assert by_segment["all"]["historical_revenue"] == pytest.approx(
         customers["historical_revenue"].sum()
     )
+
+
+def test_the_ltv_stage_writes_one_row_per_segment_with_all_and_leads_segments(con):
+    from crm_pipeline.pipeline import ltv_stage
+
+    insert(con, purchases_frame("t1", 300, seed=8))
+    _, customers = ltv_tables(con, "t1", AS_OF, "run-0")
+    members = customers["contact_id"].head(120).to_list()
+    con.register(
+        "seg",
+        pl.DataFrame(
+            {
+                "tenant_id": "t1",
+                "contact_id": [*members, "lead-1", "lead-2"],
+                "segment": ["vip"] * 120 + ["cold_leads"] * 2,
+                "as_of": AS_OF,
+            }
+        ),
+    )
+    con.execute("INSERT INTO marts.contact_segments SELECT * FROM seg")
+    ltv_stage(con, "t1", AS_OF, "run-1")
+    ltv_stage(con, "t1", AS_OF, "run-2")  # a re-run replaces the tenant's rows
+    stored_segments = con.sql("SELECT * FROM marts.segment_ltv").pl()
+    rows = {r["segment"]: r for r in stored_segments.iter_rows(named=True)}
+    assert sorted(rows) == ["all", "cold_leads", "vip"]
+    stored = con.sql("SELECT * FROM marts.customer_ltv").pl()
+    assert rows["all"]["customers"] == 300
+    assert rows["all"]["expected_clv_365d"] == pytest.approx(stored["expected_clv_365d"].sum())
+    assert rows["all"]["expected_active_customers"] == pytest.approx(stored["p_alive"].sum())
+    assert rows["vip"]["customers"] == 120
+    assert rows["vip"]["mean_clv_365d"] == pytest.approx(
+        stored.filter(pl.col("contact_id").is_in(members))["expected_clv_365d"].mean()
+    )
+    leads = rows["cold_leads"]
+    assert leads["customers"] == 0 and leads["expected_clv_365d"] == 0.0
+    assert leads["mean_clv_365d"] is None and leads["mean_p_alive"] is None
+    assert {r["run_id"] for r in rows.values()} == {"run-2"}
+    assert {r["model"] for r in rows.values()} == {MODEL_FITTED}
+
+
+def test_segment_value_under_the_fallback_leaves_the_alive_counts_unknown(con):
+    insert(
+        con,
+        pl.DataFrame(
+            [
+                event("small", "c1", "purchase", "2024-01-01 10:00", 10.0),
+                event("small", "c1", "purchase", "2024-07-01 10:00", 30.0),
+            ]
+        ),
+    )
+    with pytest.warns(LtvFallbackWarning):
+        model_row, customers = ltv_tables(con, "small", AS_OF, "run-1")
+    (row,) = ltv_by_segment(con, "small", AS_OF, customers, model_row).iter_rows(named=True)
+    assert row["segment"] == "all" and row["customers"] == 1 and row["model"] == MODEL_FALLBACK
+    assert row["expected_active_customers"] is None and row["mean_p_alive"] is None
+    assert row["expected_clv_365d"] > 0

@@ -67,6 +67,20 @@ def test_fitted_parameters_and_predictions_match_lifetimes(customers):
     )
 
 
+def test_standard_errors_match_lifetimes_inverse_hessian(customers):
+    x, tx, T, m = customers
+    bgf, ggf = lifetimes_fits(x, tx, T, m)
+    keep = fit_mask(x, m)
+    for fit, theirs, names in (
+        (fit_bgnbd(x, tx, T), bgf, ("r", "alpha", "a", "b")),
+        (fit_gamma_gamma(x[keep], m[keep]), ggf, ("p", "q", "v")),
+    ):
+        ours = np.array([getattr(fit.params, n) for n in names]) * np.sqrt(
+            np.diag(fit.covariance)
+        )
+        np.testing.assert_allclose(ours, theirs.standard_errors_[list(names)], rtol=2e-2)
+
+
 def test_ltv_tables_match_lifetimes_from_the_transaction_log():
     rng = np.random.default_rng(12)
     as_of = datetime.date(2024, 12, 31)

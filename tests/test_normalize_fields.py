@@ -31,13 +31,28 @@ def test_unreadable_company_size_is_flagged():
 
 
 def test_tags_are_split_trimmed_and_deduplicated_in_order():
-    raw = pl.Series(["vip; lead,vip | b2b", "* myContacts ::: Friends", "", None, " ,, "])
+    raw = pl.Series(["vip; lead,vip | b2b", "Friends ::: Work", "", None, " ,, "])
     assert fields.tags(raw).to_list() == [
         ["vip", "lead", "b2b"],
-        ["* myContacts", "Friends"],
+        ["Friends", "Work"],
         [],
         [],
         [],
+    ]
+
+
+def test_google_default_group_is_dropped_and_system_groups_lose_their_mark():
+    raw = pl.Series([
+        "* myContacts ::: Friends ::: * starred",
+        "* My Contacts ::: * Starred ::: Starred ::: * Coworkers",  # legacy export
+        "* myContacts",
+        "myContacts ::: *",  # a user's own label named so, and a lone star, are kept
+    ])
+    assert fields.tags(raw).to_list() == [
+        ["Friends", "starred"],
+        ["Starred", "Coworkers"],
+        [],
+        ["myContacts", "*"],
     ]
 
 

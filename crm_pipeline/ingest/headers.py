@@ -18,7 +18,11 @@ date_order: DMY                 # how to read dates like 03/04/2024: DMY, MDY or
 ```
 
 A field takes one column, except `email` and `phone`, which take several only through such a
-list; the first non-empty value wins and the others are kept as extras. Headers in the mapping
+list; the first non-empty value wins and the others are kept as extras. A cell holding several
+values joined with ` ::: ` (Google Contacts) gives a one-value field such as company, job title,
+city or country its first value; the others stay an extra attribute under the column's header,
+still joined with ` ::: `, so nothing is lost (emails and phones keep theirs for matching, tags
+become several tags, notes are kept as written). Headers in the mapping
 are matched as written, or else folded like the synonyms. The mapping is refused (`BadMapping`)
 if it names a column the file does not have, an unknown field, or maps two columns to one field.
 """
@@ -49,6 +53,13 @@ CANONICAL_FIELDS = (
 )
 MULTI_SOURCE_FIELDS = ("email", "phone")
 MULTI_VALUE_SEPARATOR = " ::: "  # Google Contacts' separator for several values in one cell
+# Fields holding a single value: a cell with several gives its first; the others become an extra.
+# Not email and phone (their others are kept for matching), tags (split into tags), notes (free
+# text, kept as written), and not the ids (a row with two record ids or tenants is kept as is).
+ONE_VALUE_FIELDS = tuple(
+    f for f in CANONICAL_FIELDS
+    if f not in ("email", "phone", "tags", "notes", "source_id", "tenant_id")
+)
 VENDORS = ("hubspot", "salesforce", "pipedrive", "zoho", "mailchimp", "google", "outlook",
            "linkedin")
 DATE_ORDERS = ("DMY", "MDY", "YMD")
@@ -323,44 +334,78 @@ def _read_mapping(path: Path, headers: list[str]) -> _Override:
 # --- canonical rows -------------------------------------------------------------------------
 
 
-def _present(column: str) -> pl.Expr:
+def _present(column: str | pl.Expr) -> pl.Expr:
     """A cell holds something (not empty, not only whitespace)."""
-    return pl.col(column).str.contains(r"\S")
+    cell = pl.col(column) if isinstance(column, str) else column
+    return cell.str.contains(r"\S")
 
 
-def _value(source: Source) -> pl.Expr:
-    """The source's value as written, null when empty; opt-out flags turned into consent."""
+def _value(source: Source, cell: pl.Expr | None = None) -> pl.Expr:
+    """The source's value as written (or `cell`, a part of it), null when empty; opt-out flags
+    turned into consent."""
+    cell = pl.col(source.column) if cell is None else cell
     if not source.invert:
-        return pl.when(_present(source.column)).then(pl.col(source.column))
-    flag = pl.col(source.column).str.strip_chars().str.to_lowercase()
+        return pl.when(_present(cell)).then(cell)
+    flag = cell.str.strip_chars().str.to_lowercase()
     return (
         pl.when(flag.is_in(_TRUE)).then(pl.lit("opted out"))
         .when(flag.is_in(_FALSE)).then(pl.lit("opted in"))
-        .when(_present(source.column)).then(pl.col(source.column))
+        .when(_present(cell)).then(cell)
     )
 
 
-def _json_member(column: str) -> pl.Expr:
+def first_and_others(column: str) -> tuple[pl.Expr, pl.Expr]:
+    """A cell's first value and its other values (joined as written, null if there are none):
+    `Acme ::: Beta ::: Gamma` -> `Acme`, `Beta ::: Gamma`."""
+    parts = pl.col(column).str.splitn(MULTI_VALUE_SEPARATOR, 2)
+    return parts.struct.field("field_0"), parts.struct.field("field_1")
+
+
+def _columns_with_several_values(rows: pl.DataFrame, columns: list[str]) -> set[str]:
+    """The columns with a ` ::: `-joined cell: only those pay for splitting (one quick scan)."""
+    if not columns:
+        return set()
+    found = rows.select(
+        pl.col(c).str.contains(MULTI_VALUE_SEPARATOR, literal=True).any().alias(c)
+        for c in dict.fromkeys(columns)
+    )
+    return {c for c in found.columns if found[c][0]}
+
+
+def _json_member(column: str, cell: pl.Expr | None = None) -> pl.Expr:
     """`"header":"value"` with JSON escaping done by polars."""
+    cell = pl.col(column) if cell is None else cell
     return (
-        pl.struct(pl.col(column)).struct.json_encode()
+        pl.struct(cell.alias(column)).struct.json_encode()
         .str.strip_prefix("{").str.strip_suffix("}")
     )
 
 
 def canonical_rows(table: RawTable, mapping: ColumnMapping) -> pl.DataFrame:
     """Per record: `row_number`, one column per mapped canonical field (the value as written, null
-    when empty), `extra` (JSON object of the non-empty unmapped values, or null) and `raw` (JSON
+    when empty; a one-value field takes the first of several ` ::: `-joined values), `extra` (JSON
+    object of the non-empty unmapped values and of those further values, or null) and `raw` (JSON
     object of every header's value as read)."""
     rows = table.rows
     position = {h: i for i, h in enumerate(table.headers)}
     values: list[pl.Expr] = []
     members: list[tuple[int, pl.Expr]] = []
+    joined_columns = _columns_with_several_values(
+        rows, [s.column for f in ONE_VALUE_FIELDS for s in mapping.fields.get(f, ())]
+    )
     for name in CANONICAL_FIELDS:
         sources = mapping.fields.get(name)
         if not sources:
             continue
-        exprs = [_value(s) for s in sources]
+        if any(s.column in joined_columns for s in sources):
+            exprs = []
+            for s in sources:
+                first, others = first_and_others(s.column)
+                exprs.append(_value(s, first))
+                members.append((position[s.column],
+                                pl.when(_present(others)).then(_json_member(s.column, others))))
+        else:
+            exprs = [_value(s) for s in sources]
         values.append((pl.coalesce(exprs) if len(exprs) > 1 else exprs[0]).alias(name))
         if name in MULTI_SOURCE_FIELDS and len(sources) > 1:
             # Every further non-empty source (work, home, mobile...), kept for linking and matching.

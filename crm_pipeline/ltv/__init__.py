@@ -42,6 +42,7 @@ __all__ = [
     "MIN_REPEAT_CUSTOMERS",
     "MODEL_FITTED",
     "MODEL_FALLBACK",
+    "SEGMENT_LTV_SCHEMA",
     "BgNbdFit",
     "BgNbdParams",
     "GammaGammaFit",
@@ -98,8 +99,40 @@ CUSTOMER_LTV_SCHEMA = {
 }
 
 
+SEGMENT_LTV_SCHEMA = {
+    "tenant_id": pl.String,
+    "segment": pl.String,
+    "customers": pl.Int64,
+    "expected_active_customers": pl.Float64,
+    "mean_p_alive": pl.Float64,
+    "historical_revenue": pl.Float64,
+    "expected_purchases_90d": pl.Float64,
+    "expected_purchases_365d": pl.Float64,
+    "expected_clv_365d": pl.Float64,
+    "mean_clv_365d": pl.Float64,
+    "model": pl.String,
+    "run_id": pl.String,
+    "as_of": pl.Date,
+}
+
+
 class LtvFallbackWarning(UserWarning):
     """A tenant's LTV uses historical averages because the models could not be fitted."""
+
+
+def _uncertainty(params, names: tuple[str, ...], covariance) -> dict:
+    """Standard errors of the parameters and the covariance of their logs (None if unknown).
+
+    The forecast draws parameter sets from the log covariance (`crm_pipeline.forecast`); the
+    standard errors are its delta-method translation, parameter x sd of its log.
+    """
+    if covariance is None:
+        return {"standard_errors": None, "log_parameter_covariance": None}
+    sd = np.sqrt(np.diag(covariance))
+    return {
+        "standard_errors": {n: getattr(params, n) * e for n, e in zip(names, sd, strict=True)},
+        "log_parameter_covariance": {"parameters": list(names), "matrix": covariance.tolist()},
+    }
 
 
 def _fit(x, tx, T, m, min_repeat_customers: int, diagnostics: dict):
@@ -121,6 +154,7 @@ def _fit(x, tx, T, m, min_repeat_customers: int, diagnostics: dict):
         "message": bg.message,
         "gradient_norm": bg.gradient_norm,
         "log_likelihood": bg.log_likelihood,
+        **_uncertainty(bg.params, ("r", "alpha", "a", "b"), bg.covariance),
     }
     if not bg.converged:
         return None, None, f"BG/NBD fit did not converge ({bg.message})"
@@ -133,6 +167,7 @@ def _fit(x, tx, T, m, min_repeat_customers: int, diagnostics: dict):
         "log_likelihood": gg.log_likelihood,
         "customers": gg.customers,
         "mean_order_value": gg.params.mean_order_value,
+        **_uncertainty(gg.params, ("p", "q", "v"), gg.covariance),
     }
     if not gg.converged:
         return None, None, f"Gamma-Gamma fit did not converge ({gg.message})"
@@ -279,28 +314,64 @@ def ltv_tables(
     return model_row, customers
 
 
+_SEGMENT_SUMS = """
+SELECT segment, count(*) AS customers,
+       CASE WHEN count(p_alive) > 0 THEN sum(p_alive) END AS expected_active_customers,
+       avg(p_alive) AS mean_p_alive,
+       sum(historical_revenue) AS historical_revenue,
+       sum(expected_purchases_90d) AS expected_purchases_90d,
+       sum(expected_purchases_365d) AS expected_purchases_365d,
+       sum(expected_clv_365d) AS expected_clv_365d,
+       avg(expected_clv_365d) AS mean_clv_365d
+FROM (SELECT DISTINCT contact_id, segment FROM _segment_members
+      UNION ALL SELECT contact_id, 'all' FROM _customer_ltv)
+JOIN _customer_ltv USING (contact_id)
+GROUP BY segment
+"""
+
+
 def ltv_by_segment(
-    con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date, customer_ltv: pl.DataFrame
+    con: duckdb.DuckDBPyConnection,
+    tenant_id: str,
+    as_of: datetime.date,
+    customer_ltv: pl.DataFrame,
+    model_row: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Customer value per segment of `marts.contact_segments` at `as_of`, plus segment 'all'."""
+    """Rows of `marts.segment_ltv`: customer value per segment at `as_of`, plus segment 'all'.
+
+    Every segment with members at `as_of` has a row, one without customers (leads) included, so a
+    reader sees it is worth nothing yet rather than missing. `model` and `run_id` come from
+    `model_row` (the tenant's row of `marts.ltv_model`), NULL without one.
+    """
     from ..forecast import segment_members
+    from ..warehouse import frame
 
     members = segment_members(con, tenant_id, as_of)
-    everyone = customer_ltv.select("contact_id").with_columns(segment=pl.lit("all"))
-    joined = pl.concat([members.select("contact_id", "segment"), everyone]).join(
-        customer_ltv, on="contact_id", how="inner"
-    )
+    names = pl.DataFrame({"segment": sorted({"all", *members["segment"].unique().to_list()})})
+    con.register("_segment_members", members)
+    con.register("_customer_ltv", customer_ltv.select(
+        "contact_id", "p_alive", "historical_revenue", "expected_purchases_90d",
+        "expected_purchases_365d", "expected_clv_365d"))
+    try:
+        # in DuckDB: two million memberships joined on text ids is several times faster there
+        sums = frame(con, _SEGMENT_SUMS)
+    finally:
+        con.unregister("_segment_members")
+        con.unregister("_customer_ltv")
+    model = model_row.row(0, named=True) if model_row is not None and model_row.height else {}
     return (
-        joined.group_by("segment")
-        .agg(
-            customers=pl.len(),
-            historical_revenue=pl.col("historical_revenue").sum(),
-            mean_p_alive=pl.col("p_alive").mean(),
-            expected_purchases_365d=pl.col("expected_purchases_365d").sum(),
-            expected_clv_365d=pl.col("expected_clv_365d").sum(),
-            mean_clv_365d=pl.col("expected_clv_365d").mean(),
+        names.join(sums, on="segment", how="left")
+        .with_columns(
+            pl.col(
+                "customers", "historical_revenue", "expected_purchases_90d",
+                "expected_purchases_365d", "expected_clv_365d",
+            ).fill_null(0),
+            tenant_id=pl.lit(tenant_id),
+            model=pl.lit(model.get("model"), dtype=pl.String),
+            run_id=pl.lit(model.get("run_id"), dtype=pl.String),
+            as_of=pl.lit(as_of, dtype=pl.Date),
         )
-        .with_columns(tenant_id=pl.lit(tenant_id), as_of=pl.lit(as_of, dtype=pl.Date))
-        .select("tenant_id", "segment", pl.exclude("tenant_id", "segment"))
+        .select(list(SEGMENT_LTV_SCHEMA))
+        .cast(SEGMENT_LTV_SCHEMA)
         .sort("segment")
     )

@@ -47,6 +47,7 @@ class BgNbdFit:
     iterations: int
     message: str
     gradient_norm: float
+    covariance: np.ndarray | None = None  # of (log r, log alpha, log a, log b); see below
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,32 @@ def _maximize(
     return _Optimum(theta, bool(converged), int(result.nit), message, grad_norm)
 
 
+HESSIAN_STEP = 1e-4
+
+
+def log_parameter_covariance(gradient, theta: np.ndarray) -> np.ndarray | None:
+    """Asymptotic covariance of the ML log-parameters: the inverse observed information.
+
+    The Hessian of the total log-likelihood is taken by central differences of its analytic
+    gradient (2 x parameters evaluations, each on the sufficient statistics). None when the
+    information is not positive definite (a flat or degenerate optimum: no normal approximation).
+    """
+    theta = np.asarray(theta, dtype=float)
+    steps = np.eye(theta.size) * HESSIAN_STEP
+    hessian = np.column_stack(
+        [(gradient(theta + e) - gradient(theta - e)) / (2 * HESSIAN_STEP) for e in steps]
+    )
+    information = -(hessian + hessian.T) / 2
+    if not np.all(np.isfinite(information)):
+        return None
+    try:
+        np.linalg.cholesky(information)
+    except np.linalg.LinAlgError:
+        return None
+    covariance = np.linalg.inv(information)
+    return (covariance + covariance.T) / 2
+
+
 def _start(s: _Stats) -> np.ndarray:
     """Log-parameters to start from: rates matching the observed repeat rate, mild drop-out."""
     repeats = _dot(s.x_values, s.x_counts)
@@ -284,8 +311,14 @@ def fit_bgnbd(frequency, recency, T, *, max_iterations: int = 1000) -> BgNbdFit:
         if np.all(np.isfinite(opt.theta))
         else float("nan")
     )
+    covariance = (
+        log_parameter_covariance(lambda theta: _log_likelihood_and_gradient(theta, s)[1], opt.theta)
+        if opt.converged
+        else None
+    )
     return BgNbdFit(
-        params, ll, s.customers, opt.converged, opt.iterations, opt.message, opt.gradient_norm
+        params, ll, s.customers, opt.converged, opt.iterations, opt.message, opt.gradient_norm,
+        covariance,
     )
 
 

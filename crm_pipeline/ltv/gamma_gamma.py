@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from .bgnbd import WARM_START_CUSTOMERS, _dot, _maximize
+from .bgnbd import WARM_START_CUSTOMERS, _dot, _maximize, log_parameter_covariance
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class GammaGammaFit:
     iterations: int
     message: str
     gradient_norm: float
+    covariance: np.ndarray | None = None  # of (log p, log q, log v), as for BG/NBD
 
 
 @dataclass(frozen=True)
@@ -137,8 +138,15 @@ def fit_gamma_gamma(frequency, monetary, *, max_iterations: int = 1000) -> Gamma
         if finite
         else float("nan")
     )
+    # rescaling the amounts shifts log v by a constant: the covariance is the same
+    covariance = (
+        log_parameter_covariance(lambda theta: _log_likelihood_and_gradient(theta, s)[1], opt.theta)
+        if opt.converged
+        else None
+    )
     return GammaGammaFit(
-        params, float(ll), int(x.size), converged, opt.iterations, message, opt.gradient_norm
+        params, float(ll), int(x.size), converged, opt.iterations, message, opt.gradient_norm,
+        covariance,
     )
 
 

@@ -6,6 +6,15 @@ and month are ambiguous (`03/12/2024`) follow a declared order (`MDY`, `DMY`, `Y
 one, the column's own evidence: a first part above 12 proves day-first. A dotted date
 (`12.03.2024`) is always day-first.
 
+Month names may be English, German, French or Spanish, written out or abbreviated, with or without
+a dot (`15. März 2024`, `3. Okt. 2023`, `1er févr. 2024`, `15 de marzo de 2024`): month names
+are put into English before the formats are tried.
+
+A bare five-digit number, whole or decimal (`45123`, `45123.5`, `45123,5`), is an Excel serial
+date: days since 1899-12-30, the fraction being the time of day. Only 10000 to 99999 are taken
+(1927-05-18 to 2173-10-13), so a year (`2024`) or a compact date (`20240315`) is never read as
+one; `2024` alone stays unreadable, as before.
+
 Timestamps come out naive, meaning UTC: without a zone a value is taken as UTC, with one
 (`Z`, `+01:00`, `-0500`, `UTC`) it is converted.
 """
@@ -15,7 +24,7 @@ import datetime as dt
 import polars as pl
 
 from crm_pipeline.errors import BadArgument
-from crm_pipeline.normalize.text import as_text, on_distinct
+from crm_pipeline.normalize.text import as_text, on_distinct, where
 
 BAD_DATE = "bad_date"
 DATE_ORDERS = ("MDY", "DMY", "YMD")
@@ -39,6 +48,36 @@ _ZONE = (
     r"(?i)^(.*\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[ap]m)?)\s*(z|utc|gmt|[+-]\d{2}(?::?\d{2})?)$"
 )
 _AMBIGUOUS = r"^(\d{1,2})[/-](\d{1,2})[/-](\d{2}|\d{4})(?:\s|$)"
+
+# Excel's day zero (serial 1 is 1900-01-01 only in Excel's own, leap-year-bugged calendar; from
+# serial 61 on, this epoch is exact) and the serials taken: five digits, with any fraction.
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+EXCEL_SERIAL = r"^\d{5}(?:[.,]\d+)?$"
+# Month names and abbreviations (lower case) in German, French and Spanish, by English month.
+FOREIGN_MONTHS = {
+    "Jan": ("januar", "jänner", "jän", "janvier", "janv", "enero", "ene"),
+    "Feb": ("februar", "feber", "février", "fevrier", "févr", "fevr", "fév", "fev", "febrero"),
+    "Mar": ("märz", "maerz", "mär", "mrz", "mars", "marzo"),
+    "Apr": ("avril", "avr", "abril", "abr"),
+    "May": ("mai", "mayo"),
+    "Jun": ("juni", "juin", "junio"),
+    "Jul": ("juli", "juillet", "juil", "julio"),
+    "Aug": ("août", "aout", "agosto", "ago"),
+    "Sep": ("septembre", "septiembre", "setiembre", "sept", "set"),
+    "Oct": ("oktober", "octobre", "octubre", "okt"),
+    "Nov": ("novembre", "noviembre"),
+    "Dec": ("dezember", "décembre", "decembre", "diciembre", "dez", "déc", "dic"),
+}
+_ENGLISH_MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
+# A value to put into English before the formats: a foreign month name, or an English one with a
+# dot (`3. Nov. 2023`); other values (`Mar 3, 2024`, `9:14 PM`) skip that step.
+_FOREIGN_MONTH = (
+    rf"(?i)\b(?:{'|'.join(n for names in FOREIGN_MONTHS.values() for n in names)})\b"
+    rf"|\b(?:{'|'.join(m.lower() for m in FOREIGN_MONTHS)})[a-z]*\."
+)
 
 
 def check_order(date_order: str | None) -> None:
@@ -88,9 +127,34 @@ def _split_zone(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select("local", offset.alias("offset"))
 
 
-def _parse_distinct(values: pl.Series, formats: list[str]) -> pl.DataFrame:
-    """`value` -> `parsed` (naive datetime) for the values one of the formats reads."""
-    todo = values.drop_nulls().unique()
+def excel_serials(values: pl.Series) -> pl.Series:
+    """Naive datetimes of Excel serial dates (see the module docstring), null for other values."""
+    text = pl.col("v")
+    days = text.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
+    millis = pl.when(text.str.contains(EXCEL_SERIAL)).then((days * 86_400_000).round(0))
+    parsed = pl.lit(EXCEL_EPOCH) + pl.duration(milliseconds=millis)
+    frame = pl.DataFrame({"v": values}, schema={"v": pl.String})
+    return frame.select(parsed.cast(pl.Datetime("us")).alias("parsed")).to_series()
+
+
+def english_months(values: pl.Series) -> pl.Series:
+    """Values with German, French or Spanish month names put into English (`15. März 2024` ->
+    `15. Mar 2024`, `15 de marzo de 2024` -> `15 Mar 2024`, `1er févr. 2024` -> `1 Feb 2024`)."""
+    text = (
+        values.str.normalize("NFC")
+        .str.replace(r"\b1er\b", "1")  # French: le 1er mars
+        .str.replace_all(r"(?i)(\d)\s+del?\s+", "${1} ")  # Spanish: 15 de marzo de 2024
+        .str.replace_all(r"(?i)\s+del?\s+(\d)", " ${1}")
+    )
+    for (english, names), full in zip(FOREIGN_MONTHS.items(), _ENGLISH_MONTHS, strict=True):
+        spellings = "|".join([*names, full, english.lower()])
+        text = text.str.replace_all(rf"(?i)\b(?:{spellings})\b\.?", english)
+    months = "|".join(FOREIGN_MONTHS)
+    return text.str.replace_all(rf"\b({months})(\d)", "${1} ${2}")  # 15.März.2024
+
+
+def _read_with(todo: pl.Series, formats: list[str]) -> list[pl.DataFrame]:
+    """`value` -> `parsed` frames for the values a format reads, each by the first that does."""
     found = []
     for fmt in formats:
         if todo.is_empty():
@@ -99,7 +163,28 @@ def _parse_distinct(values: pl.Series, formats: list[str]) -> pl.DataFrame:
         ok = (parsed.dt.year() >= 1000).fill_null(False)  # %Y also reads "24" as year 24
         found.append(pl.DataFrame({"value": todo.filter(ok), "parsed": parsed.filter(ok)}))
         todo = todo.filter(~ok)
+    return found
+
+
+def _parse_distinct(values: pl.Series, formats: list[str]) -> pl.DataFrame:
+    """`value` -> `parsed` (naive datetime) for the values read as an Excel serial, or by one of
+    the formats once a month name is put into English."""
     schema = {"value": pl.String, "parsed": pl.Datetime("us")}
+    todo = values.drop_nulls().unique()
+    is_serial = todo.str.contains(EXCEL_SERIAL)
+    serial = todo.filter(is_serial)
+    found = [pl.DataFrame({"value": serial, "parsed": excel_serials(serial)})]
+    rest = todo.filter(~is_serial)
+    foreign = rest.str.contains(_FOREIGN_MONTH)
+    if not foreign.any():
+        return pl.concat([pl.DataFrame(schema=schema), *found, *_read_with(rest, formats)])
+    english = where(rest, foreign, english_months)
+    lookup = pl.concat([pl.DataFrame(schema=schema), *_read_with(english.unique(), formats)])
+    found.append(
+        pl.DataFrame({"value": rest, "english": english})
+        .join(lookup.rename({"value": "english"}), on="english")
+        .select("value", "parsed")
+    )
     return pl.concat([pl.DataFrame(schema=schema), *found])
 
 

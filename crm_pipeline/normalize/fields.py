@@ -27,6 +27,12 @@ DENIED = (
 )  # fmt: skip
 _CONSENT = {**dict.fromkeys(GRANTED, "granted"), **dict.fromkeys(DENIED, "denied")}
 _TAG_SEPARATORS = r"\s:::\s|[;,|]"
+# Google Contacts marks its system groups with `* `. Every contact of an account is in
+# `* myContacts` (legacy `* My Contacts`), so it says nothing about the person and is dropped; the
+# others (`* starred`, `* Friends`, `* Family`, `* Coworkers`) were chosen by the user and are kept
+# without the mark.
+_GOOGLE_DEFAULT_GROUP = r"(?i)^\*\s*my\s*contacts$"
+_GOOGLE_SYSTEM_MARK = r"^\*\s+"
 
 
 def one_line(series: pl.Series) -> pl.Series:
@@ -86,6 +92,8 @@ def _tag_lists(raw: pl.Series) -> pl.DataFrame:
         pl.col("tags")
         .str.split("\x1f")
         .list.eval(pl.element().str.strip_chars())
+        .list.eval(pl.element().filter(~pl.element().str.contains(_GOOGLE_DEFAULT_GROUP)))
+        .list.eval(pl.element().str.replace(_GOOGLE_SYSTEM_MARK, ""))
         .list.eval(pl.element().filter(pl.element() != ""))
         .list.unique(maintain_order=True)
     )
@@ -94,7 +102,8 @@ def _tag_lists(raw: pl.Series) -> pl.DataFrame:
 
 def tags(raw: pl.Series) -> pl.Series:
     """Tags split on `;`, `,`, `|` and Google's ` ::: `, trimmed, empties dropped, duplicates
-    dropped keeping the first; an empty list when there are none."""
+    dropped keeping the first; an empty list when there are none. Google's system groups lose
+    their `* ` mark (`* starred` -> `starred`), and its default group `* myContacts` is dropped."""
     return on_distinct(raw, _tag_lists)["tags"]
 
 

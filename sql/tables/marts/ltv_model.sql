@@ -32,5 +32,5 @@ COMMENT ON COLUMN marts.ltv_model.log_likelihood IS 'Log-likelihood of the BG/NB
 COMMENT ON COLUMN marts.ltv_model.customers IS 'Customers (contacts with at least one purchase) in the fit.';
 COMMENT ON COLUMN marts.ltv_model.converged IS 'Whether the optimizer reported convergence.';
 COMMENT ON COLUMN marts.ltv_model.iterations IS 'Optimizer iterations.';
-COMMENT ON COLUMN marts.ltv_model.diagnostics IS 'Fit diagnostics and warnings (JSON).';
+COMMENT ON COLUMN marts.ltv_model.diagnostics IS 'Fit diagnostics and warnings (JSON), with each fit''s standard_errors and log_parameter_covariance (inverse Hessian of the log-likelihood in log-parameters), which the forecast''s interval draws from.';
 COMMENT ON COLUMN marts.ltv_model.as_of IS 'As-of date: purchases after it are ignored.';
