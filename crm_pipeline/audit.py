@@ -82,86 +82,95 @@ def chain_head(con: duckdb.DuckDBPyConnection, tenant_id: str) -> tuple[int, str
 def append_changes(
     con: duckdb.DuckDBPyConnection,
     ctx: ChangeContext,
-    changes: pl.DataFrame,
+    changes: pl.DataFrame | str,
 ) -> int:
     """Append changes (columns action, entity, entity_id, previous, new: JSON text or null).
 
-    Returns the number of rows written. The caller holds the transaction, so contact data and
-    its audit rows commit together.
+    `changes` is a frame (chained in its order), or the text of a query with those columns and
+    `_ord`, the order to chain them in (large batches then never leave DuckDB). Returns the number of rows written. The caller holds the
+    transaction, so contact data and its audit rows commit together. Digests and content lines
+    are built in DuckDB; only the chain itself, one hash after another, is a Python loop.
     """
-    if changes.height == 0:
-        return 0
-    bad = set(changes["action"].unique().to_list()) - set(ACTIONS)
-    if bad:
-        raise ValueError(f"unknown audit actions {sorted(bad)}")
+    if isinstance(changes, pl.DataFrame):
+        if changes.height == 0:
+            return 0
+        frame = changes.select("action", "entity", "entity_id", "previous", "new").with_columns(
+            pl.col("previous").cast(pl.Utf8),
+            pl.col("new").cast(pl.Utf8),
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("_ord"),
+        )
+        con.register("_audit_frame", frame)
+        query = "SELECT * FROM _audit_frame"
+    else:
+        query = changes
     last_id, prev = chain_head(con, ctx.tenant_id)
-    key = ctx.key
-    previous = changes["previous"].to_list()
-    new = changes["new"].to_list()
-    prev_digests = [keyed_digest(key, v) for v in previous]
-    new_digests = [keyed_digest(key, v) for v in new]
-    ids = list(range(last_id + 1, last_id + 1 + changes.height))
-    hashes: list[str] = []
-    prev_hashes: list[str] = []
-    base = {
-        "tenant_id": ctx.tenant_id,
-        "run_id": ctx.run_id,
-        "actor": ctx.actor,
-        "actor_kind": ctx.actor_kind,
-        "at": ctx.at,
-    }
-    for cid, action, entity, entity_id, pd_, nd in zip(
-        ids,
-        changes["action"].to_list(),
-        changes["entity"].to_list(),
-        changes["entity_id"].to_list(),
-        prev_digests,
-        new_digests,
-        strict=True,
-    ):
-        row = base | {
-            "change_id": cid,
-            "action": action,
-            "entity": entity,
-            "entity_id": entity_id,
-            "previous_digest": pd_,
-            "new_digest": nd,
-        }
-        prev_hashes.append(prev)
-        prev = chain_hash(prev, content_line(row))
-        hashes.append(prev)
-    frame = pl.DataFrame(
-        {
-            "change_id": ids,
-            "run_id": [ctx.run_id] * changes.height,
-            "tenant_id": [ctx.tenant_id] * changes.height,
-            "actor": [ctx.actor] * changes.height,
-            "actor_kind": [ctx.actor_kind] * changes.height,
-            "action": changes["action"],
-            "entity": changes["entity"],
-            "entity_id": changes["entity_id"],
-            "at": [ctx.at] * changes.height,
-            "previous": previous,
-            "new": new,
-            "previous_digest": prev_digests,
-            "new_digest": new_digests,
-            "redacted": [False] * changes.height,
-            "prev_hash": prev_hashes,
-            "hash": hashes,
-        },
-        schema_overrides={
-            "change_id": pl.Int64,
-            "at": pl.Datetime("us"),
-            "previous": pl.Utf8,
-            "new": pl.Utf8,
-        },
-    )
-    con.register("_audit_new", frame)
     try:
-        run(con, "INSERT INTO audit.changes BY NAME SELECT * FROM _audit_new")
+        run(
+            con,
+            f"""
+            CREATE OR REPLACE TEMP TABLE _audit_new AS
+            SELECT $last + row_number() OVER (ORDER BY _ord) AS change_id, action, entity, entity_id,
+                   previous::VARCHAR AS previous, new::VARCHAR AS new,
+                   {keyed_digest_sql("previous::VARCHAR")} AS previous_digest,
+                   {keyed_digest_sql("new::VARCHAR")} AS new_digest
+            FROM ({query})
+            """,
+            {"key_hex": ctx.key.hex(), "last": last_id},
+        )
     finally:
-        con.unregister("_audit_new")
-    return changes.height
+        if isinstance(changes, pl.DataFrame):
+            con.unregister("_audit_frame")
+    written, actions = run(con, "SELECT count(*), list(DISTINCT action) FROM _audit_new")[0]
+    bad = set(actions or []) - set(ACTIONS)
+    if bad:
+        run(con, "DROP TABLE IF EXISTS _audit_new")
+        raise ValueError(f"unknown audit actions {sorted(bad)}")
+    if written == 0:
+        run(con, "DROP TABLE IF EXISTS _audit_new")
+        return 0
+    fixed = {"t": ctx.tenant_id, "run": ctx.run_id, "actor": ctx.actor, "kind": ctx.actor_kind}
+    try:
+        # `content_line` for every row at once.
+        content = con.sql(
+            """
+            SELECT concat_ws(chr(31), $t, change_id::VARCHAR, coalesce($run, ''), $actor, $kind,
+                             action, entity, entity_id, $at_text,
+                             coalesce(previous_digest, ''), coalesce(new_digest, '')) AS line
+            FROM _audit_new ORDER BY change_id
+            """,
+            params=fixed | {"at_text": ctx.at.isoformat(timespec="microseconds")},
+        ).fetchnumpy()["line"]
+        hashes, prev_hashes = [], []
+        for line in content:
+            prev_hashes.append(prev)
+            prev = hashlib.sha256(f"{prev}\x1e{line}".encode()).hexdigest()
+            hashes.append(prev)
+        chain = pl.DataFrame(
+            {
+                "change_id": pl.int_range(last_id + 1, last_id + 1 + written, eager=True),
+                "prev_hash": prev_hashes,
+                "hash": hashes,
+            }
+        )
+        con.register("_audit_chain", chain)
+        try:
+            run(
+                con,
+                """
+                INSERT INTO audit.changes BY NAME
+                SELECT n.change_id, $run AS run_id, $t AS tenant_id, $actor AS actor,
+                       $kind AS actor_kind, n.action, n.entity, n.entity_id, $at AS "at",
+                       n.previous, n.new, n.previous_digest, n.new_digest, false AS redacted,
+                       c.prev_hash, c.hash
+                FROM _audit_new n JOIN _audit_chain c USING (change_id)
+                """,
+                fixed | {"at": ctx.at},
+            )
+        finally:
+            con.unregister("_audit_chain")
+    finally:
+        run(con, "DROP TABLE IF EXISTS _audit_new")
+    return written
 
 
 @dataclass(frozen=True)

@@ -96,20 +96,11 @@ def upsert_contacts(
               ON o.tenant_id = n.tenant_id AND o.contact_id = n.contact_id
             """,
         )
-        changes = frame(
+        created, updated = run(
             con,
-            f"""
-            SELECT CASE WHEN is_new THEN 'create' ELSE 'update' END AS action,
-                   'contact' AS entity, contact_id AS entity_id,
-                   CASE WHEN is_new THEN NULL ELSE {_diff_json("diff", "o")} END AS previous,
-                   CASE WHEN is_new THEN new_row ELSE {_diff_json("diff", "n")} END AS new
-            FROM _upsert_diff
-            WHERE is_new OR len(diff) > 0
-            ORDER BY contact_id
-            """,
-        )
-        changed_ids = changes.filter(pl.col("action") == "update")["entity_id"]
-        created = changes.filter(pl.col("action") == "create").height
+            "SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new AND len(diff) > 0) "
+            "FROM _upsert_diff",
+        )[0]
         cols = ", ".join(CONTACT_FIELDS)
         sets = ", ".join(f"{f} = n.{f}" for f in CONTACT_FIELDS)
         run(
@@ -122,7 +113,7 @@ def upsert_contacts(
             """,
             {"at": ctx.at},
         )
-        if changed_ids.len():
+        if updated:
             run(
                 con,
                 f"""
@@ -133,14 +124,26 @@ def upsert_contacts(
                 """,
                 {"at": ctx.at},
             )
-        append_changes(con, ctx, changes)
+        append_changes(
+            con,
+            ctx,
+            f"""
+            SELECT CASE WHEN is_new THEN 'create' ELSE 'update' END AS action,
+                   'contact' AS entity, contact_id AS entity_id,
+                   CASE WHEN is_new THEN NULL ELSE {_diff_json("diff", "o")} END AS previous,
+                   CASE WHEN is_new THEN new_row ELSE {_diff_json("diff", "n")} END AS new,
+                   contact_id AS _ord
+            FROM _upsert_diff
+            WHERE is_new OR len(diff) > 0
+            """,
+        )
     finally:
         con.unregister("_upsert")
         run(con, "DROP TABLE IF EXISTS _upsert_diff")
     return {
         "created": created,
-        "updated": changed_ids.len(),
-        "unchanged": contacts.height - created - changed_ids.len(),
+        "updated": updated,
+        "unchanged": contacts.height - created - updated,
     }
 
 

@@ -8,6 +8,7 @@ snapshot or the new one, never half of a run; a fresh copy also carries no freed
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -37,14 +38,19 @@ def _swap(tmp: Path, final: Path) -> None:
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, home: Home) -> Path:
-    """Copy the whole working warehouse to the published snapshot, atomically."""
+    """Copy the whole working warehouse to the published snapshot, atomically.
+
+    A checkpoint leaves the working file whole with an empty WAL; its bytes are then copied (the
+    file system's fast path, several times quicker than re-encoding every table). The writer
+    lock is held, so nothing writes during the copy.
+    """
     tmp = _fresh(home.snapshot)
+    run(con, "CHECKPOINT")
     db = run(con, "SELECT current_database()")[0][0]
-    run(con, f"ATTACH '{tmp}' AS _snapshot")
-    try:
-        run(con, f'COPY FROM DATABASE "{db}" TO _snapshot')
-    finally:
-        run(con, "DETACH _snapshot")
+    source = run(con, "SELECT path FROM duckdb_databases() WHERE database_name = $db", {"db": db})
+    shutil.copyfile(source[0][0], tmp)
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
     report("publish: snapshot written")  # the new file is whole; readers still see the old one
     _swap(tmp, home.snapshot)
     return home.snapshot

@@ -30,7 +30,7 @@ from ..warehouse import frame, run
 from . import train
 from .blocking import candidate_pairs, random_pairs
 from .cluster import EXACT, LINK, cluster_rows, star_edges, unambiguous_links
-from .compare import FIELDS, compare_pairs, match_rows
+from .compare import FIELDS, compare_pairs, match_rows, value_ids
 from .survive import golden_records
 
 RULE_KEYS = {
@@ -110,7 +110,7 @@ class Scorer:
         # origins), and "Michael Smith" is commoner than "Michael" times "Smith".
         self.u_name = model.u["first_name"][0] * model.u["last_name"][0]
         self.tf_name = _frequencies(rows, ["fn", "ln"], self.u_name)
-        self.keys = {k: rows[k] for k in RULE_KEYS.values()}
+        self.keys = {k: value_ids(rows[k]).to_numpy() for k in RULE_KEYS.values()}
         self._keys = np.zeros(0, dtype=np.int64)  # pairs scored so far (a * n + b), sorted
         self._scores = np.zeros(0)
 
@@ -118,13 +118,14 @@ class Scorer:
         """Name of the strongest exact rule each pair meets, else `probabilistic`."""
         out = np.full(len(a), PROBABILISTIC, dtype=object)
         for rule, key in reversed(RULE_KEYS.items()):
-            col = self.keys[key]
-            same = (col.gather(a) == col.gather(b)).fill_null(False).to_numpy()
-            out[same] = rule
+            ids = self.keys[key]
+            out[(ids[a] == ids[b]) & (ids[a] > 0)] = rule
         return out
 
-    def levels(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, pl.DataFrame]:
-        return compare_pairs(self.rows, a, b)
+    def levels(
+        self, a: np.ndarray, b: np.ndarray, similarities: bool = False
+    ) -> tuple[np.ndarray, pl.DataFrame]:
+        return compare_pairs(self.rows, a, b, similarities)
 
     def weight(self, a: np.ndarray, levels: np.ndarray) -> np.ndarray:
         """log2 Bayes factor of each pair, exact agreement adjusted by the value's frequency."""
@@ -356,7 +357,7 @@ def _evidence(
         )
         pairs = pl.concat([pairs, extra]).unique().sort("a", "b")
     a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
-    levels, sims = scorer.levels(a, b)
+    levels, sims = scorer.levels(a, b, similarities=True)
     weight = scorer.weight(a, levels) if len(a) else np.zeros(0)
     rule = scorer.rule(a, b) if len(a) else np.zeros(0, dtype=object)
     score = train.probability(weight + scorer.prior)
@@ -438,13 +439,13 @@ def _tenant_model(
     if cand.height > EM_SAMPLE:
         cand = cand.sample(EM_SAMPLE, seed=1)
     a, b = cand["a"].to_numpy(), cand["b"].to_numpy()
-    levels, _ = compare_pairs(rows, a, b)
+    levels, _ = compare_pairs(rows, a, b, similarities=False)
 
     def same(col: str) -> np.ndarray:
         return (rows[col].gather(a) == rows[col].gather(b)).fill_null(False).to_numpy()
 
     ra, rb = random_pairs(rows.height, min(RANDOM_PAIRS, rows.height * 5), seed=2)
-    rlevels, _ = compare_pairs(rows, ra, rb)
+    rlevels, _ = compare_pairs(rows, ra, rb, similarities=False)
     # A small tenant's value counts are mostly its own duplicates: it keeps the shipped u.
     u_exact = {}
     if len(ra) >= train.MIN_RANDOM_PAIRS:

@@ -1,10 +1,12 @@
 """Candidate pairs: rows that share at least one blocking key, with at least one side pending.
 
 Several keys, so a typo in one field does not hide a duplicate: the email local part, the phone,
-the last name with the first initial (of the name and of its nickname groups), the same with first
-and last name swapped, and the company with the last name or the first name. A key value held by
-more than `MAX_BLOCK` rows (a shared switchboard, "info@", "Smith J") gives no pairs: those rows
-are still compared through their other keys, and term frequency handles the rest.
+the last name with the first initial (of the name and of its nickname groups), first and last name
+swapped (the whole last name against the whole first name, the first three letters of the other:
+an initial alone would pair every "James M." with every "M. James"), and the company with the
+last name or the first name. A key value held by more than `MAX_BLOCK` rows on either side (a
+shared switchboard, "info@", "Smith J") gives no pairs: those rows are still compared through
+their other keys, and term frequency handles the rest.
 """
 
 from __future__ import annotations
@@ -16,15 +18,15 @@ MAX_BLOCK = 60
 
 
 def blocking_keys(rows: pl.DataFrame) -> pl.DataFrame:
-    """idx plus one column per blocking key; `swap` is matched against `name` (crossed)."""
+    """idx plus one column per blocking key; `k_swap` is matched against `k_straight` (crossed)."""
     initial = pl.col("fn").str.slice(0, 1)
-    last_initial = pl.col("ln").str.slice(0, 1)
     keys = rows.select(
         "idx",
         pl.col("email_local_base").alias("k_local"),
         pl.col("phone").alias("k_phone"),
         (pl.col("ln") + "|" + initial).alias("k_name"),
-        (pl.col("fn") + "|" + last_initial).alias("k_swap"),
+        (pl.col("ln") + "|" + pl.col("fn").str.slice(0, 3)).alias("k_straight"),
+        (pl.col("fn") + "|" + pl.col("ln").str.slice(0, 3)).alias("k_swap"),
         (pl.col("company_key") + "|" + pl.col("ln")).alias("k_company_last"),
         (pl.col("company_key") + "|" + pl.col("fn")).alias("k_company_first"),
         # Nickname-aware: last name with the initial of each canonical form of the first name.
@@ -36,10 +38,13 @@ def blocking_keys(rows: pl.DataFrame) -> pl.DataFrame:
 
 def _pairs_on(left: pl.DataFrame, right: pl.DataFrame, pending: np.ndarray) -> pl.DataFrame:
     """Pairs (a < b) of rows with equal `key`, one side pending, from blocks no larger than MAX_BLOCK."""
+    crossed = left is not right
     left = left.drop_nulls("key")
     right = right.drop_nulls("key")
-    sizes = right.group_by("key").len()
-    small = sizes.filter(pl.col("len") <= MAX_BLOCK).select("key")
+    small = right.group_by("key").len().filter(pl.col("len") <= MAX_BLOCK).select("key")
+    if crossed:
+        left_sizes = left.group_by("key").len().filter(pl.col("len") <= MAX_BLOCK)
+        small = small.join(left_sizes.select("key"), on="key", how="semi")
     right = right.join(small, on="key", how="semi")
     pend = pl.Series(pending)
     left = left.filter(pl.col("idx").is_in(pend.implode())).join(small, on="key", how="semi")
@@ -56,7 +61,7 @@ def candidate_pairs(rows: pl.DataFrame, pending: np.ndarray) -> pl.DataFrame:
     for col in ("k_local", "k_phone", "k_name", "k_company_last", "k_company_first"):
         side = keys.select("idx", pl.col(col).alias("key"))
         parts.append(_pairs_on(side, side, pending))
-    name = keys.select("idx", pl.col("k_name").alias("key"))
+    name = keys.select("idx", pl.col("k_straight").alias("key"))
     swap = keys.select("idx", pl.col("k_swap").alias("key"))
     parts.append(_pairs_on(name, swap, pending))
     parts.append(_pairs_on(swap, name, pending))
@@ -67,7 +72,11 @@ def candidate_pairs(rows: pl.DataFrame, pending: np.ndarray) -> pl.DataFrame:
         .unique()
     )
     parts.append(_pairs_on(nick, nick, pending))
-    return pl.concat(parts).unique().sort("a", "b")
+    # One int64 per pair, sorted, neighbours dropped: much faster than a hash unique on (a, b).
+    n = rows.height
+    keys = pl.concat(parts).select((pl.col("a").cast(pl.Int64) * n + pl.col("b")).alias("k"))
+    distinct = keys.sort("k").filter(pl.col("k").diff().fill_null(1) != 0)
+    return distinct.select((pl.col("k") // n).alias("a"), (pl.col("k") % n).alias("b"))
 
 
 def random_pairs(n: int, count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -42,13 +42,19 @@ ROW_COLUMNS = (
     "city_key", "fn_groups",
 )  # fmt: skip
 
-# Columns compared by similarity get an integer id per distinct value (`<col>_vid`), so the
-# distinct value pairs of millions of row pairs are found with numpy.
-SIM_COLUMNS = ("fn", "ln", "email_local_base", "email_domain", "company_key", "job_title_key")
+# Every compared column gets an integer id per distinct value (`<col>_vid`, 0 when missing), so
+# equality is an integer comparison and the distinct value pairs of millions of row pairs are
+# found with numpy.
+VALUE_COLUMNS = (
+    "fn", "ln", "email", "email_local_base", "email_domain", "phone", "company_key",
+    "job_title_key", "city_key",
+)  # fmt: skip
 VALUE_ID, DIGITS_ID, LENGTH = "_vid", "_digits", "_len"
+DIRECT_SPAN = 1 << 22  # distinct pairs found by direct addressing below this many slots (per pair)
 
 _JW = distance.JaroWinkler.normalized_similarity
 _OSA = distance.OSA.distance
+NO_EDITS = 99.0  # edit distance of pairs not compared: more than any typo
 
 # Well-known mail providers: two of them one edit apart (mail.com, gmail.com) are not a typo.
 MAIL_PROVIDERS = frozenset(
@@ -105,85 +111,139 @@ def match_rows(staged: pl.DataFrame) -> pl.DataFrame:
         key("city").alias("city_key"),
     )
 
-    def value_id(col: str) -> pl.Expr:
-        return (pl.col(col).fill_null("").rank("dense").cast(pl.Int64) - 1).alias(col + VALUE_ID)
-
     email_parts = ("email_local_base", "email_domain")
+    digits = rows.select(pl.col(c).str.replace_all(r"[^0-9]", "") for c in email_parts)
     return rows.with_columns(
         first_name_groups(rows["fn"]).alias("fn_groups"),
-        *[value_id(c) for c in SIM_COLUMNS],
-        *[
-            pl.col(c).str.replace_all(r"[^0-9]", "").rank("dense").fill_null(0).alias(c + DIGITS_ID)
-            for c in email_parts
-        ],
+        *[value_ids(rows[c]).alias(c + VALUE_ID) for c in VALUE_COLUMNS],
+        *[value_ids(digits[c]).alias(c + DIGITS_ID) for c in email_parts],
         *[pl.col(c).str.len_chars().fill_null(0).alias(c + LENGTH) for c in email_parts],
     )
 
 
-def _sim(
+def value_ids(values: pl.Series) -> pl.Series:
+    """An integer per distinct value (1, 2, ...; 0 for null): exact, and cheaper than a rank."""
+    distinct = values.drop_nulls().unique().to_frame("v").with_row_index("vid", offset=1)
+    ids = values.to_frame("v").join(distinct, on="v", how="left", maintain_order="left")["vid"]
+    return ids.fill_null(0).cast(pl.Int64)
+
+
+def _distinct(ka: np.ndarray, kb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One position per distinct (ka, kb) pair, and each pair's index among them.
+
+    Direct addressing when the id space is small (first names, titles), else a sort."""
+    width = int(kb.max()) + 1
+    key = ka * width + kb
+    span = int(key.max()) + 1
+    if span > 4 * len(key) + DIRECT_SPAN:
+        distinct, inverse = np.unique(key, return_inverse=True)
+        first = np.empty(len(distinct), dtype=np.int64)
+        first[inverse] = np.arange(len(key))
+        return first, inverse.ravel()
+    slot = np.full(span, -1, dtype=np.int64)
+    slot[key] = np.arange(len(key))
+    distinct = np.flatnonzero(slot >= 0)
+    first = slot[distinct]
+    slot[distinct] = np.arange(len(distinct))
+    return first, slot[key]
+
+
+def _similarity(
     rows: pl.DataFrame,
     a: np.ndarray,
     b: np.ndarray,
     col_a: str,
     col_b: str | None = None,
     scorer=_JW,
-    scale: float | None = None,
+    mask: np.ndarray | None = None,
+    missing: float = 0.0,
 ) -> np.ndarray:
-    """Similarity of two columns over the pairs, in [0,1] unless `scale` says otherwise.
+    """Similarity of two columns over the pairs (where `mask`; else `missing`).
 
-    Computed once per distinct pair of values (names and companies repeat a lot), found through
-    the columns' integer value ids, then spread back over the pairs.
+    JW in [0, 1], ratios in [0, 100], OSA in edits. Computed once per distinct pair of values
+    where values repeat (names, titles), through the columns' integer value ids.
     """
     col_b = col_b or col_a
-    ida = rows[f"{col_a}{VALUE_ID}"].to_numpy()
-    idb = rows[f"{col_b}{VALUE_ID}"].to_numpy()
-    key = ida[a].astype(np.int64) * (int(idb.max()) + 1) + idb[b]
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    out = np.full(len(a), missing, dtype=np.float64)
+    where = np.flatnonzero(mask) if mask is not None else np.arange(len(a))
+    if len(where) == 0:
+        return out
+    pa, pb = a[where], b[where]
+    first, inverse = _distinct(
+        rows[col_a + VALUE_ID].to_numpy()[pa], rows[col_b + VALUE_ID].to_numpy()[pb]
+    )
     sim = process.cpdist(
-        rows[col_a].fill_null("").gather(a[first]).to_list(),
-        rows[col_b].fill_null("").gather(b[first]).to_list(),
+        rows[col_a].fill_null("").gather(pa[first]).to_list(),
+        rows[col_b].fill_null("").gather(pb[first]).to_list(),
         scorer=scorer,
         workers=-1,
         dtype=np.float32,
     )
-    scale = scale or (1.0 if scorer is _JW else 100.0)
-    return (np.asarray(sim, dtype=np.float64) / scale)[inverse.ravel()]
+    sim = np.asarray(sim, dtype=np.float64)
+    out[where] = sim[inverse]
+    return out
 
 
-def _same_digits(rows: pl.DataFrame, col: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    digits = rows[f"{col}{DIGITS_ID}"].to_numpy()
-    return digits[a] == digits[b]
+class _Pairs:
+    """Integer views of the compared columns over one set of pairs."""
+
+    def __init__(self, rows: pl.DataFrame, a: np.ndarray, b: np.ndarray):
+        self.rows, self.a, self.b = rows, a, b
+
+    def ids(self, col: str) -> tuple[np.ndarray, np.ndarray]:
+        v = self.rows[col + VALUE_ID].to_numpy()
+        return v[self.a], v[self.b]
+
+    def present(self, col: str) -> np.ndarray:
+        va, vb = self.ids(col)
+        return (va > 0) & (vb > 0)
+
+    def equal(self, col: str) -> np.ndarray:
+        va, vb = self.ids(col)
+        return (va == vb) & (va > 0)
+
+    def values(self, col: str) -> tuple[np.ndarray, np.ndarray]:
+        v = self.rows[col].to_numpy().astype(np.int64)
+        return v[self.a], v[self.b]
 
 
-def _min_length(rows: pl.DataFrame, col: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    n = rows[f"{col}{LENGTH}"].to_numpy()
-    return np.minimum(n[a], n[b])
-
-
-def _max_length(rows: pl.DataFrame, col: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    n = rows[f"{col}{LENGTH}"].to_numpy()
-    return np.maximum(n[a], n[b])
-
-
-def _present(rows: pl.DataFrame, col: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    nn = rows[col].is_not_null().to_numpy()
-    return nn[a] & nn[b]
-
-
-def _equal(
-    rows: pl.DataFrame, col: str, a: np.ndarray, b: np.ndarray, col_b: str | None = None
-) -> np.ndarray:
-    left = rows[col].gather(a)
-    right = rows[col_b or col].gather(b)
-    return (left == right).fill_null(False).to_numpy()
+def _first_name_facts(
+    rows: pl.DataFrame, pairs: _Pairs
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Jaro-Winkler, shared nickname group, one side an initial of the other) per pair, each
+    worked out once per distinct pair of first names."""
+    fa, fb = pairs.ids("fn")
+    first, inverse = _distinct(fa, fb)
+    ra, rb = pairs.a[first], pairs.b[first]
+    names = rows["fn"].fill_null("")
+    na, nb = names.gather(ra), names.gather(rb)
+    jw = np.asarray(
+        process.cpdist(na.to_list(), nb.to_list(), scorer=_JW, workers=-1, dtype=np.float32),
+        dtype=np.float64,
+    )
+    groups = rows["fn_groups"]
+    nickname = (
+        pl.DataFrame({"a": groups.gather(ra), "b": groups.gather(rb)})
+        .select(pl.col("a").list.set_intersection(pl.col("b")).list.len() > 0)
+        .to_series()
+        .fill_null(False)
+        .to_numpy()
+    )
+    initial = (
+        ((na.str.len_chars() == 1) | (nb.str.len_chars() == 1))
+        & (na.str.slice(0, 1) == nb.str.slice(0, 1))
+    ).to_numpy()
+    return jw[inverse], nickname[inverse], initial[inverse]
 
 
 def compare_pairs(
-    rows: pl.DataFrame, a: np.ndarray, b: np.ndarray
+    rows: pl.DataFrame, a: np.ndarray, b: np.ndarray, similarities: bool = True
 ) -> tuple[np.ndarray, pl.DataFrame]:
     """Levels (int8 matrix pairs x FIELDS) and the similarities behind them (a frame).
 
-    `rows` is a `match_rows` frame indexed by position; `a` and `b` are row positions.
+    `rows` is a `match_rows` frame indexed by position; `a` and `b` are row positions. Scoring
+    needs the levels only (`similarities=False`): then edit distances are worked out only for
+    pairs where a typo is possible, and the frame is empty.
     """
     n = len(a)
     levels = np.zeros((n, len(FIELDS)), dtype=np.int8)
@@ -191,30 +251,22 @@ def compare_pairs(
         return levels, pl.DataFrame()
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
+    p = _Pairs(rows, a, b)
 
-    # Names, straight and crossed; keep the alignment with the higher total.
-    fn_s, ln_s = _sim(rows, a, b, "fn"), _sim(rows, a, b, "ln")
-    fn_x, ln_x = _sim(rows, a, b, "fn", "ln"), _sim(rows, a, b, "ln", "fn")
-    both_names = _present(rows, "fn", a, b) & _present(rows, "ln", a, b)
-    swapped = both_names & (fn_x + ln_x > fn_s + ln_s + 0.2) & (np.minimum(fn_x, ln_x) >= 0.92)
+    # Names, straight and crossed; keep the alignment with the higher total. Crossing can only
+    # win (by 0.2, both crossed names >= 0.92) where the straight names are not already close.
+    fn_present, ln_present = p.present("fn"), p.present("ln")
+    both_names = fn_present & ln_present
+    fn_s, nick, initial = _first_name_facts(rows, p)
+    same_ln = p.equal("ln")
+    ln_s = np.where(same_ln, 1.0, _similarity(rows, a, b, "ln", mask=ln_present & ~same_ln))
+    cross = both_names & (fn_s + ln_s < 1.8)
+    fn_x = _similarity(rows, a, b, "fn", "ln", mask=cross)
+    ln_x = _similarity(rows, a, b, "ln", "fn", mask=cross & (fn_x >= 0.92))
+    swapped = cross & (fn_x + ln_x > fn_s + ln_s + 0.2) & (np.minimum(fn_x, ln_x) >= 0.92)
     fn_sim = np.where(swapped, fn_x, fn_s)
     ln_sim = np.where(swapped, ln_x, ln_s)
-    fn_present = _present(rows, "fn", a, b)
-    ln_present = _present(rows, "ln", a, b)
-    groups = rows["fn_groups"]
-    ga, gb = groups.gather(a), groups.gather(b)
-    nickname = (
-        pl.DataFrame({"a": ga, "b": gb})
-        .select(pl.col("a").list.set_intersection(pl.col("b")).list.len() > 0)
-        .to_series()
-        .fill_null(False)
-        .to_numpy()
-    ) & ~swapped
-    fa, fb = rows["fn"].fill_null("").gather(a), rows["fn"].fill_null("").gather(b)
-    initial = (
-        ((fa.str.len_chars() == 1) | (fb.str.len_chars() == 1))
-        & (fa.str.slice(0, 1) == fb.str.slice(0, 1))
-    ).to_numpy()
+    nickname = nick & ~swapped
     levels[:, 0] = np.select(
         [~fn_present, fn_sim >= 0.9999, nickname, fn_sim >= 0.92, (fn_sim >= 0.80) | initial],
         [0, 1, 2, 3, 4],
@@ -229,21 +281,37 @@ def compare_pairs(
     # Email: the same mailbox, or the local part and domain judged apart. A typo is one edit
     # (OSA: a letter dropped, added, changed or two swapped) that keeps the digits, so
     # mary.garcia63@ and mary.garcia@ are two mailboxes, and two well-known providers one edit
-    # apart (mail.com, gmail.com) are two domains, not a typo.
-    em_present = _present(rows, "email", a, b)
-    same_email = _equal(rows, "email", a, b)
-    same_local = _equal(rows, "email_local_base", a, b)
-    same_domain = _equal(rows, "email_domain", a, b)
-    local_edits = _sim(rows, a, b, "email_local_base", scorer=_OSA, scale=1.0)
-    domain_edits = _sim(rows, a, b, "email_domain", scorer=_OSA, scale=1.0)
-    local_typo = (local_edits <= 1) & _same_digits(rows, "email_local_base", a, b)
-    local_typo &= _min_length(rows, "email_local_base", a, b) >= 5
+    # apart (mail.com, gmail.com) are two domains, not a typo. One edit needs lengths within one.
+    em_present = p.present("email")
+    same_email = p.equal("email")
+    same_local, same_domain = p.equal("email_local_base"), p.equal("email_domain")
+    la, lb = p.values("email_local_base" + LENGTH)
+    local_digits = np.equal(*p.values("email_local_base" + DIGITS_ID))
+    maybe_local = em_present & ~same_local & local_digits & (np.minimum(la, lb) >= 5)
+    if not similarities:
+        maybe_local &= np.abs(la - lb) <= 1
+    local_edits = _similarity(
+        rows, a, b, "email_local_base", scorer=_OSA, missing=NO_EDITS,
+        mask=em_present if similarities else maybe_local,
+    )  # fmt: skip
+    local_edits = np.where(same_local, 0.0, local_edits)
+    local_typo = maybe_local & (local_edits <= 1)
     provider = rows["email_domain"].is_in(list(MAIL_PROVIDERS)).fill_null(False).to_numpy()
-    domain_typo = (
-        (domain_edits <= 1)
-        & _same_digits(rows, "email_domain", a, b)
+    da, db = p.values("email_domain" + LENGTH)
+    maybe_domain = (
+        em_present
+        & ~same_domain
+        & np.equal(*p.values("email_domain" + DIGITS_ID))
         & ~(provider[a] & provider[b])
     )
+    if not similarities:
+        maybe_domain &= (same_local | local_typo) & (np.abs(da - db) <= 1)
+    domain_edits = _similarity(
+        rows, a, b, "email_domain", scorer=_OSA, missing=NO_EDITS,
+        mask=em_present if similarities else maybe_domain,
+    )  # fmt: skip
+    domain_edits = np.where(same_domain, 0.0, domain_edits)
+    domain_typo = maybe_domain & (domain_edits <= 1)
     # The same local part at an unrelated domain (john.smith@gmail / john.smith@yahoo) is no
     # evidence: local parts are made from names, which are compared already.
     levels[:, 2] = np.select(
@@ -258,35 +326,50 @@ def compare_pairs(
         [0, 1, 2, 0, 3, 4],
         5,
     )
-    local_sim = 1.0 - local_edits / np.maximum(_max_length(rows, "email_local_base", a, b), 1)
-    domain_sim = 1.0 - domain_edits / np.maximum(_max_length(rows, "email_domain", a, b), 1)
 
-    ph_present = _present(rows, "phone", a, b)
-    same_phone = _equal(rows, "phone", a, b)
+    ph_present, same_phone = p.present("phone"), p.equal("phone")
     levels[:, 3] = np.select([~ph_present, same_phone], [0, 1], 2)
 
-    co_present = _present(rows, "company_key", a, b)
-    co_sim = _sim(rows, a, b, "company_key", scorer=fuzz.token_set_ratio)
-    same_co = _equal(rows, "company_key", a, b)
+    co_present, same_co = p.present("company_key"), p.equal("company_key")
+    co_sim = np.where(
+        same_co,
+        1.0,
+        _similarity(
+            rows, a, b, "company_key", scorer=fuzz.token_set_ratio, mask=co_present & ~same_co
+        )
+        / 100.0,
+    )
     levels[:, 4] = np.select(
         [~co_present, same_co, co_sim >= 0.90, co_sim >= 0.70],
         [0, 1, 2, 3],
         4,
     )
 
-    jt_present = _present(rows, "job_title_key", a, b)
-    jt_sim = _sim(rows, a, b, "job_title_key", scorer=fuzz.token_sort_ratio)
+    jt_present, same_jt = p.present("job_title_key"), p.equal("job_title_key")
+    jt_sim = np.where(
+        same_jt,
+        1.0,
+        _similarity(
+            rows, a, b, "job_title_key", scorer=fuzz.token_sort_ratio, mask=jt_present & ~same_jt
+        )
+        / 100.0,
+    )
     levels[:, 5] = np.select([~jt_present, jt_sim >= 0.90], [0, 1], 2)
 
-    ci_present = _present(rows, "city_key", a, b)
-    same_city = _equal(rows, "city_key", a, b)
+    ci_present, same_city = p.present("city_key"), p.equal("city_key")
     # A company's people share its city: the city is evidence only when companies cannot be compared.
     levels[:, 6] = np.select(
         [~ci_present | (levels[:, 4] == 1) | (levels[:, 4] == 2), same_city], [0, 1], 2
     )
+    if not similarities:
+        return levels, pl.DataFrame()
 
     def masked(values: np.ndarray, present: np.ndarray) -> pl.Series:
         return pl.Series(np.round(values, 3)).scatter(np.flatnonzero(~present), None)
+
+    def edit_similarity(edits: np.ndarray, col: str) -> np.ndarray:
+        longest = np.maximum(*p.values(col + LENGTH))
+        return 1.0 - edits / np.maximum(longest, 1)
 
     sims = pl.DataFrame(
         {
@@ -294,10 +377,10 @@ def compare_pairs(
             "last_name": masked(ln_sim, ln_present),
             "swapped_names": swapped,
             "nickname": nickname & (fn_sim < 0.9999),
-            "email_local": masked(np.where(same_local, 1.0, local_sim), em_present),
-            "email_domain": masked(np.where(same_domain, 1.0, domain_sim), em_present),
+            "email_local": masked(edit_similarity(local_edits, "email_local_base"), em_present),
+            "email_domain": masked(edit_similarity(domain_edits, "email_domain"), em_present),
             "phone": masked(same_phone.astype(np.float64), ph_present),
-            "company": masked(np.where(same_co, 1.0, co_sim), co_present),
+            "company": masked(co_sim, co_present),
             "job_title": masked(jt_sim, jt_present),
             "city": masked(same_city.astype(np.float64), ci_present),
         }

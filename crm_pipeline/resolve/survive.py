@@ -46,13 +46,17 @@ def golden_records(
         golden = frame(
             con,
             f"""
-            WITH src AS (
-                SELECT s.*, cs.contact_id,
-                       row_number() OVER (PARTITION BY cs.contact_id
-                                          ORDER BY i.imported_at, s.import_id, s.row_number) AS _rank
+            WITH imports AS (
+                SELECT import_id,
+                       row_number() OVER (ORDER BY imported_at, import_id) AS import_rank
+                FROM raw.imports WHERE tenant_id = $t
+            ),
+            src AS (
+                -- Recency as one number (the import's place, then the row's), without a sort.
+                SELECT s.*, cs.contact_id, i.import_rank * 4294967296 + s.row_number AS _rank
                 FROM staging.contact_rows s
                 JOIN core.contact_sources cs USING (tenant_id, import_id, row_number)
-                JOIN raw.imports i USING (tenant_id, import_id)
+                JOIN imports i USING (import_id)
                 JOIN _golden_ids g ON g.contact_id = cs.contact_id
                 WHERE s.tenant_id = $t
             )
