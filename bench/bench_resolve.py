@@ -4,9 +4,12 @@
     .venv/bin/python bench/bench_resolve.py --rows 100000 --noise high --incremental
     .venv/bin/python bench/bench_resolve.py --sample-home /tmp/demo_home   # after `crm --home ... demo`
     .venv/bin/python bench/bench_resolve.py --rows 100000 --splink   # Splink beside ours
+    .venv/bin/python bench/bench_resolve.py --rows 1010000 --tenants 1 --new-rows 10000
 
 Rows go the real way: raw.contact_rows (mapped values), `normalize_import`, then `resolve_tenant`
-per tenant. `--incremental` resolves each tenant's first file, then its second against it.
+per tenant. `--incremental` resolves each tenant's first file, then its second against it;
+`--new-rows K` makes that second file K rows drawn at random (new people and duplicates of people
+already resolved), so "K new rows into N existing" is timed on its own (`second_resolve`).
 Prints pairwise precision, recall and F1 (pairs of rows placed in one contact vs pairs of rows of
 one person), cluster-level figures (share of people whose rows form exactly one contact), the
 traps (common-name crowds, shared main lines, the same person in two tenants), timings and peak
@@ -23,17 +26,20 @@ import argparse
 import json
 import multiprocessing
 import resource
+import shutil
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.resolve_generator import generate  # noqa: E402
+from bench.resolve_generator import TENANTS, generate  # noqa: E402
 from crm_pipeline.audit import ChangeContext  # noqa: E402
 from crm_pipeline.contacts_import import normalize_import  # noqa: E402
 from crm_pipeline.imports import register_import  # noqa: E402
@@ -185,9 +191,21 @@ def bench(
     seed: int,
     errors: Path | None = None,
     splink_threshold: float | None = None,
+    tenants: int | None = None,
+    new_rows: int | None = None,
+    memory_limit: str | None = None,
 ) -> dict:
-    rows = generate(rows_n, noise=noise, seed=seed)
-    con = connect(":memory:")
+    rows = generate(rows_n, noise=noise, seed=seed, tenants=TENANTS[: tenants or len(TENANTS)])
+    if new_rows:
+        incremental = True
+        later = np.random.default_rng(seed).permutation(rows.height) < new_rows
+        rows = rows.with_columns(pl.Series("import_no", later.astype(np.int64)))
+        rows = rows.sort("tenant_id", "import_no", maintain_order=True)
+    # A warehouse file, as in real use (an in-memory database would count every table in RSS).
+    db = Path(tempfile.mkdtemp(prefix="bench_resolve_")) / "warehouse.duckdb"
+    con = connect(db)
+    if memory_limit:
+        run(con, f"SET memory_limit = '{memory_limit}'")
     create_tables(con)
     at = datetime(2026, 1, 1, 12)
     t0 = time.perf_counter()
@@ -232,6 +250,8 @@ def bench(
     result["evidence_rows"] = run(con, "SELECT count(*) FROM core.match_evidence")[0][0]
     if errors:
         write_errors(con, assign, errors)
+    con.close()
+    shutil.rmtree(db.parent, ignore_errors=True)
     if splink_threshold is not None:
         result["splink"] = splink_figures(rows, splink_threshold)
     return result
@@ -300,6 +320,9 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--sample-home", type=Path)
     p.add_argument("--errors", type=Path, help="directory for CSVs of wrong merges and splits")
+    p.add_argument("--tenants", type=int, help="use only the first N generator tenants")
+    p.add_argument("--new-rows", type=int, help="second file of this many random rows")
+    p.add_argument("--memory-limit", help="DuckDB memory_limit (default: DuckDB's, as crm runs)")
     p.add_argument("--splink", action="store_true", help="also run the Splink baseline")
     p.add_argument("--splink-threshold", type=float, default=0.9, help="its match probability")
     a = p.parse_args()
@@ -313,6 +336,9 @@ def main() -> None:
             a.seed,
             a.errors,
             a.splink_threshold if a.splink else None,
+            a.tenants,
+            a.new_rows,
+            a.memory_limit,
         )
     )
     print(json.dumps(result, indent=1))

@@ -110,7 +110,7 @@ def append_changes(
             f"""
             CREATE OR REPLACE TEMP TABLE _audit_new AS
             SELECT $last + row_number() OVER (ORDER BY _ord) AS change_id, action, entity, entity_id,
-                   previous::VARCHAR AS previous, new::VARCHAR AS new,
+                   previous, new,
                    {keyed_digest_sql("previous::VARCHAR")} AS previous_digest,
                    {keyed_digest_sql("new::VARCHAR")} AS new_digest
             FROM ({query})

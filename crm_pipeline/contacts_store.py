@@ -63,24 +63,37 @@ def _diff_json(diff: str, side: str) -> str:
     """SQL turning a diff list into a JSON object of one side's values."""
     return (
         f"to_json(map_from_entries(list_transform({diff}, "
-        f"lambda x: {{'key': x.k, 'value': x.{side}}})))::VARCHAR"
+        f"lambda x: {{'key': x.k, 'value': x.{side}}})))"
     )
 
 
 def upsert_contacts(
-    con: duckdb.DuckDBPyConnection, ctx: ChangeContext, contacts: pl.DataFrame
+    con: duckdb.DuckDBPyConnection, ctx: ChangeContext, contacts: pl.DataFrame | str
 ) -> dict[str, int]:
     """Create or update golden contacts (all of `CONTACT_FIELDS` plus contact_id); audited.
 
+    `contacts` is a frame or the name of a table holding them (large batches stay in DuckDB).
     A row whose fields all equal the stored ones changes nothing and writes no audit row, so
     re-running is idempotent. Returns counts of created, updated and unchanged contacts.
     """
-    if contacts.height == 0:
-        return {"created": 0, "updated": 0, "unchanged": 0}
-    new_rows = contacts.select("contact_id", *CONTACT_FIELDS).with_columns(
-        pl.lit(ctx.tenant_id).alias("tenant_id")
-    )
-    con.register("_upsert", new_rows)
+    if isinstance(contacts, pl.DataFrame):
+        if contacts.height == 0:
+            return {"created": 0, "updated": 0, "unchanged": 0}
+        con.register("_upsert_frame", contacts.select("contact_id", *CONTACT_FIELDS))
+        source = "_upsert_frame"
+    else:
+        source = contacts
+    try:
+        run(
+            con,
+            f"CREATE OR REPLACE TEMP TABLE _upsert AS SELECT $t AS tenant_id, contact_id, "
+            f"{', '.join(CONTACT_FIELDS)} FROM {source}",
+            {"t": ctx.tenant_id},
+        )
+    finally:
+        if source == "_upsert_frame":
+            con.unregister("_upsert_frame")
+    total = run(con, "SELECT count(*) FROM _upsert")[0][0]
     try:
         run(
             con,
@@ -90,7 +103,7 @@ def upsert_contacts(
                    o.contact_id IS NULL AS is_new,
                    CASE WHEN o.contact_id IS NULL THEN []
                         ELSE {_diff_list("o", "n")} END AS diff,
-                   {_field_json("n")}::VARCHAR AS new_row
+                   {_field_json("n")} AS new_row
             FROM _upsert n
             LEFT JOIN core.contacts o
               ON o.tenant_id = n.tenant_id AND o.contact_id = n.contact_id
@@ -138,13 +151,9 @@ def upsert_contacts(
             """,
         )
     finally:
-        con.unregister("_upsert")
         run(con, "DROP TABLE IF EXISTS _upsert_diff")
-    return {
-        "created": created,
-        "updated": updated,
-        "unchanged": contacts.height - created - updated,
-    }
+        run(con, "DROP TABLE IF EXISTS _upsert")
+    return {"created": created, "updated": updated, "unchanged": total - created - updated}
 
 
 def set_contact_fields(

@@ -6,8 +6,9 @@ lifecycle, retention_risk). Its leading comment lines carry markers:
 
     -- outreach: true
 
-An outreach segment (used to contact people) leaves out contacts whose consent_status is denied;
-a file without the marker counts as outreach, so a new segment respects consent by default.
+An outreach segment (used to contact people) leaves out contacts whose consent is denied now or
+was denied at the as-of date (core.consent_history); a file without the marker counts as
+outreach, so a new segment respects consent by default.
 """
 
 from __future__ import annotations
@@ -73,8 +74,16 @@ def segment_definitions() -> list[Segment]:
 def membership_insert(segment: Segment) -> str:
     """INSERT of a segment's members into the staging temp table: the tenant's own contacts
     only, consent applied."""
+    # Denied now, or denied at the as-of date (the last recorded change up to that day): a
+    # back-dated run shows the segment as it was, and never offers someone who has since said no.
     consent = (
-        "\n  AND coalesce(lower(c.consent_status), '') <> 'denied'" if segment.outreach else ""
+        "\n  AND coalesce(lower(c.consent_status), '') <> 'denied'"
+        "\n  AND coalesce(lower((SELECT arg_max(h.consent_status, h.changed_at)"
+        " FROM core.consent_history h WHERE h.tenant_id = c.tenant_id"
+        " AND h.contact_id = c.contact_id"
+        " AND h.changed_at < CAST($as_of AS DATE) + INTERVAL 1 DAY)), '') <> 'denied'"
+        if segment.outreach
+        else ""
     )
     return (
         "INSERT INTO mart_segment_members (tenant_id, contact_id, segment, as_of)\n"

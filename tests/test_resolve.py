@@ -322,4 +322,39 @@ def test_vectorised_new_contact_ids_equal_the_reference_formula():
 
     creators = pl.DataFrame({"import_id": ["imp_a", "imp_b"], "row_number": [1, 123456]})
     assert new_contact_ids("t1", creators).to_list() == [
-        new_contact_id("t1", "imp_a", 1), new_contact_id("t1", "imp_b", 123456)]
+        new_contact_id("t1", "imp_a", 1),
+        new_contact_id("t1", "imp_b", 123456),
+    ]
+
+
+def test_a_few_new_rows_resolved_on_related_rows_only_give_the_full_result(con, ctx, monkeypatch):
+    import crm_pipeline.resolve as resolve_module
+    from bench.resolve_generator import generate
+
+    rows = generate(1500, seed=3, tenants=(("gen_us", "US"),))
+    records = [tuple(r[c] for c in COLUMNS) for r in rows.iter_rows(named=True)]
+    first, second = records[:-120], records[-120:]
+    partitions = []
+    calls = []
+    real = resolve_module.related_rows
+    monkeypatch.setattr(resolve_module, "related_rows", lambda *a: calls.append(1) or real(*a))
+    for tenant, below in (("related", 1), ("whole", 10**9)):
+        monkeypatch.setattr(resolve_module, "INCREMENTAL_BELOW", below)
+        stage(con, tenant, "i1", first, AT)
+        resolve(con, ctx, tenant)
+        stage(con, tenant, "i2", second, datetime(2026, 2, 1))
+        resolve(con, ctx, tenant, at=datetime(2026, 2, 1))
+        placed = run(
+            con,
+            "SELECT s.import_id || ':' || s.row_number, cs.contact_id FROM core.contact_sources cs "
+            "JOIN staging.contact_rows s USING (tenant_id, import_id, row_number) "
+            "WHERE cs.tenant_id = $t",
+            {"t": tenant},
+        )
+        groups: dict[str, list[str]] = {}
+        for key, contact in placed:
+            groups.setdefault(contact, []).append(key)
+        partitions.append(sorted(sorted(g) for g in groups.values()))
+    assert calls == [1]  # the first tenant's second import took the related-rows path
+    assert partitions[0] == partitions[1]
+    assert len(partitions[0]) < 1500  # duplicates were found, in both

@@ -223,3 +223,24 @@ def test_segments_never_include_another_tenants_contacts(con):
     refresh_marts(con, "t2", AS_OF)
     assert members(con, "hot_leads", "t1") == {"strong14"}
     assert members(con, "hot_leads", "t2") == {"strong14", "strong15"}
+
+
+def test_outreach_uses_consent_at_the_as_of_date_and_now(con):
+    def history(contact_id: str, status: str, day: datetime.date) -> None:
+        run(con, "INSERT INTO core.consent_history VALUES ('t1', $c, $s, NULL, 'test', $at, 'r')",
+            {"c": contact_id, "s": status, "at": datetime.datetime.combine(day, datetime.time(9))})
+
+    before, after = AS_OF - datetime.timedelta(days=30), AS_OF + datetime.timedelta(days=30)
+    for cid in ("granted_throughout", "denied_then_granted", "granted_then_denied"):
+        contact(con, cid, company_size=500)
+    history("granted_throughout", "granted", before)
+    history("denied_then_granted", "denied", before)
+    history("denied_then_granted", "granted", after)  # after the as-of date: not yet granted
+    history("granted_then_denied", "granted", before)
+    history("granted_then_denied", "denied", after)
+    run(con, "UPDATE core.contacts SET consent_status = 'denied' "
+             "WHERE contact_id = 'granted_then_denied'")
+    refresh_marts(con, "t1", AS_OF)
+    # As it was at the as-of date, minus anyone who has said no since.
+    assert members(con, "enterprise_prospects") == {"granted_throughout"}
+    assert "denied_then_granted" in members(con, "stale_records")  # not an outreach segment

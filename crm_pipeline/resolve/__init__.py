@@ -24,13 +24,13 @@ import numpy as np
 import polars as pl
 
 from ..audit import ChangeContext
-from ..consent import record_consent_changes, stored_consent
+from ..consent import record_consent_changes
 from ..contacts_store import merge_contacts, upsert_contacts
 from ..warehouse import frame, run
 from . import train
-from .blocking import candidate_pairs, random_pairs
+from .blocking import candidate_pairs, random_pairs, related_rows
 from .cluster import EXACT, LINK, cluster_rows, star_edges, unambiguous_links
-from .compare import FIELDS, compare_pairs, match_rows, value_ids
+from .compare import FIELDS, compare_pairs, match_rows, name_columns, value_ids
 from .survive import golden_records
 
 RULE_KEYS = {
@@ -43,6 +43,8 @@ RANDOM_PAIRS = 100_000
 EM_SAMPLE = 200_000
 TF_SMOOTHING = 100  # pseudo-rows pulling a small tenant's term frequencies towards u
 RETRAIN_GROWTH = 1.5  # retrain once the tenant has grown by half since the stored model
+SCORE_SLICE = 1_000_000  # pairs compared at once
+INCREMENTAL_BELOW = 4  # pending rows under a quarter of the tenant: work on related rows only
 
 
 def _keyed_rows(con: duckdb.DuckDBPyConnection, tenant_id: str) -> pl.DataFrame:
@@ -98,18 +100,23 @@ def new_contact_ids(tenant_id: str, creators: pl.DataFrame) -> pl.Series:
 class Scorer:
     """Scores row pairs: exact rules give `EXACT`, others log2 odds from the tenant's model."""
 
-    def __init__(self, rows: pl.DataFrame, model: train.Model):
+    def __init__(
+        self, rows: pl.DataFrame, model: train.Model, population: pl.DataFrame | None = None
+    ):
+        """`population`: every row of the tenant when `rows` is only part of it (its size sets
+        the prior, its values the term frequencies)."""
         self.rows = rows
         self.model = model
-        self.prior = model.prior(rows.height)
+        everyone = rows if population is None else population
+        self.prior = model.prior(everyone.height)
         self.tf = {
-            field: _frequencies(rows, [col], model.u[field][0])
+            field: _frequencies(rows, [col], model.u[field][0], everyone)
             for field, col in train.TF_FIELDS.items()
         }
         # The full name as one value: first and last names are not independent (families,
         # origins), and "Michael Smith" is commoner than "Michael" times "Smith".
         self.u_name = model.u["first_name"][0] * model.u["last_name"][0]
-        self.tf_name = _frequencies(rows, ["fn", "ln"], self.u_name)
+        self.tf_name = _frequencies(rows, ["fn", "ln"], self.u_name, everyone)
         self.keys = {k: value_ids(rows[k]).to_numpy() for k in RULE_KEYS.values()}
         self._keys = np.zeros(0, dtype=np.int64)  # pairs scored so far (a * n + b), sorted
         self._scores = np.zeros(0)
@@ -151,11 +158,14 @@ class Scorer:
         out = np.empty(len(key))
         out[known] = self._scores[pos[known]]
         new = np.flatnonzero(~known)
-        if len(new):
-            na, nb = a[new], b[new]
+        # In slices, so the comparison arrays of millions of pairs never coexist.
+        for start in range(0, len(new), SCORE_SLICE):
+            part = new[start : start + SCORE_SLICE]
+            na, nb = a[part], b[part]
             levels, _ = self.levels(na, nb)
             s = self.weight(na, levels) + self.prior
-            out[new] = np.where(self.rule(na, nb) != PROBABILISTIC, EXACT, s)
+            out[part] = np.where(self.rule(na, nb) != PROBABILISTIC, EXACT, s)
+        if len(new):
             keys = np.concatenate([self._keys, key[new]])
             scores = np.concatenate([self._scores, out[new]])
             keys, first = np.unique(keys, return_index=True)
@@ -163,10 +173,12 @@ class Scorer:
         return out
 
 
-def _frequencies(rows: pl.DataFrame, cols: list[str], u_exact: float) -> np.ndarray:
-    """Share of the rows holding all of `cols` that hold each row's values, smoothed towards
-    `u_exact` so a small tenant's counts do not swing the weights."""
-    present = rows.select(cols).drop_nulls()
+def _frequencies(
+    rows: pl.DataFrame, cols: list[str], u_exact: float, population: pl.DataFrame
+) -> np.ndarray:
+    """Share of the population's rows holding all of `cols` that hold each row's values,
+    smoothed towards `u_exact` so a small tenant's counts do not swing the weights."""
+    present = population.select(cols).drop_nulls()
     counts = present.group_by(cols).len()
     n = present.height
     tf = rows.select(cols).join(counts, on=cols, how="left", maintain_order="left")["len"]
@@ -184,25 +196,82 @@ def _u_exact(rows: pl.DataFrame, col: str) -> float:
 
 def resolve_tenant(con: duckdb.DuckDBPyConnection, ctx: ChangeContext) -> dict[str, dict[str, int]]:
     """Resolve the tenant's pending staged rows; per import: accepted (new contact) and merged."""
+    decided = _decide(con, ctx)
+    if decided is None:
+        return {}
+    # Only the decisions reach the writes: the row frames and pair arrays are freed by now.
+    placement, merges, evidence, placed = decided
+    _link_sources(con, ctx, placed)
+    merge_contacts(con, ctx, merges)
+    _write_evidence(con, ctx, evidence)
+    del evidence
+    # Golden rows stay in DuckDB (a temporary table): at a million contacts a round trip
+    # through Python costs seconds and gigabytes.
+    golden_records(con, ctx.tenant_id, placement["survivor"], into="_golden")
+    try:
+        _keep_bounces(con, ctx.tenant_id, "_golden")
+        consent = "SELECT contact_id, consent_status FROM _golden"
+        before = frame(
+            con,
+            "SELECT c.contact_id, c.consent_status FROM core.contacts c "
+            "JOIN _golden g USING (contact_id) WHERE c.tenant_id = $t",
+            {"t": ctx.tenant_id},
+        )
+        upsert_contacts(con, ctx, "_golden")
+        imports = ",".join(sorted(placed["import_id"].unique().to_list()))
+        record_consent_changes(con, ctx, before, frame(con, consent), source=f"import:{imports}")
+    finally:
+        run(con, "DROP TABLE IF EXISTS _golden")
+    run(
+        con,
+        "UPDATE staging.contact_rows SET status = 'resolved' "
+        "WHERE tenant_id = $t AND status = 'pending'",
+        {"t": ctx.tenant_id},
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for import_id, creates, n in placed.group_by("import_id", "creates").len().iter_rows():
+        entry = counts.setdefault(import_id, {"accepted": 0, "merged": 0})
+        entry["accepted" if creates else "merged"] += n
+    return counts
+
+
+def _decide(
+    con: duckdb.DuckDBPyConnection, ctx: ChangeContext
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame] | None:
+    """(placement, merges, evidence, placed rows) for the pending rows; None when none."""
     keyed = _keyed_rows(con, ctx.tenant_id)
     pending = keyed.filter(pl.col("status") == "pending")["idx"].to_numpy()
     if len(pending) == 0:
-        return {}
+        return None
+    model = _stored_model(con, ctx.tenant_id, keyed.height)
+    population, oversized = None, None
+    if model is not None and len(pending) * INCREMENTAL_BELOW < keyed.height:
+        # A few new rows into a large tenant: work on the rows they can touch only, with the
+        # whole tenant's size, name frequencies and block sizes, so the result is what a full
+        # run gives.
+        population = name_columns(keyed)
+        related, oversized = related_rows(population, pending, list(RULE_KEYS.values()))
+        keyed = _reindexed(keyed.gather(related))
+        pending = keyed.filter(pl.col("status") == "pending")["idx"].to_numpy()
     rows = match_rows(keyed)
-    cand = candidate_pairs(rows, pending)
-    model = _tenant_model(con, ctx, rows, cand if len(pending) == rows.height else None)
-    scorer = Scorer(rows, model)
+    del keyed
+    cand = candidate_pairs(rows, pending, oversized)
+    if model is None:
+        model = _trained_model(con, ctx, rows, cand if len(pending) == rows.height else None)
+    scorer = Scorer(rows, model, population)
+    del population
 
     # Links: exact keys a pending row holds (star edges over all rows with that value) and
     # candidate pairs scoring at least LINK.
     ea, eb = _exact_edges(rows, pending)
     ca, cb = cand["a"].to_numpy(), cand["b"].to_numpy()
+    del cand
     cs = scorer.score(ca, cb)
     strong = cs >= LINK
     link_a = np.concatenate([ea, ca[strong]])
     link_b = np.concatenate([eb, cb[strong]])
 
-    group, group_contact = _start_groups(rows)
+    group, _ = _start_groups(rows)
     link_s = np.concatenate([np.full(len(ea), EXACT), cs[strong]])
     keep = unambiguous_links(group, link_a, link_b, link_s, scorer.score)
     link_a, link_b = link_a[keep], link_b[keep]
@@ -214,26 +283,7 @@ def resolve_tenant(con: duckdb.DuckDBPyConnection, ctx: ChangeContext) -> dict[s
     rows = rows.join(placement, on="cluster", how="left", maintain_order="left")
     evidence = _evidence(ctx, rows, scorer, np.concatenate([ea, ca]), np.concatenate([eb, cb]))
     placed = _placed_rows(rows, pending, evidence)
-
-    _link_sources(con, ctx, placed)
-    merge_contacts(con, ctx, merges)
-    _write_evidence(con, ctx, evidence)
-    golden = golden_records(con, ctx.tenant_id, placement["survivor"])
-    golden = _keep_bounces(con, ctx.tenant_id, golden)
-    before = stored_consent(con, ctx.tenant_id, golden["contact_id"])
-    upsert_contacts(con, ctx, golden)
-    imports = ",".join(sorted(set(rows["import_id"].gather(pending).to_list())))
-    record_consent_changes(con, ctx, before, golden, source=f"import:{imports}")
-    run(
-        con,
-        "UPDATE staging.contact_rows SET status = 'resolved' WHERE tenant_id = $t AND status = 'pending'",
-        {"t": ctx.tenant_id},
-    )
-    counts: dict[str, dict[str, int]] = {}
-    for import_id, creates, n in placed.group_by("import_id", "creates").len().iter_rows():
-        entry = counts.setdefault(import_id, {"accepted": 0, "merged": 0})
-        entry["accepted" if creates else "merged"] += n
-    return counts
+    return placement, merges, evidence, placed
 
 
 def _exact_edges(rows: pl.DataFrame, pending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -403,7 +453,12 @@ def _placed_rows(rows: pl.DataFrame, pending: np.ndarray, evidence: pl.DataFrame
         .join(ends, on="idx", how="left")
         .with_columns((pl.col("creator_idx") == pl.col("idx")).fill_null(False).alias("creates"))
     )
-    return placed.with_columns(
+    return placed.select(
+        "import_id",
+        "row_number",
+        "source_key",
+        "survivor",
+        "creates",
         pl.when(pl.col("creates"))
         .then(pl.lit("new"))
         .otherwise(pl.col("match_rule").fill_null(PROBABILISTIC))
@@ -415,23 +470,30 @@ def _placed_rows(rows: pl.DataFrame, pending: np.ndarray, evidence: pl.DataFrame
     )
 
 
-def _tenant_model(
-    con, ctx: ChangeContext, rows: pl.DataFrame, cand: pl.DataFrame | None
-) -> train.Model:
-    """The stored model while the tenant has not grown by half since; else a fresh estimate.
-
-    `cand` are the candidate pairs over every row when the caller has them already.
-    """
+def _stored_model(con, tenant_id: str, n_rows: int) -> train.Model | None:
+    """The tenant's stored model while it has not grown by half since; else None (retrain)."""
     stored = run(
         con,
         "SELECT rows_seen, model FROM core.match_models WHERE tenant_id = $t "
         "ORDER BY trained_at DESC LIMIT 1",
-        {"t": ctx.tenant_id},
+        {"t": tenant_id},
     )
-    if stored and rows.height < stored[0][0] * RETRAIN_GROWTH:
-        model = _model_from_json(stored[0][1])
-        if model is not None:
-            return model
+    if stored and n_rows < stored[0][0] * RETRAIN_GROWTH:
+        return _model_from_json(stored[0][1])
+    return None
+
+
+def _reindexed(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.drop("idx").with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64))
+
+
+def _trained_model(
+    con, ctx: ChangeContext, rows: pl.DataFrame, cand: pl.DataFrame | None
+) -> train.Model:
+    """A fresh estimate of m, u and the match rate from the tenant's rows, stored.
+
+    `cand` are the candidate pairs over every row when the caller has them already.
+    """
     # Estimate on every row (not only the pending ones) so a retrain sees the whole tenant.
     if cand is None:
         cand = candidate_pairs(rows, np.arange(rows.height))
@@ -530,23 +592,15 @@ def _write_evidence(con, ctx: ChangeContext, evidence: pl.DataFrame) -> None:
         con.unregister("_evidence")
 
 
-def _keep_bounces(con, tenant_id: str, golden: pl.DataFrame) -> pl.DataFrame:
+def _keep_bounces(con, tenant_id: str, golden: str) -> None:
     """A bounced email stays bounced until a source brings a different email."""
-    bounced = frame(
+    run(
         con,
-        "SELECT contact_id, email AS _bounced_email FROM core.contacts "
-        "WHERE tenant_id = $t AND email_status = 'bounced'",
+        f"""
+        UPDATE {golden} AS g SET email_status = 'bounced'
+        FROM core.contacts c
+        WHERE c.tenant_id = $t AND c.contact_id = g.contact_id
+          AND c.email_status = 'bounced' AND c.email = g.email
+        """,
         {"t": tenant_id},
-    )
-    if bounced.height == 0:
-        return golden
-    return (
-        golden.join(bounced, on="contact_id", how="left")
-        .with_columns(
-            pl.when(pl.col("_bounced_email") == pl.col("email"))
-            .then(pl.lit("bounced"))
-            .otherwise(pl.col("email_status"))
-            .alias("email_status")
-        )
-        .drop("_bounced_email")
     )

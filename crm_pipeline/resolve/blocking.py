@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 MAX_BLOCK = 60
+SELF_KEYS = ("k_local", "k_phone", "k_name", "k_company_last", "k_company_first")
 
 
 def blocking_keys(rows: pl.DataFrame) -> pl.DataFrame:
@@ -36,8 +37,11 @@ def blocking_keys(rows: pl.DataFrame) -> pl.DataFrame:
     return keys
 
 
-def _pairs_on(left: pl.DataFrame, right: pl.DataFrame, pending: np.ndarray) -> pl.DataFrame:
-    """Pairs (a < b) of rows with equal `key`, one side pending, from blocks no larger than MAX_BLOCK."""
+def _pairs_on(
+    left: pl.DataFrame, right: pl.DataFrame, pending: np.ndarray, exclude: pl.Series | None = None
+) -> pl.DataFrame:
+    """Pairs (a < b) of rows with equal `key`, one side pending, from blocks no larger than
+    MAX_BLOCK; `exclude`: key values known to be too large in the whole tenant."""
     crossed = left is not right
     left = left.drop_nulls("key")
     right = right.drop_nulls("key")
@@ -45,6 +49,8 @@ def _pairs_on(left: pl.DataFrame, right: pl.DataFrame, pending: np.ndarray) -> p
     if crossed:
         left_sizes = left.group_by("key").len().filter(pl.col("len") <= MAX_BLOCK)
         small = small.join(left_sizes.select("key"), on="key", how="semi")
+    if exclude is not None and len(exclude):
+        small = small.filter(~pl.col("key").is_in(exclude.implode()))
     right = right.join(small, on="key", how="semi")
     pend = pl.Series(pending)
     left = left.filter(pl.col("idx").is_in(pend.implode())).join(small, on="key", how="semi")
@@ -54,29 +60,95 @@ def _pairs_on(left: pl.DataFrame, right: pl.DataFrame, pending: np.ndarray) -> p
     )
 
 
-def candidate_pairs(rows: pl.DataFrame, pending: np.ndarray) -> pl.DataFrame:
-    """Distinct (a, b) row positions, a < b, sharing a blocking key, at least one pending."""
+def candidate_pairs(
+    rows: pl.DataFrame, pending: np.ndarray, oversized: dict[str, pl.Series] | None = None
+) -> pl.DataFrame:
+    """Distinct (a, b) row positions, a < b, sharing a blocking key, at least one pending.
+
+    `oversized` (from `related_rows`): per key kind, values whose block is too large in the
+    whole tenant when `rows` holds only part of it.
+    """
+    oversized = oversized or {}
     keys = blocking_keys(rows)
     parts = []
-    for col in ("k_local", "k_phone", "k_name", "k_company_last", "k_company_first"):
+    for col in SELF_KEYS:
         side = keys.select("idx", pl.col(col).alias("key"))
-        parts.append(_pairs_on(side, side, pending))
+        parts.append(_pairs_on(side, side, pending, oversized.get(col)))
     name = keys.select("idx", pl.col("k_straight").alias("key"))
     swap = keys.select("idx", pl.col("k_swap").alias("key"))
-    parts.append(_pairs_on(name, swap, pending))
-    parts.append(_pairs_on(swap, name, pending))
-    nick = (
-        keys.select("idx", "ln", "_gi")
-        .explode("_gi")
-        .select("idx", (pl.col("ln") + "|" + pl.col("_gi")).alias("key"))
-        .unique()
-    )
-    parts.append(_pairs_on(nick, nick, pending))
+    parts.append(_pairs_on(name, swap, pending, oversized.get("swap")))
+    parts.append(_pairs_on(swap, name, pending, oversized.get("swap")))
+    nick = _nick_keys(keys)
+    parts.append(_pairs_on(nick, nick, pending, oversized.get("nick")))
     # One int64 per pair, sorted, neighbours dropped: much faster than a hash unique on (a, b).
     n = rows.height
     keys = pl.concat(parts).select((pl.col("a").cast(pl.Int64) * n + pl.col("b")).alias("k"))
     distinct = keys.sort("k").filter(pl.col("k").diff().fill_null(1) != 0)
     return distinct.select((pl.col("k") // n).alias("a"), (pl.col("k") % n).alias("b"))
+
+
+def _nick_keys(keys: pl.DataFrame) -> pl.DataFrame:
+    """(idx, key): last name with the initial of each canonical form of the first name."""
+    return (
+        keys.select("idx", "ln", "_gi")
+        .explode("_gi")
+        .select("idx", (pl.col("ln") + "|" + pl.col("_gi")).alias("key"))
+        .unique()
+    )
+
+
+def related_rows(
+    rows: pl.DataFrame, pending: np.ndarray, exact_keys: list[str]
+) -> tuple[pl.Series, dict[str, pl.Series]]:
+    """The rows an incremental run can touch, and the block values too large to pair on.
+
+    Related: pending rows; every row in a block (of MAX_BLOCK rows or fewer in the whole tenant)
+    with a pending row; every row sharing an exact key value with one; every row of the contacts
+    those rows belong to. Blocks keep their whole-tenant sizes, and the values whose blocks are
+    larger are returned per key kind for `candidate_pairs` to skip, so the pairs are those a run
+    over every row would make. `rows` needs the `name_columns`, the blocking fields,
+    `contact_id` and `exact_keys`.
+    """
+    keys = blocking_keys(rows)
+    is_pending = pl.Series(np.isin(np.arange(rows.height), pending))
+    kinds = {c: keys.select("idx", pl.col(c).alias("key")) for c in SELF_KEYS}
+    kinds["nick"] = _nick_keys(keys)
+    hits, oversized = [rows.filter(is_pending)["idx"]], {}
+    for kind, side in kinds.items():
+        side = side.drop_nulls("key")
+        mine = side.filter(pl.col("idx").is_in(pl.Series(pending).implode()))["key"].unique()
+        block = side.filter(pl.col("key").is_in(mine.implode()))
+        too_big = block.group_by("key").len().filter(pl.col("len") > MAX_BLOCK)["key"]
+        oversized[kind] = too_big
+        hits.append(block.filter(~pl.col("key").is_in(too_big.implode()))["idx"])
+    straight = keys.select("idx", pl.col("k_straight").alias("key")).drop_nulls("key")
+    swapped = keys.select("idx", pl.col("k_swap").alias("key")).drop_nulls("key")
+    mine = pl.concat(
+        [
+            straight.filter(is_pending.gather(straight["idx"]))["key"],
+            swapped.filter(is_pending.gather(swapped["idx"]))["key"],
+        ]
+    ).unique()
+    both = pl.concat([straight, swapped]).filter(pl.col("key").is_in(mine.implode()))
+    too_big = (
+        pl.concat(
+            [
+                straight.filter(pl.col("key").is_in(mine.implode())).group_by("key").len(),
+                swapped.filter(pl.col("key").is_in(mine.implode())).group_by("key").len(),
+            ]
+        )
+        .filter(pl.col("len") > MAX_BLOCK)["key"]
+        .unique()
+    )
+    oversized["swap"] = too_big
+    hits.append(both.filter(~pl.col("key").is_in(too_big.implode()))["idx"])
+    for key in exact_keys:
+        values = rows.filter(is_pending)[key].drop_nulls().unique()
+        hits.append(rows.filter(pl.col(key).is_in(values.implode()))["idx"])
+    hit = pl.concat(hits).unique()
+    contacts = rows["contact_id"].gather(hit).drop_nulls().unique()
+    same_contact = rows.filter(pl.col("contact_id").is_in(contacts.implode()))["idx"]
+    return pl.concat([hit, same_contact]).unique().sort(), oversized
 
 
 def random_pairs(n: int, count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -92,6 +92,15 @@ def first_name_groups(fn: pl.Series) -> pl.Series:
     return fn.to_frame("fn").join(mapped, on="fn", how="left", maintain_order="left")["fn_groups"]
 
 
+def name_columns(staged: pl.DataFrame) -> pl.DataFrame:
+    """`fn`, `ln` and `fn_groups` of staged rows: what blocking and name frequencies need."""
+    rows = staged.with_columns(
+        pl.col("first_name_key").replace("", None).alias("fn"),
+        pl.col("last_name_key").replace("", None).alias("ln"),
+    )
+    return rows.with_columns(first_name_groups(rows["fn"]).alias("fn_groups"))
+
+
 def match_rows(staged: pl.DataFrame) -> pl.DataFrame:
     """The comparison columns of staged rows (first_name_key, last_name_key, email, ...)."""
 
@@ -104,9 +113,7 @@ def match_rows(staged: pl.DataFrame) -> pl.DataFrame:
             .replace("", None)
         )
 
-    rows = staged.with_columns(
-        pl.col("first_name_key").replace("", None).alias("fn"),
-        pl.col("last_name_key").replace("", None).alias("ln"),
+    rows = name_columns(staged).with_columns(
         key("job_title").alias("job_title_key"),
         key("city").alias("city_key"),
     )
@@ -114,7 +121,6 @@ def match_rows(staged: pl.DataFrame) -> pl.DataFrame:
     email_parts = ("email_local_base", "email_domain")
     digits = rows.select(pl.col(c).str.replace_all(r"[^0-9]", "") for c in email_parts)
     return rows.with_columns(
-        first_name_groups(rows["fn"]).alias("fn_groups"),
         *[value_ids(rows[c]).alias(c + VALUE_ID) for c in VALUE_COLUMNS],
         *[value_ids(digits[c]).alias(c + DIGITS_ID) for c in email_parts],
         *[pl.col(c).str.len_chars().fill_null(0).alias(c + LENGTH) for c in email_parts],
