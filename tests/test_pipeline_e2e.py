@@ -113,6 +113,10 @@ def test_reimporting_the_same_file_changes_nothing(home, imported, capsys):
     after = q(home, "SELECT (SELECT count(*) FROM core.contacts), (SELECT count(*) FROM audit.changes), "
               "(SELECT count(*) FROM raw.contact_rows)")
     assert before == after
+    # raw and staged rows have no PRIMARY KEY: each (tenant, import, row) is there once by design.
+    for table in ("raw.contact_rows", "staging.contact_rows"):
+        assert q(home, f"SELECT count(*) FROM (SELECT tenant_id, import_id, row_number FROM {table} "
+                       "GROUP BY ALL HAVING count(*) > 1)") == [(0,)], table
 
 
 def test_sql_reads_the_snapshot_and_refuses_writes(home, imported, capsys):

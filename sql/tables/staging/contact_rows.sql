@@ -34,8 +34,9 @@ CREATE TABLE IF NOT EXISTS staging.contact_rows (
     extra JSON,
     other_emails VARCHAR[],
     other_phones VARCHAR[],
-    status VARCHAR NOT NULL,
-    PRIMARY KEY (tenant_id, import_id, row_number)
+    status VARCHAR NOT NULL
+    -- No PRIMARY KEY: (tenant_id, import_id, row_number) is unique by construction (an import is
+    -- normalized once; tested), and the ART index slowed staging a million rows.
 );
 COMMENT ON TABLE staging.contact_rows IS 'Every accepted contact row, normalized and validated, as input to entity resolution; kept so new rows can be matched against earlier sources.';
 COMMENT ON COLUMN staging.contact_rows.tenant_id IS 'Tenant of the import.';
