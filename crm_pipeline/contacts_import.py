@@ -21,7 +21,7 @@ from .ingest import canonical_rows, read_table, resolve_mapping
 from .normalize import hygiene_issues, identity_expr, normalize_contacts
 from .normalize.identifiers import other_identifiers, split_first
 from .quarantine import quarantine_rows
-from .warehouse import frame, run
+from .warehouse import frame, memory_capped, run
 
 CANONICAL_FIELDS = (
     "source_id", "first_name", "last_name", "full_name", "email", "phone", "company",
@@ -88,11 +88,12 @@ def stage_contact_file(
     bad = table.unparseable
     run(con, "BEGIN TRANSACTION")
     try:
-        for start in range(0, raw_rows.height, STAGE_CHUNK_ROWS):
-            # In slices, so DuckDB never holds a second copy of the whole file's rows at once.
-            con.register("_raw_rows", raw_rows.slice(start, STAGE_CHUNK_ROWS))
-            run(con, "INSERT INTO raw.contact_rows BY NAME SELECT * FROM _raw_rows")
-            con.unregister("_raw_rows")
+        with memory_capped(con):
+            for start in range(0, raw_rows.height, STAGE_CHUNK_ROWS):
+                # In slices, so DuckDB never holds a second copy of the file's rows at once.
+                con.register("_raw_rows", raw_rows.slice(start, STAGE_CHUNK_ROWS))
+                run(con, "INSERT INTO raw.contact_rows BY NAME SELECT * FROM _raw_rows")
+                con.unregister("_raw_rows")
         if bad.height:
             bad_rows = bad.select(
                 pl.lit(tenant_id).alias("tenant_id"),
@@ -200,10 +201,11 @@ def normalize_import(
         *[pl.col(c) for c in STAGED_COLUMNS],
         pl.lit("pending").alias("status"),
     )
-    for start in range(0, staged.height, STAGE_CHUNK_ROWS):
-        con.register("_staged", staged.slice(start, STAGE_CHUNK_ROWS))
-        run(con, "INSERT INTO staging.contact_rows BY NAME SELECT * FROM _staged")
-        con.unregister("_staged")
+    with memory_capped(con):
+        for start in range(0, staged.height, STAGE_CHUNK_ROWS):
+            con.register("_staged", staged.slice(start, STAGE_CHUNK_ROWS))
+            run(con, "INSERT INTO staging.contact_rows BY NAME SELECT * FROM _staged")
+            con.unregister("_staged")
     del staged
     issues = hygiene_issues(accepted)
     if issues.height:

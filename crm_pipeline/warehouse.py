@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -18,9 +21,14 @@ def warehouse_path(home: Path) -> Path:
 
 
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection with the project's settings (UTC, two threads)."""
+    """A connection with the project's settings: UTC, and DuckDB's memory limit from
+    `CRM_DUCKDB_MEMORY_LIMIT` when set (e.g. `1GB`; DuckDB's default is 80% of the machine,
+    which it may keep as cache)."""
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
+    limit = os.environ.get("CRM_DUCKDB_MEMORY_LIMIT")
+    if limit:
+        con.execute("SET memory_limit = $limit", {"limit": limit}).fetchall()
     return con
 
 
@@ -118,3 +126,18 @@ def run(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) 
     """Execute a statement and drain its result (DuckDB 2 keeps an undrained result open, which
     blocks `register` and relations on the connection)."""
     return con.execute(query, params or {}).fetchall()
+
+
+@contextmanager
+def memory_capped(con: duckdb.DuckDBPyConnection, limit: str = "1GB") -> Iterator[None]:
+    """DuckDB's memory limit lowered for a bulk append, then restored.
+
+    By default DuckDB may keep most of the machine's memory as cache; appending a million wide
+    rows then holds them all in memory. Appends spill freely, so a cap costs them nothing.
+    """
+    previous = run(con, "SELECT current_setting('memory_limit')")[0][0]
+    run(con, f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        run(con, f"SET memory_limit = '{previous}'")

@@ -8,18 +8,26 @@ from dagster_duckdb import DuckDBResource
 from crm_pipeline.audit import verify_chain
 from crm_pipeline.invariants import orphan_rows, unbalanced_imports
 from crm_pipeline.pipeline import audit_heads, run_tenants
-from crm_pipeline.validation import Activity, Contact, StagedContact, validation_failures
+from crm_pipeline.validation import (
+    Activity,
+    Contact,
+    StagedContact,
+    model_columns,
+    validation_failures,
+)
 from crm_pipeline.warehouse import frame
 
 from .assets import audit_runs, core_activities, core_contacts, staging_contact_rows
 from .resources import CrmSettings, warehouse
 
 
-def _tenant_rows(con, table: str, crm: CrmSettings, where: str = "true"):
+def _tenant_rows(con, table: str, crm: CrmSettings, model, where: str = "true"):
     tenants = run_tenants(con, crm.tenant or None)
+    columns = ", ".join(f'"{c}"' for c in model_columns(model))
     return frame(
         con,
-        f"SELECT * FROM {table} WHERE tenant_id IN (SELECT unnest($t::VARCHAR[])) AND {where}",
+        f"SELECT {columns} FROM {table} "
+        f"WHERE tenant_id IN (SELECT unnest($t::VARCHAR[])) AND {where}",
         {"t": tenants},
     )
 
@@ -47,7 +55,7 @@ def _markdown(rows) -> str:
 def staged_contacts_valid(crm: CrmSettings, duckdb: DuckDBResource) -> dg.AssetCheckResult:
     """Normalized rows awaiting resolution satisfy the staged-contact model."""
     with warehouse(duckdb) as con:
-        rows = _tenant_rows(con, "staging.contact_rows", crm, "status = 'pending'")
+        rows = _tenant_rows(con, "staging.contact_rows", crm, StagedContact, "status = 'pending'")
     return _pandera_result(validation_failures(StagedContact, rows))
 
 
@@ -55,7 +63,7 @@ def staged_contacts_valid(crm: CrmSettings, duckdb: DuckDBResource) -> dg.AssetC
 def contacts_valid(crm: CrmSettings, duckdb: DuckDBResource) -> dg.AssetCheckResult:
     """Golden contacts satisfy the contact model (E.164 phones, lower-case emails, unique ids)."""
     with warehouse(duckdb) as con:
-        rows = _tenant_rows(con, "core.contacts", crm)
+        rows = _tenant_rows(con, "core.contacts", crm, Contact)
     return _pandera_result(validation_failures(Contact, rows))
 
 
@@ -77,7 +85,9 @@ def activity_rows_conserved(context, crm: CrmSettings, duckdb: DuckDBResource) -
     activities satisfy the activity model."""
     with warehouse(duckdb) as con:
         bad = unbalanced_imports(con, context.run.run_id, "activity")
-        failures = validation_failures(Activity, _tenant_rows(con, "core.activities", crm))
+        failures = validation_failures(
+            Activity, _tenant_rows(con, "core.activities", crm, Activity)
+        )
     return dg.AssetCheckResult(
         passed=bad.height == 0 and failures.height == 0,
         metadata={"unbalanced_imports": bad.height, "model_failures": failures.height},
