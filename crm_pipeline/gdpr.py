@@ -181,6 +181,7 @@ def erase_subject(home: Home, tenant_id: str, contact_id: str, actor: str) -> di
         else:
             ctx = ChangeContext(tenant_id, f"erase-{utc_now():%Y%m%dT%H%M%S}", actor, "user",
                                 home.key(), utc_now())
+            home.compaction_pending.touch()  # snapshots are logical copies until compaction
             with transaction(con):
                 summary = _erase_rows(con, ctx, cid)
             record_chain_heads(con, home, [tenant_id])
@@ -192,6 +193,7 @@ def erase_subject(home: Home, tenant_id: str, contact_id: str, actor: str) -> di
     finally:
         con.close()
     compact_warehouse(home)
+    home.compaction_pending.unlink(missing_ok=True)
     con = connect(home.warehouse)
     try:
         publish_snapshot(con, home)

@@ -64,6 +64,12 @@ class Home:
         return self.root / "audit_head.json"
 
     @property
+    def compaction_pending(self) -> Path:
+        """Present from the start of an erasure until the working file has been rewritten:
+        until then its freed pages may still hold the erased values."""
+        return self.root / "compaction.pending"
+
+    @property
     def secret_file(self) -> Path:
         return self.root / "secret.key"
 

@@ -2,7 +2,7 @@
 
 Readers never open the working file (DuckDB admits one writer, and a reader would block it). Each
 file is written under a temporary name and renamed into place, so a reader sees the previous
-snapshot or the new one, never half of a run; a fresh copy also carries no freed pages.
+snapshot or the new one, never half of a run.
 """
 
 from __future__ import annotations
@@ -43,17 +43,28 @@ def _swap(tmp: Path, final: Path) -> None:
 def publish_snapshot(con: duckdb.DuckDBPyConnection, home: Home) -> Path:
     """Copy the whole working warehouse to the published snapshot, atomically.
 
-    A checkpoint leaves the working file whole with an empty WAL; its bytes are then copied (the
-    file system's fast path, several times quicker than re-encoding every table). The writer
-    lock is held, so nothing writes during the copy.
+    Normally a checkpoint leaves the working file whole with an empty WAL and its bytes are
+    copied (the file system's fast path; the writer lock is held, so nothing writes meanwhile).
+    Freed pages travel with the bytes, which is harmless (the audit trail holds earlier values
+    anyway) except after an erasure whose compaction has not finished: then the snapshot is a
+    table-by-table copy, which carries no freed pages.
     """
     tmp = _fresh(home.snapshot)
-    run(con, "CHECKPOINT")
     db = run(con, "SELECT current_database()")[0][0]
-    source = run(con, "SELECT path FROM duckdb_databases() WHERE database_name = $db", {"db": db})
-    shutil.copyfile(source[0][0], tmp)
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
+    if home.compaction_pending.exists():
+        run(con, f"ATTACH '{tmp}' AS _snapshot")
+        try:
+            run(con, f'COPY FROM DATABASE "{db}" TO _snapshot')
+        finally:
+            run(con, "DETACH _snapshot")
+    else:
+        run(con, "CHECKPOINT")
+        source = run(
+            con, "SELECT path FROM duckdb_databases() WHERE database_name = $db", {"db": db}
+        )
+        shutil.copyfile(source[0][0], tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
     report("publish: snapshot written")  # the new file is whole; readers still see the old one
     _swap(tmp, home.snapshot)
     return home.snapshot

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -130,14 +131,33 @@ def run(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) 
 
 @contextmanager
 def memory_capped(con: duckdb.DuckDBPyConnection, limit: str = "1GB") -> Iterator[None]:
-    """DuckDB's memory limit lowered for a bulk append, then restored.
+    """DuckDB's memory limit lowered for a bulk append (never raised), then set back.
 
     By default DuckDB may keep most of the machine's memory as cache; appending a million wide
     rows then holds them all in memory. Appends spill freely, so a cap costs them nothing.
     """
-    previous = run(con, "SELECT current_setting('memory_limit')")[0][0]
-    run(con, f"SET memory_limit = '{limit}'")
+    configured = os.environ.get("CRM_DUCKDB_MEMORY_LIMIT")
+    if configured and _size_in_bytes(configured) <= _size_in_bytes(limit):
+        yield  # already capped at least as low
+        return
+    run(con, "SET memory_limit = $limit", {"limit": limit})
     try:
         yield
     finally:
-        run(con, f"SET memory_limit = '{previous}'")
+        # Set back from the source, not from the rounded text DuckDB shows for the setting.
+        if configured:
+            run(con, "SET memory_limit = $limit", {"limit": configured})
+        else:
+            run(con, "RESET memory_limit")
+
+
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def _size_in_bytes(text: str) -> float:
+    """A DuckDB memory size ("512MB", "1.5 GiB") in bytes; unreadable text counts as no limit."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([a-zA-Z]*)\s*", text)
+    if not match or match.group(2).lower() not in _UNITS | {"": 1}:
+        return float("inf")
+    return float(match.group(1)) * _UNITS.get(match.group(2).lower(), 1)

@@ -304,7 +304,7 @@ def _start_groups(rows: pl.DataFrame) -> tuple[np.ndarray, pl.DataFrame]:
     g = rows.select(
         pl.when(pl.col("contact_id").is_not_null())
         .then(pl.col("contact_id"))
-        .otherwise(pl.lit("\x00row") + pl.col("idx").cast(pl.Utf8))
+        .otherwise(pl.lit("\x00row") + pl.col("idx").cast(pl.Utf8).str.zfill(12))
         .alias("g")
     ).with_columns(pl.col("g").rank("dense").cast(pl.Int64).alias("gid") - 1)
     group = g["gid"].to_numpy()

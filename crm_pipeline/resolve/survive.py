@@ -38,7 +38,8 @@ def golden_records(
     """Golden rows for the given contacts from their sources in staging (newest source wins).
 
     Recency is the import time, then the row order in the file; tags are unioned, notes kept from
-    every source (newest first), created_at is the earliest, consent the newest known status.
+    every source (distinct, in a stable order, so a re-run changes nothing), created_at is the
+    earliest, consent the newest known status.
     A contact with one source (most) is that row, taken as it is; only the others aggregate.
     With `into`, the rows go to that temporary table instead (a million golden rows then never
     leave DuckDB) and None is returned.
@@ -89,7 +90,8 @@ def golden_records(
                    {latest},
                    list_distinct(flatten(list(tags ORDER BY _rank) FILTER (WHERE tags IS NOT NULL)))
                        AS tags,
-                   string_agg(DISTINCT notes, '\n\n') FILTER (WHERE notes IS NOT NULL) AS notes,
+                   string_agg(DISTINCT notes, '\n\n' ORDER BY notes)
+                       FILTER (WHERE notes IS NOT NULL) AS notes,
                    coalesce(arg_max(consent_status, _rank)
                                 FILTER (WHERE consent_status <> 'unknown'), 'unknown')
                        AS consent_status,
