@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -169,6 +170,9 @@ def main() -> None:
     print(f"load average at end: {os.getloadavg()[0]:.1f} (2 cores; above 2 means shared)")
     print(f"peak RSS: {peak_rss_gb():.2f} GB (after setup: {rss_setup:.2f} GB)")
     print(result)
+    con.close()
+    if args.dir is None:  # a temporary work directory holds about 5 GB: do not leave it behind
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -106,6 +107,8 @@ def main() -> None:
     print(f"whole run: {end[0] - start[0]:.2f} s wall, {end[1] - start[1]:.2f} s CPU "
           "(target <= 10 s wall)")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores; above 2 means shared)")
+    if args.dir is None:  # the temporary home holds gigabytes: do not leave it behind
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

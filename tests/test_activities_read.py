@@ -141,7 +141,8 @@ def test_duckdb_reads_a_plain_file_into_the_same_lines_as_python(lines, final_ne
     assert plain and sha == __import__("hashlib").sha256(path.read_bytes()).hexdigest()
     con = connect(":memory:")
     create_tables(con)
-    appended = read._append_directly(con, path, "t1", "imp")
+    read._read_directly(con, path)
+    appended = read._append_read_lines(con, "t1", "imp")
     direct = run(con, "SELECT line_number, line FROM raw.activity_events ORDER BY 1")
     expected = [(n, s) for f in read._chunks(path, "utf-8") for n, s in f.iter_rows()]
     assert (appended, direct) == (len(expected), expected)

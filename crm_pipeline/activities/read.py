@@ -26,6 +26,9 @@ from ..errors import RefusedFile
 from ..imports import existing_import, import_id_for, register_import
 from ..warehouse import run
 
+BLANK_FILE = "the file has only blank lines: export the activity log again"
+NO_JSON_OBJECT = "no line is a JSON object: give a JSON lines activity log"
+
 CHUNK_BYTES = 128 << 20
 # C0 control characters other than tab, line feed and carriage return: not text.
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
@@ -144,14 +147,14 @@ def _fingerprint(path: Path) -> tuple[str, bool]:
     return digest.hexdigest(), plain
 
 
-def _append_directly(
-    con: duckdb.DuckDBPyConnection, path: Path, tenant_id: str, import_id: str
-) -> int:
-    """Append a plain UTF-8 file's non-blank lines with DuckDB's reader: no quotes, and the
-    delimiter is byte 0x01, which the file does not hold, so each line is one value.
+def _read_directly(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Read a UTF-8 file's non-blank lines with DuckDB's reader into the temp table
+    `_activity_lines`: no quotes, and the delimiter is byte 0x01, which a plain file does not
+    hold, so each line is one value.
 
     Numbering the lines makes the read one thread, so it only fills a temp table; the costly
-    part, compressing the lines into the table, then runs on every thread.
+    part, compressing the lines into the table, then runs on every thread
+    (`_append_read_lines`). The file's fingerprint is taken meanwhile, on another thread.
     """
     # on an error the caller rolls back, which drops the temp table too
     run(
@@ -166,6 +169,9 @@ def _append_directly(
         """,
         {"path": str(path), "delim": "\x01", "blanks": _BLANKS},
     )
+
+
+def _append_read_lines(con: duckdb.DuckDBPyConnection, tenant_id: str, import_id: str) -> int:
     appended = run(
         con,
         "INSERT INTO raw.activity_events SELECT $t, $i, line_number, line FROM _activity_lines",
@@ -211,9 +217,9 @@ def _append_lines(
             con.unregister("_activity_lines")
         lines_in += lines.height
     if lines_in == 0:
-        raise RefusedFile(path, "the file has only blank lines: export the activity log again")
+        raise RefusedFile(path, BLANK_FILE)
     if not found_object:
-        raise RefusedFile(path, "no line is a JSON object: give a JSON lines activity log")
+        raise RefusedFile(path, NO_JSON_OBJECT)
     return lines_in
 
 
@@ -226,29 +232,42 @@ def stage_activity_file(
         raise RefusedFile(path, "no such file: check the path")
     if path.stat().st_size == 0:
         raise RefusedFile(path, "the file is empty: export the activity log again")
-    sha, plain = _fingerprint(path)
+    encoding = _encoding_of(path)
+    with ThreadPoolExecutor(1) as worker:
+        # The fingerprint (a full read and hash) runs while DuckDB reads the lines: both let go
+        # of the GIL, so the two cores share them.
+        fingerprint = worker.submit(_fingerprint, path)
+        run(con, "BEGIN TRANSACTION")
+        try:
+            read = False
+            if encoding == "utf-8":
+                try:
+                    _read_directly(con, path)
+                    read = True
+                except duckdb.Error:
+                    # Not what the direct path expects (invalid UTF-8, a huge line): start
+                    # again through Python, which refuses it with a precise message or reads it.
+                    run(con, "ROLLBACK")
+                    run(con, "BEGIN TRANSACTION")
+            sha, plain = fingerprint.result()
+        except BaseException:
+            run(con, "ROLLBACK")
+            raise
     import_id = import_id_for(tenant_id, "activity", sha)
     previous = existing_import(con, tenant_id, import_id)
     if previous:
+        run(con, "ROLLBACK")
         return previous | {"already_imported": True}
-    encoding = _encoding_of(path)
-    run(con, "BEGIN TRANSACTION")
     try:
-        lines_in = None
-        if plain and encoding == "utf-8":
-            try:
-                lines_in = _append_directly(con, path, tenant_id, import_id)
-            except duckdb.Error:
-                # Not what the direct path expects (invalid UTF-8, a huge line): start again
-                # through Python, which refuses it with a precise message or reads it.
-                run(con, "ROLLBACK")
-                run(con, "BEGIN TRANSACTION")
-        if lines_in is None:
+        if read and plain:
+            lines_in = _append_read_lines(con, tenant_id, import_id)
+            if lines_in == 0:
+                raise RefusedFile(path, BLANK_FILE)
+            if not _staged_has_json_object(con, tenant_id, import_id):
+                raise RefusedFile(path, NO_JSON_OBJECT)
+        else:
+            run(con, "DROP TABLE IF EXISTS _activity_lines")
             lines_in = _append_lines(con, path, encoding, tenant_id, import_id)
-        elif lines_in == 0:
-            raise RefusedFile(path, "the file has only blank lines: export the activity log again")
-        elif not _staged_has_json_object(con, tenant_id, import_id):
-            raise RefusedFile(path, "no line is a JSON object: give a JSON lines activity log")
         register_import(
             con, tenant_id=tenant_id, import_id=import_id, kind="activity",
             file_name=path.name, file_sha256=sha, rows_in=lines_in, at=at, encoding=encoding,
