@@ -169,11 +169,7 @@ def contact_show(
     from .render import print_profile
 
     h = Home.resolve(home) if home else _home()
-    profile = contact_profile(h, tenant, contact_id)
-    if fmt == "json":
-        sys.stdout.write(json.dumps(profile, indent=2, default=str, ensure_ascii=False) + "\n")
-    else:
-        print_profile(out, profile)
+    _show(contact_profile(h, tenant, contact_id), fmt, print_profile)
 
 
 @contact_app.command("explain")
@@ -186,14 +182,18 @@ def contact_explain(
     """Why each source record joined the contact, in plain words."""
     from .resolve.explain import explain_contact
 
-    h = Home.resolve(home) if home else _home()
-    explanation = explain_contact(h, tenant, contact_id)
-    if fmt == "json":
-        sys.stdout.write(json.dumps(explanation, indent=2, default=str, ensure_ascii=False) + "\n")
-    else:
-        from .render import print_explanation
+    from .render import print_explanation
 
-        print_explanation(out, explanation)
+    h = Home.resolve(home) if home else _home()
+    _show(explain_contact(h, tenant, contact_id), fmt, print_explanation)
+
+
+def _show(doc: dict, fmt: str, printer) -> None:
+    """A document as JSON on stdout (`--format json`) or printed for people."""
+    if fmt == "json":
+        sys.stdout.write(json.dumps(doc, indent=2, default=str, ensure_ascii=False) + "\n")
+    else:
+        printer(out, doc)
 
 
 @app.command("unmerge")

@@ -24,10 +24,9 @@ from .audit import ChangeContext, keyed_digest
 from .contacts_store import delete_contacts
 from .home import Home
 from .pipeline import record_chain_heads, transaction, utc_now
-from .profile import resolve_contact_id, unknown
+from .profile import resolve_contact_id, tenant_extract, unknown
 from .publish import publish_extract, publish_snapshot
 from .quarantine import write_error_file
-from .readonly import open_read_only
 from .tenants import checked_tenant_id
 from .warehouse import connect, create_tables, frame, run
 
@@ -114,11 +113,7 @@ def export_subject(home: Home, tenant_id: str, contact_id: str) -> dict:
     Reading the tenant's extract (which holds no other tenant's rows) means another tenant's id is
     simply absent: it gets the same answer, by the same path, as an id that never existed.
     """
-    tenant_id = checked_tenant_id(tenant_id)
-    path = home.extract(tenant_id)
-    if not path.exists():
-        raise unknown(tenant_id, contact_id)
-    con = open_read_only(path)
+    tenant_id, con = tenant_extract(home, tenant_id, contact_id)
     try:
         cid = resolve_contact_id(con, tenant_id, contact_id)
         if cid is None:

@@ -39,13 +39,21 @@ def unknown(tenant_id: str, contact_id: str) -> UnknownContact:
                           "(crm sql \"select contact_id from core.contacts ...\")")
 
 
-def contact_profile(home: Home, tenant_id: str, contact_id: str) -> dict:
-    """Profile, sources, segments, lead score and the full timeline (newest first)."""
+def tenant_extract(
+    home: Home, tenant_id: str, contact_id: str
+) -> tuple[str, duckdb.DuckDBPyConnection]:
+    """(checked tenant id, read-only connection to its own extract): another tenant's id is
+    simply absent there, so it is answered like an id that never existed."""
     tenant_id = checked_tenant_id(tenant_id)
     path = home.extract(tenant_id)
     if not path.exists():
         raise unknown(tenant_id, contact_id)
-    con = open_read_only(path)
+    return tenant_id, open_read_only(path)
+
+
+def contact_profile(home: Home, tenant_id: str, contact_id: str) -> dict:
+    """Profile, sources, segments, lead score and the full timeline (newest first)."""
+    tenant_id, con = tenant_extract(home, tenant_id, contact_id)
     try:
         cid = resolve_contact_id(con, tenant_id, contact_id)
         if cid is None:

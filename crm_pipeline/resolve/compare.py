@@ -208,6 +208,12 @@ class _Pairs:
         va, vb = self.ids(col)
         return (va == vb) & (va > 0)
 
+    def ratio(self, col: str, scorer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(present, equal, similarity in [0, 1]) of a field compared by a token ratio."""
+        present, same = self.present(col), self.equal(col)
+        sim = _similarity(self.rows, self.a, self.b, col, scorer=scorer, mask=present & ~same)
+        return present, same, np.where(same, 1.0, sim / 100.0)
+
     def values(self, col: str) -> tuple[np.ndarray, np.ndarray]:
         v = self.rows[col].to_numpy().astype(np.int64)
         return v[self.a], v[self.b]
@@ -336,30 +342,14 @@ def compare_pairs(
     ph_present, same_phone = p.present("phone"), p.equal("phone")
     levels[:, 3] = np.select([~ph_present, same_phone], [0, 1], 2)
 
-    co_present, same_co = p.present("company_key"), p.equal("company_key")
-    co_sim = np.where(
-        same_co,
-        1.0,
-        _similarity(
-            rows, a, b, "company_key", scorer=fuzz.token_set_ratio, mask=co_present & ~same_co
-        )
-        / 100.0,
-    )
+    co_present, same_co, co_sim = p.ratio("company_key", fuzz.token_set_ratio)
     levels[:, 4] = np.select(
         [~co_present, same_co, co_sim >= 0.90, co_sim >= 0.70],
         [0, 1, 2, 3],
         4,
     )
 
-    jt_present, same_jt = p.present("job_title_key"), p.equal("job_title_key")
-    jt_sim = np.where(
-        same_jt,
-        1.0,
-        _similarity(
-            rows, a, b, "job_title_key", scorer=fuzz.token_sort_ratio, mask=jt_present & ~same_jt
-        )
-        / 100.0,
-    )
+    jt_present, _, jt_sim = p.ratio("job_title_key", fuzz.token_sort_ratio)
     levels[:, 5] = np.select([~jt_present, jt_sim >= 0.90], [0, 1], 2)
 
     ci_present, same_city = p.present("city_key"), p.equal("city_key")

@@ -11,9 +11,7 @@ import json
 import duckdb
 
 from ..home import Home
-from ..profile import resolve_contact_id, unknown
-from ..readonly import open_read_only
-from ..tenants import checked_tenant_id
+from ..profile import resolve_contact_id, tenant_extract, unknown
 
 RULE_WORDS = {
     "same_source_id": "is the same record of the same source system",
@@ -112,11 +110,7 @@ def explanation(con: duckdb.DuckDBPyConnection, tenant_id: str, contact_id: str)
 
 def explain_contact(home: Home, tenant_id: str, contact_id: str) -> dict:
     """`crm contact explain --tenant T ID`: why each source joined the contact."""
-    tenant_id = checked_tenant_id(tenant_id)
-    path = home.extract(tenant_id)
-    if not path.exists():
-        raise unknown(tenant_id, contact_id)
-    con = open_read_only(path)
+    tenant_id, con = tenant_extract(home, tenant_id, contact_id)
     try:
         return explanation(con, tenant_id, contact_id)
     finally:

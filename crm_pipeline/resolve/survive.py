@@ -5,28 +5,14 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from ..contacts_store import CONTACT_FIELDS
 from ..warehouse import frame, run
 
-# Fields taken from the most recent source with a non-empty valid value.
-LATEST_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "phone_type",
-    "company",
-    "company_key",
-    "job_title",
-    "industry",
-    "company_size",
-    "street",
-    "city",
-    "postcode",
-    "state",
-    "country",
-    "birthdate",
-    "lifecycle_stage",
-)
+# Fields taken from the most recent source with a non-empty valid value: every golden field but
+# those with a rule of their own below.
+OWN_RULES = ("source_id", "tags", "notes", "consent_status", "created_at", "email_status",
+             "phone_status", "extra")
+LATEST_FIELDS = tuple(f for f in CONTACT_FIELDS if f not in OWN_RULES)
 
 
 def golden_records(
