@@ -9,7 +9,7 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml uv.lock
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check "uv>=0.5,<1"
-	$(PYTHON) -m uv sync --frozen --python $(PYTHON)
+	$(PYTHON) -m uv sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -24,7 +24,7 @@ ui: $(STAMP)
 		$(VENV)/bin/dagster dev -m dagster_defs.definitions -h 127.0.0.1 -p 3000
 
 bench: $(STAMP)
-	$(PYTHON) -m uv sync --frozen --group bench --python $(PYTHON)
+	$(PYTHON) -m uv sync --frozen --compile-bytecode --group bench --python $(PYTHON)
 	$(VENV)/bin/python bench/run_all.py
 
 docs: $(STAMP)

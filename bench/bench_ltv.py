@@ -4,6 +4,11 @@ Ours: `ltv_tables` end to end (summary in DuckDB from core.activities, both fits
 lifetimes: `summary_data_from_transaction_data`, BetaGeoFitter, GammaGammaFitter and the same
 predictions, on the same purchases. Run: `.venv/bin/python bench/bench_ltv.py [--customers N]
 [--skip-lifetimes]`. Not run by the tests.
+
+`--stages [--dir DIR]`: instead, the pipeline's three LTV stages (lifetime value, forecast,
+back-test) on a CRM home built as in `bench_ltv_run.py` (kept in DIR and reused when given; the
+marts stage runs once at set-up for the segments), each timed in wall and CPU seconds (DuckDB's
+threads included), then again as a re-run of the same day, whose back-test keeps its rows.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import os
 import resource
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -141,11 +147,65 @@ def run_lifetimes(con) -> dict[str, tuple[float, float]]:
     return timings, {**b.to_dict(), **g.to_dict()}
 
 
+def run_stages(customers: int, work: Path | None) -> None:
+    """Time the LTV, forecast and back-test stages on a built home (see the module docstring)."""
+    import shutil
+    import tempfile
+
+    from bench_ltv_run import TENANT, build_home
+
+    from crm_pipeline import pipeline
+    from crm_pipeline.warehouse import run
+
+    root = work or Path(tempfile.mkdtemp(prefix="bench_ltv_stages_"))
+    pristine = root / "pristine.duckdb"
+    if not pristine.exists():
+        start = time.perf_counter()
+        home, purchases = build_home(root / "home", customers)
+        con = connect(home.warehouse)
+        pipeline.marts_stage(con, TENANT, AS_OF)
+        run(con, "CHECKPOINT")
+        con.close()
+        shutil.copy(home.warehouse, pristine)
+        print(f"setup: {customers:,} customers, {purchases:,} purchases "
+              f"({time.perf_counter() - start:.1f} s, not timed)")
+    db = root / "stages.duckdb"
+    shutil.copy(pristine, db)
+    con = connect(db)
+    create_tables(con)
+    stages = {
+        "ltv": lambda: pipeline.ltv_stage(con, TENANT, AS_OF, "bench-run"),
+        "forecast": lambda: pipeline.forecast_stage(con, TENANT, AS_OF, "bench-run"),
+        "backtest": lambda: pipeline.backtest_stage(con, TENANT, AS_OF),
+    }
+    print(f"load average before timing: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    for attempt in ("first run", "re-run"):
+        total = [0.0, 0.0]
+        for name, stage in stages.items():
+            start = clock()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                stage()
+            wall, cpu = since(start)
+            total = [total[0] + wall, total[1] + cpu]
+            print(f"  {attempt}: {name:<9} {wall:6.2f} s wall / {cpu:6.2f} s CPU")
+        print(f"  {attempt}: three stages {total[0]:6.2f} s wall / {total[1]:6.2f} s CPU")
+    con.close()
+    db.unlink(missing_ok=True)
+    if work is None:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--skip-lifetimes", action="store_true")
+    parser.add_argument("--stages", action="store_true", help="time the pipeline's stages")
+    parser.add_argument("--dir", type=Path, default=None, help="keep the --stages home here")
     args = parser.parse_args()
+    if args.stages:
+        run_stages(args.customers, args.dir)
+        return
 
     con = connect(":memory:")
     create_tables(con)

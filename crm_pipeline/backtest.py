@@ -3,28 +3,224 @@
 Each origin (3, 6 and 12 months before the as-of date) refits the models on the purchases known at
 the origin and forecasts the next `horizon` months, all of which lie before the as-of date; the
 actual net revenue of the segment's members in each period is then known.
+
+Cost. The customer summaries at every origin come from one pass over the purchases, and each refit
+starts from `start` (the tenant's current parameters: the refits' optimum does not depend on it).
+An origin whose inputs are unchanged since its rows were written is not recomputed: each row
+carries `inputs_key`, a fingerprint of everything the origin's rows depend on, namely the origin
+and horizon; every activity of the tenant up to the end of the horizon (contact, type, time and
+amount, so late arrivals, refunds, merges, unmerges and erasures all change it); the tenant's
+contacts and when each became known; its segment memberships and history at the origin; and the
+code and library versions that compute the rows.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
+from functools import cache
+from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
+import scipy
 
-from .forecast import ALL_SEGMENT, _add_months, forecast_as_of, forecast_periods, segment_members
+from .forecast import (
+    CUSTOMERS_TABLE,
+    _add_months,
+    forecast_loaded,
+    forecast_periods,
+    members_query,
+)
+from .ltv import fitted_values
+from .ltv.summary import SUMMARY_COLUMNS, customer_summaries_query
+from .warehouse import frame, run
 
 ORIGIN_MONTHS = (3, 6, 12)
 HORIZON_MONTHS = 3
+SUMMARY_TABLE = "backtest_summary"
 
+BACKTEST_SCHEMA = {
+    "tenant_id": pl.String, "origin": pl.Date, "segment": pl.String, "period_start": pl.Date,
+    "period_end": pl.Date, "expected_revenue": pl.Float64, "revenue_low": pl.Float64,
+    "revenue_high": pl.Float64, "actual_revenue": pl.Float64, "error": pl.Float64,
+    "abs_pct_error": pl.Float64, "within_interval": pl.Boolean, "as_of": pl.Date,
+    "inputs_key": pl.String,
+}
+
+# Net revenue per origin, segment (members at the origin) and period; 'all': everyone's. One
+# pass over the activities for every origin.
 _ACTUALS = """
-SELECT contact_id,
-       sum(CASE WHEN type = 'purchase' THEN amount_base ELSE -amount_base END) AS revenue
-FROM core.activities
-WHERE tenant_id = $tenant_id AND type IN ('purchase', 'refund') AND amount_base IS NOT NULL
-  AND occurred_at >= $start AND occurred_at < $end
-GROUP BY contact_id
+WITH periods AS (
+    SELECT unnest($origins) AS origin, unnest($starts) AS period_start,
+           unnest($ends) AS period_end
+),
+revenue AS (
+    SELECT p.origin, p.period_start, a.contact_id,
+           sum(CASE WHEN a.type = 'purchase' THEN a.amount_base ELSE -a.amount_base END) AS revenue
+    FROM core.activities AS a
+    JOIN periods AS p ON a.occurred_at >= p.period_start AND a.occurred_at < p.period_end
+    WHERE a.tenant_id = $tenant_id AND a.type IN ('purchase', 'refund')
+      AND a.amount_base IS NOT NULL AND a.occurred_at >= $start AND a.occurred_at < $end
+    GROUP BY ALL
+),
+members AS ({members})
+SELECT r.origin, m.segment, r.period_start, sum(r.revenue) AS revenue
+FROM revenue AS r JOIN members AS m ON m.origin = r.origin AND m.contact_id = r.contact_id
+GROUP BY ALL
+UNION ALL
+SELECT origin, 'all', period_start, sum(revenue) FROM revenue GROUP BY ALL
 """
+
+# Fingerprints: (rows, sum of row hashes). Activities by bucket (0: before the earliest end,
+# then before each next one) so each row is hashed once whatever the number of origins.
+_ACTIVITY_FINGERPRINTS = """
+SELECT {bucket} AS bucket, count(*), sum(hash(contact_id, type, occurred_at, amount_base))
+FROM core.activities
+WHERE tenant_id = $tenant_id AND occurred_at < $last_end
+GROUP BY bucket
+"""
+_CONTACT_FINGERPRINT = """
+SELECT count(*), sum(hash(contact_id, first_seen_at, created_at))
+FROM core.contacts WHERE tenant_id = $tenant_id
+"""
+_SEGMENT_FINGERPRINT = """
+SELECT * FROM
+(SELECT count(*), sum(hash(contact_id, segment, entered_on,
+                          CASE WHEN left_on > $origin THEN NULL ELSE left_on END))
+ FROM marts.segment_history WHERE tenant_id = $tenant_id AND entered_on <= $origin),
+(SELECT count(*), sum(hash(contact_id, segment))
+ FROM marts.contact_segments WHERE tenant_id = $tenant_id AND as_of = $origin)
+"""
+
+
+@cache
+def _code_fingerprint() -> str:
+    """The source of the modules that compute back-test rows, with the library versions."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted([*root.glob("ltv/*.py"), root / "forecast.py", root / "backtest.py"]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest.update(f"{duckdb.__version__} {np.__version__} {scipy.__version__}".encode())
+    return digest.hexdigest()
+
+
+def _origins(
+    as_of: datetime.date, origins_months: tuple[int, ...], horizon_months: int
+) -> list[tuple[datetime.date, int, list[tuple[datetime.date, datetime.date]]]]:
+    """(origin, horizon in months, periods) for each origin, in the order given."""
+    out = []
+    for back in origins_months:
+        origin = _add_months(as_of, -back)
+        horizon = min(horizon_months, back)
+        out.append((origin, horizon, forecast_periods(origin, horizon)))
+    return out
+
+
+def inputs_keys(
+    con: duckdb.DuckDBPyConnection,
+    tenant_id: str,
+    origins: list[tuple[datetime.date, int, list[tuple[datetime.date, datetime.date]]]],
+) -> list[str]:
+    """The fingerprint of each origin's inputs (see the module's docstring)."""
+    ends = sorted({periods[-1][1] for _, _, periods in origins})
+    bucket = "CASE " + " ".join(
+        f"WHEN occurred_at < $end_{i} THEN {i}" for i in range(len(ends))
+    ) + f" ELSE {len(ends)} END"
+    params = {"tenant_id": tenant_id, "last_end": ends[-1],
+              **{f"end_{i}": end for i, end in enumerate(ends)}}
+    buckets = {
+        int(b): (int(n), int(h or 0))
+        for b, n, h in run(con, _ACTIVITY_FINGERPRINTS.format(bucket=bucket), params)
+    }
+    contacts = run(con, _CONTACT_FINGERPRINT, {"tenant_id": tenant_id})[0]
+    keys = []
+    for origin, horizon, periods in origins:
+        last = ends.index(periods[-1][1])
+        rows = sum(buckets.get(b, (0, 0))[0] for b in range(last + 1))
+        hashes = sum(buckets.get(b, (0, 0))[1] for b in range(last + 1)) % 2**128
+        segments = run(con, _SEGMENT_FINGERPRINT, {"tenant_id": tenant_id, "origin": origin})[0]
+        text = repr((_code_fingerprint(), origin.isoformat(), horizon, rows, hashes,
+                     *(int(v or 0) for v in (*contacts, *segments))))
+        keys.append(hashlib.sha256(text.encode()).hexdigest()[:32])
+    return keys
+
+
+def _stored_rows(con, tenant_id: str, keys: list[str]) -> pl.DataFrame:
+    """The tenant's rows of `marts.forecast_backtest` made from inputs with one of `keys`."""
+    return frame(
+        con,
+        "SELECT * FROM marts.forecast_backtest WHERE tenant_id = $tenant_id "
+        "AND list_contains($keys, inputs_key)",
+        {"tenant_id": tenant_id, "keys": keys},
+    )
+
+
+def _actuals(con, tenant_id: str, origins: list) -> pl.DataFrame:
+    """(origin, segment, period_start, revenue) for each (origin, horizon, periods)."""
+    members = " UNION ALL ".join(
+        f"SELECT CAST($as_of_{i} AS DATE) AS origin, contact_id, segment FROM ("
+        + members_query(con, tenant_id, origin).replace("$as_of", f"$as_of_{i}") + ")"
+        for i, (origin, _, _) in enumerate(origins)
+    )
+    periods = [(origin, *p) for origin, _, ps in origins for p in ps]
+    return frame(
+        con,
+        _ACTUALS.format(members=members),
+        {
+            "tenant_id": tenant_id,
+            **{f"as_of_{i}": origin for i, (origin, _, _) in enumerate(origins)},
+            "origins": [o for o, _, _ in periods], "starts": [s for _, s, _ in periods],
+            "ends": [e for _, _, e in periods],
+            "start": min(s for _, s, _ in periods), "end": max(e for _, _, e in periods),
+        },
+    )
+
+
+def _origin_rows(
+    con, tenant_id: str, origin: datetime.date, horizon: int, periods: list, i: int,
+    columns: pl.DataFrame, actuals: pl.DataFrame, start: dict | None,
+) -> pl.DataFrame:
+    """The forecast at `origin` (the i-th summary of the temp summary table) beside actuals."""
+    mask = (columns["first_purchase_on"] <= origin).to_numpy()
+    x, tx, T, m, revenue = (
+        columns[f"{c}_{i}"].cast(pl.Float64).fill_null(np.nan).to_numpy()[mask]
+        for c in SUMMARY_COLUMNS
+    )
+    model_row, values = fitted_values(
+        x, tx, T, m, revenue, tenant_id, origin, f"forecast-as-of-{origin}", start=start
+    )
+    customers = {
+        "x": x, "tx": tx, "T": T, "m": m, "revenue": revenue, "p_alive": values["p_alive"],
+        "e365": values["expected_purchases_365d"], "clv": values["expected_clv_365d"],
+    }
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {CUSTOMERS_TABLE} AS "
+        f"SELECT contact_id, frequency_{i} AS frequency, tenure_days_{i} AS tenure_days, "
+        f"avg_order_value_{i} AS avg_order_value, historical_revenue_{i} AS historical_revenue "
+        f"FROM {SUMMARY_TABLE} WHERE first_purchase_on <= $origin ORDER BY rowid",
+        {"origin": origin},
+    )
+    try:
+        forecast = forecast_loaded(
+            con, tenant_id, origin, customers, model_row.row(0, named=True), months=horizon
+        )
+    finally:
+        run(con, f"DROP TABLE IF EXISTS {CUSTOMERS_TABLE}")
+    period_ends = pl.DataFrame(
+        {"period_start": [s for s, _ in periods], "period_end": [e for _, e in periods]}
+    )
+    actuals = actuals.filter(pl.col("origin") == origin).drop("origin")
+    return (
+        forecast.join(period_ends, on="period_start", how="left")
+        .join(actuals, on=["segment", "period_start"], how="left")
+        .with_columns(
+            actual_revenue=pl.col("revenue").fill_null(0.0),
+            origin=pl.lit(origin, dtype=pl.Date),
+        )
+    )
 
 
 def forecast_backtest(
@@ -33,62 +229,62 @@ def forecast_backtest(
     as_of: datetime.date,
     origins_months: tuple[int, ...] = ORIGIN_MONTHS,
     horizon_months: int = HORIZON_MONTHS,
+    *,
+    start: dict | None = None,
 ) -> pl.DataFrame:
-    """Rows of `marts.forecast_backtest` for every origin with purchases before it."""
-    frames = []
-    for back in origins_months:
-        origin = _add_months(as_of, -back)
-        horizon = min(horizon_months, back)
-        has_history = con.execute(
-            "SELECT count(*) FROM core.activities WHERE tenant_id = $t AND type = 'purchase' "
-            "AND occurred_at < $o",
-            {"t": tenant_id, "o": origin + datetime.timedelta(days=1)},
-        ).fetchall()[0][0]
-        if not has_history:
-            continue
-        forecast = forecast_as_of(con, tenant_id, origin, months=horizon)
-        periods = forecast_periods(origin, horizon)
-        members = segment_members(con, tenant_id, origin)
-        actual_rows = []
-        for start, end in periods:
-            actual = con.sql(_ACTUALS, params={"tenant_id": tenant_id, "start": start,
-                                               "end": end}).pl()
-            by_segment = actual.join(members, on="contact_id").group_by("segment").agg(
-                pl.col("revenue").sum())
-            actual_rows.append(by_segment.with_columns(pl.lit(start).alias("period_start"),
-                                                       pl.lit(end).alias("period_end")))
-            actual_rows.append(pl.DataFrame({
-                "segment": [ALL_SEGMENT], "revenue": [float(actual["revenue"].sum() or 0.0)],
-                "period_start": [start], "period_end": [end]}))
-        actuals = pl.concat(actual_rows, how="vertical_relaxed")
-        frames.append(
-            forecast.join(actuals, on=["segment", "period_start"], how="left")
-            .with_columns(pl.col("revenue").fill_null(0.0).alias("actual_revenue"),
-                          pl.col("period_end").fill_null(
-                              pl.col("period_start").map_elements(
-                                  lambda d, p=dict(periods): p[d], return_dtype=pl.Date)),
-                          pl.lit(origin).alias("origin"))
-        )
+    """Rows of `marts.forecast_backtest` for every origin with purchases before it.
+
+    An origin whose rows in `marts.forecast_backtest` were made from the same inputs (same
+    `inputs_key`) keeps them, with this `as_of`. `start`: parameters to start the refits from
+    (e.g. `ltv.previous_parameters`); the results do not depend on it.
+    """
+    origins = _origins(as_of, origins_months, horizon_months)
+    if not origins:
+        return pl.DataFrame(schema=BACKTEST_SCHEMA)
+    keys = inputs_keys(con, tenant_id, origins)
+    stored = _stored_rows(con, tenant_id, keys)
+    reused = {
+        (o, k) for o, k in stored.select("origin", "inputs_key").unique().iter_rows()
+    }
+    todo = [(j, o) for j, o in enumerate(origins) if (o[0], keys[j]) not in reused]
+    frames = [
+        stored.filter((pl.col("origin") == o) & (pl.col("inputs_key") == keys[j]))
+        for j, (o, _, _) in enumerate(origins) if (o, keys[j]) in reused
+    ]
+    if todo:
+        query, params = customer_summaries_query([o for _, (o, _, _) in todo])
+        run(con, f"CREATE OR REPLACE TEMP TABLE {SUMMARY_TABLE} AS {query}",
+            {"tenant_id": tenant_id, **params})
+        try:
+            columns = frame(con, f"SELECT * EXCLUDE (contact_id) FROM {SUMMARY_TABLE} "
+                                 "ORDER BY rowid")
+            actuals = _actuals(con, tenant_id, [o for _, o in todo])
+            for i, (j, (origin, horizon, periods)) in enumerate(todo):
+                if not (columns["first_purchase_on"] <= origin).any():
+                    continue  # no purchase yet at this origin: nothing to test
+                rows = _origin_rows(con, tenant_id, origin, horizon, periods, i, columns,
+                                    actuals, start)
+                frames.append(rows.with_columns(inputs_key=pl.lit(keys[j])))
+        finally:
+            run(con, f"DROP TABLE IF EXISTS {SUMMARY_TABLE}")
     if not frames:
         return pl.DataFrame(schema=BACKTEST_SCHEMA)
-    result = pl.concat(frames, how="vertical_relaxed")
+    result = pl.concat([f.select(_ROW_COLUMNS) for f in frames], how="vertical_relaxed")
     return result.select(
         pl.lit(tenant_id).alias("tenant_id"),
         "origin", "segment", "period_start", "period_end", "expected_revenue",
         "revenue_low", "revenue_high", "actual_revenue",
         (pl.col("actual_revenue") - pl.col("expected_revenue")).alias("error"),
         pl.when(pl.col("actual_revenue") > 0)
-        .then((pl.col("actual_revenue") - pl.col("expected_revenue")).abs() / pl.col("actual_revenue"))
+        .then((pl.col("actual_revenue") - pl.col("expected_revenue")).abs()
+              / pl.col("actual_revenue"))
         .alias("abs_pct_error"),
         pl.col("actual_revenue").is_between(pl.col("revenue_low"), pl.col("revenue_high"))
         .alias("within_interval"),
         pl.lit(as_of).alias("as_of"),
-    ).cast(BACKTEST_SCHEMA)
+        "inputs_key",
+    ).cast(BACKTEST_SCHEMA).sort("origin", "segment", "period_start")
 
 
-BACKTEST_SCHEMA = {
-    "tenant_id": pl.String, "origin": pl.Date, "segment": pl.String, "period_start": pl.Date,
-    "period_end": pl.Date, "expected_revenue": pl.Float64, "revenue_low": pl.Float64,
-    "revenue_high": pl.Float64, "actual_revenue": pl.Float64, "error": pl.Float64,
-    "abs_pct_error": pl.Float64, "within_interval": pl.Boolean, "as_of": pl.Date,
-}
+_ROW_COLUMNS = ("origin", "segment", "period_start", "period_end", "expected_revenue",
+                "revenue_low", "revenue_high", "actual_revenue", "inputs_key")

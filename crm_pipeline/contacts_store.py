@@ -44,7 +44,8 @@ CONTACT_FIELDS = (
 
 
 def _field_json(alias: str) -> str:
-    """SQL building a JSON object of every field of a row (NULL fields left out)."""
+    """SQL building a JSON object of every field of a row (NULL fields as null: dropping them
+    costs four times as much in DuckDB as the object itself)."""
     pairs = ", ".join(f"'{f}', {alias}.{f}" for f in CONTACT_FIELDS)
     return f"json_object({pairs})"
 
@@ -80,20 +81,15 @@ def upsert_contacts(
         if contacts.height == 0:
             return {"created": 0, "updated": 0, "unchanged": 0}
         con.register("_upsert_frame", contacts.select("contact_id", *CONTACT_FIELDS))
-        source = "_upsert_frame"
-    else:
-        source = contacts
-    try:
-        run(
-            con,
-            f"CREATE OR REPLACE TEMP TABLE _upsert AS SELECT $t AS tenant_id, contact_id, "
-            f"{', '.join(CONTACT_FIELDS)} FROM {source}",
-            {"t": ctx.tenant_id},
-        )
-    finally:
-        if source == "_upsert_frame":
+        try:
+            run(con, "CREATE OR REPLACE TEMP TABLE _upsert AS SELECT * FROM _upsert_frame")
+        finally:
             con.unregister("_upsert_frame")
-    total = run(con, "SELECT count(*) FROM _upsert")[0][0]
+        source = "_upsert"
+    else:
+        source = contacts  # read where it is: a million golden rows are not copied again
+    tenant = {"t": ctx.tenant_id}
+    total = run(con, f"SELECT count(*) FROM {source}")[0][0]
     try:
         run(
             con,
@@ -102,12 +98,11 @@ def upsert_contacts(
             SELECT n.contact_id,
                    o.contact_id IS NULL AS is_new,
                    CASE WHEN o.contact_id IS NULL THEN []
-                        ELSE {_diff_list("o", "n")} END AS diff,
-                   {_field_json("n")} AS new_row
-            FROM _upsert n
-            LEFT JOIN core.contacts o
-              ON o.tenant_id = n.tenant_id AND o.contact_id = n.contact_id
+                        ELSE {_diff_list("o", "n")} END AS diff
+            FROM {source} n
+            LEFT JOIN core.contacts o ON o.tenant_id = $t AND o.contact_id = n.contact_id
             """,
+            tenant,
         )
         created, updated = run(
             con,
@@ -120,22 +115,21 @@ def upsert_contacts(
             con,
             f"""
             INSERT INTO core.contacts (tenant_id, contact_id, {cols}, first_seen_at, updated_at)
-            SELECT n.tenant_id, n.contact_id, {", ".join("n." + f for f in CONTACT_FIELDS)},
-                   $at, $at
-            FROM _upsert n JOIN _upsert_diff d USING (contact_id) WHERE d.is_new
+            SELECT $t, n.contact_id, {", ".join("n." + f for f in CONTACT_FIELDS)}, $at, $at
+            FROM {source} n JOIN _upsert_diff d USING (contact_id) WHERE d.is_new
             """,
-            {"at": ctx.at},
+            tenant | {"at": ctx.at},
         )
         if updated:
             run(
                 con,
                 f"""
                 UPDATE core.contacts AS c SET {sets}, updated_at = $at
-                FROM _upsert n JOIN _upsert_diff d USING (contact_id)
+                FROM {source} n JOIN _upsert_diff d USING (contact_id)
                 WHERE NOT d.is_new AND len(d.diff) > 0
-                  AND c.tenant_id = n.tenant_id AND c.contact_id = n.contact_id
+                  AND c.tenant_id = $t AND c.contact_id = n.contact_id
                 """,
-                {"at": ctx.at},
+                tenant | {"at": ctx.at},
             )
         append_changes(
             con,
@@ -144,9 +138,10 @@ def upsert_contacts(
             SELECT CASE WHEN is_new THEN 'create' ELSE 'update' END AS action,
                    'contact' AS entity, contact_id AS entity_id,
                    CASE WHEN is_new THEN NULL ELSE {_diff_json("diff", "o")} END AS previous,
-                   CASE WHEN is_new THEN new_row ELSE {_diff_json("diff", "n")} END AS new,
+                   CASE WHEN is_new THEN {_field_json("n")} ELSE {_diff_json("diff", "n")} END
+                       AS new,
                    contact_id AS _ord
-            FROM _upsert_diff
+            FROM _upsert_diff JOIN {source} n USING (contact_id)
             WHERE is_new OR len(diff) > 0
             """,
         )

@@ -45,6 +45,13 @@ With `parameter_draws=0` it is the plain normal interval expected +- 1.28 sigma.
 Back-tests. Every input is read as of the given date (purchases, contacts known by then, segment
 memberships from `marts.segment_history` when `marts.contact_segments` has none for that date):
 `forecast_as_of` replays a forecast for any earlier date.
+
+Computation. Each customer's expected revenue in a period is their expected purchases if alive
+(a function of frequency and tenure only) times a weight of their own (p_alive x order value), and
+likewise for the variance; so per segment the weights are summed per distinct (frequency, tenure)
+and BG/NBD's expectation is evaluated once per distinct pair, however many customers share it.
+Memberships are joined in DuckDB; customers are ordered by contact_id, so the samples are
+reproducible.
 """
 
 from __future__ import annotations
@@ -56,7 +63,6 @@ import json
 import duckdb
 import numpy as np
 import polars as pl
-from scipy import sparse
 from scipy.special import ndtr
 
 from .ltv import (
@@ -68,6 +74,8 @@ from .ltv import (
     ltv_tables,
     p_alive,
 )
+from .ltv.bgnbd import distinct
+from .warehouse import frame, run
 
 ALL_SEGMENT = "all"
 LOOKBACK_DAYS = 365
@@ -98,28 +106,97 @@ _SEGMENTS_FROM_HISTORY = """
 SELECT DISTINCT contact_id, segment FROM marts.segment_history
 WHERE tenant_id = $tenant_id AND entered_on <= $as_of AND (left_on IS NULL OR left_on > $as_of)
 """
-_SEGMENT_HISTORY = """
-SELECT contact_id, segment, entered_on,
-       CASE WHEN left_on IS NULL OR left_on > $as_of THEN NULL ELSE left_on END AS left_on
-FROM marts.segment_history
-WHERE tenant_id = $tenant_id AND entered_on <= $as_of
+_HAS_SEGMENTS_AT = """
+SELECT count(*) FROM marts.contact_segments WHERE tenant_id = $tenant_id AND as_of = $as_of
 """
-# A contact is known from the earliest of its creation in the source CRM, its first sight here and
-# its first activity.
-_KNOWN_CONTACTS = """
-WITH first_activity AS (
+
+# The customers the forecast reads, in a temp table ordered by contact_id (rowid = position).
+CUSTOMERS_TABLE = "forecast_customers"
+_CUSTOMER_COLUMNS = (
+    "frequency, recency_days, tenure_days, avg_order_value, historical_revenue, p_alive, "
+    "expected_purchases_365d, expected_clv_365d"
+)
+_MEMBER_POSITIONS = """
+SELECT CAST(list_position($segments, m.segment) - 1 AS SMALLINT) AS segment,
+       CAST(c.rowid AS INTEGER) AS position
+FROM ({members}) AS m JOIN forecast_customers AS c USING (contact_id)
+"""
+
+# Leads. A contact is known from the earliest of its creation in the source CRM, its first sight
+# here and its first activity. The first activity only matters for contacts created and first seen
+# on or after the window's start (for the others the lead spell starts at the window's start
+# either way, and a purchase in the window comes after they were known), so it is looked up for
+# those alone rather than grouping every activity of the tenant.
+_LEADS = """
+WITH contacts AS (
+    SELECT contact_id,
+           least(CAST(first_seen_at AS DATE),
+                 coalesce(CAST(created_at AS DATE), CAST(first_seen_at AS DATE))) AS seen_on
+    FROM core.contacts
+    WHERE tenant_id = $tenant_id
+),
+first_activity AS (
     SELECT contact_id, min(CAST(occurred_at AS DATE)) AS first_activity_on
     FROM core.activities
     WHERE tenant_id = $tenant_id
+      AND contact_id IN (SELECT contact_id FROM contacts WHERE seen_on >= $window_start)
     GROUP BY contact_id
-)
-SELECT c.contact_id,
-       least(CAST(c.first_seen_at AS DATE),
-             coalesce(CAST(c.created_at AS DATE), CAST(c.first_seen_at AS DATE)),
-             coalesce(a.first_activity_on, CAST(c.first_seen_at AS DATE))) AS known_on
-FROM core.contacts AS c
-LEFT JOIN first_activity AS a ON a.contact_id = c.contact_id
-WHERE c.tenant_id = $tenant_id
+),
+first_purchases AS (
+    SELECT contact_id,
+           CAST($as_of AS DATE) - CAST(tenure_days AS INTEGER) AS first_purchase_on,
+           historical_revenue - coalesce(avg_order_value, 0) * frequency AS first_order_value
+    FROM forecast_customers
+),
+known AS (
+    SELECT c.contact_id, least(c.seen_on, coalesce(a.first_activity_on, c.seen_on)) AS known_on
+    FROM contacts AS c LEFT JOIN first_activity AS a USING (contact_id)
+),
+leads AS (
+    SELECT k.contact_id, f.first_purchase_on, f.first_order_value,
+           greatest(k.known_on, CAST($window_start AS DATE)) AS lead_from,
+           coalesce(f.first_purchase_on, CAST($day_after AS DATE)) AS lead_until,
+           f.first_purchase_on >= $window_start AND k.known_on < f.first_purchase_on AS converted
+    FROM known AS k LEFT JOIN first_purchases AS f USING (contact_id)
+    WHERE k.known_on <= $as_of
+),
+-- leads whose spell lies in the window (the others add no exposure and no conversion)
+in_window AS (
+    SELECT * FROM leads WHERE lead_until >= lead_from
+),
+history AS (
+    SELECT contact_id, segment, entered_on,
+           CASE WHEN left_on IS NULL OR left_on > $as_of THEN NULL ELSE left_on END AS left_on
+    FROM marts.segment_history
+    WHERE tenant_id = $tenant_id AND entered_on <= $as_of
+),
+members AS ({members})
+SELECT 'tenant' AS kind, NULL AS segment,
+       sum(greatest(date_diff('day', lead_from, lead_until), 0)) AS exposure,
+       count(*) FILTER (converted) AS conversions,
+       count(*) FILTER (first_purchase_on IS NULL) AS leads,
+       avg(greatest(first_order_value, 0)) FILTER (converted) AS value_mean,
+       avg(greatest(first_order_value, 0) ** 2) FILTER (converted) AS value_square,
+       avg(greatest(first_order_value, 0)) AS any_value_mean,
+       avg(greatest(first_order_value, 0) ** 2) AS any_value_square
+FROM leads
+UNION ALL
+SELECT 'history', h.segment,
+       sum(greatest(date_diff('day', greatest(h.entered_on, l.lead_from),
+                              least(coalesce(h.left_on, CAST($day_after AS DATE)), l.lead_until)),
+                    0)),
+       -- a contact converts once, though spells that touch may both contain its purchase day
+       coalesce(len(list_distinct(list(l.contact_id) FILTER (
+           l.converted AND l.first_purchase_on >= h.entered_on
+           AND l.first_purchase_on <= coalesce(h.left_on, $as_of)))), 0),
+       NULL, NULL, NULL, NULL, NULL
+FROM history AS h JOIN in_window AS l USING (contact_id)
+GROUP BY h.segment
+UNION ALL
+SELECT 'members', m.segment, NULL, NULL, count(*), NULL, NULL, NULL, NULL
+FROM members AS m JOIN leads AS l USING (contact_id)
+WHERE l.first_purchase_on IS NULL
+GROUP BY m.segment
 """
 
 
@@ -145,106 +222,123 @@ def forecast_periods(
     return list(zip(starts, [*starts[1:], end], strict=True))
 
 
+def members_query(con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date) -> str:
+    """SQL text (parameters $tenant_id, $as_of) of (contact_id, segment) at `as_of`, each pair
+    once: `marts.contact_segments` when it holds that date, else rebuilt from the history."""
+    params = {"tenant_id": tenant_id, "as_of": as_of}
+    return _SEGMENTS_AT if run(con, _HAS_SEGMENTS_AT, params)[0][0] else _SEGMENTS_FROM_HISTORY
+
+
 def segment_members(
     con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date
 ) -> pl.DataFrame:
     """(contact_id, segment) at `as_of`: `marts.contact_segments`, else rebuilt from the history."""
     params = {"tenant_id": tenant_id, "as_of": as_of}
-    members = con.sql(_SEGMENTS_AT, params=params).pl()
-    if members.height == 0:
-        members = con.sql(_SEGMENTS_FROM_HISTORY, params=params).pl()
+    members = frame(con, members_query(con, tenant_id, as_of), params)
     return members.cast({"contact_id": pl.String, "segment": pl.String})
 
 
-def _membership(members: pl.DataFrame, ids: pl.Series, segments: list[str]) -> sparse.csr_matrix:
-    """Segments x contacts 0/1 matrix of `members` over `ids` (row 0: every contact)."""
-    index = pl.DataFrame({"contact_id": ids, "col": np.arange(ids.len())})
-    seg_index = pl.DataFrame({"segment": segments, "row": np.arange(len(segments))})
-    pairs = members.join(index, on="contact_id").join(seg_index, on="segment").unique()
-    rows = np.concatenate([np.zeros(ids.len(), dtype=np.int64), pairs["row"].to_numpy()])
-    cols = np.concatenate([np.arange(ids.len()), pairs["col"].to_numpy()])
-    data = np.ones(rows.size)
-    return sparse.csr_matrix((data, (rows, cols)), shape=(len(segments), ids.len()))
+def _segment_names(con, members: str, params: dict) -> list[str]:
+    names = {r[0] for r in run(con, f"SELECT DISTINCT segment FROM ({members})", params)}
+    return [ALL_SEGMENT, *sorted(names - {ALL_SEGMENT})]
+
+
+def _load_customers(con, source: str, params: dict) -> dict[str, np.ndarray]:
+    """The customers of `source` into the temp table, ordered by contact_id; their columns."""
+    query = (f"CREATE OR REPLACE TEMP TABLE {CUSTOMERS_TABLE} AS SELECT contact_id, "
+             f"{_CUSTOMER_COLUMNS} FROM {source} ORDER BY contact_id")
+    run(con, query, {k: v for k, v in params.items() if f"${k}" in query})
+    rows = frame(con, f"SELECT {_CUSTOMER_COLUMNS} FROM {CUSTOMERS_TABLE} ORDER BY rowid")
+    return {
+        "x": rows["frequency"].cast(pl.Float64).to_numpy(),
+        "tx": rows["recency_days"].to_numpy(),
+        "T": rows["tenure_days"].to_numpy(),
+        "m": rows["avg_order_value"].fill_null(np.nan).to_numpy(),
+        "revenue": rows["historical_revenue"].to_numpy(),
+        "p_alive": rows["p_alive"].fill_null(np.nan).to_numpy(),
+        "e365": rows["expected_purchases_365d"].fill_null(0.0).to_numpy(),
+        "clv": rows["expected_clv_365d"].fill_null(0.0).to_numpy(),
+    }
+
+
+def _memberships(con, members: str, params: dict, segments: list[str], n: int) -> list[np.ndarray]:
+    """Each segment's customers as ascending positions (segment 0, all: every customer)."""
+    pairs = frame(con, _MEMBER_POSITIONS.format(members=members),
+                  {**params, "segments": segments})
+    member = np.zeros((len(segments), n), dtype=bool)  # sorts the pairs in one pass
+    member[pairs["segment"].to_numpy(), pairs["position"].to_numpy()] = True
+    return [np.arange(n), *(np.flatnonzero(member[s]) for s in range(1, len(segments)))]
+
+
+def _segment_sums(weights: np.ndarray, groups: np.ndarray, members: list[np.ndarray], size: int):
+    """(groups, segments) sums of `weights` per group of each segment's customers."""
+    return np.column_stack(
+        [np.bincount(groups[m], weights=weights[m], minlength=size) for m in members]
+    )
+
+
+def _distinct_pairs(x: np.ndarray, T: np.ndarray):
+    """Distinct (frequency, tenure) pairs as `bgnbd.distinct` gives them (days: whole numbers)."""
+    if x.size and x.min() >= 0 and T.min() >= 0 and np.all(T == np.floor(T)):
+        return distinct(x * (T.max() + 1.0) + T)
+    _, first, groups = np.unique(np.column_stack([x, T]), axis=0, return_index=True,
+                                 return_inverse=True)
+    return None, first, groups.ravel()
 
 
 def _customer_moments(
-    customer_ltv: pl.DataFrame, model_row: pl.DataFrame, t_ends: np.ndarray
+    customers: dict[str, np.ndarray], model: dict, t_ends: np.ndarray, members: list[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per customer and period: expected revenue and its variance, shape (periods, customers)."""
-    ltv = customer_ltv
-    e365 = ltv["expected_purchases_365d"].fill_null(0.0).to_numpy()
-    clv = ltv["expected_clv_365d"].fill_null(0.0).to_numpy()
+    """Expected revenue of each segment's customers per period and its variance: (periods,
+    segments) each.
+
+    Per customer, purchases in period k have mean mu = dE_k p_alive (dE_k: the increase of the
+    expected purchases if alive) and variance mu + mu^2 (1/(r + x) + 1 - p_alive) / p_alive; an
+    order's value has mean `value` and CV^2 = 1/p. So revenue has mean dE_k w1 and variance
+    dE_k w2 + dE_k^2 w3 with per-customer weights w1, w2, w3, summed per (x, T) and segment.
+    """
+    e365, clv = customers["e365"], customers["clv"]
     value = np.divide(clv, e365, out=np.zeros_like(clv), where=e365 > 0)
-    row = model_row.row(0, named=True)
     t_all = np.concatenate([[0.0], t_ends])
-    if row["model"] == MODEL_FITTED and ltv.height:
-        params = BgNbdParams(row["r"], row["alpha"], row["a"], row["b"])
-        x = ltv["frequency"].to_numpy().astype(float)
-        T = ltv["tenure_days"].to_numpy()
-        palive = ltv["p_alive"].to_numpy()
-        cumulative = expected_purchases_if_alive(params, t_all[1:], x, T) * palive
-        mu = np.diff(cumulative, axis=0, prepend=0.0)
-        extra = np.divide(
-            1.0 / (params.r + x) + 1.0 - palive, palive, out=np.zeros_like(x), where=palive > 0
-        )
-        var_n = mu + mu**2 * extra
-        cv2 = 1.0 / row["p"]
-    else:
-        mu = np.outer(np.diff(t_all), e365 / 365.0)
-        var_n = mu
-        cv2 = 1.0
-    return mu * value, mu * value**2 * cv2 + var_n * value**2
+    n = value.size
+    if model["model"] == MODEL_FITTED and n:
+        params = BgNbdParams(model["r"], model["alpha"], model["a"], model["b"])
+        x, T, palive = customers["x"], customers["T"], customers["p_alive"]
+        _, first, groups = _distinct_pairs(x, T)
+        cumulative = expected_purchases_if_alive(params, t_all[1:], x[first], T[first])
+        d_e = np.diff(cumulative, axis=0, prepend=0.0)  # (periods, pairs)
+        w1 = palive * value
+        w2 = w1 * value * (1.0 + 1.0 / model["p"])
+        w3 = w1 * value * (1.0 / (params.r + x) + 1.0 - palive)
+        sums = [_segment_sums(w, groups, members, first.size) for w in (w1, w2, w3)]
+        return d_e @ sums[0], d_e @ sums[1] + d_e**2 @ sums[2]
+    # historical_average: purchases accrue linearly; Poisson counts, exponential order values
+    share = np.diff(t_all)[:, None] / 365.0
+    zeros = np.zeros(n, dtype=np.int64)
+    revenue = _segment_sums(e365 * value, zeros, members, 1)
+    square = _segment_sums(e365 * value**2, zeros, members, 1)
+    return share * revenue, 2.0 * share * square
 
 
-def _first_purchases(customer_ltv: pl.DataFrame, as_of: datetime.date) -> pl.DataFrame:
-    """(contact_id, first_purchase_on, first_order_value) derived from the customer summary."""
-    return customer_ltv.select(
-        "contact_id",
-        first_purchase_on=pl.lit(as_of, dtype=pl.Date)
-        - pl.duration(days=pl.col("tenure_days").cast(pl.Int64)),
-        first_order_value=pl.col("historical_revenue")
-        - pl.col("avg_order_value").fill_null(0.0) * pl.col("frequency"),
-    )
-
-
-def _lead_hazards(
-    con, tenant_id: str, as_of: datetime.date, contacts: pl.DataFrame, segments: list[str]
-) -> tuple[dict[str, float], dict[str, tuple[float, float]], float, float]:
+def _lead_rates(con, members: str, params: dict, segments: list[str]):
     """(daily conversion hazard per segment, its Gamma posterior (shape, rate) per segment,
-    mean and mean square of a first order's value)."""
-    window_start = as_of - datetime.timedelta(days=LOOKBACK_DAYS - 1)
-    day_after = as_of + datetime.timedelta(days=1)
-    leads = contacts.with_columns(
-        lead_from=pl.max_horizontal("known_on", pl.lit(window_start)),
-        lead_until=pl.col("first_purchase_on").fill_null(pl.lit(day_after)),
-        converted=(pl.col("first_purchase_on") >= window_start)
-        & (pl.col("known_on") < pl.col("first_purchase_on")),
-    )
-    days = (pl.col("lead_until") - pl.col("lead_from")).dt.total_days().clip(lower_bound=0)
-    totals = leads.select(exposure=days.sum(), conversions=pl.col("converted").sum()).row(0)
-    exposure, conversions = float(totals[0] or 0), float(totals[1] or 0)
+    mean and mean square of a first order's value, leads per segment)."""
+    as_of = params["as_of"]
+    window = {
+        "window_start": as_of - datetime.timedelta(days=LOOKBACK_DAYS - 1),
+        "day_after": as_of + datetime.timedelta(days=1),
+    }
+    rows = frame(con, _LEADS.format(members=members), {**params, **window})
+    tenant = rows.filter(pl.col("kind") == "tenant").row(0, named=True)
+    exposure, conversions = float(tenant["exposure"] or 0), float(tenant["conversions"] or 0)
     tenant_hazard = conversions / exposure if exposure > 0 else 0.0
-
-    history = con.sql(_SEGMENT_HISTORY, params={"tenant_id": tenant_id, "as_of": as_of}).pl()
-    in_segment = (
-        history.cast({"contact_id": pl.String})
-        .join(leads, on="contact_id")
-        .with_columns(
-            start=pl.max_horizontal("entered_on", "lead_from"),
-            end=pl.min_horizontal(pl.col("left_on").fill_null(pl.lit(day_after)), "lead_until"),
-            converted_here=pl.col("converted")
-            & (pl.col("first_purchase_on") >= pl.col("entered_on"))
-            & (pl.col("first_purchase_on") <= pl.col("left_on").fill_null(pl.lit(as_of))),
-        )
-    )
-    by_segment = in_segment.group_by("segment").agg(
-        exposure=(pl.col("end") - pl.col("start")).dt.total_days().clip(lower_bound=0).sum(),
-        conversions=pl.col("contact_id").filter(pl.col("converted_here")).n_unique(),
-    )
-    seen = {s: (float(e), float(c)) for s, e, c in by_segment.iter_rows()}
+    seen = {
+        r["segment"]: (float(r["exposure"] or 0), float(r["conversions"] or 0))
+        for r in rows.filter(pl.col("kind") == "history").iter_rows(named=True)
+    }
     hazards = {ALL_SEGMENT: tenant_hazard}
     posteriors = {ALL_SEGMENT: (conversions, exposure)}
-    for segment in segments:
+    for segment in segments[1:]:
         e, c = seen.get(segment, (0.0, 0.0))
         shape, rate = (
             (c + PRIOR_CONVERSIONS, e + PRIOR_CONVERSIONS / tenant_hazard)
@@ -253,70 +347,59 @@ def _lead_hazards(
         )
         hazards[segment] = shape / rate if rate > 0 else 0.0
         posteriors[segment] = (shape, rate)
-
-    first_values = leads.filter(pl.col("converted"))["first_order_value"]
-    if first_values.len() == 0:
-        first_values = leads["first_order_value"].drop_nulls()
-    values = first_values.clip(lower_bound=0.0).to_numpy()
-    mean = float(values.mean()) if values.size else 0.0
-    mean_square = float((values**2).mean()) if values.size else 0.0
-    return hazards, posteriors, mean, mean_square
+    if conversions > 0:  # a conversion is worth what recent converts' first orders were
+        mean, square = tenant["value_mean"], tenant["value_square"]
+    else:
+        mean, square = tenant["any_value_mean"], tenant["any_value_square"]
+    leads = {
+        r["segment"]: int(r["leads"])
+        for r in rows.filter(pl.col("kind") == "members").iter_rows(named=True)
+    }
+    leads[ALL_SEGMENT] = int(tenant["leads"] or 0)
+    leads_in = np.array([leads.get(s, 0) for s in segments], dtype=float)
+    return hazards, posteriors, float(mean or 0.0), float(square or 0.0), leads_in
 
 
 def _model_draws(
-    model_row: pl.DataFrame, draws: int, rng: np.random.Generator
+    model: dict, draws: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """(draws x (r, alpha, a, b), draws x (p, q, v)) from the asymptotic normal of the ML
     log-parameters in the model's diagnostics; None without both covariances."""
-    row = model_row.row(0, named=True)
-    diagnostics = json.loads(row["diagnostics"] or "{}")
+    diagnostics = json.loads(model["diagnostics"] or "{}")
     sets = []
     for fit, names in (("bgnbd", ("r", "alpha", "a", "b")), ("gamma_gamma", ("p", "q", "v"))):
         covariance = (diagnostics.get(fit) or {}).get("log_parameter_covariance")
         if not covariance or covariance.get("parameters") != list(names):
             return None
-        centre = np.log([row[n] for n in names])
+        centre = np.log([model[n] for n in names])
         sets.append(np.exp(rng.multivariate_normal(centre, covariance["matrix"], draws)))
     return sets[0], sets[1]
 
 
-def _sampled(membership: sparse.csr_matrix, size: int, rng: np.random.Generator):
-    """Each segment's members, or a uniform sample of `size` of them (segments x contacts)."""
-    rows, cols = [], []
-    for s in range(membership.shape[0]):
-        members = membership.indices[membership.indptr[s] : membership.indptr[s + 1]]
-        if members.size > size:
-            members = rng.choice(members, size, replace=False)
-        rows.append(np.full(members.size, s))
-        cols.append(members)
-    rows, cols = np.concatenate(rows), np.concatenate(cols)
-    return sparse.csr_matrix(
-        (np.ones(rows.size), (rows, cols)), shape=membership.shape
-    )
+def _sampled(members: list[np.ndarray], size: int, rng: np.random.Generator):
+    """Each segment's members, or a uniform sample of `size` of them."""
+    return [m if m.size <= size else rng.choice(m, size, replace=False) for m in members]
 
 
 def _fitted_ratios(
-    customer_ltv: pl.DataFrame,
-    model_row: pl.DataFrame,
+    customers: dict[str, np.ndarray],
+    model: dict,
     t_ends: np.ndarray,
-    by_segment: sparse.csr_matrix,
+    members: list[np.ndarray],
     draws: int,
     rng: np.random.Generator,
 ) -> np.ndarray | None:
     """Customers' revenue under each parameter draw / at the ML parameters: (draws, periods,
     segments), evaluated on each segment's sample; None without a covariance."""
-    sets = _model_draws(model_row, draws, rng)
+    sets = _model_draws(model, draws, rng)
     if sets is None:
         return None
-    sample = _sampled(by_segment, SAMPLE_PER_SEGMENT, rng)
-    used = np.unique(sample.indices)
-    sample = sample[:, used]
-    ltv = customer_ltv[used]
-    x = ltv["frequency"].to_numpy().astype(float)
-    tx = ltv["recency_days"].to_numpy()
-    T = ltv["tenure_days"].to_numpy()
-    m = ltv["avg_order_value"].fill_null(np.nan).to_numpy()
-    worthless = ltv["expected_clv_365d"].fill_null(0.0).to_numpy() <= 0
+    sample = _sampled(members, SAMPLE_PER_SEGMENT, rng)
+    used, at = np.unique(np.concatenate(sample), return_inverse=True)
+    bounds = np.cumsum([0, *(s.size for s in sample)])
+    column = np.repeat(np.arange(len(sample)), np.diff(bounds))
+    x, tx, T, m = (customers[k][used] for k in ("x", "tx", "T", "m"))
+    worthless = customers["clv"][used] <= 0
     pairs, inverse = np.unique(np.column_stack([x, T]), axis=0, return_inverse=True)
     inverse = inverse.ravel()
 
@@ -326,12 +409,15 @@ def _fitted_ratios(
             alive = expected_purchases_if_alive(params, t_ends, pairs[:, 0], pairs[:, 1])
             cumulative = alive[:, inverse] * p_alive(params, x, tx, T)
             value = np.where(worthless, 0.0, expected_order_value(GammaGammaParams(*gg), x, m))
-            return (sample @ (np.diff(cumulative, axis=0, prepend=0.0) * value).T).T
+            per_customer = np.diff(cumulative, axis=0, prepend=0.0) * value
+            out = np.zeros((t_ends.size, len(sample)))
+            for k in range(t_ends.size):
+                out[k] = np.bincount(column, weights=per_customer[k, at], minlength=len(sample))
+            return out
 
-    row = model_row.row(0, named=True)
     base = revenue(
-        np.array([row[n] for n in ("r", "alpha", "a", "b")]),
-        np.array([row[n] for n in ("p", "q", "v")]),
+        np.array([model[n] for n in ("r", "alpha", "a", "b")]),
+        np.array([model[n] for n in ("p", "q", "v")]),
     )
     bg_sets, gg_sets = sets
     keep = gg_sets[:, 1] > 1.0
@@ -343,11 +429,9 @@ def _fitted_ratios(
         return np.where(base > 0, out / base, 1.0)
 
 
-def _fallback_ratios(customer_ltv: pl.DataFrame, draws: int, rng: np.random.Generator):
+def _fallback_ratios(customers: dict[str, np.ndarray], draws: int, rng: np.random.Generator):
     """Revenue under each draw of the historical rate and value / at their estimates: (draws,)."""
-    x = customer_ltv["frequency"].to_numpy().astype(float)
-    T = customer_ltv["tenure_days"].to_numpy()
-    revenue = customer_ltv["historical_revenue"].to_numpy()
+    x, T, revenue = customers["x"], customers["T"], customers["revenue"]
     repeats, days = float(x.sum()), float((x + 1).sum())
     if repeats <= 0 or T.sum() <= 0 or days <= 0 or revenue.sum() <= 0:
         return np.ones(draws)
@@ -372,42 +456,47 @@ def _mixture_interval(centres: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarra
     return bounds[0], bounds[1]
 
 
-def revenue_forecast(
+def _forecast(
     con: duckdb.DuckDBPyConnection,
     tenant_id: str,
     as_of: datetime.date,
-    customer_ltv: pl.DataFrame,
-    model_row: pl.DataFrame,
+    source: str,
+    model: dict,
+    months: int,
+    parameter_draws: int,
+) -> pl.DataFrame:
+    """The forecast from the customers of `source` (SQL, parameter $tenant_id) and a model row."""
+    try:
+        customers = _load_customers(con, source, {"tenant_id": tenant_id})
+        return forecast_loaded(con, tenant_id, as_of, customers, model, months, parameter_draws)
+    finally:
+        run(con, f"DROP TABLE IF EXISTS {CUSTOMERS_TABLE}")
+
+
+def forecast_loaded(
+    con: duckdb.DuckDBPyConnection,
+    tenant_id: str,
+    as_of: datetime.date,
+    customers: dict[str, np.ndarray],
+    model: dict,
     months: int = 12,
-    *,
     parameter_draws: int = PARAMETER_DRAWS,
 ) -> pl.DataFrame:
-    """Rows of `marts.revenue_forecast`: each segment of the tenant at `as_of`, and 'all'.
-
-    `parameter_draws=0` leaves parameter uncertainty out of the interval (process noise only).
-    """
+    """The forecast of customers already in the temp table `forecast_customers` (contact_id,
+    frequency, tenure_days, avg_order_value, historical_revenue; rowid = position in
+    `customers`, whose arrays x, tx, T, m, revenue, p_alive, e365 and clv hold their summary and
+    predictions) under `model` (a `marts.ltv_model` row as a dict)."""
     periods = forecast_periods(as_of, months)
     t_ends = np.array([(end - as_of).days - 1 for _, end in periods], dtype=float)
-    members = segment_members(con, tenant_id, as_of)
-    segments = [ALL_SEGMENT, *sorted(set(members["segment"].to_list()) - {ALL_SEGMENT})]
-
-    customers = customer_ltv
-    revenue, variance = _customer_moments(customers, model_row, t_ends)
-    by_segment = _membership(members, customers["contact_id"], segments)
-    customer_mean = (by_segment @ revenue.T).T  # (periods, segments)
-    customer_var = (by_segment @ variance.T).T
-
-    known = (
-        con.sql(_KNOWN_CONTACTS, params={"tenant_id": tenant_id})
-        .pl()
-        .filter(pl.col("known_on") <= as_of)
+    params = {"tenant_id": tenant_id, "as_of": as_of}
+    members_sql = members_query(con, tenant_id, as_of)
+    segments = _segment_names(con, members_sql, params)
+    members = _memberships(con, members_sql, params, segments, customers["x"].size)
+    hazards, posteriors, value_mean, value_square, leads_in = _lead_rates(
+        con, members_sql, params, segments
     )
-    contacts = known.join(_first_purchases(customers, as_of), on="contact_id", how="left")
-    hazards, posteriors, value_mean, value_square = _lead_hazards(
-        con, tenant_id, as_of, contacts, segments[1:]
-    )
-    lead_ids = contacts.filter(pl.col("first_purchase_on").is_null())["contact_id"]
-    leads_in = np.asarray(_membership(members, lead_ids, segments).sum(axis=1)).ravel()
+    customer_mean, customer_var = _customer_moments(customers, model, t_ends, members)
+
     hazard = np.array([hazards[s] for s in segments])
     t_all = np.concatenate([[0.0], t_ends])
     survival = np.exp(-np.outer(t_all, hazard))  # (periods + 1, segments)
@@ -419,9 +508,9 @@ def revenue_forecast(
     sigma = np.sqrt(np.maximum(customer_var + lead_var, 0.0))
     if parameter_draws > 0:
         rng = np.random.default_rng(DRAW_SEED)
-        fitted = model_row["model"][0] == MODEL_FITTED and customers.height > 0
+        fitted = model["model"] == MODEL_FITTED and customers["x"].size > 0
         ratios = (
-            _fitted_ratios(customers, model_row, t_ends, by_segment, parameter_draws, rng)
+            _fitted_ratios(customers, model, t_ends, members, parameter_draws, rng)
             if fitted
             else None
         )
@@ -455,6 +544,53 @@ def revenue_forecast(
         },
         schema=REVENUE_FORECAST_SCHEMA,
     ).sort("segment", "period_start")
+
+
+_FRAME_SOURCE = "forecast_customer_ltv"
+
+
+def revenue_forecast(
+    con: duckdb.DuckDBPyConnection,
+    tenant_id: str,
+    as_of: datetime.date,
+    customer_ltv: pl.DataFrame,
+    model_row: pl.DataFrame,
+    months: int = 12,
+    *,
+    parameter_draws: int = PARAMETER_DRAWS,
+) -> pl.DataFrame:
+    """Rows of `marts.revenue_forecast`: each segment of the tenant at `as_of`, and 'all'.
+
+    `customer_ltv` holds the tenant's rows of `marts.customer_ltv`, `model_row` its
+    `marts.ltv_model` row. `parameter_draws=0` leaves parameter uncertainty out of the interval
+    (process noise only).
+    """
+    con.register(_FRAME_SOURCE, customer_ltv.select(["contact_id", *_CUSTOMER_COLUMNS.split(", ")]))
+    try:
+        return _forecast(con, tenant_id, as_of, _FRAME_SOURCE, model_row.row(0, named=True),
+                         months, parameter_draws)
+    finally:
+        con.unregister(_FRAME_SOURCE)
+
+
+def stored_revenue_forecast(
+    con: duckdb.DuckDBPyConnection,
+    tenant_id: str,
+    as_of: datetime.date,
+    run_id: str,
+    months: int = 12,
+    *,
+    parameter_draws: int = PARAMETER_DRAWS,
+) -> pl.DataFrame:
+    """`revenue_forecast` of the tenant's `marts.customer_ltv` rows and `marts.ltv_model` row of
+    `run_id`, read in DuckDB (nothing is loaded that the forecast does not use)."""
+    model_row = frame(
+        con, "SELECT * FROM marts.ltv_model WHERE tenant_id = $t AND run_id = $r",
+        {"t": tenant_id, "r": run_id},
+    )
+    source = "(SELECT * FROM marts.customer_ltv WHERE tenant_id = $tenant_id)"
+    return _forecast(con, tenant_id, as_of, source, model_row.row(0, named=True), months,
+                     parameter_draws)
 
 
 def forecast_as_of(

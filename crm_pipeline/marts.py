@@ -11,15 +11,21 @@ Order (each step reads the ones before it):
      marts.segment_history.
 
 Each model is a SELECT in `sql/models/marts/`; the tenant's slice of its mart is made equal to
-the model's rows (see `replace_rows`), so a re-run is idempotent and other tenants are untouched.
+the model's rows, so a re-run is idempotent and other tenants are untouched. These marts have no
+PRIMARY KEY: the slice is deleted and the model inserted straight into it (with an index, DuckDB
+commits such a delete very slowly, and in-place updates degraded from run to run); uniqueness
+follows from the models (one row per contact, per contact and type, per contact and segment) and
+is tested. A warehouse made while the marts still had keys is refreshed in place instead
+(`replace_rows`), with the same result.
 
 History only moves forward. A run whose as-of date is on or after the latest date the tenant's
 history or marts have seen updates the history (closing spells of contacts that left with
 left_on = as_of, opening spells for those who entered with entered_on = as_of; a second run for
-the same date first undoes what the first one changed on that date). A run for an earlier as-of
-date (a backfill or a look at the past) refreshes the marts for that date but leaves both
-histories untouched: nothing after its date is lost or rewritten, and lifecycle.stage_since then
-comes from the spell that covered that date, if any.
+the same date first undoes what the first one changed on that date; the spells a run can touch
+are matched with the current members once, and only the changes are written). A run for an
+earlier as-of date (a backfill or a look at the past) refreshes the marts for that date but
+leaves both histories untouched: nothing after its date is lost or rewritten, and
+lifecycle.stage_since then comes from the spell that covered that date, if any.
 
 Nothing here reads the wall clock: every window ends at the end of the as-of day (UTC).
 """
@@ -40,7 +46,8 @@ HELPERS = ("activity_counts", "contact_activity")
 FIRST_MARTS = ("engagement", "engagement_by_type", "lead_scores")
 LATER_MARTS = ("lifecycle", "retention_risk", "data_hygiene")
 TEMP_TABLES = ("mart_activity_counts", "mart_contact_activity", "mart_lifecycle_stage", "mart_rows",
-               "mart_segment_members")
+               "mart_segment_members", "mart_lifecycle_history_changes",
+               "mart_segment_history_changes")
 STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
 
 
@@ -85,36 +92,54 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> tuple[list[str], lis
     return key, [c for (c,) in columns if c not in key]
 
 
-def replace_rows(con: duckdb.DuckDBPyConnection, table: str, source: str, tenant_id: str) -> int:
-    """The tenant's rows of marts.<table> made equal to the temp table `source`; rows written.
+def _has_rows(con: duckdb.DuckDBPyConnection, table: str, tenant_id: str) -> bool:
+    return bool(run(con, f"SELECT 1 FROM marts.{table} WHERE tenant_id = $tenant_id LIMIT 1",
+                    {"tenant_id": tenant_id}))
 
-    A keyed table is changed in place (rows whose key disappeared deleted, the others updated
-    through a join, new keys inserted) rather than emptied and refilled: DuckDB commits a mass
-    delete from a table with an index very slowly (about 14 s per million rows on disk), and an
-    INSERT OR REPLACE in random key order is slower still, while a joined UPDATE takes a second.
+
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, source: str, tenant_id: str) -> int:
+    """The tenant's rows of marts.<table> made equal to the temp table `source`; its row count.
+
+    A table without a key (the marts this module writes) has the tenant's slice deleted and
+    refilled: cheap without an index. A keyed table is changed in place (rows whose key
+    disappeared deleted, changed rows updated through a join, new keys inserted) rather than
+    emptied and refilled: DuckDB commits a mass delete from a table with an index very slowly
+    (about 14 s per million rows on disk). A tenant without rows yet gets a plain INSERT.
     """
     key, others = _columns(con, table)
     tenant = {"tenant_id": tenant_id}
-    if not key:
-        run(con, f"DELETE FROM marts.{table} WHERE tenant_id = $tenant_id", tenant)
+    if not key or not _has_rows(con, table, tenant_id):
+        if not key:
+            run(con, f"DELETE FROM marts.{table} WHERE tenant_id = $tenant_id", tenant)
         rows = run(con, f"INSERT INTO marts.{table} BY NAME SELECT * FROM {source}")
         return int(rows[0][0]) if rows else 0
     match = " AND ".join(f"n.{k} = m.{k}" for k in key)
     run(con, f"DELETE FROM marts.{table} AS m WHERE m.tenant_id = $tenant_id "
              f"AND NOT EXISTS (SELECT 1 FROM {source} AS n WHERE {match})", tenant)
-    updated = run(con, f"UPDATE marts.{table} AS m SET "
-                       + ", ".join(f"{c} = n.{c}" for c in others)
-                       + f" FROM {source} AS n WHERE {match}") if others else [(0,)]
-    inserted = run(con, f"INSERT INTO marts.{table} BY NAME SELECT n.* FROM {source} AS n "
-                        f"WHERE NOT EXISTS (SELECT 1 FROM marts.{table} AS m WHERE {match})")
-    return int(updated[0][0]) + int(inserted[0][0])
+    if others:  # rows whose values are all equal are left alone
+        changed = " OR ".join(f"m.{c} IS DISTINCT FROM n.{c}" for c in others)
+        run(con, f"UPDATE marts.{table} AS m SET " + ", ".join(f"{c} = n.{c}" for c in others)
+                 + f" FROM {source} AS n WHERE {match} AND ({changed})")
+    run(con, f"INSERT INTO marts.{table} BY NAME SELECT n.* FROM {source} AS n "
+             f"WHERE NOT EXISTS (SELECT 1 FROM marts.{table} AS m WHERE {match})")
+    return int(run(con, f"SELECT count(*) FROM {source}")[0][0])
 
 
 def _refresh_mart(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> int:
-    """marts.<table> for the tenant replaced by its model's rows; rows written."""
-    query = f"CREATE OR REPLACE TEMP TABLE mart_rows AS\n{_model(table)}"
-    _execute(con, query, params, f"sql/models/marts/{table}.sql")
-    return replace_rows(con, table, "mart_rows", params["tenant_id"])
+    """marts.<table> for the tenant replaced by its model's rows; rows written.
+
+    The marts have no key: the tenant's slice is deleted and the model inserted straight into
+    it. A keyed table (a warehouse made before the keys were dropped) goes through
+    `replace_rows`."""
+    query = _model(table)
+    source = f"sql/models/marts/{table}.sql"
+    if _columns(con, table)[0]:
+        _execute(con, f"CREATE OR REPLACE TEMP TABLE mart_rows AS\n{query}", params, source)
+        return replace_rows(con, table, "mart_rows", params["tenant_id"])
+    run(con, f"DELETE FROM marts.{table} WHERE tenant_id = $tenant_id",
+        {"tenant_id": params["tenant_id"]})
+    rows = _execute(con, f"INSERT INTO marts.{table} BY NAME\n{query}", params, source)
+    return int(rows[0][0]) if rows else 0
 
 
 def _update_history(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:

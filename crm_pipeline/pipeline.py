@@ -17,7 +17,7 @@ from .contacts_import import normalize_import
 from .home import Home
 from .imports import close_import, pending_imports
 from .quarantine import quarantine_counts, write_error_file
-from .resolve import resolve_tenant
+from .resolve import Decision, apply_decision, resolve_tenant
 from .tenants import Tenant, all_tenants, get_tenant
 from .warehouse import run
 
@@ -92,12 +92,20 @@ def normalize_stage(con, home: Home, tenant_id: str, run_id: str) -> dict[str, i
     return counts
 
 
-def resolve_stage(con, home: Home, tenant_id: str, run_id: str) -> dict[str, int]:
-    """Resolve staged rows into golden contacts and close each contact import's accounting."""
-    ctx = pipeline_context(home, tenant_id, run_id)
+def resolve_contexts(home: Home, tenants: list[str], run_id: str) -> dict[str, ChangeContext]:
+    """Each tenant's change context for the resolve stage (decided ahead with `decisions_ahead`)."""
+    return {t: pipeline_context(home, t, run_id) for t in tenants}
+
+
+def resolve_stage(con, home: Home, tenant_id: str, run_id: str,
+                  ahead: tuple[ChangeContext, Decision | None] | None = None) -> dict[str, int]:
+    """Resolve staged rows into golden contacts and close each contact import's accounting.
+
+    `ahead`: the tenant's context and the decision made with it beforehand (`decisions_ahead`)."""
+    ctx, decision = ahead or (pipeline_context(home, tenant_id, run_id), None)
     totals = {"rows_in": 0, "accepted": 0, "merged": 0, "quarantined": 0}
     with transaction(con):
-        placed = resolve_tenant(con, ctx)
+        placed = apply_decision(con, ctx, decision) if ahead else resolve_tenant(con, ctx)
         for import_id in pending_imports(con, tenant_id, "contact"):
             by_reason = quarantine_counts(con, tenant_id, import_id)
             counts = placed.get(import_id, {"accepted": 0, "merged": 0})
@@ -245,9 +253,10 @@ def marts_stage(con, tenant_id: str, as_of: date) -> dict:
 
 def ltv_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
     """Fit the tenant's lifetime-value models; write marts.ltv_model, customer_ltv, segment_ltv."""
-    from .ltv import ltv_by_segment, ltv_tables
+    from .ltv import ltv_by_segment, ltv_tables, previous_parameters
 
-    model, customers = ltv_tables(con, tenant_id, as_of, run_id)
+    model, customers = ltv_tables(con, tenant_id, as_of, run_id,
+                                  start=previous_parameters(con, tenant_id))
     segments = ltv_by_segment(con, tenant_id, as_of, customers, model)
     with transaction(con):
         replace_slice(con, "marts.customer_ltv", tenant_id, customers)
@@ -262,13 +271,9 @@ def ltv_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
 
 def forecast_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
     """The tenant's 12-month revenue forecast by segment."""
-    from .forecast import revenue_forecast
-    from .warehouse import frame
+    from .forecast import stored_revenue_forecast
 
-    customers = frame(con, "SELECT * FROM marts.customer_ltv WHERE tenant_id = $t", {"t": tenant_id})
-    model = frame(con, "SELECT * FROM marts.ltv_model WHERE tenant_id = $t AND run_id = $r",
-                  {"t": tenant_id, "r": run_id})
-    forecast = revenue_forecast(con, tenant_id, as_of, customers, model)
+    forecast = stored_revenue_forecast(con, tenant_id, as_of, run_id)
     with transaction(con):
         replace_slice(con, "marts.revenue_forecast", tenant_id, forecast)
     total = forecast.filter(forecast["segment"] == "all")
@@ -317,8 +322,9 @@ def _processed_imports(con, tenant_id: str, run_id: str, kind: str) -> list[str]
 def backtest_stage(con, tenant_id: str, as_of: date) -> dict:
     """Forecasts re-made 3, 6 and 12 months back, beside what then happened."""
     from .backtest import forecast_backtest
+    from .ltv import previous_parameters
 
-    rows = forecast_backtest(con, tenant_id, as_of)
+    rows = forecast_backtest(con, tenant_id, as_of, start=previous_parameters(con, tenant_id))
     with transaction(con):
         replace_slice(con, "marts.forecast_backtest", tenant_id, rows)
     overall = rows.filter(rows["segment"] == "all")

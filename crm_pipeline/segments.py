@@ -8,7 +8,9 @@ lifecycle, retention_risk). Its leading comment lines carry markers:
 
 An outreach segment (used to contact people) leaves out contacts whose consent is denied now or
 was denied at the as-of date (core.consent_history); a file without the marker counts as
-outreach, so a new segment respects consent by default.
+outreach, so a new segment respects consent by default. The tenant's contacts and their consent
+are worked out once per run (`sql/models/marts/segment_audience.sql`), then each segment's
+members are matched against them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import BadArgument
-from .sql import segment_files
+from .sql import segment_files, sql_text
 from .tenant_settings import query_params, sql_params, tenant_settings
 from .warehouse import run
 
@@ -73,24 +75,15 @@ def segment_definitions() -> list[Segment]:
 
 def membership_insert(segment: Segment) -> str:
     """INSERT of a segment's members into the staging temp table: the tenant's own contacts
-    only, consent applied."""
-    # Denied now, or denied at the as-of date (the last recorded change up to that day): a
-    # back-dated run shows the segment as it was, and never offers someone who has since said no.
-    consent = (
-        "\n  AND coalesce(lower(c.consent_status), '') <> 'denied'"
-        "\n  AND coalesce(lower((SELECT arg_max(h.consent_status, h.changed_at)"
-        " FROM core.consent_history h WHERE h.tenant_id = c.tenant_id"
-        " AND h.contact_id = c.contact_id"
-        " AND h.changed_at < CAST($as_of AS DATE) + INTERVAL 1 DAY)), '') <> 'denied'"
-        if segment.outreach
-        else ""
-    )
+    only (`mart_segment_audience`), consent applied."""
+    # Consent (denied now, or at the as-of date) is worked out once per run for every contact:
+    # sql/models/marts/segment_audience.sql.
+    consent = "\nWHERE a.outreach_allowed" if segment.outreach else ""
     return (
         "INSERT INTO mart_segment_members (tenant_id, contact_id, segment, as_of)\n"
-        "SELECT DISTINCT c.tenant_id, c.contact_id, $segment, CAST($as_of AS DATE)\n"
+        "SELECT DISTINCT $tenant_id, a.contact_id, $segment, CAST($as_of AS DATE)\n"
         f"FROM (\n{segment.query}\n) AS members\n"
-        "JOIN core.contacts AS c ON c.contact_id = members.contact_id\n"
-        f"WHERE c.tenant_id = $tenant_id{consent}"
+        f"JOIN mart_segment_audience AS a ON a.contact_id = members.contact_id{consent}"
     )
 
 
@@ -112,6 +105,8 @@ def segment_members(
     params = {**params, "tenant_id": tenant_id, "as_of": as_of}
     run(con, "CREATE OR REPLACE TEMP TABLE mart_segment_members AS "
              "SELECT * FROM marts.contact_segments LIMIT 0")
+    run(con, "CREATE OR REPLACE TEMP TABLE mart_segment_audience AS\n"
+             + sql_text("models/marts/segment_audience"), {"tenant_id": tenant_id, "as_of": as_of})
     sizes: dict[str, int] = {}
     for segment in segment_definitions():
         query = membership_insert(segment)
@@ -124,4 +119,5 @@ def segment_members(
                 "fix the file"
             ) from exc
         sizes[segment.name] = int(rows[0][0]) if rows else 0
+    run(con, "DROP TABLE mart_segment_audience")
     return sizes

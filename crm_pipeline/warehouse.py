@@ -34,20 +34,53 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every schema and table that does not exist yet, with their comments, and add the
-    columns a newer version defines to tables an older version created."""
+    """Create every schema and table that does not exist yet, with their comments; add the
+    columns a newer version defines to tables an older version created, and rebuild without it
+    a table whose primary key a newer version dropped. One transaction: all of it or none."""
     if _schema_is_current(con):
         return
-    comments = []
-    for path in table_files():
-        for statement in _statements(path.read_text(encoding="utf-8")):
-            if statement.upper().startswith("COMMENT ON"):
-                comments.append(statement)
-            else:
-                con.execute(statement).fetchall()
-    _add_missing_columns(con)
-    for statement in comments:
-        con.execute(statement).fetchall()
+    retired = sorted(_keyed_tables(con) - _reference_keyed_tables())
+    con.execute("BEGIN TRANSACTION").fetchall()
+    try:
+        for schema, table in retired:
+            con.execute(f"ALTER TABLE {schema}.{table} RENAME TO {table}{_KEYED_SUFFIX}").fetchall()
+        comments = []
+        for path in table_files():
+            for statement in _statements(path.read_text(encoding="utf-8")):
+                if statement.upper().startswith("COMMENT ON"):
+                    comments.append(statement)
+                else:
+                    con.execute(statement).fetchall()
+        _add_missing_columns(con)
+        for schema, table in retired:
+            old = f"{schema}.{table}{_KEYED_SUFFIX}"
+            con.execute(f"INSERT INTO {schema}.{table} BY NAME SELECT * FROM {old}").fetchall()
+            con.execute(f"DROP TABLE {old}").fetchall()
+        for statement in comments:
+            con.execute(statement).fetchall()
+    except BaseException:
+        con.execute("ROLLBACK").fetchall()
+        raise
+    con.execute("COMMIT").fetchall()
+
+
+# An index makes DuckDB's bulk deletes and inserts slow (the marts refresh commit took 50 s per
+# million rows with one); tables whose key a newer version dropped are rebuilt without it.
+_KEYED_SUFFIX = "__keyed"
+_KEYS_QUERY = (
+    "SELECT DISTINCT schema_name, table_name FROM duckdb_constraints() "
+    "WHERE constraint_type = 'PRIMARY KEY' "
+    "AND schema_name NOT IN ('main', 'information_schema', 'pg_catalog')"
+)
+
+
+def _keyed_tables(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    return set(con.execute(_KEYS_QUERY + " AND database_name = current_database()").fetchall())
+
+
+def _reference_keyed_tables() -> set[tuple[str, str]]:
+    _reference_catalog()
+    return _REFERENCE_KEYS
 
 
 def _statements(text: str) -> list[str]:
@@ -60,7 +93,7 @@ def _schema_is_current(con: duckdb.DuckDBPyConnection) -> bool:
     the many stages that open the warehouse do not re-run the DDL."""
     reference = _reference_catalog()
     found = set(con.execute(_CATALOG_QUERY + " AND database_name = current_database()").fetchall())
-    return reference <= found
+    return reference <= found and _keyed_tables(con) <= _REFERENCE_KEYS
 
 
 _CATALOG_QUERY = (
@@ -70,17 +103,19 @@ _CATALOG_QUERY = (
 
 
 def _reference_catalog() -> set[tuple]:
-    global _CATALOG
+    global _CATALOG, _REFERENCE_KEYS
     if _CATALOG is None:
         ref = duckdb.connect(":memory:")
         for path in table_files():
             ref.execute(path.read_text(encoding="utf-8"))
         _CATALOG = set(ref.execute(_CATALOG_QUERY).fetchall())
+        _REFERENCE_KEYS = set(ref.execute(_KEYS_QUERY).fetchall())
         ref.close()
     return _CATALOG
 
 
 _CATALOG: set | None = None
+_REFERENCE_KEYS: set = set()
 
 
 def _reference_columns() -> dict[tuple[str, str], list[tuple[str, str]]]:

@@ -16,6 +16,7 @@ from crm_pipeline.contacts_import import stage_contact_file
 from crm_pipeline.errors import CrmError
 from crm_pipeline.progress import report
 from crm_pipeline.publish import publish_extract, publish_snapshot
+from crm_pipeline.resolve.ahead import decisions_ahead
 from crm_pipeline.tenants import ensure_tenant
 from crm_pipeline.warehouse import run
 
@@ -132,8 +133,14 @@ def core_contacts(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.Mater
     """Golden contacts: one per person per tenant, with sources, aliases and the audit trail."""
     with warehouse(duckdb) as con:
         home = crm.crm_home
-        results = _per_tenant(context, con, crm, "resolve",
-                              lambda t: pipeline.resolve_stage(con, home, t, context.run_id))
+        tenants = pipeline.active_tenants(
+            con, context.run_id, pipeline.run_tenants(con, crm.tenant or None))
+        contexts = pipeline.resolve_contexts(home, tenants, context.run_id)
+        with decisions_ahead(con, contexts) as decided:  # the next tenant decided meanwhile
+            results = _per_tenant(
+                context, con, crm, "resolve",
+                lambda t: pipeline.resolve_stage(con, home, t, context.run_id,
+                                                 (contexts[t], decided(t))))
         tenants = pipeline.run_tenants(con, crm.tenant or None)
         rows = _count(con, "core.contacts", tenants)
     totals = {k: sum(r[k] for r in results.values()) for k in ("rows_in", "accepted", "merged",

@@ -5,9 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from crm_pipeline.audit import ChangeContext
 from crm_pipeline.warehouse import connect, create_tables
+
+# Tests never assert on timing: no per-example deadline, and no health check failing a property
+# because a shared machine made its examples slow to generate.
+settings.register_profile("crm", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("crm")
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from crm_pipeline.forecast import (
     forecast_as_of,
     forecast_periods,
     revenue_forecast,
+    stored_revenue_forecast,
 )
 from crm_pipeline.ltv import LtvFallbackWarning, ltv_tables
 from crm_pipeline.ltv.bgnbd import BgNbdParams, simulate
@@ -264,3 +265,14 @@ def test_a_back_test_forecast_ignores_what_happened_after_its_date(tenant):
     assert before["period_start"][0] == earlier + datetime.timedelta(days=1)
     assert (before["as_of"] == earlier).all()
     assert before.equals(after)
+
+
+def test_the_stored_forecast_equals_the_one_from_frames_whatever_the_row_order(tenant):
+    model_row, customer_ltv = ltv_tables(tenant, "t1", AS_OF, "run-1")
+    insert(tenant, "marts.ltv_model", model_row)
+    insert(tenant, "marts.customer_ltv", customer_ltv.sample(fraction=1.0, shuffle=True, seed=3))
+    stored = stored_revenue_forecast(tenant, "t1", AS_OF, "run-1")
+    from_frames = revenue_forecast(tenant, "t1", AS_OF, customer_ltv.reverse(), model_row)
+    assert stored.height == 4 * 13
+    for column in ("expected_revenue", "revenue_low", "revenue_high", "from_leads"):
+        np.testing.assert_allclose(stored[column], from_frames[column], rtol=1e-9)

@@ -13,6 +13,7 @@ from crm_pipeline.ltv import (
     LtvFallbackWarning,
     ltv_by_segment,
     ltv_tables,
+    previous_parameters,
 )
 from crm_pipeline.ltv.bgnbd import BgNbdParams, simulate
 from crm_pipeline.warehouse import connect, create_tables
@@ -286,3 +287,17 @@ def test_segment_value_under_the_fallback_leaves_the_alive_counts_unknown(con):
     assert row["segment"] == "all" and row["customers"] == 1 and row["model"] == MODEL_FALLBACK
     assert row["expected_active_customers"] is None and row["mean_p_alive"] is None
     assert row["expected_clv_365d"] > 0
+
+
+def test_the_next_fit_starts_from_the_tenants_latest_fitted_parameters(con):
+    from crm_pipeline.pipeline import ltv_stage
+
+    assert previous_parameters(con, "t1") is None
+    insert(con, purchases_frame("t1", 300, seed=8))
+    ltv_stage(con, "t1", AS_OF, "run-1")
+    model = con.sql("SELECT * FROM marts.ltv_model WHERE run_id = 'run-1'").pl().row(0, named=True)
+    start = previous_parameters(con, "t1")
+    assert start == {k: model[k] for k in ("r", "alpha", "a", "b", "p", "q", "v")}
+    again, _ = ltv_tables(con, "t1", AS_OF, "run-2", start=start)
+    for name in ("r", "alpha", "a", "b", "p", "q", "v"):
+        assert again[name][0] == pytest.approx(model[name], rel=1e-7), name

@@ -38,6 +38,47 @@ def test_gradient_matches_finite_differences(whole_days):
     np.testing.assert_allclose(grad, numeric, rtol=1e-4)
 
 
+@pytest.mark.parametrize("whole_days", [True, False])
+def test_hessian_matches_finite_differences_of_the_gradient(whole_days):
+    x, tx, T = simulated(3000, seed=1, whole_days=whole_days)
+    stats = bgnbd._stats(x, tx, T)
+    theta = np.log([0.7, 20.0, 1.2, 2.5])
+    _, grad, hessian = bgnbd._log_likelihood_gradient_hessian(theta, stats)
+    step = 1e-5
+    numeric = np.column_stack([
+        (bgnbd._log_likelihood_and_gradient(theta + e, stats)[1]
+         - bgnbd._log_likelihood_and_gradient(theta - e, stats)[1]) / (2 * step)
+        for e in np.eye(4) * step
+    ])
+    np.testing.assert_allclose(hessian, numeric, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(grad, bgnbd._log_likelihood_and_gradient(theta, stats)[1])
+
+
+def test_newton_and_l_bfgs_b_reach_the_same_optimum_from_any_start():
+    x, tx, T = simulated(20_000, seed=6)
+    stats = bgnbd._stats(x, tx, T)
+    lbfgs = bgnbd._maximize(
+        lambda t: bgnbd._log_likelihood_and_gradient(t, stats), stats.customers,
+        bgnbd._start(stats), 1000,
+    )
+    assert lbfgs.converged
+    for start in (None, BgNbdParams(0.3, 60.0, 2.0, 9.0), TRUE):
+        fit = fit_bgnbd(x, tx, T, start=start)
+        assert fit.converged and fit.message.startswith("Newton")
+        np.testing.assert_allclose(
+            np.log([fit.params.r, fit.params.alpha, fit.params.a, fit.params.b]), lbfgs.theta,
+            atol=1e-6,
+        )
+
+
+def test_the_covariance_is_the_inverse_of_the_information_at_the_optimum():
+    x, tx, T = simulated(5000, seed=7)
+    fit = fit_bgnbd(x, tx, T)
+    theta = np.log([fit.params.r, fit.params.alpha, fit.params.a, fit.params.b])
+    information = -bgnbd._log_likelihood_gradient_hessian(theta, bgnbd._stats(x, tx, T))[2]
+    np.testing.assert_allclose(fit.covariance @ information, np.eye(4), atol=1e-8)
+
+
 def test_log_likelihood_of_grouped_patterns_equals_the_per_customer_formula():
     x, tx, T = simulated(500, seed=2)
     r, alpha, a, b = TRUE.r, TRUE.alpha, TRUE.a, TRUE.b

@@ -35,6 +35,31 @@ def test_gradient_matches_finite_differences():
     np.testing.assert_allclose(grad, numeric, rtol=1e-4)
 
 
+def test_hessian_matches_finite_differences_of_the_gradient():
+    x, m = simulated(2000, seed=1)
+    stats = gamma_gamma._stats(x, m)
+    theta = np.log([3.0, 2.5, 10.0])
+    _, _, hessian = gamma_gamma._log_likelihood_gradient_hessian(theta, stats)
+    step = 1e-5
+    numeric = np.column_stack([
+        (gamma_gamma._log_likelihood_and_gradient(theta + e, stats)[1]
+         - gamma_gamma._log_likelihood_and_gradient(theta - e, stats)[1]) / (2 * step)
+        for e in np.eye(3) * step
+    ])
+    np.testing.assert_allclose(hessian, numeric, rtol=1e-5, atol=1e-3)
+
+
+def test_a_start_near_or_far_gives_the_same_fit():
+    x, m = simulated(20_000, seed=4)
+    plain = fit_gamma_gamma(x, m)
+    for start in (TRUE, GammaGammaParams(1.0, 1.5, 200.0)):
+        fit = fit_gamma_gamma(x, m, start=start)
+        assert fit.converged
+        for name in ("p", "q", "v"):
+            assert getattr(fit.params, name) == pytest.approx(getattr(plain.params, name),
+                                                              rel=1e-7), name
+
+
 def test_log_likelihood_equals_the_per_customer_formula():
     x, m = simulated(300, seed=2)
     p, q, v = TRUE.p, TRUE.q, TRUE.v

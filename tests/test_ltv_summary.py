@@ -4,8 +4,10 @@ import datetime
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from crm_pipeline.ltv.summary import customer_summary
+from crm_pipeline.ltv.summary import SUMMARY_COLUMNS, customer_summaries_query, customer_summary
 from crm_pipeline.warehouse import connect, create_tables
 
 AS_OF = datetime.date(2024, 6, 30)
@@ -158,3 +160,46 @@ def test_a_tenant_without_purchases_has_an_empty_summary_with_the_columns(con):
     summary = customer_summary(con, "nobody", AS_OF)
     assert summary.height == 0
     assert "avg_order_value" in summary.columns
+
+
+TIME = "%Y-%m-%d %H:%M"
+activity = st.tuples(
+    st.sampled_from(["c1", "c2", "c3"]),
+    st.sampled_from(["purchase", "purchase", "refund"]),
+    st.integers(0, 60),  # day, from 2024-01-01
+    st.integers(0, 23),  # hour
+    st.sampled_from([None, 0.0, 5.0, 12.5, 40.0]),
+)
+
+
+@pytest.fixture(scope="module")
+def shared_con():
+    con = connect(":memory:")
+    create_tables(con)
+    yield con
+    con.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(activity, max_size=25),
+       days=st.lists(st.integers(0, 70), min_size=1, max_size=4))
+def test_summaries_at_several_dates_equal_the_summary_at_each(shared_con, rows, days):
+    con = shared_con
+    con.execute("DELETE FROM core.activities").fetchall()
+    start = datetime.datetime(2024, 1, 1)
+    if rows:
+        insert_activities(con, [
+            ("t1", c, kind, (start + datetime.timedelta(days=d, hours=h)).strftime(TIME), amount)
+            for c, kind, d, h, amount in rows
+        ])
+    dates = [datetime.date(2024, 1, 1) + datetime.timedelta(days=d) for d in days]
+    query, params = customer_summaries_query(dates)
+    wide = con.sql(query, params={"tenant_id": "t1", **params}).pl()
+    for i, day in enumerate(dates):
+        single = customer_summary(con, "t1", day)
+        at = wide.filter(pl.col("first_purchase_on") <= day).select(
+            "contact_id", *(pl.col(f"{c}_{i}").alias(c) for c in SUMMARY_COLUMNS),
+            "first_purchase_on",
+        )
+        expected = single.select("contact_id", *SUMMARY_COLUMNS, "first_purchase_on")
+        assert at.cast(expected.schema).equals(expected), day

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime
 import itertools
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from crm_pipeline.marts import latest_history_date, refresh_marts
-from crm_pipeline.warehouse import run
+from crm_pipeline.warehouse import connect, create_tables, run
 
 D1 = datetime.date(2025, 3, 31)
 D2 = datetime.date(2025, 6, 30)
@@ -123,3 +126,93 @@ def test_one_tenants_history_is_not_touched_by_another(con):
     assert latest_history_date(con, "t1") == D1
     assert ("always", "stale_records", D2, None) not in spells(con, "segment_history",
                                                                "segment", "t2")
+
+
+# --- keys: the marts have no PRIMARY KEY (an index made refreshes slow); uniqueness is tested -----
+
+KEYS = {
+    "engagement": "tenant_id, contact_id",
+    "engagement_by_type": "tenant_id, contact_id, type",
+    "lead_scores": "tenant_id, contact_id",
+    "lifecycle": "tenant_id, contact_id",
+    "retention_risk": "tenant_id, contact_id",
+    "contact_segments": "tenant_id, contact_id, segment",
+    "segment_history": "tenant_id, contact_id, segment, entered_on",
+    "lifecycle_history": "tenant_id, contact_id, stage, entered_on",
+}
+CONTACTS = ("always", "leaver", "joiner")
+STEP = st.tuples(st.sampled_from([D1, D2, D3]),
+                 st.sampled_from([None, "email", "purchase", "form_submission", "support"]),
+                 st.sampled_from(CONTACTS), st.sampled_from(["t1", "t2"]))
+
+
+def key_problems(con) -> list[str]:
+    """Keys held twice, overlapping open spells, spells that end before they start."""
+    problems = [table for table, key in KEYS.items() if run(
+        con, f"SELECT 1 FROM marts.{table} GROUP BY {key} HAVING count(*) > 1 LIMIT 1")]
+    for table, item in (("segment_history", "segment"), ("lifecycle_history", "stage")):
+        if run(con, f"SELECT 1 FROM marts.{table} WHERE left_on IS NULL "
+                    f"GROUP BY tenant_id, contact_id, {item} HAVING count(*) > 1 LIMIT 1"):
+            problems.append(f"{table}: two open spells")
+        if run(con, f"SELECT 1 FROM marts.{table} WHERE left_on <= entered_on LIMIT 1"):
+            problems.append(f"{table}: a spell ends before it starts")
+    return problems
+
+
+def open_spells_match_the_marts(con, tenant: str) -> bool:
+    segments = run(con, "SELECT contact_id, segment FROM marts.segment_history "
+                        "WHERE tenant_id = $t AND left_on IS NULL "
+                        "EXCEPT SELECT contact_id, segment FROM marts.contact_segments "
+                        "WHERE tenant_id = $t", {"t": tenant})
+    members = run(con, "SELECT contact_id, segment FROM marts.contact_segments "
+                       "WHERE tenant_id = $t "
+                       "EXCEPT SELECT contact_id, segment FROM marts.segment_history "
+                       "WHERE tenant_id = $t AND left_on IS NULL", {"t": tenant})
+    stages = run(con, "SELECT contact_id, stage FROM marts.lifecycle WHERE tenant_id = $t "
+                      "EXCEPT SELECT contact_id, stage FROM marts.lifecycle_history "
+                      "WHERE tenant_id = $t AND left_on IS NULL", {"t": tenant})
+    return not segments and not members and not stages
+
+
+@settings(max_examples=8, deadline=None)
+@given(steps=st.lists(STEP, min_size=2, max_size=4))
+def test_any_sequence_of_runs_keeps_one_row_per_key_and_one_open_spell(steps):
+    con = connect(":memory:")
+    create_tables(con)
+    for tenant in ("t1", "t2"):
+        for cid in CONTACTS:
+            contact(con, cid, tenant)
+    for day, type_, cid, tenant in steps:
+        if type_:
+            activity(con, cid, type_, day - datetime.timedelta(days=1), tenant)
+        latest = latest_history_date(con, tenant)
+        refresh_marts(con, tenant, day)
+        assert key_problems(con) == []
+        if latest is None or day >= latest:  # the history moved to this date
+            assert open_spells_match_the_marts(con, tenant)
+    con.close()
+
+
+def marts_content(con) -> dict[str, set]:
+    return {table: set(run(con, f"SELECT * FROM marts.{table}")) for table in KEYS}
+
+
+def test_a_warehouse_whose_marts_still_have_primary_keys_gets_the_same_marts():
+    """Warehouses made before the keys were dropped keep them; both kinds give the same marts."""
+    keyed, plain = connect(":memory:"), connect(":memory:")
+    for con in (keyed, plain):
+        create_tables(con)
+        three_contacts(con)
+        contact(con, "buyer")
+    for table, key in KEYS.items():
+        run(keyed, f"ALTER TABLE marts.{table} ADD PRIMARY KEY ({key})")
+    for day, news in ((D1, None), (D1, ("buyer", "purchase", D1)), (D2, None),
+                      (D2, ("always", "email", D2)), (D1, None), (D3, ("leaver", "webinar", D3))):
+        for con in (keyed, plain):
+            if news:
+                activity(con, news[0], news[1], news[2])
+            refresh_marts(con, "t1", day)
+        assert marts_content(keyed) == marts_content(plain), (day, news)
+    assert marts_content(plain)["segment_history"]
+    keyed.close()
+    plain.close()

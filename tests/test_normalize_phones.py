@@ -53,12 +53,43 @@ def test_region_decides_numbers_without_country_code():
 
 
 def test_worker_processes_give_the_same_result_as_one_process():
-    raw = pl.Series([f"+49 30 {n}" for n in range(1_000_000, 1_000_000 + 9_000)] + ["x"])
+    # With an extension, so that phonenumbers parses them (digit strings take the fast path).
+    raw = pl.Series([f"+49 30 {n} ext. 1" for n in range(1_000_000, 1_000_000 + 9_000)] + ["x"])
     region = pl.Series(["DE"] * raw.len())
     phones.parse_phone.cache_clear()
     parallel = phones.normalize(raw, region, parallel=True)
     phones.parse_phone.cache_clear()
     assert parallel.equals(phones.normalize(raw, region, parallel=False))
+
+
+MIXED = [  # digit strings (fast path) and other shapes (phonenumbers per value)
+    ("(415) 555-2671", "US"),
+    ("1 415 555 2671", "US"),
+    ("001 415 555 2671", "DE"),
+    ("+1 415-555-2671", "DE"),
+    ("0171 1234567", "DE"),
+    ("+49 (0)30 1234567", "US"),
+    ("030 1234567 x12", "DE"),
+    ("tel:+49-30-1234567", "DE"),
+    ("0800 FLOWERS", "GB"),
+    ("+0 123", "FR"),
+    ("07700 900123", "GB"),
+    ("0049 30 1234567", "GB"),
+    ("+44 7624 123456", None),
+    ("4930 1234567", "DE"),
+    ("5", "US"),
+    ("n/a", "DE"),
+]
+
+
+def test_fast_and_per_value_paths_together_give_what_phonenumbers_gives(monkeypatch):
+    monkeypatch.setattr(phones, "FAST_MIN_DISTINCT", 1)
+    raw, region = (list(column) for column in zip(*MIXED, strict=True))
+    out = phones.normalize(pl.Series(raw), pl.Series(region, dtype=pl.String))
+    keys = phones._lookup_keys(pl.DataFrame({"phone_raw": raw, "region": region}))
+    expected = [phones.parse_phone(v, r) for v, r in keys.select("value", "region_key").rows()]
+    assert list(zip(out["phone"], out["phone_type"], strict=True)) == expected
+    assert out["phone"].null_count() < len(raw) // 2  # not a comparison of invalid numbers only
 
 
 phone_text = st.text(alphabet="0123456789 +-()./", max_size=18)

@@ -9,14 +9,16 @@ from datetime import datetime
 import numpy as np
 import polars as pl
 
+from crm_pipeline.audit import ChangeContext
 from crm_pipeline.imports import register_import
 from crm_pipeline.normalize.contacts import normalize_contacts
-from crm_pipeline.resolve import resolve_tenant, train
+from crm_pipeline.resolve import apply_decision, resolve_tenant, train
+from crm_pipeline.resolve.ahead import decisions_ahead
 from crm_pipeline.resolve.cluster import EXACT, cluster_rows, unambiguous_links
 from crm_pipeline.resolve.compare import FIELDS, compare_pairs, match_rows
 from crm_pipeline.resolve.explain import explanation
 from crm_pipeline.resolve.unmerge import unmerge_source
-from crm_pipeline.warehouse import run
+from crm_pipeline.warehouse import connect, create_tables, run
 
 COLUMNS = ("source_id", "first_name", "last_name", "email", "phone", "company", "job_title", "city")
 
@@ -358,3 +360,63 @@ def test_a_few_new_rows_resolved_on_related_rows_only_give_the_full_result(con, 
     assert calls == [1]  # the first tenant's second import took the related-rows path
     assert partitions[0] == partitions[1]
     assert len(partitions[0]) < 1500  # duplicates were found, in both
+
+
+def _three_tenants(con) -> dict:
+    contexts = {}
+    for n, tenant in enumerate(("t1", "t2", "t3")):
+        stage(con, tenant, f"i{n}", PEOPLE[n:], AT)
+        contexts[tenant] = ChangeContext(tenant, "run-1", "pipeline", "system", b"k", AT)
+    return contexts
+
+
+def _resolved(con) -> list[tuple]:
+    return run(
+        con,
+        "SELECT cs.tenant_id, s.source_id, cs.contact_id, cs.match_rule, c.first_name "
+        "FROM core.contact_sources cs JOIN staging.contact_rows s "
+        "USING (tenant_id, import_id, row_number) JOIN core.contacts c "
+        "ON c.tenant_id = cs.tenant_id AND c.contact_id = cs.contact_id ORDER BY ALL",
+    )
+
+
+def test_tenants_decided_ahead_on_a_worker_end_as_when_resolved_one_after_another(tmp_path):
+    one_by_one = connect(tmp_path / "one.duckdb")
+    ahead = connect(tmp_path / "ahead.duckdb")
+    try:
+        for c in (one_by_one, ahead):
+            create_tables(c)
+        contexts = _three_tenants(one_by_one)
+        _three_tenants(ahead)
+        for t, ctx in contexts.items():
+            resolve_tenant(one_by_one, ctx)
+        with decisions_ahead(ahead, contexts) as decided:
+            for t, ctx in contexts.items():
+                run(ahead, "BEGIN TRANSACTION")
+                apply_decision(ahead, ctx, decided(t))
+                run(ahead, "COMMIT")
+        assert _resolved(ahead) == _resolved(one_by_one)
+        assert len(_resolved(ahead)) == 7 + 6 + 5
+        for table in ("core.match_evidence", "core.match_models", "audit.changes"):
+            count = f"SELECT tenant_id, count(*) FROM {table} GROUP BY 1 ORDER BY 1"
+            assert run(ahead, count) == run(one_by_one, count)
+    finally:
+        one_by_one.close()
+        ahead.close()
+
+
+def test_a_tenant_whose_decision_fails_fails_alone_and_the_others_are_written(con):
+    contexts = _three_tenants(con)
+    # A damaged stored model: reading it fails while deciding t2, on the worker thread.
+    damaged = json.dumps({"version": train.MODEL_VERSION})
+    run(con, "INSERT INTO core.match_models VALUES ('t2', 'old', $at, 1000, 10, $m)",
+        {"at": AT, "m": damaged})
+    failed = []
+    with decisions_ahead(con, contexts) as decided:
+        for t, ctx in contexts.items():
+            try:
+                apply_decision(con, ctx, decided(t))
+            except KeyError:
+                failed.append(t)
+    assert failed == ["t2"]
+    assert {r[0] for r in _resolved(con)} == {"t1", "t3"}

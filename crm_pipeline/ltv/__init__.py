@@ -54,9 +54,11 @@ __all__ = [
     "expected_purchases_if_alive",
     "fit_bgnbd",
     "fit_gamma_gamma",
+    "fitted_values",
     "ltv_by_segment",
     "ltv_tables",
     "p_alive",
+    "previous_parameters",
 ]
 
 MIN_REPEAT_CUSTOMERS = 50
@@ -135,7 +137,7 @@ def _uncertainty(params, names: tuple[str, ...], covariance) -> dict:
     }
 
 
-def _fit(x, tx, T, m, min_repeat_customers: int, diagnostics: dict):
+def _fit(x, tx, T, m, min_repeat_customers: int, diagnostics: dict, start: dict | None):
     """The two fits, or the reason to fall back (None, None, reason)."""
     gg_rows = fit_mask(x, m)
     if gg_rows.sum() < min_repeat_customers:
@@ -147,7 +149,13 @@ def _fit(x, tx, T, m, min_repeat_customers: int, diagnostics: dict):
                 f"(minimum {min_repeat_customers})"
             ),
         )
-    bg = fit_bgnbd(x, tx, T)
+    start = start or {}
+    bg_start = (
+        BgNbdParams(*(float(start[k]) for k in ("r", "alpha", "a", "b")))
+        if all(start.get(k) is not None for k in ("r", "alpha", "a", "b"))
+        else None
+    )
+    bg = fit_bgnbd(x, tx, T, start=bg_start)
     diagnostics["bgnbd"] = {
         "converged": bg.converged,
         "iterations": bg.iterations,
@@ -158,7 +166,12 @@ def _fit(x, tx, T, m, min_repeat_customers: int, diagnostics: dict):
     }
     if not bg.converged:
         return None, None, f"BG/NBD fit did not converge ({bg.message})"
-    gg = fit_gamma_gamma(x[gg_rows], m[gg_rows])
+    gg_start = (
+        GammaGammaParams(*(float(start[k]) for k in ("p", "q", "v")))
+        if all(start.get(k) is not None for k in ("p", "q", "v"))
+        else None
+    )
+    gg = fit_gamma_gamma(x[gg_rows], m[gg_rows], start=gg_start)
     diagnostics["gamma_gamma"] = {
         "converged": gg.converged,
         "iterations": gg.iterations,
@@ -200,6 +213,18 @@ def _historical_rates(x, T, revenue) -> tuple[float, float]:
     return rate, value
 
 
+def previous_parameters(con: duckdb.DuckDBPyConnection, tenant_id: str) -> dict | None:
+    """The tenant's latest fitted parameters in `marts.ltv_model`, to start the next fit from."""
+    rows = con.execute(
+        "SELECT r, alpha, a, b, p, q, v FROM marts.ltv_model "
+        "WHERE tenant_id = $tenant_id AND model = $model "
+        "ORDER BY as_of DESC, run_id DESC LIMIT 1",
+        {"tenant_id": tenant_id, "model": MODEL_FITTED},
+    ).fetchall()
+    names = ("r", "alpha", "a", "b", "p", "q", "v")
+    return dict(zip(names, rows[0], strict=True)) if rows else None
+
+
 def ltv_tables(
     con: duckdb.DuckDBPyConnection,
     tenant_id: str,
@@ -207,10 +232,13 @@ def ltv_tables(
     run_id: str,
     *,
     min_repeat_customers: int = MIN_REPEAT_CUSTOMERS,
+    start: dict | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(one row of `marts.ltv_model`, the rows of `marts.customer_ltv`) for a tenant at `as_of`.
 
     Purchases and refunds after `as_of` are ignored: an earlier date can be replayed (back-tests).
+    `start` (parameters r, alpha, a, b, p, q, v, e.g. `previous_parameters`) only speeds the fits
+    up: their optimum does not depend on it.
     """
     summary = customer_summary(con, tenant_id, as_of)
     x = summary["frequency"].to_numpy().astype(float)
@@ -218,6 +246,43 @@ def ltv_tables(
     T = summary["tenure_days"].to_numpy()
     m = summary["avg_order_value"].fill_null(np.nan).to_numpy()
     revenue = summary["historical_revenue"].to_numpy()
+    model_row, values = fitted_values(
+        x, tx, T, m, revenue, tenant_id, as_of, run_id,
+        min_repeat_customers=min_repeat_customers, start=start,
+    )
+    customers = summary.select(
+        pl.lit(tenant_id).alias("tenant_id"),
+        "contact_id",
+        "frequency",
+        "recency_days",
+        "tenure_days",
+        "avg_order_value",
+        "historical_revenue",
+        pl.Series("p_alive", values["p_alive"]).fill_nan(None),
+        pl.Series("expected_purchases_90d", values["expected_purchases_90d"]),
+        pl.Series("expected_purchases_365d", values["expected_purchases_365d"]),
+        pl.Series("expected_clv_365d", values["expected_clv_365d"]),
+        pl.lit(as_of, dtype=pl.Date).alias("as_of"),
+    ).cast(CUSTOMER_LTV_SCHEMA)
+    return model_row, customers
+
+
+def fitted_values(
+    x: np.ndarray,
+    tx: np.ndarray,
+    T: np.ndarray,
+    m: np.ndarray,
+    revenue: np.ndarray,
+    tenant_id: str,
+    as_of: datetime.date,
+    run_id: str,
+    *,
+    min_repeat_customers: int = MIN_REPEAT_CUSTOMERS,
+    start: dict | None = None,
+) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
+    """(the `marts.ltv_model` row, each customer's p_alive (NaN under the fallback),
+    expected_purchases_90d, expected_purchases_365d and expected_clv_365d) from the customers'
+    summary: frequency, recency, tenure, average order value (NaN without) and net revenue."""
     worthless = (revenue <= 0) | ((x > 0) & ~fit_mask(x, m))
 
     diagnostics: dict = {
@@ -230,15 +295,14 @@ def ltv_tables(
         "min_repeat_customers": min_repeat_customers,
         "warnings": [],
     }
-    bg, gg, reason = _fit(x, tx, T, m, min_repeat_customers, diagnostics)
+    bg, gg, reason = _fit(x, tx, T, m, min_repeat_customers, diagnostics, start)
     params = dict.fromkeys(("r", "alpha", "a", "b", "p", "q", "v", "log_likelihood"))
     if reason is None:
         model = MODEL_FITTED
         with np.errstate(all="ignore"):  # non-finite results are checked just below
             palive = p_alive(bg.params, x, tx, T)
-            purchases = {
-                h: expected_purchases_if_alive(bg.params, h, x, T) * palive for h in HORIZONS_DAYS
-            }
+            if_alive = expected_purchases_if_alive(bg.params, np.array(HORIZONS_DAYS, float), x, T)
+            purchases = {h: if_alive[i] * palive for i, h in enumerate(HORIZONS_DAYS)}
             order_value = expected_order_value(gg.params, x, m)
         converged, iterations = True, bg.iterations + gg.iterations
         finite = np.isfinite(palive) & np.isfinite(order_value)
@@ -278,7 +342,7 @@ def ltv_tables(
             f"LTV for tenant {tenant_id} at {as_of}: {reason}; using historical averages instead."
         )
         diagnostics["warnings"].append(message)
-        warnings.warn(message, LtvFallbackWarning, stacklevel=2)
+        warnings.warn(message, LtvFallbackWarning, stacklevel=3)
     order_value = np.where(worthless, 0.0, order_value)
 
     model_row = pl.DataFrame(
@@ -297,24 +361,21 @@ def ltv_tables(
         ],
         schema=LTV_MODEL_SCHEMA,
     )
-    customers = summary.select(
-        pl.lit(tenant_id).alias("tenant_id"),
-        "contact_id",
-        "frequency",
-        "recency_days",
-        "tenure_days",
-        "avg_order_value",
-        "historical_revenue",
-        pl.Series("p_alive", palive).fill_nan(None),
-        pl.Series("expected_purchases_90d", purchases[90]),
-        pl.Series("expected_purchases_365d", purchases[365]),
-        pl.Series("expected_clv_365d", purchases[365] * order_value),
-        pl.lit(as_of, dtype=pl.Date).alias("as_of"),
-    ).cast(CUSTOMER_LTV_SCHEMA)
-    return model_row, customers
+    return model_row, {
+        "p_alive": palive,
+        "expected_purchases_90d": purchases[90],
+        "expected_purchases_365d": purchases[365],
+        "expected_clv_365d": purchases[365] * order_value,
+    }
 
 
 _SEGMENT_SUMS = """
+WITH member_values AS (
+    SELECT m.segment, c.*
+    FROM ({members}) AS m JOIN _customer_ltv AS c USING (contact_id)
+    UNION ALL
+    SELECT 'all' AS segment, * FROM _customer_ltv
+)
 SELECT segment, count(*) AS customers,
        CASE WHEN count(p_alive) > 0 THEN sum(p_alive) END AS expected_active_customers,
        avg(p_alive) AS mean_p_alive,
@@ -323,9 +384,7 @@ SELECT segment, count(*) AS customers,
        sum(expected_purchases_365d) AS expected_purchases_365d,
        sum(expected_clv_365d) AS expected_clv_365d,
        avg(expected_clv_365d) AS mean_clv_365d
-FROM (SELECT DISTINCT contact_id, segment FROM _segment_members
-      UNION ALL SELECT contact_id, 'all' FROM _customer_ltv)
-JOIN _customer_ltv USING (contact_id)
+FROM member_values
 GROUP BY segment
 """
 
@@ -343,20 +402,21 @@ def ltv_by_segment(
     reader sees it is worth nothing yet rather than missing. `model` and `run_id` come from
     `model_row` (the tenant's row of `marts.ltv_model`), NULL without one.
     """
-    from ..forecast import segment_members
+    from ..forecast import members_query
     from ..warehouse import frame
 
-    members = segment_members(con, tenant_id, as_of)
-    names = pl.DataFrame({"segment": sorted({"all", *members["segment"].unique().to_list()})})
-    con.register("_segment_members", members)
+    params = {"tenant_id": tenant_id, "as_of": as_of}
+    members = members_query(con, tenant_id, as_of)
+    segments = {r[0] for r in con.execute(f"SELECT DISTINCT segment FROM ({members})",
+                                          params).fetchall()}
+    names = pl.DataFrame({"segment": sorted({"all", *segments})}, schema={"segment": pl.String})
     con.register("_customer_ltv", customer_ltv.select(
         "contact_id", "p_alive", "historical_revenue", "expected_purchases_90d",
         "expected_purchases_365d", "expected_clv_365d"))
     try:
         # in DuckDB: two million memberships joined on text ids is several times faster there
-        sums = frame(con, _SEGMENT_SUMS)
+        sums = frame(con, _SEGMENT_SUMS.format(members=members), params)
     finally:
-        con.unregister("_segment_members")
         con.unregister("_customer_ltv")
     model = model_row.row(0, named=True) if model_row is not None and model_row.height else {}
     return (

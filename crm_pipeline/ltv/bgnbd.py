@@ -3,8 +3,9 @@
 Time is in whatever unit the inputs use (the pipeline uses days). The log-likelihood is evaluated
 on sufficient statistics: the terms that depend on the frequency alone are summed per distinct
 frequency, the rest per distinct (frequency, recency, T) pattern, so a million customers with
-integer day counts cost a few hundred thousand evaluations per step. Gradients are analytic and
-the optimizer (L-BFGS-B) works on log-parameters within bounds.
+integer day counts cost a few hundred thousand evaluations per step. Gradients and Hessians are
+analytic; the fit climbs by Newton's method on log-parameters (a few steps from a nearby start),
+with SciPy's L-BFGS-B within bounds as the fallback (`fit_bgnbd`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from scipy.optimize import minimize
-from scipy.special import digamma, expit, gammaln, hyp2f1
+from scipy.special import digamma, expit, gammaln, hyp2f1, polygamma
 
 LOG_BOUND = 18.0
 
@@ -94,7 +95,8 @@ def _stats(frequency, recency, T) -> _Stats:
             "need integer frequency >= 0, 0 <= recency <= T, and recency 0 when frequency is 0"
         )
     gridded = T.size > 0 and _integer_valued(tx, T) and T.max() <= GRID_LIMIT
-    x_values, x_counts = np.unique(x, return_counts=True)
+    x_values, _, x_at = distinct(x) if _integer_valued(x) else np.unique(x, True, True)
+    x_counts = np.bincount(x_at.ravel())
     zero = x == 0
     zero_T, zero_w = np.unique(T[zero], return_counts=True)
     size = int(T.max()) + 1 if gridded else 0
@@ -146,6 +148,17 @@ def _log_and_inverse(alpha: float, values: np.ndarray, at: np.ndarray | None, gr
 
 def _log_likelihood_and_gradient(log_params: np.ndarray, s: _Stats) -> tuple[float, np.ndarray]:
     """Total log-likelihood and its gradient with respect to the log-parameters."""
+    return _log_likelihood_terms(log_params, s, hessian=False)[:2]
+
+
+def _log_likelihood_gradient_hessian(
+    log_params: np.ndarray, s: _Stats
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Total log-likelihood, its gradient and Hessian with respect to the log-parameters."""
+    return _log_likelihood_terms(log_params, s, hessian=True)
+
+
+def _log_likelihood_terms(log_params: np.ndarray, s: _Stats, hessian: bool):
     r, alpha, a, b = np.exp(log_params)
     xv, nx = s.x_values, s.x_counts
     ll = _dot(
@@ -174,7 +187,7 @@ def _log_likelihood_and_gradient(log_params: np.ndarray, s: _Stats) -> tuple[flo
     w, wx = s.rep_w, s.rep_wx
     log_aT, inv_aT = _log_and_inverse(alpha, s.rep_T, s.rep_T_at, s.grid)
     log_atx, inv_atx = _log_and_inverse(alpha, s.rep_tx, s.rep_tx_at, s.grid)
-    with np.errstate(divide="ignore"):  # b + x - 1 = 0 only for x = 0, which is not in the table
+    with np.errstate(divide="ignore", invalid="ignore"):  # b + x - 1 <= 0 only for x = 0, unused
         inv_b = 1.0 / (b + xv - 1.0)
         log_drop = np.log(a) + np.log(inv_b)
     rx = r + s.rep_x
@@ -187,9 +200,45 @@ def _log_likelihood_and_gradient(log_params: np.ndarray, s: _Stats) -> tuple[flo
     g_r -= _dot(w, log_aT) + _dot(ww4, log_gap)
     g_alpha -= r * _dot(w, inv_aT) + _dot(wx, inv_aT) + _dot(ww4 * rx, inv_atx - inv_aT)
     g_a += ww4.sum() / a
-    g_b -= _dot(ww4, inv_b.take(s.rep_x_at))
-    gradient = np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b])
-    return float(ll), gradient
+    inv_bx = inv_b.take(s.rep_x_at)
+    g_b -= _dot(ww4, inv_bx)
+    natural = np.array([g_r, g_alpha, g_a, g_b])
+    p = np.array([r, alpha, a, b])
+    gradient = natural * p
+    if not hessian:
+        return float(ll), gradient, None
+
+    # Second derivatives in (r, alpha, a, b). Per distinct frequency (trigamma terms):
+    h = np.zeros((4, 4))
+    t_ab = polygamma(1, a + b) - polygamma(1, a + b + xv)
+    h[0, 0] = _dot(nx, polygamma(1, r + xv) - polygamma(1, r))
+    h[0, 1] = nx.sum() / alpha
+    h[1, 1] = -nx.sum() * r / alpha**2
+    h[2, 2] = h[2, 3] = _dot(nx, t_ab)
+    h[3, 3] = _dot(nx, t_ab + polygamma(1, b + xv) - polygamma(1, b))
+    # customers without repeat purchases
+    inv_aT0 = 1.0 / (alpha + s.zero_T)
+    h[0, 1] -= _dot(s.zero_w, inv_aT0)
+    h[1, 1] += r * _dot(s.zero_w, inv_aT0 * inv_aT0)
+    # with repeat purchases: -(r + x) log(alpha + T) + softplus(d), whose second derivative is
+    # w4 (1 - w4) d_i d_j + w4 d_ij, with d_r = -gap, d_alpha = -(r + x) gap', d_a = 1/a and
+    # d_b = -1 / (b + x - 1), gap' and gap'' the derivatives of the gap in alpha.
+    u = ww4 * (1.0 - w4)
+    gap1 = inv_atx - inv_aT
+    gap2 = inv_aT * inv_aT - inv_atx * inv_atx
+    rx_gap1 = rx * gap1
+    h[0, 0] += _dot(u, log_gap * log_gap)
+    h[0, 1] += _dot(u, log_gap * rx_gap1) - _dot(ww4, gap1) - _dot(w, inv_aT)
+    h[0, 2] -= _dot(u, log_gap) / a
+    h[0, 3] += _dot(u, log_gap * inv_bx)
+    h[1, 1] += _dot(u, rx_gap1 * rx_gap1) - _dot(ww4, rx * gap2) + _dot(w * rx, inv_aT * inv_aT)
+    h[1, 2] -= _dot(u, rx_gap1) / a
+    h[1, 3] += _dot(u, rx_gap1 * inv_bx)
+    h[2, 2] += (u.sum() - ww4.sum()) / a**2
+    h[2, 3] -= _dot(u, inv_bx) / a
+    h[3, 3] += _dot(u + ww4, inv_bx * inv_bx)
+    h = np.triu(h) + np.triu(h, 1).T
+    return float(ll), gradient, h * np.outer(p, p) + np.diag(gradient)
 
 
 def log_likelihood(params: BgNbdParams, frequency, recency, T) -> float:
@@ -199,6 +248,8 @@ def log_likelihood(params: BgNbdParams, frequency, recency, T) -> float:
 
 
 WARM_START_CUSTOMERS = 50_000
+NEWTON_ITERATIONS = 50
+MAX_STEP = 3.0  # largest Newton step in a log-parameter
 
 
 @dataclass(frozen=True)
@@ -208,6 +259,18 @@ class _Optimum:
     iterations: int
     message: str
     gradient_norm: float
+
+
+def _verdict(theta, value, gradient, bounds, success: bool) -> tuple[bool, float, bool]:
+    """(converged, largest gradient component of the mean, at a bound), as both optimizers
+    judge it: success (or a stall with a tiny gradient), gradient below 1e-3, off the bounds."""
+    finite = bool(np.all(np.isfinite(theta)) and np.isfinite(value))
+    grad_norm = float(np.max(np.abs(gradient))) if finite else float("inf")
+    at_bound = any(
+        abs(v - lo) < 1e-6 or abs(v - hi) < 1e-6 for v, (lo, hi) in zip(theta, bounds, strict=True)
+    )
+    converged = finite and not at_bound and (success or grad_norm < 1e-5) and grad_norm < 1e-3
+    return bool(converged), grad_norm, at_bound
 
 
 def _maximize(
@@ -233,34 +296,79 @@ def _maximize(
         bounds=bounds,
         options={"maxiter": max_iterations, "ftol": 1e-15, "gtol": 1e-9},
     )
-    theta = result.x
-    finite = bool(np.all(np.isfinite(theta)) and np.isfinite(result.fun))
-    grad_norm = float(np.max(np.abs(result.jac))) if finite else float("inf")
-    at_bound = any(
-        abs(v - lo) < 1e-6 or abs(v - hi) < 1e-6 for v, (lo, hi) in zip(theta, bounds, strict=True)
-    )
-    converged = (
-        finite and not at_bound and (result.success or grad_norm < 1e-5) and grad_norm < 1e-3
+    converged, grad_norm, at_bound = _verdict(
+        result.x, result.fun, result.jac, bounds, bool(result.success)
     )
     message = str(result.message) + ("; a parameter reached its bound" if at_bound else "")
-    return _Optimum(theta, bool(converged), int(result.nit), message, grad_norm)
+    return _Optimum(result.x, converged, int(result.nit), message, grad_norm)
 
 
-HESSIAN_STEP = 1e-4
+def _newton(terms, n: int, start: np.ndarray, max_iterations: int = NEWTON_ITERATIONS):
+    """(optimum, Hessian there) by Newton's method, or None when it does not converge.
 
-
-def log_parameter_covariance(gradient, theta: np.ndarray) -> np.ndarray | None:
-    """Asymptotic covariance of the ML log-parameters: the inverse observed information.
-
-    The Hessian of the total log-likelihood is taken by central differences of its analytic
-    gradient (2 x parameters evaluations, each on the sufficient statistics). None when the
-    information is not positive definite (a flat or degenerate optimum: no normal approximation).
+    With the exact Hessian the optimum of a million customers is a handful of likelihood
+    evaluations away from a start near it (a sample's or an earlier date's fit), where L-BFGS-B
+    takes dozens. Where the log-likelihood is not concave the Hessian's eigenvalues are taken in
+    absolute value (still an ascent direction); each step is at most MAX_STEP in every
+    log-parameter and is halved until the likelihood does not fall. None (the caller then runs
+    `_maximize`) when the gradient is not down to L-BFGS-B's tolerance within `max_iterations`,
+    a step would leave the +-LOG_BOUND box around the start, or the top is flat (the Hessian
+    there is not negative definite). `terms(theta)` gives
+    (log-likelihood, gradient, Hessian) of the total.
     """
-    theta = np.asarray(theta, dtype=float)
-    steps = np.eye(theta.size) * HESSIAN_STEP
-    hessian = np.column_stack(
-        [(gradient(theta + e) - gradient(theta - e)) / (2 * HESSIAN_STEP) for e in steps]
-    )
+    bounds = [(v - LOG_BOUND, v + LOG_BOUND) for v in start]
+    low, high = start - LOG_BOUND, start + LOG_BOUND
+    theta = np.asarray(start, dtype=float)
+    with np.errstate(all="ignore"):  # trial points may overflow: they are checked and halved
+        ll, grad, hess = terms(theta)
+        for iteration in range(max_iterations + 1):
+            if not (np.isfinite(ll) and np.all(np.isfinite(grad)) and np.all(np.isfinite(hess))):
+                return None
+            if np.max(np.abs(grad)) / n < 1e-9:  # L-BFGS-B's gtol, on the mean
+                break
+            if iteration == max_iterations:
+                return None
+            values, vectors = np.linalg.eigh(-(hess + hess.T) / 2)
+            values = np.maximum(np.abs(values), 1e-10 * max(np.abs(values).max(), 1e-300))
+            step = vectors @ ((vectors.T @ grad) / values)
+            step *= min(1.0, MAX_STEP / np.max(np.abs(step)))
+            for _ in range(40):
+                candidate = theta + step
+                if np.all(candidate > low) and np.all(candidate < high):
+                    new = terms(candidate)
+                    # at the optimum a sum over a million customers only moves by its rounding
+                    if np.isfinite(new[0]) and new[0] >= ll - 1e-13 * abs(ll):
+                        break
+                step = step / 2
+            else:  # no step gains anything: stalled at the optimum up to rounding
+                break
+            theta, (ll, grad, hess) = candidate, new
+    converged, grad_norm, _ = _verdict(theta, ll, grad / n, bounds, True)
+    if not converged or covariance_from_hessian(hess) is None:  # a flat top is no maximum
+        return None
+    return _Optimum(theta, True, iteration, "Newton: converged", grad_norm), hess
+
+
+def _optimum(terms, likelihood_and_gradient, n: int, starts, max_iterations: int):
+    """(optimum, Hessian there or None) from the first start (a callable giving log-parameters,
+    or None to skip it) from which Newton's method converges, else by L-BFGS-B from the last."""
+    theta = None
+    for start in starts:
+        candidate = start()
+        if candidate is None:
+            continue
+        theta = candidate
+        newton = _newton(terms, n, theta)
+        if newton is not None:
+            return newton
+    opt = _maximize(likelihood_and_gradient, n, theta, max_iterations)
+    return opt, (terms(opt.theta)[2] if opt.converged else None)
+
+
+def covariance_from_hessian(hessian: np.ndarray) -> np.ndarray | None:
+    """Asymptotic covariance of the ML log-parameters: the inverse observed information (minus
+    the Hessian of the total log-likelihood). None when the information is not positive definite
+    (a flat or degenerate optimum: no normal approximation)."""
     information = -(hessian + hessian.T) / 2
     if not np.all(np.isfinite(information)):
         return None
@@ -280,11 +388,15 @@ def _start(s: _Stats) -> np.ndarray:
     return np.log([1.0, 1.0 / rate, 1.0, 3.0])
 
 
-def fit_bgnbd(frequency, recency, T, *, max_iterations: int = 1000) -> BgNbdFit:
+def fit_bgnbd(
+    frequency, recency, T, *, max_iterations: int = 1000, start: BgNbdParams | None = None
+) -> BgNbdFit:
     """Maximum-likelihood BG/NBD fit; check `converged` before trusting the parameters.
 
-    For more than WARM_START_CUSTOMERS customers, a fit on a random sample of that size gives the
-    start, so the full data needs only a few iterations; the optimum is the full data's.
+    Newton's method (`_newton`) climbs from the first of these starts it converges from: `start`
+    (e.g. an earlier fit of the same tenant), for more than WARM_START_CUSTOMERS customers a fit
+    on a random sample of that size, and rates matching the data; SciPy's L-BFGS-B when none
+    does. The optimum is the full data's whatever the start.
     """
     frequency = np.asarray(frequency, dtype=float)
     recency = np.asarray(recency, dtype=float)
@@ -292,18 +404,30 @@ def fit_bgnbd(frequency, recency, T, *, max_iterations: int = 1000) -> BgNbdFit:
     s = _stats(frequency, recency, T)
     if s.customers == 0:
         raise ValueError("cannot fit BG/NBD without customers")
-    start = _start(s)
-    if s.customers > WARM_START_CUSTOMERS:
-        sample = np.random.default_rng(0).choice(s.customers, WARM_START_CUSTOMERS, replace=False)
-        sample_fit = fit_bgnbd(
-            frequency[sample], recency[sample], T[sample], max_iterations=max_iterations
+
+    def terms(stats):
+        return lambda th: _log_likelihood_gradient_hessian(th, stats)
+
+    def likelihood(stats):
+        return lambda th: _log_likelihood_and_gradient(th, stats)
+
+    def given():
+        valid = start is not None and all(
+            np.isfinite(v) and v > 0 for v in (start.r, start.alpha, start.a, start.b)
         )
-        if sample_fit.converged:
-            p = sample_fit.params
-            start = np.log([p.r, p.alpha, p.a, p.b])
-    opt = _maximize(
-        lambda theta: _log_likelihood_and_gradient(theta, s), s.customers, start, max_iterations
-    )
+        return np.log([start.r, start.alpha, start.a, start.b]) if valid else None
+
+    def from_sample():
+        if s.customers <= WARM_START_CUSTOMERS:
+            return None
+        sample = np.random.default_rng(0).choice(s.customers, WARM_START_CUSTOMERS, replace=False)
+        sample_s = _stats(frequency[sample], recency[sample], T[sample])
+        sample_opt, _ = _optimum(terms(sample_s), likelihood(sample_s), sample_s.customers,
+                                 [lambda: _start(sample_s)], max_iterations)
+        return sample_opt.theta if sample_opt.converged else None
+
+    opt, hessian = _optimum(terms(s), likelihood(s), s.customers,
+                            [given, from_sample, lambda: _start(s)], max_iterations)
     r, alpha, a, b = np.exp(opt.theta)
     params = BgNbdParams(float(r), float(alpha), float(a), float(b))
     ll = (
@@ -311,11 +435,7 @@ def fit_bgnbd(frequency, recency, T, *, max_iterations: int = 1000) -> BgNbdFit:
         if np.all(np.isfinite(opt.theta))
         else float("nan")
     )
-    covariance = (
-        log_parameter_covariance(lambda theta: _log_likelihood_and_gradient(theta, s)[1], opt.theta)
-        if opt.converged
-        else None
-    )
+    covariance = covariance_from_hessian(hessian) if opt.converged else None
     return BgNbdFit(
         params, ll, s.customers, opt.converged, opt.iterations, opt.message, opt.gradient_norm,
         covariance,
@@ -341,6 +461,24 @@ def _integer_valued(*arrays: np.ndarray) -> bool:
     return all(np.all(arr == np.floor(arr)) and (arr.size == 0 or arr.min() >= 0) for arr in arrays)
 
 
+def distinct(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ascending distinct values, index of one element with each, each element's group) of
+    whole numbers >= 0, as `np.unique` with its index and inverse but without sorting when the
+    values span a range not much larger than their number (day counts, frequencies)."""
+    key = np.asarray(key)
+    if key.size == 0 or key.max() > 4 * key.size + 1_000_000:
+        values, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        return values, first, inverse.ravel()
+    whole = key.astype(np.int64)
+    present = np.bincount(whole) > 0
+    group = np.cumsum(present) - 1
+    values = np.flatnonzero(present)
+    some = np.empty(values.size, dtype=np.int64)
+    inverse = group[whole]
+    some[inverse] = np.arange(whole.size)
+    return values.astype(key.dtype), some, inverse
+
+
 def expected_purchases_if_alive(params: BgNbdParams, t, frequency, T) -> np.ndarray:
     """Expected purchases in the next `t` time units for a customer who is still alive.
 
@@ -357,9 +495,8 @@ def expected_purchases_if_alive(params: BgNbdParams, t, frequency, T) -> np.ndar
             "t must be a number or 1-d array; frequency and T 1-d arrays of one length"
         )
     if x.size > 1000 and _integer_valued(x, T):
-        key = x * (T.max() + 1.0) + T
-        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        return _if_alive(params, horizons, x[first], T[first])[..., inverse.ravel()]
+        _, first, inverse = distinct(x * (T.max() + 1.0) + T)
+        return _if_alive(params, horizons, x[first], T[first])[..., inverse]
     return _if_alive(params, horizons, x, T)
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import digamma, gammaln
+from scipy.special import digamma, gammaln, polygamma
 
-from .bgnbd import WARM_START_CUSTOMERS, _dot, _maximize, log_parameter_covariance
+from .bgnbd import WARM_START_CUSTOMERS, _dot, _optimum, covariance_from_hessian, distinct
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,11 @@ def _stats(frequency, monetary) -> _Stats:
         raise ValueError(
             "Gamma-Gamma needs frequency > 0 and monetary > 0; select rows with fit_mask()"
         )
-    x_values, x_counts = np.unique(x, return_counts=True)
+    if np.all(x == np.floor(x)):
+        x_values, _, x_at = distinct(x)
+        x_counts = np.bincount(x_at)
+    else:
+        x_values, x_counts = np.unique(x, return_counts=True)
     log_m = np.log(m)
     return _Stats(
         x_values, x_counts.astype(float), float(_dot(x, log_m)), float(log_m.sum()), x, x * m
@@ -79,6 +83,15 @@ def _stats(frequency, monetary) -> _Stats:
 
 def _log_likelihood_and_gradient(log_params: np.ndarray, s: _Stats) -> tuple[float, np.ndarray]:
     """Total log-likelihood (density of the average spends) and its gradient in log-parameters."""
+    return _log_likelihood_terms(log_params, s, hessian=False)[:2]
+
+
+def _log_likelihood_gradient_hessian(log_params: np.ndarray, s: _Stats):
+    """Total log-likelihood, its gradient and Hessian in log-parameters."""
+    return _log_likelihood_terms(log_params, s, hessian=True)
+
+
+def _log_likelihood_terms(log_params: np.ndarray, s: _Stats, hessian: bool):
     p, q, v = np.exp(log_params)
     xv, nx = s.x_values, s.x_counts
     px = p * xv
@@ -93,8 +106,23 @@ def _log_likelihood_and_gradient(log_params: np.ndarray, s: _Stats) -> tuple[flo
     ll -= p * sum_x_log + q * sum_log
     g_p -= sum_x_log
     g_q -= sum_log
-    g_v -= _dot(p * s.x + q, 1.0 / (s.xm + v))
-    return float(ll), np.array([g_p * p, g_q * q, g_v * v])
+    inv_xmv = 1.0 / (s.xm + v)
+    g_v -= _dot(p * s.x + q, inv_xmv)
+    natural = np.array([p, q, v])
+    gradient = np.array([g_p, g_q, g_v]) * natural
+    if not hessian:
+        return float(ll), gradient, None
+    n = nx.sum()
+    t_pxq = polygamma(1, px + q)
+    h = np.zeros((3, 3))
+    h[0, 0] = _dot(nx, xv * xv * (t_pxq - polygamma(1, px)))
+    h[0, 1] = _dot(nx, xv * t_pxq)
+    h[0, 2] = -_dot(s.x, inv_xmv)
+    h[1, 1] = _dot(nx, t_pxq - polygamma(1, q))
+    h[1, 2] = n / v - inv_xmv.sum()
+    h[2, 2] = -q * n / v**2 + _dot(p * s.x + q, inv_xmv * inv_xmv)
+    h = np.triu(h) + np.triu(h, 1).T
+    return float(ll), gradient, h * np.outer(natural, natural) + np.diag(gradient)
 
 
 def log_likelihood(params: GammaGammaParams, frequency, monetary) -> float:
@@ -103,12 +131,15 @@ def log_likelihood(params: GammaGammaParams, frequency, monetary) -> float:
     return _log_likelihood_and_gradient(log_params, _stats(frequency, monetary))[0]
 
 
-def fit_gamma_gamma(frequency, monetary, *, max_iterations: int = 1000) -> GammaGammaFit:
+def fit_gamma_gamma(
+    frequency, monetary, *, max_iterations: int = 1000, start: GammaGammaParams | None = None
+) -> GammaGammaFit:
     """Maximum-likelihood Gamma-Gamma fit on customers selected by `fit_mask`.
 
-    Amounts are rescaled internally to mean 1 (only v depends on the currency) and the start
-    matches the mean spend; for many customers a fit on a sample gives the start, as for BG/NBD.
-    Converged also requires q > 1 (otherwise the mean spend per purchase is undefined).
+    Amounts are rescaled internally to mean 1 (only v depends on the currency). Starts as for
+    BG/NBD: `start` (an earlier fit), a fit on a sample for many customers, then values matching
+    the mean spend. Converged also requires q > 1 (otherwise the mean spend per purchase is
+    undefined).
     """
     x = np.asarray(frequency, dtype=float)
     m = np.asarray(monetary, dtype=float)
@@ -116,16 +147,33 @@ def fit_gamma_gamma(frequency, monetary, *, max_iterations: int = 1000) -> Gamma
         raise ValueError("cannot fit Gamma-Gamma without customers")
     scale = float(m.mean())
     s = _stats(x, m / scale)
-    start = np.log([1.0, 2.0, 1.0])  # mean spend p v / (q - 1) = 1 after scaling
-    if x.size > WARM_START_CUSTOMERS:
+    cold = np.log([1.0, 2.0, 1.0])  # mean spend p v / (q - 1) = 1 after scaling
+
+    def terms(stats):
+        return lambda th: _log_likelihood_gradient_hessian(th, stats)
+
+    def likelihood(stats):
+        return lambda th: _log_likelihood_and_gradient(th, stats)
+
+    def given():
+        valid = start is not None and all(
+            np.isfinite(v) and v > 0 for v in (start.p, start.q, start.v)
+        )
+        return np.log([start.p, start.q, start.v / scale]) if valid else None
+
+    def from_sample():
+        if x.size <= WARM_START_CUSTOMERS:
+            return None
         sample = np.random.default_rng(0).choice(x.size, WARM_START_CUSTOMERS, replace=False)
-        sample_fit = fit_gamma_gamma(x[sample], m[sample], max_iterations=max_iterations)
-        if sample_fit.converged:
-            p = sample_fit.params
-            start = np.log([p.p, p.q, p.v / scale])
-    opt = _maximize(
-        lambda theta: _log_likelihood_and_gradient(theta, s), x.size, start, max_iterations
-    )
+        sample_scale = float(m[sample].mean())
+        sample_s = _stats(x[sample], m[sample] / sample_scale)
+        sample_opt, _ = _optimum(terms(sample_s), likelihood(sample_s), sample.size,
+                                 [lambda: cold], max_iterations)
+        shift = np.log([1.0, 1.0, sample_scale / scale])
+        return sample_opt.theta + shift if sample_opt.converged else None
+
+    opt, hessian = _optimum(terms(s), likelihood(s), x.size, [given, from_sample, lambda: cold],
+                            max_iterations)
     p, q, v = np.exp(opt.theta)
     params = GammaGammaParams(float(p), float(q), float(v * scale))
     message, converged = opt.message, opt.converged
@@ -139,11 +187,7 @@ def fit_gamma_gamma(frequency, monetary, *, max_iterations: int = 1000) -> Gamma
         else float("nan")
     )
     # rescaling the amounts shifts log v by a constant: the covariance is the same
-    covariance = (
-        log_parameter_covariance(lambda theta: _log_likelihood_and_gradient(theta, s)[1], opt.theta)
-        if opt.converged
-        else None
-    )
+    covariance = covariance_from_hessian(hessian) if opt.converged else None
     return GammaGammaFit(
         params, float(ll), int(x.size), converged, opt.iterations, message, opt.gradient_norm,
         covariance,

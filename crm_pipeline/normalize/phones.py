@@ -1,11 +1,13 @@
 """Phone numbers to E.164 with phonenumbers, recording validity and line type.
 
-phonenumbers works one value at a time in Python (about 20 µs each), so the work is kept to
-distinct (number, region) pairs: separators are stripped first, in polars, so that
-`+1 (415) 555-2671` and `+1 415-555-2671` are parsed once, and a number written with a leading
-`+` ignores the region. Large sets of distinct pairs are shared between this process and worker
-processes (spawned, not forked, because polars runs threads), chunk by chunk, so a slow worker
-start costs nothing but its own share.
+The work is kept to distinct (number, region) pairs: separators are stripped first, in polars, so
+that `+1 (415) 555-2671` and `+1 415-555-2671` are looked up once, and a number written with a
+leading `+` ignores the region. phonenumbers costs 40-60 µs of Python per number, so pairs that are
+plain digit strings (nearly all of them) are answered by `phone_rules.parse_fast`, the library's
+own rules run by polars over the whole column, with the same result. The others (extensions,
+letters, `tel:` URIs, regions without rules) are parsed one by one; large sets of those are
+shared between this process and worker processes (spawned, not forked, because polars runs
+threads), chunk by chunk, so a slow worker start costs nothing but its own share.
 """
 
 import multiprocessing
@@ -18,27 +20,17 @@ import phonenumbers
 import polars as pl
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
+from crm_pipeline.normalize import phone_rules
 from crm_pipeline.normalize.text import as_text
 
 INVALID_PHONE = "invalid_phone"
 # Below this many distinct pairs, starting a worker process costs more than it saves.
 PARALLEL_MIN_DISTINCT = 20_000
+# Below this many, parsing the distinct pairs one by one costs less than the fast path's set-up.
+FAST_MIN_DISTINCT = 1_000
 _CHUNK = 4_000
 
-_TYPE_NAMES = {
-    PhoneNumberType.FIXED_LINE: "fixed_line",
-    PhoneNumberType.MOBILE: "mobile",
-    PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line_or_mobile",
-    PhoneNumberType.TOLL_FREE: "toll_free",
-    PhoneNumberType.PREMIUM_RATE: "premium_rate",
-    PhoneNumberType.SHARED_COST: "shared_cost",
-    PhoneNumberType.VOIP: "voip",
-    PhoneNumberType.PERSONAL_NUMBER: "personal_number",
-    PhoneNumberType.PAGER: "pager",
-    PhoneNumberType.UAN: "uan",
-    PhoneNumberType.VOICEMAIL: "voicemail",
-    PhoneNumberType.UNKNOWN: "unknown",
-}
+_TYPE_NAMES = phone_rules.TYPE_NAMES
 
 OUTPUT_SCHEMA = {
     "phone": pl.String,
@@ -146,10 +138,22 @@ def normalize(raw: pl.Series, region: pl.Series, parallel: bool | None = None) -
         )
     )
     pairs = frame.filter(pl.col("value").is_not_null()).select("value", "region_key").unique()
-    parsed = parse_distinct(pairs["value"].to_list(), pairs["region_key"].to_list(), parallel)
-    pairs = pairs.with_columns(
-        pl.Series("phone", [p[0] for p in parsed], dtype=pl.String),
-        pl.Series("phone_type", [p[1] for p in parsed], dtype=pl.String),
+    if pairs.height >= FAST_MIN_DISTINCT:
+        fast = phone_rules.parse_fast(pairs["value"], pairs["region_key"])
+        pairs = pl.concat([pairs, fast], how="horizontal")
+    else:
+        none = pl.lit(None, pl.String)
+        pairs = pairs.with_columns(phone=none, phone_type=none, fast=pl.lit(False))
+    slow = pairs.filter(~pl.col("fast"))
+    parsed = parse_distinct(slow["value"].to_list(), slow["region_key"].to_list(), parallel)
+    pairs = pl.concat(
+        [
+            pairs.filter("fast").drop("fast"),
+            slow.drop("fast").with_columns(
+                pl.Series("phone", [p[0] for p in parsed], dtype=pl.String),
+                pl.Series("phone_type", [p[1] for p in parsed], dtype=pl.String),
+            ),
+        ]
     )
     frame = frame.join(pairs, on=["value", "region_key"], how="left", maintain_order="left")
     return frame.select(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import duckdb
 import numpy as np
@@ -121,6 +121,14 @@ class Scorer:
         self._keys = np.zeros(0, dtype=np.int64)  # pairs scored so far (a * n + b), sorted
         self._scores = np.zeros(0)
 
+    def with_rate(self, model: train.Model) -> Scorer:
+        """This scorer under `model`, which differs from its own in the match rate only (the
+        term frequencies, the costly part, depend on u alone)."""
+        if model.u is not self.model.u:
+            raise ValueError("with_rate takes a model with the same u")
+        self.model, self.prior = model, model.prior(self.rows.height)
+        return self
+
     def rule(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Name of the strongest exact rule each pair meets, else `probabilistic`."""
         out = np.full(len(a), PROBABILISTIC, dtype=object)
@@ -194,17 +202,40 @@ def _u_exact(rows: pl.DataFrame, col: str) -> float:
     return float((p * p).sum())
 
 
+@dataclass(frozen=True)
+class Decision:
+    """Where a tenant's pending rows go, decided without writing: the writes come after."""
+
+    placement: pl.DataFrame
+    merges: pl.DataFrame
+    evidence: pl.DataFrame
+    placed: pl.DataFrame
+    trained: dict | None  # the parameters of core.match_models' new row, when retrained
+
+
 def resolve_tenant(con: duckdb.DuckDBPyConnection, ctx: ChangeContext) -> dict[str, dict[str, int]]:
     """Resolve the tenant's pending staged rows; per import: accepted (new contact) and merged."""
-    decided = _decide(con, ctx)
-    if decided is None:
+    return apply_decision(con, ctx, decide(con, ctx))
+
+
+def apply_decision(
+    con: duckdb.DuckDBPyConnection, ctx: ChangeContext, decision: Decision | None
+) -> dict[str, dict[str, int]]:
+    """Write a tenant's decision (made by `decide`, with nothing of the tenant written since):
+    sources, merges, evidence, golden contacts and their audit rows; counts per import."""
+    if decision is None:
         return {}
     # Only the decisions reach the writes: the row frames and pair arrays are freed by now.
-    placement, merges, evidence, placed = decided
+    placement, merges, evidence, placed = (
+        decision.placement, decision.merges, decision.evidence, decision.placed
+    )
+    if decision.trained is not None:
+        run(con, "INSERT INTO core.match_models VALUES ($t, $r, $at, $n, $p, $m)",
+            decision.trained)
     _link_sources(con, ctx, placed)
     merge_contacts(con, ctx, merges)
     _write_evidence(con, ctx, evidence)
-    del evidence
+    del evidence, decision
     # Golden rows stay in DuckDB (a temporary table): at a million contacts a round trip
     # through Python costs seconds and gigabytes.
     golden_records(con, ctx.tenant_id, placement["survivor"], into="_golden")
@@ -235,10 +266,9 @@ def resolve_tenant(con: duckdb.DuckDBPyConnection, ctx: ChangeContext) -> dict[s
     return counts
 
 
-def _decide(
-    con: duckdb.DuckDBPyConnection, ctx: ChangeContext
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame] | None:
-    """(placement, merges, evidence, placed rows) for the pending rows; None when none."""
+def decide(con: duckdb.DuckDBPyConnection, ctx: ChangeContext) -> Decision | None:
+    """Where the tenant's pending rows go (None when none is pending). It only reads, so it can
+    run on another cursor while an earlier tenant's writes run on this one."""
     keyed = _keyed_rows(con, ctx.tenant_id)
     pending = keyed.filter(pl.col("status") == "pending")["idx"].to_numpy()
     if len(pending) == 0:
@@ -256,9 +286,12 @@ def _decide(
     rows = match_rows(keyed)
     del keyed
     cand = candidate_pairs(rows, pending, oversized)
+    scorer, trained = None, None
     if model is None:
-        model = _trained_model(con, ctx, rows, cand if len(pending) == rows.height else None)
-    scorer = Scorer(rows, model, population)
+        model, scorer, trained = _trained_model(
+            ctx, rows, cand if len(pending) == rows.height else None
+        )
+    scorer = scorer or Scorer(rows, model, population)
     del population
 
     # Links: exact keys a pending row holds (star edges over all rows with that value) and
@@ -283,7 +316,7 @@ def _decide(
     rows = rows.join(placement, on="cluster", how="left", maintain_order="left")
     evidence = _evidence(ctx, rows, scorer, np.concatenate([ea, ca]), np.concatenate([eb, cb]))
     placed = _placed_rows(rows, pending, evidence)
-    return placement, merges, evidence, placed
+    return Decision(placement, merges, evidence, placed, trained)
 
 
 def _exact_edges(rows: pl.DataFrame, pending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -488,9 +521,10 @@ def _reindexed(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def _trained_model(
-    con, ctx: ChangeContext, rows: pl.DataFrame, cand: pl.DataFrame | None
-) -> train.Model:
-    """A fresh estimate of m, u and the match rate from the tenant's rows, stored.
+    ctx: ChangeContext, rows: pl.DataFrame, cand: pl.DataFrame | None
+) -> tuple[train.Model, Scorer | None, dict]:
+    """A fresh estimate of m, u and the match rate from the tenant's rows; the scorer of `rows`
+    when estimating the rate built one (the caller reuses it); the row to store it as.
 
     `cand` are the candidate pairs over every row when the caller has them already.
     """
@@ -514,23 +548,15 @@ def _trained_model(
         u_exact = {f: _u_exact(rows, col) for f, col in train.TF_FIELDS.items()}
         u_exact = {f: v for f, v in u_exact.items() if v > 0}
     model = train.fit(levels, same("k_email"), same("k_phone_name"), rlevels, u_exact)
+    scorer = None
     if total >= train.MIN_EM_PAIRS:
         scorer = Scorer(rows, model)
         weight = np.where(scorer.rule(a, b) != PROBABILISTIC, EXACT, scorer.weight(a, levels))
         model = replace(model, rate=train.estimate_rate(weight, total, rows.height, model.rate))
-    run(
-        con,
-        "INSERT INTO core.match_models VALUES ($t, $r, $at, $n, $p, $m)",
-        {
-            "t": ctx.tenant_id,
-            "r": ctx.run_id,
-            "at": ctx.at,
-            "n": rows.height,
-            "p": total,
-            "m": json.dumps(model.as_dict()),
-        },
-    )
-    return model
+        scorer = scorer.with_rate(model)
+    stored = {"t": ctx.tenant_id, "r": ctx.run_id, "at": ctx.at, "n": rows.height, "p": total,
+              "m": json.dumps(model.as_dict())}
+    return model, scorer, stored
 
 
 def _model_from_json(text: str) -> train.Model | None:

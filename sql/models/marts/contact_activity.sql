@@ -18,22 +18,14 @@ WITH per_contact AS (
            sum(n_prior_90d) AS prior_90d,
            sum(n_recent) AS recent_activities,
            sum(n_baseline) AS baseline_activities,
-           sum(n_90d) FILTER (
-               WHERE direction = 'inbound'
-                  OR type IN ('webinar', 'download', 'form_submission', 'purchase')
-           ) AS inbound_90d,
-           sum(n_total) FILTER (
-               WHERE type IN ('webinar', 'download', 'form_submission')
-                  OR (type IN ('email', 'call') AND direction = 'inbound')
-           ) AS signals_ever,
-           sum(n_90d) FILTER (
-               WHERE type IN ('webinar', 'download', 'form_submission')
-                  OR (type IN ('email', 'call') AND direction = 'inbound')
-           ) AS signals_90d,
-           sum(n_90d) FILTER (
-               WHERE type IN ('meeting', 'webinar', 'download', 'form_submission')
-                  OR direction = 'inbound'
-           ) AS depth_90d,
+           sum(CASE WHEN type IN ('webinar', 'download', 'form_submission', 'purchase')
+                    THEN n_90d ELSE n_90d_inbound END) AS inbound_90d,
+           sum(CASE WHEN type IN ('webinar', 'download', 'form_submission') THEN n_total
+                    WHEN type IN ('email', 'call') THEN n_total_inbound END) AS signals_ever,
+           sum(CASE WHEN type IN ('webinar', 'download', 'form_submission') THEN n_90d
+                    WHEN type IN ('email', 'call') THEN n_90d_inbound END) AS signals_90d,
+           sum(CASE WHEN type IN ('meeting', 'webinar', 'download', 'form_submission')
+                    THEN n_90d ELSE n_90d_inbound END) AS depth_90d,
            max(last_at) FILTER (WHERE type = 'purchase') AS last_purchase_at,
            max(last_at) FILTER (WHERE type = 'subscription_start') AS last_subscription_start_at,
            max(last_at) FILTER (WHERE type = 'subscription_end') AS last_subscription_end_at

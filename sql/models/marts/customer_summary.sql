@@ -26,9 +26,14 @@ refunds AS (
       AND CAST(occurred_at AS DATE) <= $as_of
     GROUP BY contact_id, day
 ),
+-- Only the purchase days of customers with a refund take part in attributing refunds: the as-of
+-- join would otherwise sort every purchase day of the tenant, refunds or not.
+refunded_purchase_days AS (
+    SELECT * FROM purchase_days WHERE contact_id IN (SELECT contact_id FROM refunds)
+),
 first_days AS (
     SELECT contact_id, min(day) AS first_day
-    FROM purchase_days
+    FROM refunded_purchase_days
     GROUP BY contact_id
 ),
 refunds_by_purchase_day AS (
@@ -37,7 +42,7 @@ refunds_by_purchase_day AS (
            sum(r.refunded) AS refunded
     FROM refunds AS r
     JOIN first_days AS f ON f.contact_id = r.contact_id
-    ASOF LEFT JOIN purchase_days AS p ON p.contact_id = r.contact_id AND r.day >= p.day
+    ASOF LEFT JOIN refunded_purchase_days AS p ON p.contact_id = r.contact_id AND r.day >= p.day
     GROUP BY ALL
 ),
 net_days AS (

@@ -18,16 +18,31 @@
 --                         forms, anything inbound) / $depth_full_at, at most 1
 -- score_percentile: percent_rank of lead_score within the tenant (ties share the lower rank;
 -- 0 when the tenant has one contact).
-WITH titles AS (
-    SELECT contact_id,
-           regexp_replace(lower(coalesce(job_title, '')), '\bvice[ -]?president\b', 'vp', 'g')
-               AS title,
-           company_size,
-           lower(trim(coalesce(industry, ''))) AS industry,
-           days_since_last_activity,
-           activities_90d,
-           depth_90d
-    FROM mart_contact_activity
+WITH roles AS (  -- the title patterns matched once per distinct title, not once per contact
+    SELECT title_key,
+           CASE
+               WHEN regexp_matches(title, $role_top) THEN 1.0
+               WHEN regexp_matches(title, $role_high) THEN 0.75
+               WHEN regexp_matches(title, $role_mid) THEN 0.5
+               WHEN trim(title) <> '' THEN 0.25
+               ELSE 0.0
+           END AS f_role
+    FROM (
+        SELECT title_key,
+               regexp_replace(lower(title_key), '\bvice[ -]?president\b', 'vp', 'g') AS title
+        FROM (SELECT DISTINCT coalesce(job_title, '') AS title_key FROM mart_contact_activity)
+    )
+),
+titles AS (
+    SELECT a.contact_id,
+           r.f_role,
+           a.company_size,
+           lower(trim(coalesce(a.industry, ''))) AS industry,
+           a.days_since_last_activity,
+           a.activities_90d,
+           a.depth_90d
+    FROM mart_contact_activity AS a
+    JOIN roles AS r ON r.title_key = coalesce(a.job_title, '')
 ),
 factors AS (
     SELECT contact_id,
@@ -38,13 +53,7 @@ factors AS (
                WHEN company_size >= 20 THEN 0.25
                ELSE 0.0
            END AS f_company_size,
-           CASE
-               WHEN regexp_matches(title, $role_top) THEN 1.0
-               WHEN regexp_matches(title, $role_high) THEN 0.75
-               WHEN regexp_matches(title, $role_mid) THEN 0.5
-               WHEN trim(title) <> '' THEN 0.25
-               ELSE 0.0
-           END AS f_role,
+           f_role,
            CASE
                WHEN list_contains(CAST($target_industries AS VARCHAR[]), industry) THEN 1.0
                ELSE 0.0
@@ -68,23 +77,39 @@ components AS (
     FROM factors
 ),
 scored AS (
-    SELECT *,
-           round(fit_company_size + fit_role + fit_industry, 2) AS fit_score,
-           round(engagement_recency + engagement_frequency + engagement_depth, 2)
-               AS engagement_score
-    FROM components
+    SELECT *, round(fit_score + engagement_score, 2) AS lead_score
+    FROM (
+        SELECT *,
+               round(fit_company_size + fit_role + fit_industry, 2) AS fit_score,
+               round(engagement_recency + engagement_frequency + engagement_depth, 2)
+                   AS engagement_score
+        FROM components
+    )
+),
+-- percent_rank without sorting every contact: (contacts with a lower score) / (contacts - 1),
+-- worked out per distinct score (scores have two decimals, so there are few of them).
+percentiles AS (
+    SELECT lead_score,
+           CASE WHEN sum(n) OVER () > 1
+                THEN CAST(coalesce(sum(n) OVER (ORDER BY lead_score ROWS BETWEEN UNBOUNDED PRECEDING
+                                                                     AND 1 PRECEDING), 0) AS DOUBLE)
+                     / CAST(sum(n) OVER () - 1 AS DOUBLE)
+                ELSE 0.0
+           END AS score_percentile
+    FROM (SELECT lead_score, count(*) AS n FROM scored GROUP BY lead_score)
 )
 SELECT $tenant_id AS tenant_id,
-       contact_id,
+       s.contact_id,
        CAST($as_of AS DATE) AS as_of,
-       round(fit_score + engagement_score, 2) AS lead_score,
-       fit_score,
-       engagement_score,
-       fit_company_size,
-       fit_role,
-       fit_industry,
-       engagement_recency,
-       engagement_frequency,
-       engagement_depth,
-       percent_rank() OVER (ORDER BY round(fit_score + engagement_score, 2)) AS score_percentile
-FROM scored
+       s.lead_score,
+       s.fit_score,
+       s.engagement_score,
+       s.fit_company_size,
+       s.fit_role,
+       s.fit_industry,
+       s.engagement_recency,
+       s.engagement_frequency,
+       s.engagement_depth,
+       p.score_percentile
+FROM scored AS s
+JOIN percentiles AS p USING (lead_score)

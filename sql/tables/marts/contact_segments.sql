@@ -2,8 +2,7 @@ CREATE TABLE IF NOT EXISTS marts.contact_segments (
     tenant_id VARCHAR NOT NULL,
     contact_id VARCHAR NOT NULL,
     segment VARCHAR NOT NULL,
-    as_of DATE NOT NULL,
-    PRIMARY KEY (tenant_id, contact_id, segment)
+    as_of DATE NOT NULL
 );
 COMMENT ON TABLE marts.contact_segments IS 'Segment memberships at the as-of date of the latest run: one row per contact and segment it belongs to (definitions in sql/segments/).';
 COMMENT ON COLUMN marts.contact_segments.tenant_id IS 'Tenant.';

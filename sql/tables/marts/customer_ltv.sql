@@ -10,8 +10,9 @@ CREATE TABLE IF NOT EXISTS marts.customer_ltv (
     expected_purchases_90d DOUBLE,
     expected_purchases_365d DOUBLE,
     expected_clv_365d DOUBLE,
-    as_of DATE NOT NULL,
-    PRIMARY KEY (tenant_id, contact_id)
+    as_of DATE NOT NULL
+    -- No PRIMARY KEY: (tenant_id, contact_id) is unique by construction (one row per customer of
+    -- the summary's GROUP BY), and an index made refreshing a million rows slow.
 );
 COMMENT ON TABLE marts.customer_ltv IS 'Per customer: purchase summary and predicted value from the tenant''s model in marts.ltv_model (amounts in the tenant''s base currency).';
 COMMENT ON COLUMN marts.customer_ltv.tenant_id IS 'Tenant.';

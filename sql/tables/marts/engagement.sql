@@ -9,8 +9,7 @@ CREATE TABLE IF NOT EXISTS marts.engagement (
     activities_90d INTEGER NOT NULL,
     activities_365d INTEGER NOT NULL,
     inbound_90d INTEGER NOT NULL,
-    trend VARCHAR NOT NULL,
-    PRIMARY KEY (tenant_id, contact_id)
+    trend VARCHAR NOT NULL
 );
 COMMENT ON TABLE marts.engagement IS 'Per contact: activity counts over 7, 30, 90 and 365 days before the as-of date, last activity and trend (counts by type: marts.engagement_by_type).';
 COMMENT ON COLUMN marts.engagement.tenant_id IS 'Tenant.';

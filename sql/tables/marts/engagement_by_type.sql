@@ -7,8 +7,7 @@ CREATE TABLE IF NOT EXISTS marts.engagement_by_type (
     count_30d INTEGER NOT NULL,
     count_90d INTEGER NOT NULL,
     count_365d INTEGER NOT NULL,
-    last_at TIMESTAMP NOT NULL,
-    PRIMARY KEY (tenant_id, contact_id, type)
+    last_at TIMESTAMP NOT NULL
 );
 COMMENT ON TABLE marts.engagement_by_type IS 'Per contact and activity type: counts over 7, 30, 90 and 365 days before the as-of date.';
 COMMENT ON COLUMN marts.engagement_by_type.tenant_id IS 'Tenant.';

@@ -12,6 +12,7 @@ CREATE TABLE IF NOT EXISTS marts.forecast_backtest (
     abs_pct_error DOUBLE,
     within_interval BOOLEAN NOT NULL,
     as_of DATE NOT NULL,
+    inputs_key VARCHAR,
     PRIMARY KEY (tenant_id, origin, segment, period_start)
 );
 COMMENT ON TABLE marts.forecast_backtest IS 'Forecasts re-made at earlier as-of dates (origins) with only the data known then, beside the revenue that then happened: how far to trust marts.revenue_forecast.';
@@ -28,3 +29,4 @@ COMMENT ON COLUMN marts.forecast_backtest.error IS 'actual_revenue - expected_re
 COMMENT ON COLUMN marts.forecast_backtest.abs_pct_error IS '|error| / actual_revenue; NULL when nothing was earned.';
 COMMENT ON COLUMN marts.forecast_backtest.within_interval IS 'Whether the actual revenue fell inside the 80% interval (about 8 in 10 should).';
 COMMENT ON COLUMN marts.forecast_backtest.as_of IS 'As-of date of the run that made the back-test.';
+COMMENT ON COLUMN marts.forecast_backtest.inputs_key IS 'Fingerprint of everything the origin''s rows depend on (activities up to the end of its horizon, contacts, segments at the origin, the code): a later run with the same fingerprint keeps the rows instead of recomputing them.';

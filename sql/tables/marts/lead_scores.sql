@@ -11,8 +11,7 @@ CREATE TABLE IF NOT EXISTS marts.lead_scores (
     engagement_recency DOUBLE NOT NULL,
     engagement_frequency DOUBLE NOT NULL,
     engagement_depth DOUBLE NOT NULL,
-    score_percentile DOUBLE NOT NULL,
-    PRIMARY KEY (tenant_id, contact_id)
+    score_percentile DOUBLE NOT NULL
 );
 COMMENT ON TABLE marts.lead_scores IS 'Lead score 0-100 per contact = fit score (who they are) + engagement score (what they do), each split into named components that add up.';
 COMMENT ON COLUMN marts.lead_scores.tenant_id IS 'Tenant.';

@@ -4,8 +4,7 @@ CREATE TABLE IF NOT EXISTS marts.lifecycle (
     as_of DATE NOT NULL,
     stage VARCHAR NOT NULL,
     stage_since DATE,
-    reason VARCHAR NOT NULL,
-    PRIMARY KEY (tenant_id, contact_id)
+    reason VARCHAR NOT NULL
 );
 COMMENT ON TABLE marts.lifecycle IS 'Derived lifecycle stage per contact at the as-of date: prospect, lead, customer, advocate or churned (rules in docs/warehouse.md).';
 COMMENT ON COLUMN marts.lifecycle.tenant_id IS 'Tenant.';

@@ -3,8 +3,7 @@ CREATE TABLE IF NOT EXISTS marts.lifecycle_history (
     contact_id VARCHAR NOT NULL,
     stage VARCHAR NOT NULL,
     entered_on DATE NOT NULL,
-    left_on DATE,
-    PRIMARY KEY (tenant_id, contact_id, stage, entered_on)
+    left_on DATE
 );
 COMMENT ON TABLE marts.lifecycle_history IS 'Every lifecycle stage a contact has had, with the as-of dates it entered and left it.';
 COMMENT ON COLUMN marts.lifecycle_history.tenant_id IS 'Tenant.';

@@ -5,8 +5,7 @@ CREATE TABLE IF NOT EXISTS marts.retention_risk (
     activities_last_30d INTEGER NOT NULL,
     baseline_monthly_rate DOUBLE NOT NULL,
     ratio DOUBLE,
-    declining BOOLEAN NOT NULL,
-    PRIMARY KEY (tenant_id, contact_id)
+    declining BOOLEAN NOT NULL
 );
 COMMENT ON TABLE marts.retention_risk IS 'Customers'' recent activity against their own baseline: declining when the last 30 days fell below half the average monthly rate of the 180 days before.';
 COMMENT ON COLUMN marts.retention_risk.tenant_id IS 'Tenant.';

@@ -3,8 +3,7 @@ CREATE TABLE IF NOT EXISTS marts.segment_history (
     contact_id VARCHAR NOT NULL,
     segment VARCHAR NOT NULL,
     entered_on DATE NOT NULL,
-    left_on DATE,
-    PRIMARY KEY (tenant_id, contact_id, segment, entered_on)
+    left_on DATE
 );
 COMMENT ON TABLE marts.segment_history IS 'When each contact entered and left each segment, by as-of date of the runs: answers "why is this segment not updating".';
 COMMENT ON COLUMN marts.segment_history.tenant_id IS 'Tenant.';
