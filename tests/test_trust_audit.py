@@ -152,6 +152,8 @@ TAMPERING = {
                                   3, "deleted"),
     "reordered rows": ("UPDATE audit.changes SET change_id = CASE change_id WHEN 2 THEN 3 ELSE 2 END "
                        "WHERE tenant_id = 't1' AND change_id IN (2, 3)", 2, "prev_hash"),
+    "duplicated row": ("INSERT INTO audit.changes SELECT * FROM audit.changes "
+                       "WHERE tenant_id = 't1' AND change_id = 2", 2, "inserted"),
     "rows cut off the end": ("DELETE FROM audit.changes WHERE tenant_id = 't1' AND change_id >= "
                              "(SELECT max(change_id) - 1 FROM audit.changes WHERE tenant_id = 't1')",
                              None, "cut off"),

@@ -26,7 +26,7 @@ import polars as pl
 from ..audit import ChangeContext
 from ..consent import record_consent_changes
 from ..contacts_store import merge_contacts, upsert_contacts
-from ..warehouse import frame, run
+from ..warehouse import frame, memory_capped, run
 from . import train
 from .blocking import candidate_pairs, random_pairs, related_rows
 from .cluster import EXACT, LINK, cluster_rows, star_edges, unambiguous_links
@@ -225,20 +225,29 @@ def apply_decision(
     sources, merges, evidence, golden contacts and their audit rows; counts per import."""
     if decision is None:
         return {}
-    # Only the decisions reach the writes: the row frames and pair arrays are freed by now.
-    placement, merges, evidence, placed = (
-        decision.placement, decision.merges, decision.evidence, decision.placed
-    )
+    # A million golden rows and their audit rows are bulk writes: DuckDB's cache is capped
+    # meanwhile (it spills), or it keeps gigabytes of them in memory.
+    with memory_capped(con):
+        _write_decision(con, ctx, decision)
+    counts: dict[str, dict[str, int]] = {}
+    for import_id, creates, n in decision.placed.group_by("import_id", "creates").len().iter_rows():
+        entry = counts.setdefault(import_id, {"accepted": 0, "merged": 0})
+        entry["accepted" if creates else "merged"] += n
+    return counts
+
+
+def _write_decision(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, decision: Decision) -> None:
+    # Only the decision reaches the writes: the row frames and pair arrays are freed by now.
+    placed = decision.placed
     if decision.trained is not None:
         run(con, "INSERT INTO core.match_models VALUES ($t, $r, $at, $n, $p, $m)",
             decision.trained)
     _link_sources(con, ctx, placed)
-    merge_contacts(con, ctx, merges)
-    _write_evidence(con, ctx, evidence)
-    del evidence, decision
+    merge_contacts(con, ctx, decision.merges)
+    _write_evidence(con, ctx, decision.evidence)
     # Golden rows stay in DuckDB (a temporary table): at a million contacts a round trip
     # through Python costs seconds and gigabytes.
-    golden_records(con, ctx.tenant_id, placement["survivor"], into="_golden")
+    golden_records(con, ctx.tenant_id, decision.placement["survivor"], into="_golden")
     try:
         _keep_bounces(con, ctx.tenant_id, "_golden")
         consent = "SELECT contact_id, consent_status FROM _golden"
@@ -259,11 +268,6 @@ def apply_decision(
         "WHERE tenant_id = $t AND status = 'pending'",
         {"t": ctx.tenant_id},
     )
-    counts: dict[str, dict[str, int]] = {}
-    for import_id, creates, n in placed.group_by("import_id", "creates").len().iter_rows():
-        entry = counts.setdefault(import_id, {"accepted": 0, "merged": 0})
-        entry["accepted" if creates else "merged"] += n
-    return counts
 
 
 def decide(con: duckdb.DuckDBPyConnection, ctx: ChangeContext) -> Decision | None:
