@@ -10,11 +10,14 @@ BENCH = Path(__file__).resolve().parent
 SCRIPTS = [
     ["bench_import.py", "--rows", "1000000"],
     ["bench_resolve.py", "--rows", "100000", "--splink"],
-    ["bench_resolve.py", "--rows", "1000000", "--splink"],
+    ["bench_resolve.py", "--rows", "1000000", "--csv", "--splink"],
+    ["bench_resolve.py", "--rows", "1000000", "--csv", "--tenants", "1"],
     ["bench_resolve.py", "--rows", "1010000", "--tenants", "1", "--new-rows", "10000"],
     ["bench_activities.py"],
     ["bench_ltv.py"],
     ["bench_ltv_run.py"],
+    ["bench_marts.py", "--customers", "1000000"],
+    ["bench_extract.py", "--customers", "1000000"],
     ["bench_lookup_timing.py"],
 ]
 
