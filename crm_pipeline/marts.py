@@ -15,8 +15,8 @@ the model's rows, so a re-run is idempotent and other tenants are untouched. The
 PRIMARY KEY: the slice is deleted and the model inserted straight into it (with an index, DuckDB
 commits such a delete very slowly, and in-place updates degraded from run to run); uniqueness
 follows from the models (one row per contact, per contact and type, per contact and segment) and
-is tested. A warehouse made while the marts still had keys is refreshed in place instead
-(`replace_rows`), with the same result.
+is tested. A warehouse made while the marts still had keys is rebuilt without them when opened
+(`warehouse.create_tables`).
 
 History only moves forward. A run whose as-of date is on or after the latest date the tenant's
 history or marts have seen updates the history (closing spells of contacts that left with
@@ -45,7 +45,7 @@ from .warehouse import run
 HELPERS = ("activity_counts", "contact_activity")
 FIRST_MARTS = ("engagement", "engagement_by_type", "lead_scores")
 LATER_MARTS = ("lifecycle", "retention_risk", "data_hygiene")
-TEMP_TABLES = ("mart_activity_counts", "mart_contact_activity", "mart_lifecycle_stage", "mart_rows",
+TEMP_TABLES = ("mart_activity_counts", "mart_contact_activity", "mart_lifecycle_stage",
                "mart_segment_members", "mart_lifecycle_history_changes",
                "mart_segment_history_changes")
 STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
@@ -128,14 +128,10 @@ def replace_rows(con: duckdb.DuckDBPyConnection, table: str, source: str, tenant
 def _refresh_mart(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> int:
     """marts.<table> for the tenant replaced by its model's rows; rows written.
 
-    The marts have no key: the tenant's slice is deleted and the model inserted straight into
-    it. A keyed table (a warehouse made before the keys were dropped) goes through
-    `replace_rows`."""
+    The marts have no key (`create_tables` rebuilds a warehouse made while they had one): the
+    tenant's slice is deleted and the model inserted straight into it."""
     query = _model(table)
     source = f"sql/models/marts/{table}.sql"
-    if _columns(con, table)[0]:
-        _execute(con, f"CREATE OR REPLACE TEMP TABLE mart_rows AS\n{query}", params, source)
-        return replace_rows(con, table, "mart_rows", params["tenant_id"])
     run(con, f"DELETE FROM marts.{table} WHERE tenant_id = $tenant_id",
         {"tenant_id": params["tenant_id"]})
     rows = _execute(con, f"INSERT INTO marts.{table} BY NAME\n{query}", params, source)

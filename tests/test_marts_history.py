@@ -191,28 +191,3 @@ def test_any_sequence_of_runs_keeps_one_row_per_key_and_one_open_spell(steps):
         if latest is None or day >= latest:  # the history moved to this date
             assert open_spells_match_the_marts(con, tenant)
     con.close()
-
-
-def marts_content(con) -> dict[str, set]:
-    return {table: set(run(con, f"SELECT * FROM marts.{table}")) for table in KEYS}
-
-
-def test_a_warehouse_whose_marts_still_have_primary_keys_gets_the_same_marts():
-    """Warehouses made before the keys were dropped keep them; both kinds give the same marts."""
-    keyed, plain = connect(":memory:"), connect(":memory:")
-    for con in (keyed, plain):
-        create_tables(con)
-        three_contacts(con)
-        contact(con, "buyer")
-    for table, key in KEYS.items():
-        run(keyed, f"ALTER TABLE marts.{table} ADD PRIMARY KEY ({key})")
-    for day, news in ((D1, None), (D1, ("buyer", "purchase", D1)), (D2, None),
-                      (D2, ("always", "email", D2)), (D1, None), (D3, ("leaver", "webinar", D3))):
-        for con in (keyed, plain):
-            if news:
-                activity(con, news[0], news[1], news[2])
-            refresh_marts(con, "t1", day)
-        assert marts_content(keyed) == marts_content(plain), (day, news)
-    assert marts_content(plain)["segment_history"]
-    keyed.close()
-    plain.close()

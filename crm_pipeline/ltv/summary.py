@@ -9,7 +9,7 @@ import polars as pl
 
 from ..sql import sql_text
 
-SUMMARY_MODEL = "models/marts/customer_summary"
+SUMMARIES_MODEL = "models/marts/customer_summaries"
 
 SUMMARY_SCHEMA = {
     "contact_id": pl.String,
@@ -28,64 +28,21 @@ def customer_summary(
 ) -> pl.DataFrame:
     """One row per contact with a purchase on or before `as_of`, sorted by contact_id.
 
-    Definitions are in `sql/models/marts/customer_summary.sql`: `frequency` is distinct purchase
-    days minus one, `recency_days` and `tenure_days` are whole days from the first purchase day to
-    the last purchase day and to the as-of date, `avg_order_value` is the mean net value of the
-    repeat purchase days (NULL without one), refunds deducted.
+    Definitions are in `sql/models/marts/customer_summaries.sql` (this is its one-date case):
+    `frequency` is distinct purchase days minus one, `recency_days` and `tenure_days` are whole
+    days from the first purchase day to the last purchase day and to the as-of date,
+    `avg_order_value` is the mean net value of the repeat purchase days (NULL without one),
+    refunds deducted.
     """
-    params = {"tenant_id": tenant_id, "as_of": as_of}
-    frame = con.sql(sql_text(SUMMARY_MODEL), params=params).pl()
+    query, params = customer_summaries_query([as_of])
+    frame = con.sql(query, params={"tenant_id": tenant_id, **params}).pl()
     if frame.height == 0:
         return pl.DataFrame(schema=SUMMARY_SCHEMA)
-    return frame.cast(SUMMARY_SCHEMA)
+    return frame.rename(lambda c: c.removesuffix("_0")).select(*SUMMARY_SCHEMA).cast(SUMMARY_SCHEMA)
 
 
-# The same definitions at several as-of dates in one pass over the purchases (back-tests): a
-# refund counts at a date on or after its own day, for the purchase day it reduces.
-_SUMMARIES = """
-WITH purchase_days AS (
-    SELECT contact_id,
-           CAST(occurred_at AS DATE) AS day,
-           sum(CAST(coalesce(amount_base, 0) AS DECIMAL(18, 6))) AS value
-    FROM core.activities
-    WHERE tenant_id = $tenant_id AND type = 'purchase' AND CAST(occurred_at AS DATE) <= $last
-    GROUP BY contact_id, day
-),
-refunds AS (
-    SELECT contact_id,
-           CAST(occurred_at AS DATE) AS day,
-           sum(CAST(coalesce(amount_base, 0) AS DECIMAL(18, 6))) AS refunded
-    FROM core.activities
-    WHERE tenant_id = $tenant_id AND type = 'refund' AND CAST(occurred_at AS DATE) <= $last
-    GROUP BY contact_id, day
-),
-refunded_purchase_days AS (
-    SELECT * FROM purchase_days WHERE contact_id IN (SELECT contact_id FROM refunds)
-),
-first_days AS (
-    SELECT contact_id, min(day) AS first_day FROM refunded_purchase_days GROUP BY contact_id
-),
-refunds_by_purchase_day AS (
-    SELECT r.contact_id, coalesce(p.day, f.first_day) AS day, {refunded}
-    FROM refunds AS r
-    JOIN first_days AS f ON f.contact_id = r.contact_id
-    ASOF LEFT JOIN refunded_purchase_days AS p ON p.contact_id = r.contact_id AND r.day >= p.day
-    GROUP BY ALL
-),
-net_days AS (
-    SELECT d.contact_id, d.day, {net}
-    FROM purchase_days AS d
-    LEFT JOIN refunds_by_purchase_day AS r ON r.contact_id = d.contact_id AND r.day = d.day
-),
-customers AS (
-    SELECT contact_id, min(day) AS first_purchase_on, {aggregates}
-    FROM net_days
-    GROUP BY contact_id
-)
-SELECT contact_id, first_purchase_on, {columns}
-FROM customers
-ORDER BY contact_id
-"""
+# The columns of the i-th as-of date in sql/models/marts/customer_summaries.sql: a refund counts at
+# a date on or after its own day, for the purchase day it reduces.
 _REFUNDED = "sum(r.refunded) FILTER (r.day <= $as_of_{i}) AS refunded_{i}"
 _NET = "d.value - coalesce(r.refunded_{i}, 0) AS net_{i}"
 _AGGREGATES = (
@@ -102,7 +59,8 @@ _COLUMNS = (
     "CASE WHEN frequency_{i} > 0 "
     "THEN CAST(revenue_{i} - first_value_{i} AS DOUBLE) / frequency_{i} END "
     "AS avg_order_value_{i}, "
-    "CAST(revenue_{i} AS DOUBLE) AS historical_revenue_{i}"
+    "CAST(revenue_{i} AS DOUBLE) AS historical_revenue_{i}, "
+    "CAST(first_value_{i} AS DOUBLE) AS first_order_value_{i}"
 )
 SUMMARY_COLUMNS = ("frequency", "recency_days", "tenure_days", "avg_order_value",
                    "historical_revenue")
@@ -124,4 +82,4 @@ def customer_summaries_query(as_ofs: list[datetime.date]) -> tuple[str, dict]:
                                ("aggregates", _AGGREGATES), ("columns", _COLUMNS))
     }
     params = {f"as_of_{i}": day for i, day in enumerate(as_ofs)}
-    return _SUMMARIES.format(**parts), {"last": max(as_ofs), **params}
+    return sql_text(SUMMARIES_MODEL).format(**parts), {"last": max(as_ofs), **params}
