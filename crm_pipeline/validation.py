@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import duckdb
 import pandera.polars as pa
 import polars as pl
+
+from .warehouse import frame
 
 E164 = r"^\+[1-9][0-9]{6,14}$"
 EMAIL = r"^[^@\sA-Z]+@[^@\sA-Z]+$"
@@ -78,3 +81,21 @@ def validation_failures(model: type[pa.DataFrameModel], rows: pl.DataFrame) -> p
 def model_columns(model: type[pa.DataFrameModel]) -> list[str]:
     """The columns a model checks: reading only these keeps a million-row check small."""
     return list(model.to_schema().columns)
+
+
+def contacts_written_by(
+    con: duckdb.DuckDBPyConnection, run_id: str, tenants: list[str]
+) -> pl.DataFrame:
+    """The tenants' golden contacts the run created or changed (per audit.changes), in the
+    columns `Contact` checks: a run's check reads what the run wrote, not every contact."""
+    columns = ", ".join(f'c."{c}"' for c in model_columns(Contact))
+    return frame(
+        con,
+        f"""
+        SELECT {columns} FROM core.contacts AS c
+        SEMI JOIN (SELECT tenant_id, entity_id AS contact_id FROM audit.changes
+                   WHERE run_id = $run AND entity = 'contact') AS w USING (tenant_id, contact_id)
+        WHERE c.tenant_id IN (SELECT unnest($tenants::VARCHAR[]))
+        """,
+        {"run": run_id, "tenants": tenants},
+    )

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from crm_pipeline import pipeline
 from crm_pipeline.contacts_import import stage_contact_file
@@ -20,7 +19,7 @@ from crm_pipeline.resolve.ahead import decisions_ahead
 from crm_pipeline.tenants import ensure_tenant
 from crm_pipeline.warehouse import run
 
-from .resources import CrmSettings, warehouse
+from .resources import CrmSettings, Warehouse, warehouse
 
 INGEST = "ingest"
 CONTACTS = "contacts"
@@ -90,7 +89,7 @@ def _ingest_landing(context, con, crm: CrmSettings, kind: str) -> dict:
 
 
 @dg.asset(key=["raw", "contact_rows"], group_name=INGEST, kinds=KINDS)
-def raw_contact_rows(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def raw_contact_rows(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """Every contact row as imported, from files staged by `crm import` or dropped in landing/."""
     with warehouse(duckdb) as con:
         staged = _ingest_landing(context, con, crm, "contacts")
@@ -101,7 +100,7 @@ def raw_contact_rows(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.Ma
 
 
 @dg.asset(key=["raw", "activity_events"], group_name=INGEST, kinds=KINDS)
-def raw_activity_events(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def raw_activity_events(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """Every activity-log line as imported."""
     with warehouse(duckdb) as con:
         staged = _ingest_landing(context, con, crm, "activities")
@@ -111,7 +110,7 @@ def raw_activity_events(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg
 
 
 @dg.asset(key=["staging", "contact_rows"], group_name=CONTACTS, kinds=KINDS, deps=[raw_contact_rows])
-def staging_contact_rows(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def staging_contact_rows(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """Contact rows normalized and validated; rows without tenant or identity quarantined."""
     with warehouse(duckdb) as con:
         home = crm.crm_home
@@ -129,7 +128,7 @@ def staging_contact_rows(context, crm: CrmSettings, duckdb: DuckDBResource) -> d
 
 
 @dg.asset(key=["core", "contacts"], group_name=CONTACTS, kinds=KINDS, deps=[staging_contact_rows])
-def core_contacts(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def core_contacts(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """Golden contacts: one per person per tenant, with sources, aliases and the audit trail."""
     with warehouse(duckdb) as con:
         home = crm.crm_home
@@ -150,7 +149,7 @@ def core_contacts(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.Mater
 
 @dg.asset(key=["core", "activities"], group_name=ACTIVITIES, kinds=KINDS,
           deps=[raw_activity_events, core_contacts])
-def core_activities(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def core_activities(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """Activities linked to golden contacts, in UTC; bad lines quarantined with reason codes."""
     with warehouse(duckdb) as con:
         home = crm.crm_home
@@ -169,7 +168,7 @@ def core_activities(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.Mat
            for t in MART_TABLES],
     name="marts",
 )
-def marts(context, crm: CrmSettings, duckdb: DuckDBResource):
+def marts(context, crm: CrmSettings, duckdb: Warehouse):
     """Engagement, lead scores, lifecycle, segments with history, hygiene and retention risk."""
     with warehouse(duckdb) as con:
         as_of = crm.as_of_date
@@ -187,7 +186,7 @@ def marts(context, crm: CrmSettings, duckdb: DuckDBResource):
            for t in ("ltv_model", "customer_ltv", "segment_ltv")],
     name="lifetime_value",
 )
-def lifetime_value(context, crm: CrmSettings, duckdb: DuckDBResource):
+def lifetime_value(context, crm: CrmSettings, duckdb: Warehouse):
     """BG/NBD and Gamma-Gamma per tenant, each customer's expected value, and each segment's."""
     with warehouse(duckdb) as con:
         as_of = crm.as_of_date
@@ -203,7 +202,7 @@ def lifetime_value(context, crm: CrmSettings, duckdb: DuckDBResource):
 
 @dg.asset(key=["marts", "revenue_forecast"], group_name=VALUE, kinds=KINDS,
           deps=[["marts", "customer_ltv"], ["marts", "ltv_model"]])
-def revenue_forecast(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def revenue_forecast(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """Expected revenue per tenant, segment and month for the next 12 months, with 80% bounds."""
     with warehouse(duckdb) as con:
         as_of = crm.as_of_date
@@ -215,7 +214,7 @@ def revenue_forecast(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.Ma
 
 
 @dg.asset(key=["marts", "forecast_backtest"], group_name=VALUE, kinds=KINDS, deps=[revenue_forecast])
-def forecast_backtest(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def forecast_backtest(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """Forecasts re-made at earlier as-of dates beside the revenue that then happened."""
     with warehouse(duckdb) as con:
         as_of = crm.as_of_date
@@ -229,7 +228,7 @@ def forecast_backtest(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.M
 
 
 @dg.asset(key=["audit", "runs"], group_name=TRUST, kinds=KINDS, deps=[forecast_backtest])
-def audit_runs(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def audit_runs(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """One row per run and tenant: status, as-of date and the row accounting."""
     with warehouse(duckdb) as con:
         home = crm.crm_home
@@ -246,7 +245,7 @@ def audit_runs(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.Material
 
 
 @dg.asset(key=["published", "snapshot"], group_name=TRUST, kinds={"duckdb"}, deps=[audit_runs])
-def published_snapshot(context, crm: CrmSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def published_snapshot(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """The read-only copy analysts query, and one extract per tenant for agents."""
     with warehouse(duckdb) as con:
         home = crm.crm_home

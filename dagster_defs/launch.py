@@ -10,6 +10,7 @@ import dagster as dg
 from crm_pipeline.home import Home
 
 from .definitions import build_definitions
+from .storage import instance_yaml
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ def run_pipeline(home: Home, tenant: str | None = None, as_of: str | None = None
     """Materialize every asset (and its checks) for the tenant or all tenants, in this process."""
     home.ensure()
     os.environ["DAGSTER_HOME"] = str(home.dagster_home)
+    instance_yaml(home.dagster_home)
     defs = build_definitions(home, tenant, as_of)
     job = defs.resolve_job_def("refresh_everything")
     with dg.DagsterInstance.get() as instance:

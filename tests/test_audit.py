@@ -1,10 +1,22 @@
 from dataclasses import replace
+from datetime import datetime
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from crm_pipeline.audit import GENESIS, append_changes, chain_head, json_text, verify_chain
-from crm_pipeline.warehouse import run
+from crm_pipeline.audit import (
+    GENESIS,
+    ChangeContext,
+    append_changes,
+    chain_hash,
+    chain_head,
+    content_line,
+    json_text,
+    verify_chain,
+)
+from crm_pipeline.warehouse import connect, create_tables, run
 
 
 def _append(con, ctx, n, entity_prefix="c"):
@@ -73,3 +85,36 @@ def test_redacted_values_keep_the_chain_verifiable(con, ctx):
 def test_wrong_key_fails_value_digests(con, ctx):
     _append(con, ctx, 1)
     assert verify_chain(con, b"other-key")
+
+
+@settings(max_examples=40)
+@given(
+    at=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),
+    actor=st.text(min_size=1, max_size=12),
+    entity_id=st.text(min_size=1, max_size=12),
+    value=st.text(max_size=30),
+)
+def test_sql_verification_agrees_with_the_python_definition(at, actor, entity_id, value):
+    """Rows are checked in DuckDB; `content_line` and `chain_hash` are the definition."""
+    con = connect(":memory:")
+    create_tables(con)
+    ctx = ChangeContext("t1", "run-1", actor, "user", b"secret-key", at)
+    changes = pl.DataFrame({
+        "action": ["create", "update"], "entity": ["contact"] * 2,
+        "entity_id": [entity_id, entity_id + "x"],
+        "previous": [None, json_text({"v": value})], "new": [json_text({"v": value}), None],
+    }, schema_overrides={"previous": pl.Utf8, "new": pl.Utf8})
+    append_changes(con, ctx, changes)
+    columns = ("change_id, tenant_id, run_id, actor, actor_kind, action, entity, entity_id, "
+               '"at", previous_digest, new_digest, prev_hash, hash')
+    prev = GENESIS
+    for values in run(con, f"SELECT {columns} FROM audit.changes ORDER BY change_id"):
+        row = dict(zip([c.strip().strip('"') for c in columns.split(",")], values, strict=True))
+        assert row["prev_hash"] == prev
+        prev = chain_hash(prev, content_line(row))
+        assert row["hash"] == prev
+    assert verify_chain(con, ctx.key) == []
+    run(con, "UPDATE audit.changes SET actor = actor || '!' WHERE change_id = 2")
+    assert [(p.change_id, p.reason) for p in verify_chain(con, ctx.key)] == [
+        (2, "hash does not match the row's content")]
+    con.close()

@@ -1,0 +1,130 @@
+"""Dagster's run history in the CRM home: SQLite, as by default, without a disk wait per event.
+
+Dagster's default SQLite event log opens a fresh connection for every event it stores and closes
+it after one commit; closing the last connection of a WAL database checkpoints it, so each of a
+run's ~100 events (step starts, outputs, materializations, check results) waits for the disk
+several times. On this kind of machine that was 2-3 s of a `crm run` that does nothing else.
+`HomeSqliteStorage` keeps the same files, tables and layout (`history/runs.db`,
+`history/runs/<run>.db`, `schedules/`), so Dagster's own storage and this one read each other's
+data, but keeps one connection open per database and commits with `synchronous=NORMAL` (WAL:
+durable across a crash of the process; the last events before a power cut may be lost, which the
+warehouse's own audit trail does not depend on).
+
+The home's `dagster.yaml` names it (`instance_yaml`); a `dagster.yaml` that already configures
+storage is left alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as db
+import yaml
+from dagster._core.storage.base_storage import DagsterStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
+from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from dagster._core.storage.sqlite_storage import (
+    DagsterSqliteStorage,
+    _event_logs_directory,
+    _runs_directory,
+    _schedule_directory,
+)
+from sqlalchemy.pool import QueuePool
+
+STORAGE_KEYS = ("storage", "run_storage", "event_log_storage", "schedule_storage")
+INSTANCE_SETTINGS = {
+    "telemetry": {"enabled": False},
+    "storage": {
+        "custom": {
+            "module": "dagster_defs.storage",
+            "class": "HomeSqliteStorage",
+            "config": {"base_dir": {"env": "DAGSTER_HOME"}},
+        }
+    },
+}
+
+
+class PooledSqliteEventLogStorage(SqliteEventLogStorage):
+    """Dagster's SQLite event log with one pooled connection per shard (run or index)."""
+
+    def __init__(self, base_dir: str, inst_data=None):
+        self._engines: dict[str, db.Engine] = {}
+        self._engines_lock = threading.Lock()
+        super().__init__(base_dir, inst_data=inst_data)
+
+    def _engine(self, shard: str) -> db.Engine:
+        with self._engines_lock:
+            engine = self._engines.get(shard)
+            if engine is None:
+                engine = db.create_engine(
+                    self.conn_string_for_shard(shard),
+                    poolclass=QueuePool, pool_size=1, max_overflow=4,
+                    connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+                                  "check_same_thread": False},
+                )
+                db.event.listen(engine, "connect", _relaxed_sync)
+                self._engines[shard] = engine
+            return engine
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[db.Connection]:
+        with self._db_lock:
+            engine = self._engine(shard)
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+    def _close_engines(self) -> None:
+        with self._engines_lock:
+            engines, self._engines = list(self._engines.values()), {}
+        for engine in engines:
+            engine.dispose()
+
+    def wipe(self) -> None:
+        self._close_engines()  # its files are deleted: no connection may outlive them
+        super().wipe()
+
+    def dispose(self) -> None:
+        self._close_engines()
+        super().dispose()
+
+
+def _relaxed_sync(dbapi_connection, _record) -> None:
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
+class HomeSqliteStorage(DagsterSqliteStorage):
+    """Dagster's SQLite storage (same files) with the pooled event log above."""
+
+    def __init__(self, base_dir: str, inst_data=None):
+        self.base_dir = base_dir
+        self._run_storage = SqliteRunStorage.from_local(_runs_directory(base_dir))
+        self._event_log_storage = PooledSqliteEventLogStorage(_event_logs_directory(base_dir))
+        self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))
+        self._inst_data = inst_data
+        DagsterStorage.__init__(self)
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value) -> HomeSqliteStorage:
+        return cls.from_local(inst_data=inst_data, **config_value)
+
+
+def instance_yaml(dagster_home: Path) -> Path:
+    """The home's `dagster.yaml`, naming `HomeSqliteStorage` unless it configures storage itself
+    (older homes held only the telemetry setting: storage is added, the rest kept)."""
+    path = dagster_home / "dagster.yaml"
+    settings = (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None) or {}
+    if not any(key in settings for key in STORAGE_KEYS):
+        merged = {**INSTANCE_SETTINGS, **settings}
+        merged["storage"] = INSTANCE_SETTINGS["storage"]
+        tmp = path.with_suffix(".yaml.tmp")
+        tmp.write_text(yaml.safe_dump(merged, sort_keys=False), encoding="utf-8")
+        tmp.replace(path)
+    return path

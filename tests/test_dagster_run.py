@@ -1,0 +1,112 @@
+"""A `crm run` in process: Dagster's history in the home, the warehouse opened once, the checks."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+import yaml
+from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
+
+import dagster as dg
+from crm_pipeline.home import Home
+from dagster_defs.checks import ALL_CHECKS
+from dagster_defs.launch import run_pipeline
+from dagster_defs.storage import HomeSqliteStorage, instance_yaml
+from helpers import HUBSPOT_HEADER, write_csv
+
+AS_OF = "2026-11-15"
+ROWS = [
+    "101,Ann,Lee,ann.lee@example.com,+1 415 555 2671,Acme Inc.,CEO,250,Boston,US,2024-03-12 09:14",
+    "102,ANN,LEE,Ann.Lee@Example.com ,(415) 555-2671,ACME,CEO,250,Boston,US,2024-05-01 10:00",
+    "103,Bob,Stone,bob@example.com,415-555-0100,Beta LLC,Engineer,12,Austin,US,2024-01-02 08:00",
+]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A home whose first run imports a landing file and whose second run has nothing new."""
+    home = Home(tmp_path_factory.mktemp("dagster_run") / "home").ensure()
+    landing = home.landing_dir / "t1" / "contacts"
+    landing.mkdir(parents=True)
+    write_csv(landing / "t1.csv", HUBSPOT_HEADER, ROWS)
+    first = run_pipeline(home, None, AS_OF)
+    second = run_pipeline(home, None, AS_OF)
+    return home, first, second
+
+
+def _plain_storage(home: Home) -> DagsterSqliteStorage:
+    """Dagster's own SQLite storage over the same files (what an unconfigured instance uses)."""
+    return DagsterSqliteStorage.from_local(str(home.dagster_home))
+
+
+def test_both_runs_succeed(runs):
+    _, first, second = runs
+    assert (first.success, first.failures) == (True, [])
+    assert (second.success, second.failures) == (True, [])
+
+
+def test_dagsters_own_storage_reads_the_runs_and_their_events(runs):
+    home, first, second = runs
+    storage = _plain_storage(home)
+    try:
+        stored = {r.run_id: r.status for r in storage.run_storage.get_runs()}
+        assert stored[first.run_id] == dg.DagsterRunStatus.SUCCESS
+        assert stored[second.run_id] == dg.DagsterRunStatus.SUCCESS
+        for run in (first, second):
+            events = storage.event_log_storage.get_logs_for_run(run.run_id)
+            kinds = [e.dagster_event.event_type_value for e in events if e.dagster_event]
+            assert kinds.count("ASSET_CHECK_EVALUATION") == len(ALL_CHECKS)
+            assert "ASSET_MATERIALIZATION" in kinds and kinds[-1] == "PIPELINE_SUCCESS"
+    finally:
+        storage.dispose()
+
+
+def test_every_check_passes_in_both_runs(runs):
+    home, first, second = runs
+    storage = _plain_storage(home)
+    try:
+        for run in (first, second):
+            results = [
+                e.dagster_event.event_specific_data
+                for e in storage.event_log_storage.get_logs_for_run(run.run_id)
+                if e.dagster_event and e.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"
+            ]
+            assert {r.check_name for r in results} == {spec.name for c in ALL_CHECKS for spec in c.check_specs}
+            assert all(r.passed for r in results)
+    finally:
+        storage.dispose()
+
+
+def test_the_home_names_the_pooled_storage(runs):
+    home, _, _ = runs
+    settings = yaml.safe_load((home.dagster_home / "dagster.yaml").read_text())
+    assert settings["telemetry"] == {"enabled": False}
+    assert settings["storage"]["custom"]["class"] == HomeSqliteStorage.__name__
+
+
+def test_the_warehouse_is_closed_when_the_run_ends(runs):
+    home, _, _ = runs
+    # an open database instance with other settings would refuse this in the same process
+    con = duckdb.connect(str(home.warehouse), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM core.contacts").fetchone()[0] == 2
+    finally:
+        con.close()
+
+
+def test_instance_yaml_adds_storage_and_keeps_other_settings(tmp_path):
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\nretention: {}\n")
+    settings = yaml.safe_load(instance_yaml(tmp_path).read_text())
+    assert settings["retention"] == {} and settings["telemetry"] == {"enabled": False}
+    assert settings["storage"]["custom"]["module"] == "dagster_defs.storage"
+
+
+def test_instance_yaml_leaves_storage_someone_configured_alone(tmp_path):
+    configured = "storage:\n  sqlite:\n    base_dir: /somewhere\n"
+    (tmp_path / "dagster.yaml").write_text(configured)
+    assert instance_yaml(tmp_path).read_text() == configured
+
+
+def test_instance_yaml_is_written_for_a_new_home(tmp_path):
+    settings = yaml.safe_load(instance_yaml(tmp_path).read_text())
+    assert settings["storage"]["custom"]["config"] == {"base_dir": {"env": "DAGSTER_HOME"}}

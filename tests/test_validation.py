@@ -1,0 +1,42 @@
+"""pandera models over the warehouse, and which rows a run's check reads."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import polars as pl
+
+from crm_pipeline.contacts_store import CONTACT_FIELDS, upsert_contacts
+from crm_pipeline.validation import Contact, contacts_written_by, validation_failures
+from crm_pipeline.warehouse import run
+
+SCHEMA = {f: pl.Utf8 for f in CONTACT_FIELDS} | {
+    "contact_id": pl.Utf8, "company_size": pl.Int64, "birthdate": pl.Date,
+    "created_at": pl.Datetime("us"), "tags": pl.List(pl.Utf8),
+}
+
+
+STATUSES = {"consent_status": "unknown", "email_status": "valid", "phone_status": "missing"}
+
+
+def _contacts(*dicts) -> pl.DataFrame:
+    rows = [dict.fromkeys(CONTACT_FIELDS) | STATUSES | d for d in dicts]
+    return pl.DataFrame(rows, schema=SCHEMA)
+
+
+def test_a_runs_check_reads_the_contacts_it_wrote_and_no_others(con, ctx):
+    upsert_contacts(con, ctx, _contacts({"contact_id": "c_1", "email": "a@x.com"},
+                                        {"contact_id": "c_2", "email": "b@x.com"}))
+    later = dataclasses.replace(ctx, run_id="run-2")
+    upsert_contacts(con, later, _contacts({"contact_id": "c_2", "email": "b2@x.com"}))
+    assert contacts_written_by(con, "run-1", ["t1"])["contact_id"].sort().to_list() == ["c_1", "c_2"]
+    assert contacts_written_by(con, "run-2", ["t1"])["contact_id"].to_list() == ["c_2"]
+    assert contacts_written_by(con, "run-2", ["t2"]).height == 0  # another tenant's run
+    assert set(contacts_written_by(con, "run-1", ["t1"]).columns) == set(Contact.to_schema().columns)
+
+
+def test_a_bad_value_the_run_wrote_fails_the_model(con, ctx):
+    upsert_contacts(con, ctx, _contacts({"contact_id": "c_1", "email": "a@x.com"}))
+    run(con, "UPDATE core.contacts SET phone = '555-0100' WHERE contact_id = 'c_1'")
+    failures = validation_failures(Contact, contacts_written_by(con, "run-1", ["t1"]))
+    assert failures["column"].to_list() == ["phone"]
