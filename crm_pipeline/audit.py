@@ -187,10 +187,16 @@ def verify_chain(
     key: bytes,
     tenant_id: str | None = None,
     expected_heads: dict[str, str] | None = None,
+    verified_heads: dict[str, str] | None = None,
 ) -> list[ChainProblem]:
     """Re-compute every tenant's chain; one problem per broken tenant (empty when all verify).
 
     `expected_heads` (tenant -> hash kept outside the table) catches rows cut off the end.
+    `verified_heads` (tenant -> the head a full verification passed at, kept outside the table)
+    re-checks only the rows after it, once that row still holds its hash and position with as
+    many rows before it: what a run appended is verified without re-reading millions of rows.
+    Earlier rows changed in place are then caught by the next full verification (`crm audit
+    verify`); a chain whose verified head moved or vanished is verified whole.
     """
     tenants = (
         [tenant_id]
@@ -201,7 +207,8 @@ def verify_chain(
         tenants = sorted(set(tenants) | ({tenant_id} if tenant_id else set(expected_heads)))
     problems = []
     for t in tenants:
-        problem = _verify_tenant(con, key, t, (expected_heads or {}).get(t))
+        after = _verified_prefix(con, t, (verified_heads or {}).get(t))
+        problem = _verify_tenant(con, key, t, (expected_heads or {}).get(t), after)
         if problem:
             problems.append(problem)
     return problems
@@ -213,10 +220,10 @@ def verify_chain(
 _FIRST_BROKEN_ROW = """
 WITH links AS (  -- narrow columns only: the window sorts what it carries
     SELECT rowid AS row_ref, change_id,
-           row_number() OVER w AS position,
-           prev_hash <> lag(hash, 1, $genesis) OVER w AS unlinked
+           $after + row_number() OVER w AS position,
+           prev_hash <> lag(hash, 1, $after_hash) OVER w AS unlinked
     FROM audit.changes
-    WHERE tenant_id = $t
+    WHERE tenant_id = $t AND change_id > $after
     WINDOW w AS (ORDER BY change_id)
 ),
 altered AS (
@@ -233,7 +240,7 @@ altered AS (
                    coalesce(previous_digest, ''), coalesce(new_digest, ''))) <> hash
                    AS content_altered
         FROM audit.changes
-        WHERE tenant_id = $t
+        WHERE tenant_id = $t AND change_id > $after
     )
     WHERE previous_altered OR new_altered OR content_altered
 )
@@ -246,13 +253,30 @@ LIMIT 1
 """
 
 
+def _verified_prefix(con, tenant_id: str, head: str | None) -> tuple[int, str]:
+    """(change_id, hash) of the verified head when its row still holds it, at its position
+    (change_id rows up to it); (0, GENESIS) to verify the whole chain."""
+    if not head or head == GENESIS:
+        return 0, GENESIS
+    holders = run(con, "SELECT change_id FROM audit.changes WHERE tenant_id = $t AND hash = $h",
+                  {"t": tenant_id, "h": head})
+    if len(holders) != 1:
+        return 0, GENESIS
+    change_id = holders[0][0]
+    before = run(con, "SELECT count(*) FROM audit.changes WHERE tenant_id = $t AND change_id <= $c",
+                 {"t": tenant_id, "c": change_id})[0][0]
+    return (change_id, head) if before == change_id else (0, GENESIS)
+
+
 def _verify_tenant(
-    con, key: bytes, tenant_id: str, expected_head: str | None
+    con, key: bytes, tenant_id: str, expected_head: str | None,
+    after: tuple[int, str] = (0, GENESIS),
 ) -> ChainProblem | None:
-    """The tenant's first broken row, as a walk along the chain would meet it (ids in order,
-    links, value digests, then the row's hash), or rows cut off the end of the chain."""
-    broken = run(con, _FIRST_BROKEN_ROW,
-                 {"t": tenant_id, "genesis": GENESIS, "key_hex": key.hex()})
+    """The tenant's first broken row after `after` (change_id, hash), as a walk along the chain
+    would meet it (ids in order, links, value digests, then the row's hash), or rows cut off the
+    end of the chain."""
+    broken = run(con, _FIRST_BROKEN_ROW, {"t": tenant_id, "after": after[0],
+                                          "after_hash": after[1], "key_hex": key.hex()})
     if broken:
         cid, position, unlinked, previous_altered, new_altered = broken[0]
         if cid != position:

@@ -199,7 +199,8 @@ def demo_stage(out: Console, home: Home) -> str:
 
     manifest = yaml.safe_load((SAMPLE_DIR / "manifest.yaml").read_text(encoding="utf-8"))
     if home.root.exists():
-        for child in ("warehouse.duckdb", "warehouse.duckdb.wal", "published", "errors", "audit_head.json"):
+        for child in ("warehouse.duckdb", "warehouse.duckdb.wal", "published", "errors",
+                      "audit_head.json", "audit_verified.json"):
             p = home.root / child
             if p.is_dir():
                 shutil.rmtree(p)

@@ -64,6 +64,11 @@ class Home:
         return self.root / "audit_head.json"
 
     @property
+    def audit_verified_file(self) -> Path:
+        """The head at which each tenant's chain last verified (the run's check starts there)."""
+        return self.root / "audit_verified.json"
+
+    @property
     def compaction_pending(self) -> Path:
         """Present from the start of an erasure until the working file has been rewritten:
         until then its freed pages may still hold the erased values."""

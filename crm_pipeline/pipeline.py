@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
 
@@ -156,22 +157,32 @@ def finish_run(con, home: Home, run_id: str, tenants: list[str], status: str = "
     _write_heads(home, heads)
 
 
-def _read_heads(home: Home) -> dict[str, str]:
+def _read_heads(home: Home, path: Path | None = None) -> dict[str, str]:
     try:
-        return json.loads(home.audit_head_file.read_text(encoding="utf-8"))
+        return json.loads((path or home.audit_head_file).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
 
 
-def _write_heads(home: Home, heads: dict[str, str]) -> None:
+def _write_heads(home: Home, heads: dict[str, str], path: Path | None = None) -> None:
     """The chain heads outside the database, so rows cut off the end are detected."""
-    tmp = home.audit_head_file.with_suffix(".tmp")
+    path = path or home.audit_head_file
+    tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(heads, sort_keys=True, indent=1), encoding="utf-8")
-    tmp.replace(home.audit_head_file)
+    tmp.replace(path)
 
 
 def audit_heads(home: Home) -> dict[str, str]:
     return _read_heads(home)
+
+
+def verified_heads(home: Home) -> dict[str, str]:
+    """The heads at which each tenant's chain last verified: later checks re-read what follows."""
+    return _read_heads(home, home.audit_verified_file)
+
+
+def record_verified_heads(home: Home, heads: dict[str, str]) -> None:
+    _write_heads(home, {**verified_heads(home), **heads}, home.audit_verified_file)
 
 
 def record_chain_heads(con, home: Home, tenants: list[str]) -> None:

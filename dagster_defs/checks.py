@@ -6,7 +6,7 @@ import dagster as dg
 
 from crm_pipeline.audit import verify_chain
 from crm_pipeline.invariants import orphan_rows, processed_imports, unbalanced_imports
-from crm_pipeline.pipeline import audit_heads, run_tenants
+from crm_pipeline.pipeline import audit_heads, record_verified_heads, run_tenants, verified_heads
 from crm_pipeline.validation import (
     Activity,
     Contact,
@@ -107,10 +107,17 @@ def activity_rows_conserved(context, crm: CrmSettings, duckdb: Warehouse) -> dg.
 
 @dg.asset_check(asset=audit_runs, blocking=True)
 def audit_chain_verifies(crm: CrmSettings, duckdb: Warehouse) -> dg.AssetCheckResult:
-    """The audit trail's hash chain re-computes, up to the heads recorded outside the table."""
+    """The audit trail's hash chain re-computes, up to the heads recorded outside the table.
+
+    Rows up to where the chain last verified are not re-hashed (only their count and the
+    verified row are re-checked): `crm audit verify` re-computes the whole chain."""
     home = crm.crm_home
+    heads = audit_heads(home)
     with warehouse(duckdb) as con:
-        problems = verify_chain(con, home.key(), expected_heads=audit_heads(home))
+        problems = verify_chain(con, home.key(), expected_heads=heads,
+                                verified_heads=verified_heads(home))
+    if not problems:
+        record_verified_heads(home, heads)
     return dg.AssetCheckResult(
         passed=not problems,
         metadata={"broken_chains": len(problems),

@@ -118,3 +118,32 @@ def test_sql_verification_agrees_with_the_python_definition(at, actor, entity_id
     assert [(p.change_id, p.reason) for p in verify_chain(con, ctx.key)] == [
         (2, "hash does not match the row's content")]
     con.close()
+
+
+def test_a_verified_head_limits_the_check_to_the_rows_after_it(con, ctx):
+    _append(con, ctx, 3)
+    verified = {"t1": chain_head(con, "t1")[1]}
+    _append(con, ctx, 2, "d")
+    assert verify_chain(con, ctx.key, verified_heads=verified) == []
+    run(con, "UPDATE audit.changes SET actor = 'mallory' WHERE change_id = 4")
+    assert [p.change_id for p in verify_chain(con, ctx.key, verified_heads=verified)] == [4]
+
+
+def test_rows_changed_before_a_verified_head_wait_for_the_full_verification(con, ctx):
+    _append(con, ctx, 3)
+    verified = {"t1": chain_head(con, "t1")[1]}
+    run(con, "UPDATE audit.changes SET actor = 'mallory' WHERE change_id = 2")
+    assert verify_chain(con, ctx.key, verified_heads=verified) == []  # trusted: not re-hashed
+    assert [p.change_id for p in verify_chain(con, ctx.key)] == [2]
+
+
+@pytest.mark.parametrize("tamper", [
+    "DELETE FROM audit.changes WHERE change_id = 2",  # fewer rows before the verified head
+    "UPDATE audit.changes SET hash = 'x' WHERE change_id = 3",  # the verified head moved
+    "DELETE FROM audit.changes WHERE change_id = 3",  # ... or vanished
+])
+def test_a_verified_head_that_no_longer_holds_means_a_full_verification(con, ctx, tamper):
+    _append(con, ctx, 4)
+    verified = {"t1": run(con, "SELECT hash FROM audit.changes WHERE change_id = 3")[0][0]}
+    run(con, tamper)
+    assert verify_chain(con, ctx.key, verified_heads=verified)

@@ -9,6 +9,7 @@ from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 
 import dagster as dg
 from crm_pipeline.home import Home
+from crm_pipeline.pipeline import audit_heads, verified_heads
 from dagster_defs.checks import ALL_CHECKS
 from dagster_defs.launch import run_pipeline
 from dagster_defs.storage import HomeSqliteStorage, instance_yaml
@@ -110,3 +111,8 @@ def test_instance_yaml_leaves_storage_someone_configured_alone(tmp_path):
 def test_instance_yaml_is_written_for_a_new_home(tmp_path):
     settings = yaml.safe_load(instance_yaml(tmp_path).read_text())
     assert settings["storage"]["custom"]["config"] == {"base_dir": {"env": "DAGSTER_HOME"}}
+
+
+def test_the_audit_check_records_where_the_chain_verified(runs):
+    home, _, _ = runs
+    assert verified_heads(home) == audit_heads(home) and set(audit_heads(home)) == {"t1"}
