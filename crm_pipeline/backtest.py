@@ -4,8 +4,10 @@ Each origin (3, 6 and 12 months before the as-of date) refits the models on the 
 the origin and forecasts the next `horizon` months, all of which lie before the as-of date; the
 actual net revenue of the segment's members in each period is then known.
 
-Cost. The customer summaries at every origin come from one pass over the purchases, and each refit
-starts from `start` (the tenant's current parameters: the refits' optimum does not depend on it).
+Cost. The customer summaries at every origin come from one pass over the purchases (shared with
+the as-of date's by `value.refresh_value`, which also runs the back-test on a thread of its own),
+and each refit starts from `start` (the tenant's current parameters: the refits' optimum does not
+depend on it). The actual revenue of every origin comes from one pass over the activities.
 An origin whose inputs are unchanged since its rows were written is not recomputed: each row
 carries `inputs_key`, a fingerprint of everything the origin's rows depend on, namely the origin
 and horizon; every activity of the tenant up to the end of the horizon (contact, type, time and
@@ -20,6 +22,7 @@ import datetime
 import hashlib
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -27,7 +30,6 @@ import polars as pl
 import scipy
 
 from .forecast import (
-    CUSTOMERS_TABLE,
     _add_months,
     forecast_loaded,
     forecast_periods,
@@ -39,7 +41,6 @@ from .warehouse import frame, run
 
 ORIGIN_MONTHS = (3, 6, 12)
 HORIZON_MONTHS = 3
-SUMMARY_TABLE = "backtest_summary"
 
 BACKTEST_SCHEMA = {
     "tenant_id": pl.String, "origin": pl.Date, "segment": pl.String, "period_start": pl.Date,
@@ -50,27 +51,44 @@ BACKTEST_SCHEMA = {
 }
 
 # Net revenue per origin, segment (members at the origin) and period; 'all': everyone's. One
-# pass over the activities for every origin.
+# pass over the activities for every origin: each activity falls in one of the intervals between
+# consecutive period bounds ({bucket}: a CASE over the bounds), and a period is the intervals it
+# spans (`spans`). Activities are summed per contact only for the contacts in some segment.
 _ACTUALS = """
-WITH periods AS (
+WITH spans AS (
     SELECT unnest($origins) AS origin, unnest($starts) AS period_start,
-           unnest($ends) AS period_end
+           unnest($first_buckets) AS first_bucket, unnest($last_buckets) AS last_bucket
 ),
-revenue AS (
-    SELECT p.origin, p.period_start, a.contact_id,
-           sum(CASE WHEN a.type = 'purchase' THEN a.amount_base ELSE -a.amount_base END) AS revenue
-    FROM core.activities AS a
-    JOIN periods AS p ON a.occurred_at >= p.period_start AND a.occurred_at < p.period_end
-    WHERE a.tenant_id = $tenant_id AND a.type IN ('purchase', 'refund')
-      AND a.amount_base IS NOT NULL AND a.occurred_at >= $start AND a.occurred_at < $end
+bucket_periods AS (
+    SELECT origin, period_start, unnest(range(first_bucket, last_bucket + 1)) AS bucket
+    FROM spans
+),
+amounts AS (
+    SELECT contact_id, {bucket} AS bucket,
+           CASE WHEN type = 'purchase' THEN amount_base ELSE -amount_base END AS amount
+    FROM core.activities
+    WHERE tenant_id = $tenant_id AND type IN ('purchase', 'refund')
+      AND amount_base IS NOT NULL AND occurred_at >= $start AND occurred_at < $end
+),
+members AS ({members}),
+member_revenue AS (
+    SELECT contact_id, bucket, sum(amount) AS revenue
+    FROM amounts
+    WHERE contact_id IN (SELECT contact_id FROM members)
     GROUP BY ALL
 ),
-members AS ({members})
-SELECT r.origin, m.segment, r.period_start, sum(r.revenue) AS revenue
-FROM revenue AS r JOIN members AS m ON m.origin = r.origin AND m.contact_id = r.contact_id
+revenue AS (
+    SELECT bucket, sum(amount) AS revenue FROM amounts GROUP BY bucket
+)
+SELECT p.origin, m.segment, p.period_start, sum(r.revenue) AS revenue
+FROM member_revenue AS r
+JOIN bucket_periods AS p USING (bucket)
+JOIN members AS m ON m.origin = p.origin AND m.contact_id = r.contact_id
 GROUP BY ALL
 UNION ALL
-SELECT origin, 'all', period_start, sum(revenue) FROM revenue GROUP BY ALL
+SELECT p.origin, 'all', p.period_start, sum(r.revenue)
+FROM revenue AS r JOIN bucket_periods AS p USING (bucket)
+GROUP BY ALL
 """
 
 # Fingerprints: (rows, sum of row hashes). Activities by bucket (0: before the earliest end,
@@ -95,12 +113,15 @@ SELECT * FROM
 """
 
 
+_CODE_FILES = ("forecast.py", "backtest.py", "value.py")
+
+
 @cache
 def _code_fingerprint() -> str:
     """The source of the modules that compute back-test rows, with the library versions."""
     root = Path(__file__).parent
     digest = hashlib.sha256()
-    for path in sorted([*root.glob("ltv/*.py"), root / "forecast.py", root / "backtest.py"]):
+    for path in sorted([*root.glob("ltv/*.py"), *(root / f for f in _CODE_FILES)]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     digest.update(f"{duckdb.__version__} {np.__version__} {scipy.__version__}".encode())
     return digest.hexdigest()
@@ -165,50 +186,111 @@ def _actuals(con, tenant_id: str, origins: list) -> pl.DataFrame:
         for i, (origin, _, _) in enumerate(origins)
     )
     periods = [(origin, *p) for origin, _, ps in origins for p in ps]
+    bounds = sorted({d for _, start, end in periods for d in (start, end)})
+    bucket = "CASE " + " ".join(
+        f"WHEN occurred_at < $bound_{k} THEN {k - 1}" for k in range(1, len(bounds))
+    ) + " END"
     return frame(
         con,
-        _ACTUALS.format(members=members),
+        _ACTUALS.format(members=members, bucket=bucket),
         {
             "tenant_id": tenant_id,
             **{f"as_of_{i}": origin for i, (origin, _, _) in enumerate(origins)},
+            **{f"bound_{k}": bound for k, bound in enumerate(bounds) if k},
             "origins": [o for o, _, _ in periods], "starts": [s for _, s, _ in periods],
-            "ends": [e for _, _, e in periods],
-            "start": min(s for _, s, _ in periods), "end": max(e for _, _, e in periods),
+            "first_buckets": [bounds.index(s) for _, s, _ in periods],
+            "last_buckets": [bounds.index(e) - 1 for _, _, e in periods],
+            "start": bounds[0], "end": bounds[-1],
         },
     )
 
 
+class BacktestPlan(NamedTuple):
+    """What a back-test at an as-of date does: its origins (origin, horizon in months, periods),
+    each one's `inputs_key`, the stored rows kept, and the origins recomputed (indices)."""
+
+    origins: list[tuple[datetime.date, int, list[tuple[datetime.date, datetime.date]]]]
+    keys: list[str]
+    stored: pl.DataFrame
+    todo: list[int]
+
+    @property
+    def todo_origins(self) -> list[datetime.date]:
+        return [self.origins[j][0] for j in self.todo]
+
+
+def backtest_plan(
+    con: duckdb.DuckDBPyConnection,
+    tenant_id: str,
+    as_of: datetime.date,
+    origins_months: tuple[int, ...] = ORIGIN_MONTHS,
+    horizon_months: int = HORIZON_MONTHS,
+) -> BacktestPlan:
+    """The origins of a back-test at `as_of`, and which of them keep their stored rows."""
+    origins = _origins(as_of, origins_months, horizon_months)
+    if not origins:
+        return BacktestPlan([], [], pl.DataFrame(schema=BACKTEST_SCHEMA), [])
+    keys = inputs_keys(con, tenant_id, origins)
+    stored = _stored_rows(con, tenant_id, keys)
+    reused = set(stored.select("origin", "inputs_key").unique().iter_rows())
+    todo = [j for j, (origin, _, _) in enumerate(origins) if (origin, keys[j]) not in reused]
+    return BacktestPlan(origins, keys, stored, todo)
+
+
+def plan_actuals(
+    con: duckdb.DuckDBPyConnection, tenant_id: str, plan: BacktestPlan
+) -> pl.DataFrame:
+    """Net revenue per recomputed origin, segment and period (see `_ACTUALS`)."""
+    return _actuals(con, tenant_id, [plan.origins[j] for j in plan.todo])
+
+
+def recomputed_rows(
+    con: duckdb.DuckDBPyConnection,
+    tenant_id: str,
+    plan: BacktestPlan,
+    summaries: pl.DataFrame,
+    first: int,
+    actuals: pl.DataFrame,
+    start: dict | None,
+) -> list[pl.DataFrame]:
+    """The rows of each origin of `plan.todo` that has purchases before it.
+
+    `summaries`: `customer_summaries_query`'s rows, the i-th recomputed origin's summary in the
+    columns suffixed `first + i`; `actuals`: `plan_actuals`; `start`: the refits' start.
+    """
+    frames = []
+    first_purchase_on = summaries["first_purchase_on"]
+    for i, j in enumerate(plan.todo):
+        origin, horizon, periods = plan.origins[j]
+        mask = (first_purchase_on <= origin).to_numpy()
+        if not mask.any():
+            continue  # no purchase yet at this origin: nothing to test
+        rows = _origin_rows(con, tenant_id, origin, horizon, periods, first + i, summaries, mask,
+                            actuals, start)
+        frames.append(rows.with_columns(inputs_key=pl.lit(plan.keys[j])))
+    return frames
+
+
 def _origin_rows(
     con, tenant_id: str, origin: datetime.date, horizon: int, periods: list, i: int,
-    columns: pl.DataFrame, actuals: pl.DataFrame, start: dict | None,
+    summaries: pl.DataFrame, mask: np.ndarray, actuals: pl.DataFrame, start: dict | None,
 ) -> pl.DataFrame:
-    """The forecast at `origin` (the i-th summary of the temp summary table) beside actuals."""
-    mask = (columns["first_purchase_on"] <= origin).to_numpy()
+    """The forecast at `origin` (the i-th summary of `summaries`) beside actuals."""
     x, tx, T, m, revenue = (
-        columns[f"{c}_{i}"].cast(pl.Float64).fill_null(np.nan).to_numpy()[mask]
+        summaries[f"{c}_{i}"].cast(pl.Float64).fill_null(np.nan).to_numpy()[mask]
         for c in SUMMARY_COLUMNS
     )
     model_row, values = fitted_values(
         x, tx, T, m, revenue, tenant_id, origin, f"forecast-as-of-{origin}", start=start
     )
     customers = {
-        "x": x, "tx": tx, "T": T, "m": m, "revenue": revenue, "p_alive": values["p_alive"],
+        "contact_id": summaries["contact_id"].filter(mask), "x": x, "tx": tx, "T": T, "m": m,
+        "revenue": revenue, "p_alive": values["p_alive"],
         "e365": values["expected_purchases_365d"], "clv": values["expected_clv_365d"],
     }
-    run(
-        con,
-        f"CREATE OR REPLACE TEMP TABLE {CUSTOMERS_TABLE} AS "
-        f"SELECT contact_id, frequency_{i} AS frequency, tenure_days_{i} AS tenure_days, "
-        f"avg_order_value_{i} AS avg_order_value, historical_revenue_{i} AS historical_revenue "
-        f"FROM {SUMMARY_TABLE} WHERE first_purchase_on <= $origin ORDER BY rowid",
-        {"origin": origin},
+    forecast = forecast_loaded(
+        con, tenant_id, origin, customers, model_row.row(0, named=True), months=horizon
     )
-    try:
-        forecast = forecast_loaded(
-            con, tenant_id, origin, customers, model_row.row(0, named=True), months=horizon
-        )
-    finally:
-        run(con, f"DROP TABLE IF EXISTS {CUSTOMERS_TABLE}")
     period_ends = pl.DataFrame(
         {"period_start": [s for s, _ in periods], "period_end": [e for _, e in periods]}
     )
@@ -223,50 +305,14 @@ def _origin_rows(
     )
 
 
-def forecast_backtest(
-    con: duckdb.DuckDBPyConnection,
-    tenant_id: str,
-    as_of: datetime.date,
-    origins_months: tuple[int, ...] = ORIGIN_MONTHS,
-    horizon_months: int = HORIZON_MONTHS,
-    *,
-    start: dict | None = None,
+def backtest_rows(
+    tenant_id: str, as_of: datetime.date, plan: BacktestPlan, recomputed: list[pl.DataFrame]
 ) -> pl.DataFrame:
-    """Rows of `marts.forecast_backtest` for every origin with purchases before it.
-
-    An origin whose rows in `marts.forecast_backtest` were made from the same inputs (same
-    `inputs_key`) keeps them, with this `as_of`. `start`: parameters to start the refits from
-    (e.g. `ltv.previous_parameters`); the results do not depend on it.
-    """
-    origins = _origins(as_of, origins_months, horizon_months)
-    if not origins:
-        return pl.DataFrame(schema=BACKTEST_SCHEMA)
-    keys = inputs_keys(con, tenant_id, origins)
-    stored = _stored_rows(con, tenant_id, keys)
-    reused = {
-        (o, k) for o, k in stored.select("origin", "inputs_key").unique().iter_rows()
-    }
-    todo = [(j, o) for j, o in enumerate(origins) if (o[0], keys[j]) not in reused]
+    """Rows of `marts.forecast_backtest`: the plan's kept rows and the `recomputed` ones."""
     frames = [
-        stored.filter((pl.col("origin") == o) & (pl.col("inputs_key") == keys[j]))
-        for j, (o, _, _) in enumerate(origins) if (o, keys[j]) in reused
-    ]
-    if todo:
-        query, params = customer_summaries_query([o for _, (o, _, _) in todo])
-        run(con, f"CREATE OR REPLACE TEMP TABLE {SUMMARY_TABLE} AS {query}",
-            {"tenant_id": tenant_id, **params})
-        try:
-            columns = frame(con, f"SELECT * EXCLUDE (contact_id) FROM {SUMMARY_TABLE} "
-                                 "ORDER BY rowid")
-            actuals = _actuals(con, tenant_id, [o for _, o in todo])
-            for i, (j, (origin, horizon, periods)) in enumerate(todo):
-                if not (columns["first_purchase_on"] <= origin).any():
-                    continue  # no purchase yet at this origin: nothing to test
-                rows = _origin_rows(con, tenant_id, origin, horizon, periods, i, columns,
-                                    actuals, start)
-                frames.append(rows.with_columns(inputs_key=pl.lit(keys[j])))
-        finally:
-            run(con, f"DROP TABLE IF EXISTS {SUMMARY_TABLE}")
+        plan.stored.filter((pl.col("origin") == o) & (pl.col("inputs_key") == plan.keys[j]))
+        for j, (o, _, _) in enumerate(plan.origins) if j not in plan.todo
+    ] + recomputed
     if not frames:
         return pl.DataFrame(schema=BACKTEST_SCHEMA)
     result = pl.concat([f.select(_ROW_COLUMNS) for f in frames], how="vertical_relaxed")
@@ -284,6 +330,31 @@ def forecast_backtest(
         pl.lit(as_of).alias("as_of"),
         "inputs_key",
     ).cast(BACKTEST_SCHEMA).sort("origin", "segment", "period_start")
+
+
+def forecast_backtest(
+    con: duckdb.DuckDBPyConnection,
+    tenant_id: str,
+    as_of: datetime.date,
+    origins_months: tuple[int, ...] = ORIGIN_MONTHS,
+    horizon_months: int = HORIZON_MONTHS,
+    *,
+    start: dict | None = None,
+) -> pl.DataFrame:
+    """Rows of `marts.forecast_backtest` for every origin with purchases before it.
+
+    An origin whose rows in `marts.forecast_backtest` were made from the same inputs (same
+    `inputs_key`) keeps them, with this `as_of`. `start`: parameters to start the refits from
+    (e.g. `ltv.previous_parameters`); the results do not depend on it.
+    """
+    plan = backtest_plan(con, tenant_id, as_of, origins_months, horizon_months)
+    recomputed = []
+    if plan.todo:
+        query, params = customer_summaries_query(plan.todo_origins)
+        summaries = frame(con, query, {"tenant_id": tenant_id, **params})
+        actuals = plan_actuals(con, tenant_id, plan)
+        recomputed = recomputed_rows(con, tenant_id, plan, summaries, 0, actuals, start)
+    return backtest_rows(tenant_id, as_of, plan, recomputed)
 
 
 _ROW_COLUMNS = ("origin", "segment", "period_start", "period_end", "expected_revenue",

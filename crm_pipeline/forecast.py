@@ -50,8 +50,10 @@ Computation. Each customer's expected revenue in a period is their expected purc
 (a function of frequency and tenure only) times a weight of their own (p_alive x order value), and
 likewise for the variance; so per segment the weights are summed per distinct (frequency, tenure)
 and BG/NBD's expectation is evaluated once per distinct pair, however many customers share it.
-Memberships are joined in DuckDB; customers are ordered by contact_id, so the samples are
-reproducible.
+The parameter draws are evaluated together, as arrays with one row per draw (each value computed
+as for that draw alone). Memberships are joined in DuckDB against the customers' ids, once per
+date (`segment_memberships`; lifetime value per segment uses the same); customers are ordered by
+contact_id, so the samples are reproducible.
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ from __future__ import annotations
 import calendar
 import datetime
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -74,7 +79,7 @@ from .ltv import (
     ltv_tables,
     p_alive,
 )
-from .ltv.bgnbd import distinct
+from .ltv.bgnbd import _if_alive, distinct
 from .warehouse import frame, run
 
 ALL_SEGMENT = "all"
@@ -85,6 +90,7 @@ INTERVAL = (0.1, 0.9)
 PARAMETER_DRAWS = 200
 SAMPLE_PER_SEGMENT = 250
 DRAW_SEED = 20240614
+DRAW_CELLS = 2_000_000  # (draws x periods x customers) evaluated at once
 
 REVENUE_FORECAST_SCHEMA = {
     "tenant_id": pl.String,
@@ -110,16 +116,16 @@ _HAS_SEGMENTS_AT = """
 SELECT count(*) FROM marts.contact_segments WHERE tenant_id = $tenant_id AND as_of = $as_of
 """
 
-# The customers the forecast reads, in a temp table ordered by contact_id (rowid = position).
+# The customers the forecast reads, a frame registered under this name (`registered_customers`).
 CUSTOMERS_TABLE = "forecast_customers"
 _CUSTOMER_COLUMNS = (
     "frequency, recency_days, tenure_days, avg_order_value, historical_revenue, p_alive, "
     "expected_purchases_365d, expected_clv_365d"
 )
+MEMBER_CUSTOMERS = "forecast_member_customers"  # (contact_id, position), registered
 _MEMBER_POSITIONS = """
-SELECT CAST(list_position($segments, m.segment) - 1 AS SMALLINT) AS segment,
-       CAST(c.rowid AS INTEGER) AS position
-FROM ({members}) AS m JOIN forecast_customers AS c USING (contact_id)
+SELECT CAST(list_position($segments, m.segment) - 1 AS SMALLINT) AS segment, c.position
+FROM ({members}) AS m JOIN forecast_member_customers AS c USING (contact_id)
 """
 
 # Leads. A contact is known from the earliest of its creation in the source CRM, its first sight
@@ -243,13 +249,12 @@ def _segment_names(con, members: str, params: dict) -> list[str]:
     return [ALL_SEGMENT, *sorted(names - {ALL_SEGMENT})]
 
 
-def _load_customers(con, source: str, params: dict) -> dict[str, np.ndarray]:
-    """The customers of `source` into the temp table, ordered by contact_id; their columns."""
-    query = (f"CREATE OR REPLACE TEMP TABLE {CUSTOMERS_TABLE} AS SELECT contact_id, "
-             f"{_CUSTOMER_COLUMNS} FROM {source} ORDER BY contact_id")
-    run(con, query, {k: v for k, v in params.items() if f"${k}" in query})
-    rows = frame(con, f"SELECT {_CUSTOMER_COLUMNS} FROM {CUSTOMERS_TABLE} ORDER BY rowid")
+def _load_customers(con, source: str, params: dict) -> dict[str, np.ndarray | pl.Series]:
+    """The customers of `source`, ordered by contact_id: their ids and columns."""
+    query = f"SELECT contact_id, {_CUSTOMER_COLUMNS} FROM {source} ORDER BY contact_id"
+    rows = frame(con, query, {k: v for k, v in params.items() if f"${k}" in query})
     return {
+        "contact_id": rows["contact_id"],
         "x": rows["frequency"].cast(pl.Float64).to_numpy(),
         "tx": rows["recency_days"].to_numpy(),
         "T": rows["tenure_days"].to_numpy(),
@@ -261,13 +266,57 @@ def _load_customers(con, source: str, params: dict) -> dict[str, np.ndarray]:
     }
 
 
-def _memberships(con, members: str, params: dict, segments: list[str], n: int) -> list[np.ndarray]:
-    """Each segment's customers as ascending positions (segment 0, all: every customer)."""
-    pairs = frame(con, _MEMBER_POSITIONS.format(members=members),
-                  {**params, "segments": segments})
+class Memberships(NamedTuple):
+    """A date's segment names ('all' first, then sorted) and each one's customers as ascending
+    positions in the customers' arrays ('all': every customer)."""
+
+    segments: list[str]
+    members: list[np.ndarray]
+
+
+@contextmanager
+def registered_customers(
+    con: duckdb.DuckDBPyConnection, customers: dict[str, np.ndarray | pl.Series]
+) -> Iterator[None]:
+    """The customers as the relation `forecast_customers` of `con` while the block runs:
+    contact_id, frequency, tenure_days, avg_order_value, historical_revenue."""
+    relation = pl.DataFrame({
+        "contact_id": pl.Series(customers["contact_id"], dtype=pl.String),
+        "frequency": customers["x"],
+        "tenure_days": customers["T"],
+        "avg_order_value": customers["m"],
+        "historical_revenue": customers["revenue"],
+    }).with_columns(pl.col("avg_order_value").fill_nan(None))
+    con.register(CUSTOMERS_TABLE, relation)
+    try:
+        yield
+    finally:
+        con.unregister(CUSTOMERS_TABLE)
+
+
+def segment_memberships(
+    con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date, contact_ids: pl.Series
+) -> Memberships:
+    """The segments at `as_of` and their members among the customers `contact_ids` (positions
+    index `contact_ids`)."""
+    params = {"tenant_id": tenant_id, "as_of": as_of}
+    members_sql = members_query(con, tenant_id, as_of)
+    segments = _segment_names(con, members_sql, params)
+    n = len(contact_ids)
+    con.register(MEMBER_CUSTOMERS, pl.DataFrame({
+        "contact_id": pl.Series(contact_ids, dtype=pl.String),
+        "position": np.arange(n, dtype=np.int32),
+    }))
+    try:
+        pairs = frame(con, _MEMBER_POSITIONS.format(members=members_sql),
+                      {**params, "segments": segments})
+    finally:
+        con.unregister(MEMBER_CUSTOMERS)
     member = np.zeros((len(segments), n), dtype=bool)  # sorts the pairs in one pass
     member[pairs["segment"].to_numpy(), pairs["position"].to_numpy()] = True
-    return [np.arange(n), *(np.flatnonzero(member[s]) for s in range(1, len(segments)))]
+    return Memberships(
+        segments, [np.arange(n), *(np.flatnonzero(member[s]) for s in range(1, len(segments)))]
+    )
 
 
 def _segment_sums(weights: np.ndarray, groups: np.ndarray, members: list[np.ndarray], size: int):
@@ -402,26 +451,38 @@ def _fitted_ratios(
     worthless = customers["clv"][used] <= 0
     pairs, inverse = np.unique(np.column_stack([x, T]), axis=0, return_inverse=True)
     inverse = inverse.ravel()
+    segments = len(sample)
 
     def revenue(bg: np.ndarray, gg: np.ndarray) -> np.ndarray:
-        params = BgNbdParams(*bg)
+        """(sets, periods, segments) under the parameter sets bg (sets x 4) and gg (sets x 3),
+        all at once: each element is computed as for one set alone, so results are the same."""
+        sets = bg.shape[0]
         with np.errstate(all="ignore"):
-            alive = expected_purchases_if_alive(params, t_ends, pairs[:, 0], pairs[:, 1])
-            cumulative = alive[:, inverse] * p_alive(params, x, tx, T)
-            value = np.where(worthless, 0.0, expected_order_value(GammaGammaParams(*gg), x, m))
-            per_customer = np.diff(cumulative, axis=0, prepend=0.0) * value
-            out = np.zeros((t_ends.size, len(sample)))
-            for k in range(t_ends.size):
-                out[k] = np.bincount(column, weights=per_customer[k, at], minlength=len(sample))
-            return out
+            alive = _if_alive(BgNbdParams(*bg.T[:, :, None, None]), t_ends, pairs[:, 0],
+                              pairs[:, 1])  # (sets, periods, pairs)
+            cumulative = alive[:, :, inverse] * p_alive(BgNbdParams(*bg.T[:, :, None]), x, tx,
+                                                        T)[:, None, :]
+            value = np.where(worthless, 0.0,
+                             expected_order_value(GammaGammaParams(*gg.T[:, :, None]), x, m))
+            per_customer = np.diff(cumulative, axis=1, prepend=0.0) * value[:, None, :]
+        cells = sets * t_ends.size  # one bincount: each cell's sum adds the sample in order
+        index = (np.arange(cells)[:, None] * segments + column).ravel()
+        weights = per_customer.reshape(cells, -1)[:, at].ravel()
+        return np.bincount(index, weights=weights, minlength=cells * segments).reshape(
+            sets, t_ends.size, segments)
 
     base = revenue(
-        np.array([model[n] for n in ("r", "alpha", "a", "b")]),
-        np.array([model[n] for n in ("p", "q", "v")]),
-    )
+        np.array([[model[n] for n in ("r", "alpha", "a", "b")]]),
+        np.array([[model[n] for n in ("p", "q", "v")]]),
+    )[0]
     bg_sets, gg_sets = sets
     keep = gg_sets[:, 1] > 1.0
-    out = np.stack([revenue(bg, gg) for bg, gg in zip(bg_sets[keep], gg_sets[keep], strict=True)])
+    bg_sets, gg_sets = bg_sets[keep], gg_sets[keep]
+    chunk = max(1, DRAW_CELLS // max(t_ends.size * x.size, 1))  # bounds the memory used
+    out = np.concatenate(
+        [revenue(bg_sets[i:i + chunk], gg_sets[i:i + chunk])
+         for i in range(0, bg_sets.shape[0], chunk)]
+    ) if bg_sets.shape[0] else np.zeros((0, t_ends.size, segments))
     out = out[np.isfinite(out).all(axis=(1, 2))]
     if out.shape[0] == 0:
         return None
@@ -466,35 +527,37 @@ def _forecast(
     parameter_draws: int,
 ) -> pl.DataFrame:
     """The forecast from the customers of `source` (SQL, parameter $tenant_id) and a model row."""
-    try:
-        customers = _load_customers(con, source, {"tenant_id": tenant_id})
-        return forecast_loaded(con, tenant_id, as_of, customers, model, months, parameter_draws)
-    finally:
-        run(con, f"DROP TABLE IF EXISTS {CUSTOMERS_TABLE}")
+    customers = _load_customers(con, source, {"tenant_id": tenant_id})
+    return forecast_loaded(con, tenant_id, as_of, customers, model, months, parameter_draws)
 
 
 def forecast_loaded(
     con: duckdb.DuckDBPyConnection,
     tenant_id: str,
     as_of: datetime.date,
-    customers: dict[str, np.ndarray],
+    customers: dict[str, np.ndarray | pl.Series],
     model: dict,
     months: int = 12,
     parameter_draws: int = PARAMETER_DRAWS,
+    *,
+    memberships: Memberships | None = None,
 ) -> pl.DataFrame:
-    """The forecast of customers already in the temp table `forecast_customers` (contact_id,
-    frequency, tenure_days, avg_order_value, historical_revenue; rowid = position in
-    `customers`, whose arrays x, tx, T, m, revenue, p_alive, e365 and clv hold their summary and
-    predictions) under `model` (a `marts.ltv_model` row as a dict)."""
+    """The forecast of `customers` under `model` (a `marts.ltv_model` row as a dict).
+
+    `customers` holds, ordered by contact_id, their `contact_id` and the arrays x, tx, T, m,
+    revenue (their summary), p_alive, e365 and clv (their predictions). `memberships`: their
+    segments at `as_of` when already known (`segment_memberships`), else they are read.
+    """
     periods = forecast_periods(as_of, months)
     t_ends = np.array([(end - as_of).days - 1 for _, end in periods], dtype=float)
     params = {"tenant_id": tenant_id, "as_of": as_of}
-    members_sql = members_query(con, tenant_id, as_of)
-    segments = _segment_names(con, members_sql, params)
-    members = _memberships(con, members_sql, params, segments, customers["x"].size)
-    hazards, posteriors, value_mean, value_square, leads_in = _lead_rates(
-        con, members_sql, params, segments
-    )
+    with registered_customers(con, customers):
+        if memberships is None:
+            memberships = segment_memberships(con, tenant_id, as_of, customers["contact_id"])
+        segments, members = memberships
+        hazards, posteriors, value_mean, value_square, leads_in = _lead_rates(
+            con, members_query(con, tenant_id, as_of), params, segments
+        )
     customer_mean, customer_var = _customer_moments(customers, model, t_ends, members)
 
     hazard = np.array([hazards[s] for s in segments])

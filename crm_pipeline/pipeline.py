@@ -262,6 +262,13 @@ def marts_stage(con, tenant_id: str, as_of: date) -> dict:
         return refresh_marts(con, tenant_id, as_of)
 
 
+def value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
+    """Lifetime value, the revenue forecast and its back-test, in one pass (`value`)."""
+    from .value import refresh_value
+
+    return refresh_value(con, tenant_id, as_of, run_id)
+
+
 def ltv_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
     """Fit the tenant's lifetime-value models; write marts.ltv_model, customer_ltv, segment_ltv."""
     from .ltv import ltv_by_segment, ltv_tables, previous_parameters

@@ -77,13 +77,14 @@ def membership_insert(segment: Segment) -> str:
     """INSERT of a segment's members into the staging temp table: the tenant's own contacts
     only (`mart_segment_audience`), consent applied."""
     # Consent (denied now, or at the as-of date) is worked out once per run for every contact:
-    # sql/models/marts/segment_audience.sql.
+    # sql/models/marts/segment_audience.sql. A semi join lists each audience contact (unique) at
+    # most once, however often the query returns it: no DISTINCT needed.
     consent = "\nWHERE a.outreach_allowed" if segment.outreach else ""
     return (
         "INSERT INTO mart_segment_members (tenant_id, contact_id, segment, as_of)\n"
-        "SELECT DISTINCT $tenant_id, a.contact_id, $segment, CAST($as_of AS DATE)\n"
-        f"FROM (\n{segment.query}\n) AS members\n"
-        f"JOIN mart_segment_audience AS a ON a.contact_id = members.contact_id{consent}"
+        "SELECT $tenant_id, a.contact_id, $segment, CAST($as_of AS DATE)\n"
+        "FROM mart_segment_audience AS a\n"
+        f"SEMI JOIN (\n{segment.query}\n) AS members ON members.contact_id = a.contact_id{consent}"
     )
 
 

@@ -181,53 +181,35 @@ def marts(context, crm: CrmSettings, duckdb: Warehouse):
             )
 
 
+VALUE_TABLES = ("ltv_model", "customer_ltv", "segment_ltv", "revenue_forecast", "forecast_backtest")
+
+
 @dg.multi_asset(
-    specs=[dg.AssetSpec(["marts", t], group_name=VALUE, kinds=KINDS, deps=[["marts", "contact_segments"]])
-           for t in ("ltv_model", "customer_ltv", "segment_ltv")],
-    name="lifetime_value",
+    specs=[dg.AssetSpec(["marts", t], group_name=VALUE, kinds=KINDS,
+                        deps=[["marts", "contact_segments"], ["marts", "segment_history"]])
+           for t in VALUE_TABLES],
+    name="value",
 )
-def lifetime_value(context, crm: CrmSettings, duckdb: Warehouse):
-    """BG/NBD and Gamma-Gamma per tenant, each customer's expected value, and each segment's."""
+def value(context, crm: CrmSettings, duckdb: Warehouse):
+    """Lifetime value per customer and segment (BG/NBD, Gamma-Gamma), the 12-month revenue
+    forecast with 80% bounds, and its back-test: one step, so they share one pass over the
+    purchases and the back-test runs beside the rest."""
     with warehouse(duckdb) as con:
         as_of = crm.as_of_date
-        _per_tenant(context, con, crm, "lifetime value",
-                    lambda t: pipeline.ltv_stage(con, t, as_of, context.run_id))
+        results = _per_tenant(context, con, crm, "value",
+                              lambda t: pipeline.value_stage(con, t, as_of, context.run_id))
         tenants = pipeline.run_tenants(con, crm.tenant or None)
-        for table in ("ltv_model", "customer_ltv", "segment_ltv"):
+        shares = {f"within_interval/{t}": r["within_interval_share"] for t, r in results.items()
+                  if r.get("within_interval_share") is not None}
+        for table in VALUE_TABLES:
+            metadata = {"dagster/row_count": _count(con, f"marts.{table}", tenants)}
             yield dg.MaterializeResult(
                 asset_key=["marts", table],
-                metadata={"dagster/row_count": _count(con, f"marts.{table}", tenants)},
+                metadata={**metadata, **(shares if table == "forecast_backtest" else {})},
             )
 
 
-@dg.asset(key=["marts", "revenue_forecast"], group_name=VALUE, kinds=KINDS,
-          deps=[["marts", "customer_ltv"], ["marts", "ltv_model"]])
-def revenue_forecast(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
-    """Expected revenue per tenant, segment and month for the next 12 months, with 80% bounds."""
-    with warehouse(duckdb) as con:
-        as_of = crm.as_of_date
-        _per_tenant(context, con, crm, "forecast",
-                    lambda t: pipeline.forecast_stage(con, t, as_of, context.run_id))
-        tenants = pipeline.run_tenants(con, crm.tenant or None)
-        rows = _count(con, "marts.revenue_forecast", tenants)
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows})
-
-
-@dg.asset(key=["marts", "forecast_backtest"], group_name=VALUE, kinds=KINDS, deps=[revenue_forecast])
-def forecast_backtest(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
-    """Forecasts re-made at earlier as-of dates beside the revenue that then happened."""
-    with warehouse(duckdb) as con:
-        as_of = crm.as_of_date
-        results = _per_tenant(context, con, crm, "forecast back-test",
-                              lambda t: pipeline.backtest_stage(con, t, as_of))
-        tenants = pipeline.run_tenants(con, crm.tenant or None)
-        rows = _count(con, "marts.forecast_backtest", tenants)
-    shares = {f"within_interval/{t}": r["within_interval_share"] for t, r in results.items()
-              if r.get("within_interval_share") is not None}
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows, **shares})
-
-
-@dg.asset(key=["audit", "runs"], group_name=TRUST, kinds=KINDS, deps=[forecast_backtest])
+@dg.asset(key=["audit", "runs"], group_name=TRUST, kinds=KINDS, deps=[value])
 def audit_runs(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """One row per run and tenant: status, as-of date and the row accounting."""
     with warehouse(duckdb) as con:
@@ -259,5 +241,5 @@ def published_snapshot(context, crm: CrmSettings, duckdb: Warehouse) -> dg.Mater
 
 ALL_ASSETS = [
     raw_contact_rows, raw_activity_events, staging_contact_rows, core_contacts, core_activities,
-    marts, lifetime_value, revenue_forecast, forecast_backtest, audit_runs, published_snapshot,
+    marts, value, audit_runs, published_snapshot,
 ]

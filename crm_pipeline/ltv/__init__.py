@@ -48,6 +48,7 @@ __all__ = [
     "GammaGammaFit",
     "GammaGammaParams",
     "LtvFallbackWarning",
+    "customer_ltv_rows",
     "customer_summary",
     "expected_order_value",
     "expected_purchases",
@@ -59,6 +60,7 @@ __all__ = [
     "ltv_tables",
     "p_alive",
     "previous_parameters",
+    "segment_ltv_rows",
 ]
 
 MIN_REPEAT_CUSTOMERS = 50
@@ -250,7 +252,15 @@ def ltv_tables(
         x, tx, T, m, revenue, tenant_id, as_of, run_id,
         min_repeat_customers=min_repeat_customers, start=start,
     )
-    customers = summary.select(
+    return model_row, customer_ltv_rows(tenant_id, as_of, summary, values)
+
+
+def customer_ltv_rows(
+    tenant_id: str, as_of: datetime.date, summary: pl.DataFrame, values: dict[str, np.ndarray]
+) -> pl.DataFrame:
+    """Rows of `marts.customer_ltv` from the customers' summary (contact_id and the columns of
+    `customer_summary`) and their `fitted_values`."""
+    return summary.select(
         pl.lit(tenant_id).alias("tenant_id"),
         "contact_id",
         "frequency",
@@ -264,7 +274,6 @@ def ltv_tables(
         pl.Series("expected_clv_365d", values["expected_clv_365d"]),
         pl.lit(as_of, dtype=pl.Date).alias("as_of"),
     ).cast(CUSTOMER_LTV_SCHEMA)
-    return model_row, customers
 
 
 def fitted_values(
@@ -369,26 +378,6 @@ def fitted_values(
     }
 
 
-_SEGMENT_SUMS = """
-WITH member_values AS (
-    SELECT m.segment, c.*
-    FROM ({members}) AS m JOIN _customer_ltv AS c USING (contact_id)
-    UNION ALL
-    SELECT 'all' AS segment, * FROM _customer_ltv
-)
-SELECT segment, count(*) AS customers,
-       CASE WHEN count(p_alive) > 0 THEN sum(p_alive) END AS expected_active_customers,
-       avg(p_alive) AS mean_p_alive,
-       sum(historical_revenue) AS historical_revenue,
-       sum(expected_purchases_90d) AS expected_purchases_90d,
-       sum(expected_purchases_365d) AS expected_purchases_365d,
-       sum(expected_clv_365d) AS expected_clv_365d,
-       avg(expected_clv_365d) AS mean_clv_365d
-FROM member_values
-GROUP BY segment
-"""
-
-
 def ltv_by_segment(
     con: duckdb.DuckDBPyConnection,
     tenant_id: str,
@@ -402,30 +391,46 @@ def ltv_by_segment(
     reader sees it is worth nothing yet rather than missing. `model` and `run_id` come from
     `model_row` (the tenant's row of `marts.ltv_model`), NULL without one.
     """
-    from ..forecast import members_query
-    from ..warehouse import frame
+    from ..forecast import segment_memberships
 
-    params = {"tenant_id": tenant_id, "as_of": as_of}
-    members = members_query(con, tenant_id, as_of)
-    segments = {r[0] for r in con.execute(f"SELECT DISTINCT segment FROM ({members})",
-                                          params).fetchall()}
-    names = pl.DataFrame({"segment": sorted({"all", *segments})}, schema={"segment": pl.String})
-    con.register("_customer_ltv", customer_ltv.select(
-        "contact_id", "p_alive", "historical_revenue", "expected_purchases_90d",
-        "expected_purchases_365d", "expected_clv_365d"))
-    try:
-        # in DuckDB: two million memberships joined on text ids is several times faster there
-        sums = frame(con, _SEGMENT_SUMS.format(members=members), params)
-    finally:
-        con.unregister("_customer_ltv")
+    memberships = segment_memberships(con, tenant_id, as_of, customer_ltv["contact_id"])
+    values = {
+        c: customer_ltv[c].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        for c in ("p_alive", "historical_revenue", *SEGMENT_SUMS)
+    }
+    return segment_ltv_rows(tenant_id, as_of, memberships, values, model_row)
+
+
+SEGMENT_SUMS = ("expected_purchases_90d", "expected_purchases_365d", "expected_clv_365d")
+
+
+def segment_ltv_rows(
+    tenant_id: str,
+    as_of: datetime.date,
+    memberships,
+    values: dict[str, np.ndarray],
+    model_row: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """`ltv_by_segment` from the segments' members (`forecast.segment_memberships`: positions in
+    `values`) and the customers' p_alive (NaN when unknown), historical_revenue and predictions."""
+    rows = []
+    for segment, members in zip(*memberships[:2], strict=True):
+        p = values["p_alive"][members]
+        p = p[~np.isnan(p)]
+        clv = values["expected_clv_365d"][members]
+        rows.append({
+            "segment": segment,
+            "customers": members.size,
+            "expected_active_customers": float(p.sum()) if p.size else None,
+            "mean_p_alive": float(p.mean()) if p.size else None,
+            "historical_revenue": float(values["historical_revenue"][members].sum()),
+            **{c: float(values[c][members].sum()) for c in SEGMENT_SUMS},
+            "mean_clv_365d": float(clv.mean()) if clv.size else None,
+        })
     model = model_row.row(0, named=True) if model_row is not None and model_row.height else {}
     return (
-        names.join(sums, on="segment", how="left")
+        pl.DataFrame(rows, schema={k: SEGMENT_LTV_SCHEMA[k] for k in rows[0]})
         .with_columns(
-            pl.col(
-                "customers", "historical_revenue", "expected_purchases_90d",
-                "expected_purchases_365d", "expected_clv_365d",
-            ).fill_null(0),
             tenant_id=pl.lit(tenant_id),
             model=pl.lit(model.get("model"), dtype=pl.String),
             run_id=pl.lit(model.get("run_id"), dtype=pl.String),

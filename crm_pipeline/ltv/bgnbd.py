@@ -504,7 +504,10 @@ def _if_alive(
     params: BgNbdParams, horizons: np.ndarray, x: np.ndarray, T: np.ndarray
 ) -> np.ndarray:
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    if abs(a - 1.0) < 1e-9:  # removable singularity of the closed form
+    # removable singularity of the closed form; parameters may be arrays (one set per row)
+    if np.ndim(a):
+        a = np.where(np.abs(a - 1.0) < 1e-9, 1.0 + 1e-9, a)
+    elif abs(a - 1.0) < 1e-9:
         a = 1.0 + 1e-9
     t_col = horizons[:, None] if horizons.ndim == 1 else horizons
     one_minus_z = (alpha + T) / (alpha + T + t_col)

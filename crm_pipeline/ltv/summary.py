@@ -42,14 +42,22 @@ def customer_summary(
 
 
 # The columns of the i-th as-of date in sql/models/marts/customer_summaries.sql: a refund counts at
-# a date on or after its own day, for the purchase day it reduces.
+# a date on or after its own day, for the purchase day it reduces (if that day is on or before the
+# date too).
 _REFUNDED = "sum(r.refunded) FILTER (r.day <= $as_of_{i}) AS refunded_{i}"
-_NET = "d.value - coalesce(r.refunded_{i}, 0) AS net_{i}"
+_REFUND_TOTALS = (
+    "sum(refunded_{i}) FILTER (day <= $as_of_{i}) AS refunded_{i}, "
+    "sum(refunded_{i}) FILTER (day = first_day) AS first_refunded_{i}"
+)
 _AGGREGATES = (
-    "count(*) FILTER (day <= $as_of_{i}) - 1 AS frequency_{i}, "
-    "max(day) FILTER (day <= $as_of_{i}) AS last_{i}, "
-    "sum(net_{i}) FILTER (day <= $as_of_{i}) AS revenue_{i}, "
-    "arg_min(net_{i}, day) AS first_value_{i}"
+    "count(*) {upto} - 1 AS frequency_{i}, "
+    "max(day) {upto} AS last_{i}, "
+    "sum(value) {upto} AS gross_{i}"
+)
+_UPTO = "FILTER (day <= $as_of_{i})"  # needless at the latest date: no later day is read
+_NETS = (
+    "c.gross_{i} - coalesce(r.refunded_{i}, 0) AS revenue_{i}, "
+    "c.first_day_value - coalesce(r.first_refunded_{i}, 0) AS first_value_{i}"
 )
 _COLUMNS = (
     "CAST(frequency_{i} AS INTEGER) AS frequency_{i}, "
@@ -76,10 +84,15 @@ def customer_summaries_query(as_ofs: list[datetime.date]) -> tuple[str, dict]:
     """
     if not as_ofs:
         raise ValueError("customer summaries need at least one as-of date")
+    last = max(as_ofs)
     parts = {
-        name: ", ".join(template.format(i=i) for i in range(len(as_ofs)))
-        for name, template in (("refunded", _REFUNDED), ("net", _NET),
-                               ("aggregates", _AGGREGATES), ("columns", _COLUMNS))
+        name: ", ".join(
+            template.format(i=i, upto="" if day == last else _UPTO.format(i=i))
+            for i, day in enumerate(as_ofs)
+        )
+        for name, template in (("refunded", _REFUNDED), ("refund_totals", _REFUND_TOTALS),
+                               ("aggregates", _AGGREGATES), ("nets", _NETS),
+                               ("columns", _COLUMNS))
     }
     params = {f"as_of_{i}": day for i, day in enumerate(as_ofs)}
-    return sql_text(SUMMARIES_MODEL).format(**parts), {"last": max(as_ofs), **params}
+    return sql_text(SUMMARIES_MODEL).format(**parts), {"last": last, **params}

@@ -1,7 +1,7 @@
--- Helper (temp table mart_contact_activity): every contact of the tenant, with its activity
--- rolled up from mart_activity_counts (zeros and NULLs for contacts without activity) and the
--- profile fields the scores need.
--- Parameters: $tenant_id, $as_of (DATE).
+-- Step 1 of the helper mart_contacts (crm_pipeline/marts.py composes the steps into one statement):
+-- every contact of the tenant, with its activity rolled up from mart_activity_counts (zeros and
+-- NULLs for contacts without activity) and the profile fields the scores need.
+-- Parameters: $tenant_id, $as_of (DATE). Reads only the columns it needs of core.contacts.
 --
 -- inbound: the contact started it: any activity with direction inbound, plus webinars, downloads,
 --   form submissions and purchases.
@@ -60,6 +60,9 @@ SELECT c.contact_id,
            false
        ) AS subscription_active,
        p.last_subscription_start_at IS NOT NULL AS ever_subscribed
-FROM core.contacts AS c
+FROM (
+    SELECT contact_id, company_size, job_title, industry
+    FROM core.contacts
+    WHERE tenant_id = $tenant_id
+) AS c
 LEFT JOIN per_contact AS p USING (contact_id)
-WHERE c.tenant_id = $tenant_id

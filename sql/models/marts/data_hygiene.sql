@@ -1,5 +1,5 @@
 -- marts.data_hygiene: data problems to review, all stamped with the as-of date.
--- Parameters: $tenant_id, $as_of (DATE), $stale_days. Reads mart_contact_activity.
+-- Parameters: $tenant_id, $as_of (DATE), $stale_days. Reads mart_contacts.
 --   * fields cleared on import (staging.field_issues), linked to the contact their source row
 --     became through core.contact_sources (contact_id NULL when the row was never linked);
 --   * bounced_email: contacts whose email_status is bounced (field email, the address as value);
@@ -47,5 +47,5 @@ SELECT $tenant_id,
                 || CAST(CAST(last_activity_at AS DATE) AS VARCHAR) || ')'
        END,
        CAST($as_of AS DATE)
-FROM mart_contact_activity
+FROM mart_contacts
 WHERE days_since_last_activity IS NULL OR days_since_last_activity > $stale_days

@@ -1,5 +1,5 @@
 -- marts.engagement: per contact (every contact of the tenant, also those without activity).
--- Parameters: $tenant_id, $as_of (DATE), $trend_band. Reads mart_contact_activity.
+-- Parameters: $tenant_id, $as_of (DATE), $trend_band. Reads mart_contacts.
 --
 -- Counts exclude email bounces and scheduled meetings; windows are d <= N days (see
 -- activity_counts.sql). inbound_90d: activities the contact started (direction inbound, webinars,
@@ -26,4 +26,4 @@ SELECT $tenant_id AS tenant_id,
            WHEN activities_30d < (1 - $trend_band) * prior_90d / 3.0 THEN 'falling'
            ELSE 'steady'
        END AS trend
-FROM mart_contact_activity
+FROM mart_contacts

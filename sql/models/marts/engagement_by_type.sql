@@ -1,7 +1,8 @@
 -- marts.engagement_by_type: per contact and activity type, the same counts as marts.engagement
 -- (so a contact's rows add up to its engagement counts: bounces and scheduled meetings excluded).
 -- Only types the contact has had up to the as-of date get a row.
--- Parameters: $tenant_id, $as_of (DATE). Reads mart_activity_counts (one row per contact and type).
+-- Parameters: $tenant_id, $as_of (DATE). Reads mart_activity_counts (one row per contact and type)
+-- and mart_contacts (the tenant's contacts: activities of no known contact are left out).
 SELECT $tenant_id AS tenant_id,
        a.contact_id,
        a.type,
@@ -12,4 +13,4 @@ SELECT $tenant_id AS tenant_id,
        CAST(a.n_365d AS INTEGER) AS count_365d,
        a.last_at
 FROM mart_activity_counts AS a
-SEMI JOIN core.contacts AS c ON c.tenant_id = $tenant_id AND c.contact_id = a.contact_id
+SEMI JOIN mart_contacts AS c ON c.contact_id = a.contact_id

@@ -1,94 +1,11 @@
--- marts.lead_scores: lead score 0-100 = fit (who they are) + engagement (what they do).
--- Parameters: $tenant_id, $as_of (DATE); weights $w_company_size, $w_role, $w_industry,
--- $w_recency, $w_frequency, $w_depth (adding up to 100); $target_industries (lower-case list);
--- $role_top, $role_high, $role_mid (whole-word patterns); $recency_zero_at_days,
--- $frequency_full_at, $depth_full_at. Reads mart_contact_activity.
---
--- Each component is weight x a factor in [0, 1], rounded to 2 decimals; the scores are their sums.
---   fit_company_size  1 for 1000+ employees, 0.75 for 250+, 0.5 for 100+, 0.25 for 20+, else 0
---                     (unknown size 0)
---   fit_role          job title, lower-case, "vice president" read as "vp": 1 for a top keyword
---                     (ceo, cfo, cto, founder, owner, president, chief, ...), 0.75 high (vp, head,
---                     director), 0.5 mid (manager, lead), 0.25 any other title, 0 no title
---   fit_industry      1 when the industry (lower-case, trimmed) is in the tenant's target list
---   engagement_recency    1 - days since last activity / $recency_zero_at_days, at least 0
---                         (0 without activity)
---   engagement_frequency  activities in 90 days / $frequency_full_at, at most 1
---   engagement_depth      high-intent activities in 90 days (meetings held, webinars, downloads,
---                         forms, anything inbound) / $depth_full_at, at most 1
+-- marts.lead_scores: each contact's lead score 0-100 and its components (worked out in
+-- contact_lead_score.sql), with its rank within the tenant.
+-- Parameters: $tenant_id, $as_of (DATE). Reads mart_contacts.
 -- score_percentile: percent_rank of lead_score within the tenant (ties share the lower rank;
 -- 0 when the tenant has one contact).
-WITH roles AS (  -- the title patterns matched once per distinct title, not once per contact
-    SELECT title_key,
-           CASE
-               WHEN regexp_matches(title, $role_top) THEN 1.0
-               WHEN regexp_matches(title, $role_high) THEN 0.75
-               WHEN regexp_matches(title, $role_mid) THEN 0.5
-               WHEN trim(title) <> '' THEN 0.25
-               ELSE 0.0
-           END AS f_role
-    FROM (
-        SELECT title_key,
-               regexp_replace(lower(title_key), '\bvice[ -]?president\b', 'vp', 'g') AS title
-        FROM (SELECT DISTINCT coalesce(job_title, '') AS title_key FROM mart_contact_activity)
-    )
-),
-titles AS (
-    SELECT a.contact_id,
-           r.f_role,
-           a.company_size,
-           lower(trim(coalesce(a.industry, ''))) AS industry,
-           a.days_since_last_activity,
-           a.activities_90d,
-           a.depth_90d
-    FROM mart_contact_activity AS a
-    JOIN roles AS r ON r.title_key = coalesce(a.job_title, '')
-),
-factors AS (
-    SELECT contact_id,
-           CASE
-               WHEN company_size >= 1000 THEN 1.0
-               WHEN company_size >= 250 THEN 0.75
-               WHEN company_size >= 100 THEN 0.5
-               WHEN company_size >= 20 THEN 0.25
-               ELSE 0.0
-           END AS f_company_size,
-           f_role,
-           CASE
-               WHEN list_contains(CAST($target_industries AS VARCHAR[]), industry) THEN 1.0
-               ELSE 0.0
-           END AS f_industry,
-           CASE
-               WHEN days_since_last_activity IS NULL THEN 0.0
-               ELSE greatest(0.0, 1.0 - days_since_last_activity / CAST($recency_zero_at_days AS DOUBLE))
-           END AS f_recency,
-           least(1.0, activities_90d / CAST($frequency_full_at AS DOUBLE)) AS f_frequency,
-           least(1.0, depth_90d / CAST($depth_full_at AS DOUBLE)) AS f_depth
-    FROM titles
-),
-components AS (
-    SELECT contact_id,
-           round($w_company_size * f_company_size, 2) AS fit_company_size,
-           round($w_role * f_role, 2) AS fit_role,
-           round($w_industry * f_industry, 2) AS fit_industry,
-           round($w_recency * f_recency, 2) AS engagement_recency,
-           round($w_frequency * f_frequency, 2) AS engagement_frequency,
-           round($w_depth * f_depth, 2) AS engagement_depth
-    FROM factors
-),
-scored AS (
-    SELECT *, round(fit_score + engagement_score, 2) AS lead_score
-    FROM (
-        SELECT *,
-               round(fit_company_size + fit_role + fit_industry, 2) AS fit_score,
-               round(engagement_recency + engagement_frequency + engagement_depth, 2)
-                   AS engagement_score
-        FROM components
-    )
-),
 -- percent_rank without sorting every contact: (contacts with a lower score) / (contacts - 1),
 -- worked out per distinct score (scores have two decimals, so there are few of them).
-percentiles AS (
+WITH percentiles AS (
     SELECT lead_score,
            CASE WHEN sum(n) OVER () > 1
                 THEN CAST(coalesce(sum(n) OVER (ORDER BY lead_score ROWS BETWEEN UNBOUNDED PRECEDING
@@ -96,7 +13,7 @@ percentiles AS (
                      / CAST(sum(n) OVER () - 1 AS DOUBLE)
                 ELSE 0.0
            END AS score_percentile
-    FROM (SELECT lead_score, count(*) AS n FROM scored GROUP BY lead_score)
+    FROM (SELECT lead_score, count(*) AS n FROM mart_contacts GROUP BY lead_score)
 )
 SELECT $tenant_id AS tenant_id,
        s.contact_id,
@@ -111,5 +28,5 @@ SELECT $tenant_id AS tenant_id,
        s.engagement_frequency,
        s.engagement_depth,
        p.score_percentile
-FROM scored AS s
+FROM mart_contacts AS s
 JOIN percentiles AS p USING (lead_score)

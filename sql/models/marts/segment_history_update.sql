@@ -1,6 +1,8 @@
--- Upkeep of marts.segment_history from the memberships just written to marts.contact_segments.
+-- Upkeep of marts.segment_history from the memberships just written to marts.contact_segments
+-- (read from their staging temp table, mart_segment_members).
 -- Parameters: $tenant_id, $as_of (DATE). Statements run in order; only for an as-of date on or
--- after the latest one the tenant's history has seen (crm_pipeline/marts.py checks).
+-- after the latest one the tenant's history has seen (crm_pipeline/marts.py checks), and not on
+-- the tenant's first run (segment_history_start.sql).
 -- Spells are [entered_on, left_on). Running again for the same as-of date gives the same history
 -- as running once with the final data: steps 1 and 2 undo what an earlier run of that date did.
 --
@@ -25,7 +27,7 @@ FROM (
       AND (left_on IS NULL OR left_on = CAST($as_of AS DATE) OR entered_on = CAST($as_of AS DATE))
 ) AS h
 FULL OUTER JOIN (
-    SELECT contact_id, segment FROM marts.contact_segments WHERE tenant_id = $tenant_id
+    SELECT contact_id, segment FROM mart_segment_members
 ) AS s ON s.contact_id = h.contact_id AND s.segment = h.segment
 WHERE NOT (h.contact_id IS NOT NULL AND s.contact_id IS NOT NULL AND h.left_on IS NULL);
 

@@ -1,6 +1,6 @@
--- Helper (temp table mart_lifecycle_stage): the derived lifecycle stage of every contact.
--- Parameters: $tenant_id, $customer_purchase_days, $advocate_min_engagements, $lead_min_score.
--- Reads mart_contact_activity and marts.lead_scores (refreshed first).
+-- Step 3 of the helper mart_contacts: the contacts of step 2 (contact_lead_score) with their
+-- derived lifecycle stage and the rule that gave it, in words (`reason`).
+-- Parameters: $customer_purchase_days, $advocate_min_engagements, $lead_min_score.
 --
 -- Rules, first match wins (activity up to the end of the as-of day; "last N days" is d <= N):
 --   customer   an active subscription (the latest subscription_start is not followed by a
@@ -11,18 +11,7 @@
 --   churned    not a customer, but has had a purchase or a subscription_start;
 --   lead       none of the above, and any engagement signal ever, or lead_score >= $lead_min_score (50);
 --   prospect   everyone else.
-WITH facts AS (
-    SELECT a.contact_id,
-           a.subscription_active,
-           coalesce(a.days_since_last_purchase <= $customer_purchase_days, false) AS recent_purchase,
-           a.last_purchase_at IS NOT NULL OR a.ever_subscribed AS ever_customer,
-           a.signals_90d,
-           a.signals_ever,
-           s.lead_score
-    FROM mart_contact_activity AS a
-    LEFT JOIN marts.lead_scores AS s ON s.tenant_id = $tenant_id AND s.contact_id = a.contact_id
-),
-customer_reason AS (
+WITH customer_reason AS (
     SELECT *,
            subscription_active OR recent_purchase AS is_customer,
            CASE
@@ -32,9 +21,18 @@ customer_reason AS (
                WHEN subscription_active THEN 'active subscription'
                ELSE 'purchase in the last ' || $customer_purchase_days || ' days'
            END AS why_customer
-    FROM facts
+    FROM (
+        SELECT *,
+               coalesce(days_since_last_purchase <= $customer_purchase_days, false)
+                   AS recent_purchase,
+               last_purchase_at IS NOT NULL OR ever_subscribed AS ever_customer
+        FROM contact_lead_score
+    )
 )
-SELECT contact_id,
+-- The profile fields and the facts only the scores and rules read are left out of mart_contacts.
+SELECT * EXCLUDE (company_size, job_title, industry, signals_ever, signals_90d, depth_90d,
+                  last_purchase_at, days_since_last_purchase, subscription_active, ever_subscribed,
+                  recent_purchase, ever_customer, is_customer, why_customer),
        CASE
            WHEN is_customer AND signals_90d >= $advocate_min_engagements THEN 'advocate'
            WHEN is_customer THEN 'customer'
