@@ -46,7 +46,7 @@ import duckdb
 from .segments import segment_members
 from .sql import sql_text
 from .tenant_settings import query_params, sql_params, tenant_settings
-from .warehouse import run
+from .warehouse import run, unordered_inserts
 
 # The steps of mart_contacts, each a SELECT reading the one before it by name.
 CONTACT_STEPS = ("contact_activity", "contact_lead_score", "contact_lifecycle_stage")
@@ -176,10 +176,16 @@ def refresh_marts(
 
     Returns rows written per mart table (`marts.engagement`, ...), the size of each segment
     (`segment.hot_leads`, ...) and `history_updated` (1, or 0 for a run before the latest date).
-    Runs inside the caller's transaction; opens none itself.
+    Runs inside the caller's transaction; opens none itself. The marts are sets: rows are
+    inserted in whatever order DuckDB's threads produce them (`unordered_inserts`).
     """
     if isinstance(as_of, datetime.datetime):
         as_of = as_of.date()
+    with unordered_inserts(con):
+        return _refresh(con, tenant_id, as_of)
+
+
+def _refresh(con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date) -> dict[str, int]:
     params = {"tenant_id": tenant_id, "as_of": as_of, **sql_params(tenant_settings(con, tenant_id))}
     latest = latest_history_date(con, tenant_id)
     history_moves = latest is None or as_of >= latest

@@ -7,6 +7,7 @@ and another tenant's bad data fails only its own part.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from .imports import close_import, pending_imports
 from .quarantine import quarantine_counts, write_error_file
 from .resolve import Decision, apply_decision, resolve_tenant
 from .tenants import Tenant, all_tenants, get_tenant
-from .warehouse import run
+from .warehouse import run, unordered_inserts
 
 PIPELINE_ACTOR = "pipeline"
 
@@ -262,6 +263,34 @@ def marts_stage(con, tenant_id: str, as_of: date) -> dict:
         return refresh_marts(con, tenant_id, as_of)
 
 
+def marts_and_value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
+    """The marts refresh, then lifetime value, the forecast and its back-test from its segments.
+
+    What the value tables need besides this run's segments (the customer summaries, the fits,
+    the back-test's refits) is prepared meanwhile on a cursor of its own, in one read
+    transaction: it sees the warehouse as it was before the refresh, and the back-test's
+    segments are those of dates before the as-of date, which the refresh does not change. The
+    two share the machine's cores; each alone leaves part of them idle."""
+    from .value import write_value
+
+    cursor = con.cursor()
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="value-prepare") as pool:
+            prepared = pool.submit(_prepared_value, cursor, tenant_id, as_of, run_id)
+            marts = marts_stage(con, tenant_id, as_of)  # on failure, the pool waits, then raises
+        value = write_value(con, tenant_id, as_of, run_id, prepared.result())
+    finally:
+        cursor.close()
+    return {"marts": marts, "value": value}
+
+
+def _prepared_value(cursor, tenant_id: str, as_of: date, run_id: str):
+    from .value import prepare_value
+
+    with transaction(cursor):  # one snapshot for every read, whenever the refresh commits
+        return prepare_value(cursor, tenant_id, as_of, run_id)
+
+
 def value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
     """Lifetime value, the revenue forecast and its back-test, in one pass (`value`)."""
     from .value import refresh_value
@@ -302,21 +331,19 @@ def replace_slice(con, table: str, tenant_id: str, rows) -> None:
     """Make one tenant's slice of a mart equal to `rows`; re-runs are idempotent.
 
     Keyed tables are changed in place (see marts.replace_rows: DuckDB commits mass deletes from
-    indexed tables slowly)."""
+    indexed tables slowly). The rows are read straight from the frame, in any order (a mart is
+    a set)."""
     from .marts import replace_rows
 
     schema, name = table.split(".")
     if schema != "marts":
         raise ValueError(f"replace_slice writes marts tables only, not {table}")
-    con.register("_slice_src", rows)
+    con.register("_slice", rows)
     try:
-        run(con, "CREATE OR REPLACE TEMP TABLE _slice AS SELECT * FROM _slice_src")
+        with unordered_inserts(con):
+            replace_rows(con, name, "_slice", tenant_id)
     finally:
-        con.unregister("_slice_src")
-    try:
-        replace_rows(con, name, "_slice", tenant_id)
-    finally:
-        run(con, "DROP TABLE IF EXISTS _slice")
+        con.unregister("_slice")
 
 
 def insert_frame(con, table: str, rows) -> None:

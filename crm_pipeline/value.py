@@ -6,21 +6,21 @@ back-test origin that is recomputed (an origin whose inputs are unchanged keeps 
 none). The forecast takes the fitted customers from memory rather than reading them back, and
 shares the as-of date's segment memberships with the per-segment values.
 
-The back-test runs on a worker thread with a cursor of its own (numpy, SciPy and DuckDB release
-the GIL, so both cores work) while lifetime value and the forecast are computed and written. Its
-refits start from the parameters `ltv.previous_parameters` gives once this run's model row is
-written, as when the stages run in turn. Writes stay on the caller's connection, in the stages'
-order and transactions; an error on the worker is raised before the back-test's rows are written
-(lifetime value and the forecast stay written, as with the stages), and an error in lifetime value
-or the forecast stops the worker and writes nothing after it.
+Two phases. `prepare_value` reads only and needs nothing of this run's segments: the summaries,
+the as-of fit and predictions, and the back-test's refits (its origins lie before the as-of date,
+whose segment history a refresh at the as-of date leaves alone). The pipeline runs it beside the
+marts refresh (`pipeline.marts_and_value_stage`). `write_value` then reads the run's segments,
+computes the per-segment values and the forecast, and writes every table in the stages' order and
+transactions. The back-test's refits start from the parameters `ltv.previous_parameters` gives
+once this run's model row is written, as when the stages run in turn. A back-test that fails is
+raised after lifetime value and the forecast are written (as with the stages); a failure before
+writes nothing.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -61,58 +61,98 @@ ORDER BY as_of DESC, run_id DESC LIMIT 1
 """
 
 
+class PreparedValue(NamedTuple):
+    """What `prepare_value` read and computed; `write_value` writes it."""
+
+    summary: pl.DataFrame  # the as-of customer summary, ordered by contact_id
+    customers: dict  # its columns as arrays (x, tx, T, m, revenue, contact_id)
+    model_row: pl.DataFrame
+    values: dict  # each customer's predictions
+    plan: BacktestPlan
+    recomputed: list[pl.DataFrame] | Exception  # the back-test's recomputed origins, or its error
+
+
 def refresh_value(
     con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date, run_id: str
 ) -> dict:
     """Write the tenant's marts.ltv_model, customer_ltv, segment_ltv, revenue_forecast and
     forecast_backtest at `as_of`; the three stages' results (model, customers,
     expected_clv_365d, months, expected_revenue_12m, rows, within_interval_share)."""
-    from .pipeline import insert_frame, replace_slice, transaction
+    return write_value(con, tenant_id, as_of, run_id, prepare_value(con, tenant_id, as_of, run_id))
 
+
+def prepare_value(
+    con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date, run_id: str
+) -> PreparedValue:
+    """Everything that does not need this run's segments: the summaries, the as-of fit and
+    predictions, and the back-test's recomputed origins (whose memberships come from the history
+    before the as-of date, which a marts refresh at `as_of` does not change). Reads only, so it
+    can run on a cursor of its own beside the marts refresh."""
     start = previous_parameters(con, tenant_id)
     plan = backtest_plan(con, tenant_id, as_of)
     query, params = customer_summaries_query([as_of, *plan.todo_origins])
     summaries = frame(con, query, {"tenant_id": tenant_id, **params})
-    with _backtest_on_worker(con, tenant_id, plan, summaries) as (refit_start, recomputed):
-        summary = summaries.select(
-            "contact_id", *(pl.col(f"{c}_0").alias(c) for c in SUMMARY_COLUMNS)
-        ).cast({c: SUMMARY_SCHEMA[c] for c in ("contact_id", *SUMMARY_COLUMNS)})
-        customers = {
-            "contact_id": summary["contact_id"],
-            "x": summary["frequency"].to_numpy().astype(float),
-            "tx": summary["recency_days"].to_numpy(),
-            "T": summary["tenure_days"].to_numpy(),
-            "m": summary["avg_order_value"].fill_null(np.nan).to_numpy(),
-            "revenue": summary["historical_revenue"].to_numpy(),
-        }
-        model_row, values = fitted_values(
-            *(customers[k] for k in ("x", "tx", "T", "m", "revenue")), tenant_id, as_of, run_id,
-            start=start,
-        )
-        refit_start.set_result(_start_after_write(con, tenant_id, as_of, run_id, model_row))
-        customer_ltv = customer_ltv_rows(tenant_id, as_of, summary, values)
-        memberships = segment_memberships(con, tenant_id, as_of, customers["contact_id"])
-        segment_ltv = segment_ltv_rows(
-            tenant_id, as_of, memberships,
-            {"historical_revenue": customers["revenue"], **values}, model_row,
-        )
-        with transaction(con):
-            replace_slice(con, "marts.customer_ltv", tenant_id, customer_ltv)
-            replace_slice(con, "marts.segment_ltv", tenant_id, segment_ltv)
-            run(con, "DELETE FROM marts.ltv_model WHERE tenant_id = $t AND run_id = $r",
-                {"t": tenant_id, "r": run_id})
-            insert_frame(con, "marts.ltv_model", model_row)
+    summary = summaries.select(
+        "contact_id", *(pl.col(f"{c}_0").alias(c) for c in SUMMARY_COLUMNS)
+    ).cast({c: SUMMARY_SCHEMA[c] for c in ("contact_id", *SUMMARY_COLUMNS)})
+    customers = {
+        "contact_id": summary["contact_id"],
+        "x": summary["frequency"].to_numpy().astype(float),
+        "tx": summary["recency_days"].to_numpy(),
+        "T": summary["tenure_days"].to_numpy(),
+        "m": summary["avg_order_value"].fill_null(np.nan).to_numpy(),
+        "revenue": summary["historical_revenue"].to_numpy(),
+    }
+    model_row, values = fitted_values(
+        *(customers[k] for k in ("x", "tx", "T", "m", "revenue")), tenant_id, as_of, run_id,
+        start=start,
+    )
+    rows: list[pl.DataFrame] | Exception = []
+    if plan.todo:
+        try:
+            actuals = plan_actuals(con, tenant_id, plan)
+            refit_start = _start_after_write(con, tenant_id, as_of, run_id, model_row)
+            rows = recomputed_rows(con, tenant_id, plan, summaries, 1, actuals, refit_start)
+        except Exception as exc:  # noqa: BLE001 - raised by write_value once the rest is written
+            rows = exc
+    return PreparedValue(summary, customers, model_row, values, plan, rows)
 
-        customers.update(p_alive=values["p_alive"], e365=values["expected_purchases_365d"],
-                         clv=values["expected_clv_365d"])
-        forecast = forecast_loaded(con, tenant_id, as_of, customers, model_row.row(0, named=True),
-                                   memberships=memberships)
-        with transaction(con):
-            replace_slice(con, "marts.revenue_forecast", tenant_id, forecast)
 
-        backtest = backtest_rows(tenant_id, as_of, plan, recomputed.result())
-        with transaction(con):
-            replace_slice(con, "marts.forecast_backtest", tenant_id, backtest)
+def write_value(
+    con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date, run_id: str,
+    prepared: PreparedValue,
+) -> dict:
+    """Per-segment values and the forecast from this run's segments, then every table written,
+    in the stages' order and transactions. A back-test that failed is raised after lifetime
+    value and the forecast are written, with its own rows left as they were."""
+    from .pipeline import insert_frame, replace_slice, transaction
+
+    summary, customers, model_row, values, plan, recomputed = prepared
+    customer_ltv = customer_ltv_rows(tenant_id, as_of, summary, values)
+    memberships = segment_memberships(con, tenant_id, as_of, customers["contact_id"])
+    segment_ltv = segment_ltv_rows(
+        tenant_id, as_of, memberships,
+        {"historical_revenue": customers["revenue"], **values}, model_row,
+    )
+    with transaction(con):
+        replace_slice(con, "marts.customer_ltv", tenant_id, customer_ltv)
+        replace_slice(con, "marts.segment_ltv", tenant_id, segment_ltv)
+        run(con, "DELETE FROM marts.ltv_model WHERE tenant_id = $t AND run_id = $r",
+            {"t": tenant_id, "r": run_id})
+        insert_frame(con, "marts.ltv_model", model_row)
+
+    customers = {**customers, "p_alive": values["p_alive"],
+                 "e365": values["expected_purchases_365d"], "clv": values["expected_clv_365d"]}
+    forecast = forecast_loaded(con, tenant_id, as_of, customers, model_row.row(0, named=True),
+                               memberships=memberships)
+    with transaction(con):
+        replace_slice(con, "marts.revenue_forecast", tenant_id, forecast)
+
+    if isinstance(recomputed, Exception):
+        raise recomputed
+    backtest = backtest_rows(tenant_id, as_of, plan, recomputed)
+    with transaction(con):
+        replace_slice(con, "marts.forecast_backtest", tenant_id, backtest)
 
     model = model_row.row(0, named=True)
     total = forecast.filter(forecast["segment"] == "all")
@@ -140,36 +180,3 @@ def _start_after_write(
         "new_model": model["model"], **{f"new_{k}": model[k] for k in PARAMETERS},
     })
     return dict(zip(PARAMETERS, rows[0], strict=True)) if rows else None
-
-
-class _Stopped(Exception):
-    """Lifetime value failed: the back-test worker has no start and stops."""
-
-
-@contextmanager
-def _backtest_on_worker(
-    con: duckdb.DuckDBPyConnection, tenant_id: str, plan: BacktestPlan, summaries: pl.DataFrame
-) -> Iterator[tuple[Future, Future]]:
-    """(the refits' start, for the caller to set; the recomputed back-test rows, raising what
-    the worker raised). The worker reads the actual revenue at once, then waits for the start."""
-    start: Future = Future()
-    if not plan.todo:
-        done: Future = Future()
-        done.set_result([])
-        yield start, done
-        return
-    cursor = con.cursor()
-    pool = ThreadPoolExecutor(1, thread_name_prefix="value-backtest")
-
-    def rows() -> list[pl.DataFrame]:
-        actuals = plan_actuals(cursor, tenant_id, plan)
-        return recomputed_rows(cursor, tenant_id, plan, summaries, 1, actuals, start.result())
-
-    recomputed = pool.submit(rows)
-    try:
-        yield start, recomputed
-    finally:
-        if not start.done():
-            start.set_exception(_Stopped())
-        pool.shutdown(wait=True)
-        cursor.close()

@@ -186,6 +186,21 @@ def memory_capped(con: duckdb.DuckDBPyConnection, limit: str = "1GB") -> Iterato
             run(con, "RESET memory_limit")
 
 
+@contextmanager
+def unordered_inserts(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Inserts free to store rows in any order while the block runs, then the setting set back.
+
+    For tables that are sets (readers sort what they read): DuckDB's threads then each write
+    whole compressed row groups, where keeping the order leaves part-filled ones for the next
+    checkpoint to compress (0.4 s after refreshing the marts of a million contacts)."""
+    previous = run(con, "SELECT current_setting('preserve_insertion_order')")[0][0]
+    run(con, "SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        run(con, f"SET preserve_insertion_order = {'true' if previous else 'false'}")
+
+
 _UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 

@@ -163,45 +163,33 @@ def core_activities(context, crm: CrmSettings, duckdb: Warehouse) -> dg.Material
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, **totals})
 
 
-@dg.multi_asset(
-    specs=[dg.AssetSpec(["marts", t], group_name=MARTS, kinds=KINDS, deps=[core_activities])
-           for t in MART_TABLES],
-    name="marts",
-)
-def marts(context, crm: CrmSettings, duckdb: Warehouse):
-    """Engagement, lead scores, lifecycle, segments with history, hygiene and retention risk."""
-    with warehouse(duckdb) as con:
-        as_of = crm.as_of_date
-        _per_tenant(context, con, crm, "marts", lambda t: pipeline.marts_stage(con, t, as_of))
-        tenants = pipeline.run_tenants(con, crm.tenant or None)
-        for table in MART_TABLES:
-            yield dg.MaterializeResult(
-                asset_key=["marts", table],
-                metadata={"dagster/row_count": _count(con, f"marts.{table}", tenants)},
-            )
-
-
 VALUE_TABLES = ("ltv_model", "customer_ltv", "segment_ltv", "revenue_forecast", "forecast_backtest")
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(["marts", t], group_name=VALUE, kinds=KINDS,
-                        deps=[["marts", "contact_segments"], ["marts", "segment_history"]])
-           for t in VALUE_TABLES],
-    name="value",
+    specs=[
+        *(dg.AssetSpec(["marts", t], group_name=MARTS, kinds=KINDS, deps=[core_activities])
+          for t in MART_TABLES),
+        *(dg.AssetSpec(["marts", t], group_name=VALUE, kinds=KINDS, deps=[core_activities])
+          for t in VALUE_TABLES),
+    ],
+    name="marts_and_value",
 )
-def value(context, crm: CrmSettings, duckdb: Warehouse):
-    """Lifetime value per customer and segment (BG/NBD, Gamma-Gamma), the 12-month revenue
-    forecast with 80% bounds, and its back-test: one step, so they share one pass over the
-    purchases and the back-test runs beside the rest."""
+def marts_and_value(context, crm: CrmSettings, duckdb: Warehouse):
+    """Engagement, lead scores, lifecycle, segments with history, hygiene and retention risk;
+    then lifetime value per customer and segment (BG/NBD, Gamma-Gamma), the 12-month revenue
+    forecast with 80% bounds, and its back-test. One step: the value computations that do not
+    need this run's segments are made while the marts refresh (`pipeline.marts_and_value_stage`)."""
     with warehouse(duckdb) as con:
         as_of = crm.as_of_date
-        results = _per_tenant(context, con, crm, "value",
-                              lambda t: pipeline.value_stage(con, t, as_of, context.run_id))
+        results = _per_tenant(
+            context, con, crm, "marts and value",
+            lambda t: pipeline.marts_and_value_stage(con, t, as_of, context.run_id))
         tenants = pipeline.run_tenants(con, crm.tenant or None)
-        shares = {f"within_interval/{t}": r["within_interval_share"] for t, r in results.items()
-                  if r.get("within_interval_share") is not None}
-        for table in VALUE_TABLES:
+        shares = {f"within_interval/{t}": r["value"]["within_interval_share"]
+                  for t, r in results.items()
+                  if r["value"].get("within_interval_share") is not None}
+        for table in (*MART_TABLES, *VALUE_TABLES):
             metadata = {"dagster/row_count": _count(con, f"marts.{table}", tenants)}
             yield dg.MaterializeResult(
                 asset_key=["marts", table],
@@ -209,7 +197,7 @@ def value(context, crm: CrmSettings, duckdb: Warehouse):
             )
 
 
-@dg.asset(key=["audit", "runs"], group_name=TRUST, kinds=KINDS, deps=[value])
+@dg.asset(key=["audit", "runs"], group_name=TRUST, kinds=KINDS, deps=[marts_and_value])
 def audit_runs(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """One row per run and tenant: status, as-of date and the row accounting."""
     with warehouse(duckdb) as con:
@@ -241,5 +229,5 @@ def published_snapshot(context, crm: CrmSettings, duckdb: Warehouse) -> dg.Mater
 
 ALL_ASSETS = [
     raw_contact_rows, raw_activity_events, staging_contact_rows, core_contacts, core_activities,
-    marts, value, audit_runs, published_snapshot,
+    marts_and_value, audit_runs, published_snapshot,
 ]

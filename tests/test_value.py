@@ -10,6 +10,7 @@ from polars.testing import assert_frame_equal
 from test_forecast import add_contacts, add_purchases, add_segment, insert, simulated_customers
 
 from crm_pipeline import value
+from crm_pipeline import pipeline
 from crm_pipeline.pipeline import backtest_stage, forecast_stage, ltv_stage
 from crm_pipeline.value import refresh_value
 from crm_pipeline.warehouse import connect, create_tables, frame, run
@@ -138,7 +139,7 @@ class Broken(RuntimeError):
 
 
 def _worker_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("value-backtest")]
+    return [t for t in threading.enumerate() if t.name.startswith("value-prepare")]
 
 
 def test_a_failure_in_the_backtest_is_raised_after_value_and_forecast_are_written(two, monkeypatch):
@@ -165,7 +166,7 @@ def test_a_failure_in_the_backtest_is_raised_after_value_and_forecast_are_writte
     assert_frame_equal(_rows(con, "forecast_backtest"), backtest_before)
 
 
-def test_a_failure_in_lifetime_value_stops_the_backtest_and_writes_nothing(two, monkeypatch):
+def test_a_failure_in_lifetime_value_writes_nothing(two, monkeypatch):
     _, con = two
 
     def broken(*args, **kwargs):
@@ -190,3 +191,40 @@ def test_a_tenant_without_purchases_gets_the_fallback_and_no_backtest():
     assert got == _stages(other, "t1", AS_OF, "r1")
     assert got["model"] == "historical_average" and got["customers"] == 0 and got["rows"] == 0
     _assert_same_tables(other, con)
+
+
+MART_TABLES = ("engagement", "lead_scores", "lifecycle", "contact_segments", "segment_history")
+
+
+def _sorted(con, table: str) -> pl.DataFrame:
+    rows = frame(con, f"SELECT * FROM marts.{table} WHERE tenant_id = 't1'")
+    return rows.sort(rows.columns)
+
+
+def test_marts_and_value_side_by_side_equal_the_marts_then_value(two):
+    one_after_other, side_by_side = two
+    for day, run_id in ((AS_OF, "r1"), (AS_OF, "r2"), (AS_OF + datetime.timedelta(days=1), "r3")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pipeline.marts_stage(one_after_other, "t1", day)
+            expected = pipeline.value_stage(one_after_other, "t1", day, run_id)
+            got = pipeline.marts_and_value_stage(side_by_side, "t1", day, run_id)
+        assert got["value"] == expected
+        assert not _worker_threads()
+        _assert_same_tables(one_after_other, side_by_side)
+        for table in MART_TABLES:
+            assert_frame_equal(_sorted(side_by_side, table), _sorted(one_after_other, table))
+
+
+def test_a_marts_failure_waits_for_the_value_work_and_writes_no_value(two, monkeypatch):
+    _, con = two
+
+    def broken(*args, **kwargs):
+        raise Broken("marts failed")
+
+    monkeypatch.setattr(pipeline, "marts_stage", broken)
+    with pytest.raises(Broken):
+        pipeline.marts_and_value_stage(con, "t1", AS_OF, "r1")
+    assert not _worker_threads()
+    for table in TABLES:
+        assert _rows(con, table).height == 0
