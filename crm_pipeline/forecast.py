@@ -62,6 +62,7 @@ import calendar
 import datetime
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import NamedTuple
 
@@ -89,6 +90,7 @@ Z_80 = 1.2815515655446004  # standard normal quantile of 0.9
 INTERVAL = (0.1, 0.9)
 PARAMETER_DRAWS = 200
 SAMPLE_PER_SEGMENT = 250
+DRAW_THREADS = 2
 DRAW_SEED = 20240614
 DRAW_CELLS = 2_000_000  # (draws x periods x customers) evaluated at once
 
@@ -478,11 +480,16 @@ def _fitted_ratios(
     bg_sets, gg_sets = sets
     keep = gg_sets[:, 1] > 1.0
     bg_sets, gg_sets = bg_sets[keep], gg_sets[keep]
-    chunk = max(1, DRAW_CELLS // max(t_ends.size * x.size, 1))  # bounds the memory used
-    out = np.concatenate(
-        [revenue(bg_sets[i:i + chunk], gg_sets[i:i + chunk])
-         for i in range(0, bg_sets.shape[0], chunk)]
-    ) if bg_sets.shape[0] else np.zeros((0, t_ends.size, segments))
+    n = bg_sets.shape[0]
+    # Chunks bound the memory used; two threads share them (SciPy's functions release the GIL),
+    # and each set's result is the same whichever chunk it is in.
+    per_set = max(t_ends.size * x.size, 1)
+    chunks = -(-max(n * per_set // DRAW_CELLS, 1) // DRAW_THREADS) * DRAW_THREADS  # even shares
+    chunk = max(1, -(-n // chunks))
+    with ThreadPoolExecutor(DRAW_THREADS, thread_name_prefix="forecast-draws") as pool:
+        parts = list(pool.map(lambda i: revenue(bg_sets[i:i + chunk], gg_sets[i:i + chunk]),
+                              range(0, n, chunk)))
+    out = np.concatenate(parts) if parts else np.zeros((0, t_ends.size, segments))
     out = out[np.isfinite(out).all(axis=(1, 2))]
     if out.shape[0] == 0:
         return None

@@ -7,7 +7,7 @@ and another tenant's bad data fails only its own part.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -266,29 +266,37 @@ def marts_stage(con, tenant_id: str, as_of: date) -> dict:
 def marts_and_value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
     """The marts refresh, then lifetime value, the forecast and its back-test from its segments.
 
-    What the value tables need besides this run's segments (the customer summaries, the fits,
-    the back-test's refits) is prepared meanwhile on a cursor of its own, in one read
-    transaction: it sees the warehouse as it was before the refresh, and the back-test's
-    segments are those of dates before the as-of date, which the refresh does not change. The
-    two share the machine's cores; each alone leaves part of them idle."""
-    from .value import write_value
+    What the value tables need besides this run's segments is computed meanwhile on a cursor of
+    its own, in one read transaction: the customer summaries and the as-of fit first, then the
+    back-test's refits, which go on while lifetime value and the forecast are computed from the
+    refreshed segments and written. The worker sees the warehouse as it was before the refresh;
+    the back-test's segments are those of dates before the as-of date, which the refresh does
+    not change. Each part alone leaves one of the machine's cores idle much of the time."""
+    from .value import backtest_recomputed, prepare_value, write_value
 
     cursor = con.cursor()
+    prepared_future: Future = Future()
+
+    def work():
+        try:
+            with transaction(cursor):  # one snapshot for every read, whenever the refresh commits
+                prepared = prepare_value(cursor, tenant_id, as_of, run_id)
+                prepared_future.set_result(prepared)
+                return backtest_recomputed(cursor, tenant_id, as_of, run_id, prepared)
+        except BaseException as exc:
+            if not prepared_future.done():
+                prepared_future.set_exception(exc)
+            raise
+
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="value-prepare") as pool:
-            prepared = pool.submit(_prepared_value, cursor, tenant_id, as_of, run_id)
+            recomputed = pool.submit(work)
             marts = marts_stage(con, tenant_id, as_of)  # on failure, the pool waits, then raises
-        value = write_value(con, tenant_id, as_of, run_id, prepared.result())
+            value = write_value(con, tenant_id, as_of, run_id, prepared_future.result(),
+                                recomputed.result)
     finally:
         cursor.close()
     return {"marts": marts, "value": value}
-
-
-def _prepared_value(cursor, tenant_id: str, as_of: date, run_id: str):
-    from .value import prepare_value
-
-    with transaction(cursor):  # one snapshot for every read, whenever the refresh commits
-        return prepare_value(cursor, tenant_id, as_of, run_id)
 
 
 def value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:

@@ -20,6 +20,8 @@ writes nothing.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import duckdb
@@ -69,7 +71,7 @@ class PreparedValue(NamedTuple):
     model_row: pl.DataFrame
     values: dict  # each customer's predictions
     plan: BacktestPlan
-    recomputed: list[pl.DataFrame] | Exception  # the back-test's recomputed origins, or its error
+    summaries: pl.DataFrame  # every date's summary: the as-of date's, then the origins'
 
 
 def refresh_value(
@@ -78,16 +80,17 @@ def refresh_value(
     """Write the tenant's marts.ltv_model, customer_ltv, segment_ltv, revenue_forecast and
     forecast_backtest at `as_of`; the three stages' results (model, customers,
     expected_clv_365d, months, expected_revenue_12m, rows, within_interval_share)."""
-    return write_value(con, tenant_id, as_of, run_id, prepare_value(con, tenant_id, as_of, run_id))
+    prepared = prepare_value(con, tenant_id, as_of, run_id)
+    recomputed = backtest_recomputed(con, tenant_id, as_of, run_id, prepared)
+    return write_value(con, tenant_id, as_of, run_id, prepared, lambda: recomputed)
 
 
 def prepare_value(
     con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date, run_id: str
 ) -> PreparedValue:
-    """Everything that does not need this run's segments: the summaries, the as-of fit and
-    predictions, and the back-test's recomputed origins (whose memberships come from the history
-    before the as-of date, which a marts refresh at `as_of` does not change). Reads only, so it
-    can run on a cursor of its own beside the marts refresh."""
+    """What lifetime value needs besides this run's segments: the summaries (the as-of date's and
+    the back-test's origins') and the as-of fit and predictions. Reads only, so it can run on a
+    cursor of its own beside the marts refresh."""
     start = previous_parameters(con, tenant_id)
     plan = backtest_plan(con, tenant_id, as_of)
     query, params = customer_summaries_query([as_of, *plan.todo_origins])
@@ -107,50 +110,70 @@ def prepare_value(
         *(customers[k] for k in ("x", "tx", "T", "m", "revenue")), tenant_id, as_of, run_id,
         start=start,
     )
-    rows: list[pl.DataFrame] | Exception = []
-    if plan.todo:
-        try:
-            actuals = plan_actuals(con, tenant_id, plan)
-            refit_start = _start_after_write(con, tenant_id, as_of, run_id, model_row)
-            rows = recomputed_rows(con, tenant_id, plan, summaries, 1, actuals, refit_start)
-        except Exception as exc:  # noqa: BLE001 - raised by write_value once the rest is written
-            rows = exc
-    return PreparedValue(summary, customers, model_row, values, plan, rows)
+    return PreparedValue(summary, customers, model_row, values, plan, summaries)
+
+
+def backtest_recomputed(
+    con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date, run_id: str,
+    prepared: PreparedValue,
+) -> list[pl.DataFrame] | Exception:
+    """The back-test's recomputed origins, or the error that stopped them (raised by
+    `write_value` once the rest is written). Their memberships come from the segment history
+    before the as-of date, which a marts refresh at `as_of` does not change: this too can run
+    beside the refresh."""
+    if not prepared.plan.todo:
+        return []
+    try:
+        actuals = plan_actuals(con, tenant_id, prepared.plan)
+        start = _start_after_write(con, tenant_id, as_of, run_id, prepared.model_row)
+        return recomputed_rows(con, tenant_id, prepared.plan, prepared.summaries, 1, actuals,
+                               start)
+    except Exception as exc:  # noqa: BLE001 - a back-test failure must not stop the rest
+        return exc
 
 
 def write_value(
     con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date, run_id: str,
-    prepared: PreparedValue,
+    prepared: PreparedValue, recomputed: Callable[[], list[pl.DataFrame] | Exception],
 ) -> dict:
     """Per-segment values and the forecast from this run's segments, then every table written,
     in the stages' order and transactions. A back-test that failed is raised after lifetime
-    value and the forecast are written, with its own rows left as they were."""
+    value and the forecast are written, with its own rows left as they were. `recomputed` gives
+    `backtest_recomputed`'s result, waited for only when the back-test's rows are written."""
     from .pipeline import insert_frame, replace_slice, transaction
 
-    summary, customers, model_row, values, plan, recomputed = prepared
+    summary, customers, model_row, values, plan, _ = prepared
     customer_ltv = customer_ltv_rows(tenant_id, as_of, summary, values)
     memberships = segment_memberships(con, tenant_id, as_of, customers["contact_id"])
     segment_ltv = segment_ltv_rows(
         tenant_id, as_of, memberships,
         {"historical_revenue": customers["revenue"], **values}, model_row,
     )
-    with transaction(con):
-        replace_slice(con, "marts.customer_ltv", tenant_id, customer_ltv)
-        replace_slice(con, "marts.segment_ltv", tenant_id, segment_ltv)
-        run(con, "DELETE FROM marts.ltv_model WHERE tenant_id = $t AND run_id = $r",
-            {"t": tenant_id, "r": run_id})
-        insert_frame(con, "marts.ltv_model", model_row)
-
-    customers = {**customers, "p_alive": values["p_alive"],
-                 "e365": values["expected_purchases_365d"], "clv": values["expected_clv_365d"]}
-    forecast = forecast_loaded(con, tenant_id, as_of, customers, model_row.row(0, named=True),
-                               memberships=memberships)
+    forecast_customers = {**customers, "p_alive": values["p_alive"],
+                          "e365": values["expected_purchases_365d"],
+                          "clv": values["expected_clv_365d"]}
+    cursor = con.cursor()  # the forecast is computed while lifetime value is written
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="value-forecast") as pool:
+            forecast_future = pool.submit(
+                forecast_loaded, cursor, tenant_id, as_of, forecast_customers,
+                model_row.row(0, named=True), memberships=memberships)
+            with transaction(con):
+                replace_slice(con, "marts.customer_ltv", tenant_id, customer_ltv)
+                replace_slice(con, "marts.segment_ltv", tenant_id, segment_ltv)
+                run(con, "DELETE FROM marts.ltv_model WHERE tenant_id = $t AND run_id = $r",
+                    {"t": tenant_id, "r": run_id})
+                insert_frame(con, "marts.ltv_model", model_row)
+            forecast = forecast_future.result()
+    finally:
+        cursor.close()
     with transaction(con):
         replace_slice(con, "marts.revenue_forecast", tenant_id, forecast)
 
-    if isinstance(recomputed, Exception):
-        raise recomputed
-    backtest = backtest_rows(tenant_id, as_of, plan, recomputed)
+    rows = recomputed()
+    if isinstance(rows, Exception):
+        raise rows
+    backtest = backtest_rows(tenant_id, as_of, plan, rows)
     with transaction(con):
         replace_slice(con, "marts.forecast_backtest", tenant_id, backtest)
 
