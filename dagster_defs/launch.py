@@ -6,11 +6,19 @@ import os
 from dataclasses import dataclass
 
 import dagster as dg
+from dagster._core.instance.ref import InstanceRef
 
 from crm_pipeline.home import Home
 
 from .definitions import build_definitions
 from .storage import instance_yaml
+
+
+# A run in this process prints to the terminal it runs in: Dagster's copy of stdout and stderr
+# into files (two `tail` processes and two watchers started per run) is left to runs launched from
+# the UI, the schedule or the sensor, which keep the home's setting.
+IN_PROCESS = {"compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager",
+                               "class": "NoOpComputeLogManager"}}
 
 
 @dataclass(frozen=True)
@@ -27,7 +35,8 @@ def run_pipeline(home: Home, tenant: str | None = None, as_of: str | None = None
     instance_yaml(home.dagster_home)
     defs = build_definitions(home, tenant, as_of)
     job = defs.resolve_job_def("refresh_everything")
-    with dg.DagsterInstance.get() as instance:
+    ref = InstanceRef.from_dir(str(home.dagster_home), overrides=IN_PROCESS)
+    with dg.DagsterInstance.from_ref(ref) as instance:
         result = job.execute_in_process(
             instance=instance, raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},

@@ -116,3 +116,9 @@ def test_instance_yaml_is_written_for_a_new_home(tmp_path):
 def test_the_audit_check_records_where_the_chain_verified(runs):
     home, _, _ = runs
     assert verified_heads(home) == audit_heads(home) and set(audit_heads(home)) == {"t1"}
+
+
+def test_a_run_in_process_prints_to_its_terminal_and_keeps_no_copy_of_it(runs):
+    home, _, _ = runs
+    captured = [p for p in home.dagster_home.rglob("*") if p.suffix in (".out", ".err")]
+    assert captured == []

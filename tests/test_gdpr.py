@@ -161,10 +161,11 @@ def test_another_tenants_id_is_answered_like_no_id(built, capsys):
 
 
 def _plant_in_dagster_storage(home) -> None:
-    """Personal values where Dagster keeps run data: a run log and a SQLite store (real files)."""
-    logs = sorted((home / "dagster").rglob("*.err"))
-    assert logs, "the run wrote no compute log"
-    logs[0].write_text(logs[0].read_text() + f"\nwarning: row for {E1} (Zebulon Quimby)\n")
+    """Personal values where Dagster keeps run data: a run's captured stderr, where a run launched
+    from the UI leaves it (`crm run` prints to its terminal instead), and a SQLite store."""
+    log = home / "dagster" / "storage" / "ui-run" / "compute_logs" / "marts_and_value.err"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(f"step started\nwarning: row for {E1} (Zebulon Quimby)\n")
     db = home / "dagster" / "history" / "runs.db"
     con = sqlite3.connect(db)
     con.execute("INSERT INTO kvs (key, value) VALUES ('planted', ?)", (f"contact {E2} {PHONE_E164}",))

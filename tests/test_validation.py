@@ -40,3 +40,9 @@ def test_a_bad_value_the_run_wrote_fails_the_model(con, ctx):
     run(con, "UPDATE core.contacts SET phone = '555-0100' WHERE contact_id = 'c_1'")
     failures = validation_failures(Contact, contacts_written_by(con, "run-1", ["t1"]))
     assert failures["column"].to_list() == ["phone"]
+
+
+def test_no_rows_have_no_failures():
+    empty = pl.DataFrame(schema={c: pl.Utf8 for c in Contact.to_schema().columns})
+    failures = validation_failures(Contact, empty)
+    assert failures.height == 0 and failures.columns == ["check", "column", "failure_case"]
