@@ -18,6 +18,7 @@ SCRIPTS = [
     ["bench_ltv_run.py"],
     ["bench_marts.py", "--customers", "1000000"],
     ["bench_extract.py", "--customers", "1000000"],
+    ["bench_audit.py", "--rows", "1000000"],
     ["bench_lookup_timing.py"],
 ]
 
