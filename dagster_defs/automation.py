@@ -8,7 +8,10 @@ import dagster as dg
 
 from crm_pipeline.home import Home
 
-everything_job = dg.define_asset_job("refresh_everything", selection=dg.AssetSelection.all())
+# In one process, one step after another: DuckDB admits one writing process per file, so steps in
+# processes of their own would queue on its lock (and the warehouse is opened once per run).
+everything_job = dg.define_asset_job("refresh_everything", selection=dg.AssetSelection.all(),
+                                     executor_def=dg.in_process_executor)
 
 daily_refresh = dg.ScheduleDefinition(
     name="daily_refresh",

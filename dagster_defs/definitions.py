@@ -23,6 +23,7 @@ def build_definitions(home: Home | None = None, tenant: str | None = None,
         schedules=[daily_refresh],
         sensors=[landing_sensor_for(home)],
         resources=resources_for(home, tenant, as_of),
+        executor=dg.in_process_executor,  # also for assets materialized from the UI: see automation
     )
 
 

@@ -11,6 +11,7 @@ import dagster as dg
 from crm_pipeline.home import Home
 from crm_pipeline.pipeline import audit_heads, verified_heads
 from dagster_defs.checks import ALL_CHECKS
+from dagster_defs.definitions import build_definitions
 from dagster_defs.launch import run_pipeline
 from dagster_defs.storage import HomeSqliteStorage, instance_yaml
 from helpers import HUBSPOT_HEADER, write_csv
@@ -122,3 +123,10 @@ def test_a_run_in_process_prints_to_its_terminal_and_keeps_no_copy_of_it(runs):
     home, _, _ = runs
     captured = [p for p in home.dagster_home.rglob("*") if p.suffix in (".out", ".err")]
     assert captured == []
+
+
+def test_every_run_executes_in_one_process(tmp_path):
+    """DuckDB admits one writing process per file: no step may run in a process of its own."""
+    defs = build_definitions(Home(tmp_path / "home"))
+    assert defs.resolve_job_def("refresh_everything").executor_def.name == "in_process"
+    assert defs.resolve_implicit_global_asset_job_def().executor_def.name == "in_process"
