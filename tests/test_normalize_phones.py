@@ -105,3 +105,12 @@ def test_phone_output_is_e164_or_null_and_stable(values, region):
         assert re.fullmatch(r"\+[1-9]\d{1,14}", phone)
     twice = phones.normalize(once["phone"], regions)
     assert twice["phone"].to_list() == once["phone"].to_list()
+
+
+def test_a_number_longer_than_e164_allows_is_invalid_though_the_library_accepts_it():
+    """phonenumbers' metadata accepts this 14-digit German national number (16 digits in all)."""
+    many = pl.Series(["20100000000000"] + [f"030 {i:07d}" for i in range(phones.FAST_MIN_DISTINCT)])
+    for raw in (many[:1], many):  # one value (the library), many (the vectorised rules)
+        out = phones.normalize(raw, pl.Series(["DE"] * len(raw)))
+        assert out.row(0) == (None, "20100000000000", "unknown", phones.INVALID_PHONE)
+    assert phones.parse_phone("20100000000000", "DE") == (None, "unknown")

@@ -42,6 +42,8 @@ from phonenumbers.phonenumberutil import (
     _test_number_length,
 )
 
+E164_MAX_DIGITS = 15  # E.164's longest number, country code included
+
 TYPE_NAMES = {
     PhoneNumberType.FIXED_LINE: "fixed_line",
     PhoneNumberType.MOBILE: "mobile",
@@ -434,6 +436,10 @@ def parse_fast(values: pl.Series, regions: pl.Series) -> pl.DataFrame:
     numbers = _split_numbers(frame.filter(pl.col("value").str.contains(_DIGIT_STRING)), answered)
     _typed_numbers(_significant_numbers(numbers, answered), answered)
     found = pl.concat([a.cast(_ANSWER) for a in answered])
+    too_long = pl.col("phone").str.len_bytes() > E164_MAX_DIGITS + 1  # as `parse_phone` refuses
     return frame.join(found, on="idx", how="left", maintain_order="left").select(
-        "phone", "phone_type", pl.col("phone_type").is_not_null().alias("fast")
+        pl.when(too_long).then(None).otherwise(pl.col("phone")).alias("phone"),
+        pl.when(too_long).then(pl.lit("unknown")).otherwise(pl.col("phone_type"))
+        .alias("phone_type"),
+        pl.col("phone_type").is_not_null().alias("fast"),
     )

@@ -51,7 +51,12 @@ def parse_phone(value: str, region: str) -> tuple[str | None, str]:
     kind = phonenumbers.number_type(number)
     if kind == PhoneNumberType.UNKNOWN:
         return None, "unknown"
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164), _TYPE_NAMES[kind]
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    # E.164 holds at most 15 digits; phonenumbers' metadata accepts a few longer national numbers
+    # (German ones of 14 digits, say), which no contact table may hold.
+    if len(e164) > phone_rules.E164_MAX_DIGITS + 1:
+        return None, "unknown"
+    return e164, _TYPE_NAMES[kind]
 
 
 def parse_many(values: list[str], regions: list[str]) -> list[tuple[str | None, str]]:
