@@ -223,7 +223,7 @@ WITH links AS (  -- narrow columns only: the window sorts what it carries
            $after + row_number() OVER w AS position,
            prev_hash <> lag(hash, 1, $after_hash) OVER w AS unlinked
     FROM audit.changes
-    WHERE tenant_id = $t AND change_id > $after
+    WHERE tenant_id = $t AND ($after = 0 OR change_id > $after)
     WINDOW w AS (ORDER BY change_id)
 ),
 altered AS (
@@ -240,7 +240,7 @@ altered AS (
                    coalesce(previous_digest, ''), coalesce(new_digest, ''))) <> hash
                    AS content_altered
         FROM audit.changes
-        WHERE tenant_id = $t AND change_id > $after
+        WHERE tenant_id = $t AND ($after = 0 OR change_id > $after)
     )
     WHERE previous_altered OR new_altered OR content_altered
 )
@@ -294,10 +294,14 @@ def _verify_tenant(
                     tenant_id, cid, f"{value_col} does not match its digest (the value was changed)"
                 )
         return ChainProblem(tenant_id, cid, "hash does not match the row's content")
-    # A head behind the table is a run killed between its commit and writing the head: harmless.
-    if expected_head is not None and expected_head != GENESIS and not run(
-        con, "SELECT 1 FROM audit.changes WHERE tenant_id = $t AND hash = $head LIMIT 1",
-        {"t": tenant_id, "head": expected_head},
+    # The recorded head must be a row of the chain (a chain that goes past it is a run killed
+    # between its commit and writing the head: harmless), one just verified or the verified head:
+    # a row before that could have been given the head's hash without being re-checked.
+    if expected_head is not None and expected_head not in (GENESIS, after[1]) and not run(
+        con,
+        "SELECT 1 FROM audit.changes WHERE tenant_id = $t AND hash = $head "
+        "AND ($after = 0 OR change_id > $after) LIMIT 1",
+        {"t": tenant_id, "head": expected_head, "after": after[0]},
     ):
         return ChainProblem(
             tenant_id, None, "the chain ends before the recorded head (rows were cut off the end)"

@@ -267,11 +267,12 @@ def marts_and_value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict
     """The marts refresh, then lifetime value, the forecast and its back-test from its segments.
 
     What the value tables need besides this run's segments is computed meanwhile on a cursor of
-    its own, in one read transaction: the customer summaries and the as-of fit first, then the
-    back-test's refits, which go on while lifetime value and the forecast are computed from the
-    refreshed segments and written. The worker sees the warehouse as it was before the refresh;
-    the back-test's segments are those of dates before the as-of date, which the refresh does
-    not change. Each part alone leaves one of the machine's cores idle much of the time."""
+    its own, in one read transaction begun before the refresh: the customer summaries and the
+    as-of fit first, then the back-test's refits, which go on while lifetime value and the
+    forecast are computed from the refreshed segments and written. The worker sees the warehouse
+    as it was before the refresh; the back-test's segments are those of dates before the as-of
+    date, which the refresh does not change. Each part alone leaves a core idle much of the
+    time."""
     from .value import backtest_recomputed, prepare_value, write_value
 
     cursor = con.cursor()
@@ -279,16 +280,19 @@ def marts_and_value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict
 
     def work():
         try:
-            with transaction(cursor):  # one snapshot for every read, whenever the refresh commits
-                prepared = prepare_value(cursor, tenant_id, as_of, run_id)
-                prepared_future.set_result(prepared)
-                return backtest_recomputed(cursor, tenant_id, as_of, run_id, prepared)
+            prepared = prepare_value(cursor, tenant_id, as_of, run_id)
+            prepared_future.set_result(prepared)
+            return backtest_recomputed(cursor, tenant_id, as_of, run_id, prepared)
         except BaseException as exc:
             if not prepared_future.done():
                 prepared_future.set_exception(exc)
             raise
+        finally:
+            run(cursor, "ROLLBACK")  # it only read
 
     try:
+        run(cursor, "BEGIN TRANSACTION")
+        run(cursor, "SELECT count(*) FROM core.tenants")  # the snapshot starts at the first read
         with ThreadPoolExecutor(1, thread_name_prefix="value-prepare") as pool:
             recomputed = pool.submit(work)
             marts = marts_stage(con, tenant_id, as_of)  # on failure, the pool waits, then raises

@@ -89,19 +89,36 @@ def model_columns(model: type[pa.DataFrameModel]) -> list[str]:
     return list(model.to_schema().columns)
 
 
-def contacts_written_by(
-    con: duckdb.DuckDBPyConnection, run_id: str, tenants: list[str]
+# Contacts with an audit row after the position each tenant's chain last verified at (all of a
+# tenant's contacts when it has none): what this run and any command since the last run wrote.
+_WRITTEN_SINCE = """
+WITH heads AS (
+    SELECT unnest($head_tenants::VARCHAR[]) AS tenant_id, unnest($head_hashes::VARCHAR[]) AS hash
+),
+verified AS (
+    SELECT a.tenant_id, max(a.change_id) AS after
+    FROM audit.changes AS a JOIN heads AS h USING (tenant_id, hash)
+    GROUP BY a.tenant_id
+),
+written AS (
+    SELECT a.tenant_id, a.entity_id AS contact_id
+    FROM audit.changes AS a LEFT JOIN verified AS v USING (tenant_id)
+    WHERE a.entity = 'contact' AND a.change_id > coalesce(v.after, 0)
+      AND a.tenant_id IN (SELECT unnest($tenants::VARCHAR[]))
+)
+SELECT {columns} FROM core.contacts AS c SEMI JOIN written AS w USING (tenant_id, contact_id)
+"""
+
+
+def contacts_written_since(
+    con: duckdb.DuckDBPyConnection, tenants: list[str], verified_heads: dict[str, str]
 ) -> pl.DataFrame:
-    """The tenants' golden contacts the run created or changed (per audit.changes), in the
-    columns `Contact` checks: a run's check reads what the run wrote, not every contact."""
+    """The tenants' golden contacts created or changed since their audit chain last verified
+    (`verified_heads`: tenant -> head hash), in the columns `Contact` checks: a run's check reads
+    what this run and the commands since the last run (unmerge, erasure) wrote, not every
+    contact. A tenant without a verified head has all its contacts read."""
     columns = ", ".join(f'c."{c}"' for c in model_columns(Contact))
-    return frame(
-        con,
-        f"""
-        SELECT {columns} FROM core.contacts AS c
-        SEMI JOIN (SELECT tenant_id, entity_id AS contact_id FROM audit.changes
-                   WHERE run_id = $run AND entity = 'contact') AS w USING (tenant_id, contact_id)
-        WHERE c.tenant_id IN (SELECT unnest($tenants::VARCHAR[]))
-        """,
-        {"run": run_id, "tenants": tenants},
-    )
+    return frame(con, _WRITTEN_SINCE.format(columns=columns), {
+        "tenants": tenants,
+        "head_tenants": list(verified_heads), "head_hashes": list(verified_heads.values()),
+    })

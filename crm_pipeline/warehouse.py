@@ -192,7 +192,9 @@ def unordered_inserts(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
     For tables that are sets (readers sort what they read): DuckDB's threads then each write
     whole compressed row groups, where keeping the order leaves part-filled ones for the next
-    checkpoint to compress (0.4 s after refreshing the marts of a million contacts)."""
+    checkpoint to compress (0.4 s after refreshing the marts of a million contacts). The setting
+    is global: other cursors' queries without ORDER BY may see rows in any order meanwhile (none
+    of ours depends on it), and it is changed from one thread at a time."""
     previous = run(con, "SELECT current_setting('preserve_insertion_order')")[0][0]
     run(con, "SET preserve_insertion_order = false")
     try:

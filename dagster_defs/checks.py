@@ -11,7 +11,7 @@ from crm_pipeline.validation import (
     Activity,
     Contact,
     StagedContact,
-    contacts_written_by,
+    contacts_written_since,
     model_columns,
     validation_failures,
 )
@@ -61,23 +61,31 @@ def staged_contacts_valid(crm: CrmSettings, duckdb: Warehouse) -> dg.AssetCheckR
 
 
 @dg.asset_check(asset=core_contacts, blocking=True)
-def contacts_valid(context, crm: CrmSettings, duckdb: Warehouse) -> dg.AssetCheckResult:
-    """The golden contacts this run wrote satisfy the contact model (E.164 phones, lower-case
-    emails, known statuses); the primary key keeps ids unique. Contacts no run touched were
-    checked by the run that wrote them: a run that changes nothing re-reads nothing."""
+def contacts_valid(crm: CrmSettings, duckdb: Warehouse) -> dg.AssetCheckResult:
+    """The golden contacts written since the last run's checks (by this run, or by a command
+    such as unmerge or erasure) satisfy the contact model (E.164 phones, lower-case emails,
+    known statuses); the primary key keeps ids unique. Contacts nothing touched were checked
+    when they were written: a run that changes nothing re-reads nothing."""
     with warehouse(duckdb) as con:
-        rows = contacts_written_by(con, context.run.run_id, run_tenants(con, crm.tenant or None))
+        rows = _written_since(con, crm)
     return _pandera_result(validation_failures(Contact, rows))
 
 
+def _written_since(con, crm: CrmSettings):
+    return contacts_written_since(con, run_tenants(con, crm.tenant or None),
+                                  verified_heads(crm.crm_home))
+
+
 @dg.asset_check(asset=core_contacts, blocking=True)
-def contact_rows_conserved(context, duckdb: Warehouse) -> dg.AssetCheckResult:
+def contact_rows_conserved(context, crm: CrmSettings, duckdb: Warehouse) -> dg.AssetCheckResult:
     """For every contact import of this run: rows in = accepted + merged + quarantined; and no
-    row points at a missing contact (only a run that processed imports can have made one)."""
+    row points at a missing contact (looked for when contacts or imports changed since the last
+    run's checks: nothing else can make one)."""
     with warehouse(duckdb) as con:
         run_id = context.run.run_id
         bad = unbalanced_imports(con, run_id, "contact")
-        orphans = orphan_rows(con).height if processed_imports(con, run_id) else 0
+        changed = processed_imports(con, run_id) or _written_since(con, crm).height
+        orphans = orphan_rows(con).height if changed else 0
     return dg.AssetCheckResult(
         passed=bad.height == 0 and orphans == 0,
         metadata={"unbalanced_imports": bad.height, "orphan_rows": orphans},

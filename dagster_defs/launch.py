@@ -11,14 +11,7 @@ from dagster._core.instance.ref import InstanceRef
 from crm_pipeline.home import Home
 
 from .definitions import build_definitions
-from .storage import instance_yaml
-
-
-# A run in this process prints to the terminal it runs in: Dagster's copy of stdout and stderr
-# into files (two `tail` processes and two watchers started per run) is left to runs launched from
-# the UI, the schedule or the sensor, which keep the home's setting.
-IN_PROCESS = {"compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager",
-                               "class": "NoOpComputeLogManager"}}
+from .storage import in_process_overrides
 
 
 @dataclass(frozen=True)
@@ -32,10 +25,10 @@ def run_pipeline(home: Home, tenant: str | None = None, as_of: str | None = None
     """Materialize every asset (and its checks) for the tenant or all tenants, in this process."""
     home.ensure()
     os.environ["DAGSTER_HOME"] = str(home.dagster_home)
-    instance_yaml(home.dagster_home)
     defs = build_definitions(home, tenant, as_of)
     job = defs.resolve_job_def("refresh_everything")
-    ref = InstanceRef.from_dir(str(home.dagster_home), overrides=IN_PROCESS)
+    ref = InstanceRef.from_dir(str(home.dagster_home),
+                               overrides=in_process_overrides(home.dagster_home))
     with dg.DagsterInstance.from_ref(ref) as instance:
         result = job.execute_in_process(
             instance=instance, raise_on_error=False,

@@ -1,17 +1,19 @@
-"""Dagster's run history in the CRM home: SQLite, as by default, without a disk wait per event.
+"""Dagster's run history for `crm run`: SQLite, as by default, without a disk wait per event.
 
 Dagster's default SQLite event log opens a fresh connection for every event it stores and closes
 it after one commit; closing the last connection of a WAL database checkpoints it, so each of a
 run's ~100 events (step starts, outputs, materializations, check results) waits for the disk
 several times. On this kind of machine that was 2-3 s of a `crm run` that does nothing else.
 `HomeSqliteStorage` keeps the same files, tables and layout (`history/runs.db`,
-`history/runs/<run>.db`, `schedules/`), so Dagster's own storage and this one read each other's
-data, but keeps one connection open per database and commits with `synchronous=NORMAL` (WAL:
-durable across a crash of the process; the last events before a power cut may be lost, which the
-warehouse's own audit trail does not depend on).
+`history/runs/<run>.db`, `schedules/`), so Dagster's own storage, the UI and the daemon read
+what it writes, but keeps one connection open per database and commits with
+`synchronous=NORMAL` (WAL: durable across a crash of the process; the last events before a power
+cut may be lost, which the warehouse's own audit trail does not depend on).
 
-The home's `dagster.yaml` names it (`instance_yaml`); a `dagster.yaml` that already configures
-storage is left alone.
+Only the short-lived process of `crm run` uses it (`in_process_overrides`), for one run: the
+webserver and the daemon keep the home's storage, whose per-event checkpoints are what their
+file watchers see, and which holds no file open per run for the life of the process. A
+`dagster.yaml` that configures storage itself is used as it is.
 """
 
 from __future__ import annotations
@@ -37,16 +39,13 @@ from dagster._core.storage.sqlite_storage import (
 from sqlalchemy.pool import QueuePool
 
 STORAGE_KEYS = ("storage", "run_storage", "event_log_storage", "schedule_storage")
-INSTANCE_SETTINGS = {
-    "telemetry": {"enabled": False},
-    "storage": {
-        "custom": {
-            "module": "dagster_defs.storage",
-            "class": "HomeSqliteStorage",
-            "config": {"base_dir": {"env": "DAGSTER_HOME"}},
-        }
-    },
-}
+POOLED = {"custom": {"module": "dagster_defs.storage", "class": "HomeSqliteStorage",
+                     "config": {"base_dir": {"env": "DAGSTER_HOME"}}}}
+# A run in this process prints to the terminal it runs in: Dagster's copy of stdout and stderr
+# into files (two `tail` processes and two watchers started per run) is left to runs launched from
+# the UI, the schedule or the sensor, which keep the home's setting.
+NO_COMPUTE_LOGS = {"module": "dagster._core.storage.noop_compute_log_manager",
+                   "class": "NoOpComputeLogManager"}
 
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
@@ -63,7 +62,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             if engine is None:
                 engine = db.create_engine(
                     self.conn_string_for_shard(shard),
-                    poolclass=QueuePool, pool_size=1, max_overflow=4,
+                    poolclass=QueuePool, pool_size=1, max_overflow=4,  # for nested uses
                     connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
                                   "check_same_thread": False},
                 )
@@ -116,15 +115,16 @@ class HomeSqliteStorage(DagsterSqliteStorage):
         return cls.from_local(inst_data=inst_data, **config_value)
 
 
-def instance_yaml(dagster_home: Path) -> Path:
-    """The home's `dagster.yaml`, naming `HomeSqliteStorage` unless it configures storage itself
-    (older homes held only the telemetry setting: storage is added, the rest kept)."""
+def in_process_overrides(dagster_home: Path) -> dict:
+    """Instance settings for a run in this process over the home's `dagster.yaml`: no compute
+    logs, and `HomeSqliteStorage` unless the file configures storage itself. (A file that named
+    `HomeSqliteStorage` for every process, as a development version wrote, is set back.)"""
     path = dagster_home / "dagster.yaml"
     settings = (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None) or {}
-    if not any(key in settings for key in STORAGE_KEYS):
-        merged = {**INSTANCE_SETTINGS, **settings}
-        merged["storage"] = INSTANCE_SETTINGS["storage"]
+    if settings.get("storage") == POOLED:
+        del settings["storage"]
         tmp = path.with_suffix(".yaml.tmp")
-        tmp.write_text(yaml.safe_dump(merged, sort_keys=False), encoding="utf-8")
+        tmp.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
         tmp.replace(path)
-    return path
+    configured = any(key in settings for key in STORAGE_KEYS)
+    return {"compute_logs": NO_COMPUTE_LOGS, **({} if configured else {"storage": POOLED})}

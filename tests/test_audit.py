@@ -147,3 +147,20 @@ def test_a_verified_head_that_no_longer_holds_means_a_full_verification(con, ctx
     verified = {"t1": run(con, "SELECT hash FROM audit.changes WHERE change_id = 3")[0][0]}
     run(con, tamper)
     assert verify_chain(con, ctx.key, verified_heads=verified)
+
+
+def test_a_row_numbered_zero_or_below_is_named(con, ctx):
+    _append(con, ctx, 3)
+    run(con, "INSERT INTO audit.changes SELECT * REPLACE (0 AS change_id) FROM audit.changes "
+             "WHERE change_id = 2")
+    assert [p.change_id for p in verify_chain(con, ctx.key)] == [0]
+
+
+def test_rows_cut_off_after_a_verified_head_are_found_though_an_earlier_row_holds_the_head(con, ctx):
+    _append(con, ctx, 8)
+    verified = {"t1": run(con, "SELECT hash FROM audit.changes WHERE change_id = 4")[0][0]}
+    head = chain_head(con, "t1")[1]
+    run(con, "UPDATE audit.changes SET hash = $h WHERE change_id = 2", {"h": head})
+    run(con, "DELETE FROM audit.changes WHERE change_id >= 7")
+    problems = verify_chain(con, ctx.key, expected_heads={"t1": head}, verified_heads=verified)
+    assert problems and "cut off" in problems[0].reason

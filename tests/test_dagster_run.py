@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 import pytest
 import yaml
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 
 import dagster as dg
@@ -13,7 +16,7 @@ from crm_pipeline.pipeline import audit_heads, verified_heads
 from dagster_defs.checks import ALL_CHECKS
 from dagster_defs.definitions import build_definitions
 from dagster_defs.launch import run_pipeline
-from dagster_defs.storage import HomeSqliteStorage, instance_yaml
+from dagster_defs.storage import POOLED, HomeSqliteStorage, in_process_overrides
 from helpers import HUBSPOT_HEADER, write_csv
 
 AS_OF = "2026-11-15"
@@ -79,11 +82,14 @@ def test_every_check_passes_in_both_runs(runs):
         storage.dispose()
 
 
-def test_the_home_names_the_pooled_storage(runs):
+def test_the_home_keeps_dagsters_own_storage_for_the_ui_and_the_daemon(runs):
     home, _, _ = runs
     settings = yaml.safe_load((home.dagster_home / "dagster.yaml").read_text())
-    assert settings["telemetry"] == {"enabled": False}
-    assert settings["storage"]["custom"]["class"] == HomeSqliteStorage.__name__
+    assert settings == {"telemetry": {"enabled": False}}
+    os.environ["DAGSTER_HOME"] = str(home.dagster_home)
+    with dg.DagsterInstance.get() as instance:  # what the webserver and the daemon open
+        assert type(instance.event_log_storage) is SqliteEventLogStorage
+        assert len(instance.get_runs()) == 2
 
 
 def test_the_warehouse_is_closed_when_the_run_ends(runs):
@@ -96,22 +102,27 @@ def test_the_warehouse_is_closed_when_the_run_ends(runs):
         con.close()
 
 
-def test_instance_yaml_adds_storage_and_keeps_other_settings(tmp_path):
+def test_a_run_in_process_uses_the_pooled_storage_and_no_compute_logs(tmp_path):
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\nretention: {}\n")
-    settings = yaml.safe_load(instance_yaml(tmp_path).read_text())
-    assert settings["retention"] == {} and settings["telemetry"] == {"enabled": False}
-    assert settings["storage"]["custom"]["module"] == "dagster_defs.storage"
+    overrides = in_process_overrides(tmp_path)
+    assert overrides["storage"]["custom"]["class"] == HomeSqliteStorage.__name__
+    assert overrides["compute_logs"]["class"] == "NoOpComputeLogManager"
+    assert "retention" in yaml.safe_load((tmp_path / "dagster.yaml").read_text())
 
 
-def test_instance_yaml_leaves_storage_someone_configured_alone(tmp_path):
+def test_storage_someone_configured_is_used_as_it_is(tmp_path):
     configured = "storage:\n  sqlite:\n    base_dir: /somewhere\n"
     (tmp_path / "dagster.yaml").write_text(configured)
-    assert instance_yaml(tmp_path).read_text() == configured
+    assert "storage" not in in_process_overrides(tmp_path)
+    assert (tmp_path / "dagster.yaml").read_text() == configured
 
 
-def test_instance_yaml_is_written_for_a_new_home(tmp_path):
-    settings = yaml.safe_load(instance_yaml(tmp_path).read_text())
-    assert settings["storage"]["custom"]["config"] == {"base_dir": {"env": "DAGSTER_HOME"}}
+def test_a_home_that_named_the_pooled_storage_for_every_process_is_set_back(tmp_path):
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump({"telemetry": {"enabled": False},
+                                                           "storage": POOLED}))
+    assert in_process_overrides(tmp_path)["storage"] == POOLED
+    assert yaml.safe_load((tmp_path / "dagster.yaml").read_text()) == {
+        "telemetry": {"enabled": False}}
 
 
 def test_the_audit_check_records_where_the_chain_verified(runs):

@@ -6,8 +6,9 @@ import dataclasses
 
 import polars as pl
 
+from crm_pipeline.audit import chain_head
 from crm_pipeline.contacts_store import CONTACT_FIELDS, upsert_contacts
-from crm_pipeline.validation import Contact, contacts_written_by, validation_failures
+from crm_pipeline.validation import Contact, contacts_written_since, validation_failures
 from crm_pipeline.warehouse import run
 
 SCHEMA = {f: pl.Utf8 for f in CONTACT_FIELDS} | {
@@ -24,21 +25,29 @@ def _contacts(*dicts) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=SCHEMA)
 
 
-def test_a_runs_check_reads_the_contacts_it_wrote_and_no_others(con, ctx):
+def test_a_runs_check_reads_the_contacts_written_since_the_chain_last_verified(con, ctx):
     upsert_contacts(con, ctx, _contacts({"contact_id": "c_1", "email": "a@x.com"},
                                         {"contact_id": "c_2", "email": "b@x.com"}))
+    verified = {"t1": chain_head(con, "t1")[1]}
+    unmerge = dataclasses.replace(ctx, run_id="unmerge-1")  # a command between two runs
+    upsert_contacts(con, unmerge, _contacts({"contact_id": "c_2", "email": "b2@x.com"}))
     later = dataclasses.replace(ctx, run_id="run-2")
-    upsert_contacts(con, later, _contacts({"contact_id": "c_2", "email": "b2@x.com"}))
-    assert contacts_written_by(con, "run-1", ["t1"])["contact_id"].sort().to_list() == ["c_1", "c_2"]
-    assert contacts_written_by(con, "run-2", ["t1"])["contact_id"].to_list() == ["c_2"]
-    assert contacts_written_by(con, "run-2", ["t2"]).height == 0  # another tenant's run
-    assert set(contacts_written_by(con, "run-1", ["t1"]).columns) == set(Contact.to_schema().columns)
+    upsert_contacts(con, later, _contacts({"contact_id": "c_3", "email": "c@x.com"}))
+
+    def ids(tenants, heads):
+        return sorted(contacts_written_since(con, tenants, heads)["contact_id"].to_list())
+
+    assert ids(["t1"], verified) == ["c_2", "c_3"]
+    assert ids(["t1"], {}) == ["c_1", "c_2", "c_3"]  # never verified: every contact
+    assert ids(["t1"], {"t1": "f" * 64}) == ["c_1", "c_2", "c_3"]  # a head no row holds
+    assert ids(["t2"], verified) == []  # another tenant's contacts are not read
+    assert set(contacts_written_since(con, ["t1"], {}).columns) == set(Contact.to_schema().columns)
 
 
-def test_a_bad_value_the_run_wrote_fails_the_model(con, ctx):
+def test_a_bad_value_written_since_fails_the_model(con, ctx):
     upsert_contacts(con, ctx, _contacts({"contact_id": "c_1", "email": "a@x.com"}))
     run(con, "UPDATE core.contacts SET phone = '555-0100' WHERE contact_id = 'c_1'")
-    failures = validation_failures(Contact, contacts_written_by(con, "run-1", ["t1"]))
+    failures = validation_failures(Contact, contacts_written_since(con, ["t1"], {}))
     assert failures["column"].to_list() == ["phone"]
 
 

@@ -228,3 +228,28 @@ def test_a_marts_failure_waits_for_the_value_work_and_writes_no_value(two, monke
     assert not _worker_threads()
     for table in TABLES:
         assert _rows(con, table).height == 0
+
+
+def test_the_value_work_beside_the_marts_sees_the_warehouse_as_before_the_refresh(two, monkeypatch):
+    _, con = two
+    refreshed = threading.Event()
+    seen = []
+    marts_stage, prepare_value = pipeline.marts_stage, value.prepare_value
+
+    def marts_then_signal(*args, **kwargs):
+        result = marts_stage(*args, **kwargs)
+        refreshed.set()
+        return result
+
+    def prepare_after_the_refresh(cursor, *args, **kwargs):
+        assert refreshed.wait(60)  # the refresh has committed before this reads anything
+        seen.append(run(cursor, "SELECT count(*) FROM marts.engagement")[0][0])
+        return prepare_value(cursor, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "marts_stage", marts_then_signal)
+    monkeypatch.setattr(value, "prepare_value", prepare_after_the_refresh)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipeline.marts_and_value_stage(con, "t1", AS_OF, "r1")
+    assert seen == [0]  # no engagement rows before this first refresh
+    assert run(con, "SELECT count(*) FROM marts.engagement")[0][0] > 0
