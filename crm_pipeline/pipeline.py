@@ -317,15 +317,21 @@ def ltv_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
     model, customers = ltv_tables(con, tenant_id, as_of, run_id,
                                   start=previous_parameters(con, tenant_id))
     segments = ltv_by_segment(con, tenant_id, as_of, customers, model)
-    with transaction(con):
-        replace_slice(con, "marts.customer_ltv", tenant_id, customers)
-        replace_slice(con, "marts.segment_ltv", tenant_id, segments)
-        run(con, "DELETE FROM marts.ltv_model WHERE tenant_id = $t AND run_id = $r",
-            {"t": tenant_id, "r": run_id})
-        insert_frame(con, "marts.ltv_model", model)
+    write_ltv_tables(con, tenant_id, run_id, customers, segments, model)
     row = model.row(0, named=True)
     return {"model": row["model"], "customers": row["customers"],
             "expected_clv_365d": float(customers["expected_clv_365d"].sum() or 0.0)}
+
+
+def write_ltv_tables(con, tenant_id: str, run_id: str, customer_ltv, segment_ltv, model) -> None:
+    """The tenant's marts.customer_ltv and segment_ltv, and the run's marts.ltv_model row, in one
+    transaction."""
+    with transaction(con):
+        replace_slice(con, "marts.customer_ltv", tenant_id, customer_ltv)
+        replace_slice(con, "marts.segment_ltv", tenant_id, segment_ltv)
+        run(con, "DELETE FROM marts.ltv_model WHERE tenant_id = $t AND run_id = $r",
+            {"t": tenant_id, "r": run_id})
+        insert_frame(con, "marts.ltv_model", model)
 
 
 def forecast_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:

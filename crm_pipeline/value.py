@@ -140,7 +140,7 @@ def write_value(
     in the stages' order and transactions. A back-test that failed is raised after lifetime
     value and the forecast are written, with its own rows left as they were. `recomputed` gives
     `backtest_recomputed`'s result, waited for only when the back-test's rows are written."""
-    from .pipeline import insert_frame, replace_slice, transaction
+    from .pipeline import replace_slice, transaction, write_ltv_tables
 
     summary, customers, model_row, values, plan, _ = prepared
     customer_ltv = customer_ltv_rows(tenant_id, as_of, summary, values)
@@ -158,12 +158,7 @@ def write_value(
             forecast_future = pool.submit(
                 forecast_loaded, cursor, tenant_id, as_of, forecast_customers,
                 model_row.row(0, named=True), memberships=memberships)
-            with transaction(con):
-                replace_slice(con, "marts.customer_ltv", tenant_id, customer_ltv)
-                replace_slice(con, "marts.segment_ltv", tenant_id, segment_ltv)
-                run(con, "DELETE FROM marts.ltv_model WHERE tenant_id = $t AND run_id = $r",
-                    {"t": tenant_id, "r": run_id})
-                insert_frame(con, "marts.ltv_model", model_row)
+            write_ltv_tables(con, tenant_id, run_id, customer_ltv, segment_ltv, model_row)
             forecast = forecast_future.result()
     finally:
         cursor.close()
