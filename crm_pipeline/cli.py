@@ -62,15 +62,18 @@ def _progress(message: str) -> None:
 
 
 def _run(home: Home, tenant: str | None, as_of: str | None) -> None:
+    """Run the pipeline for the tenant (whose lock the caller holds), or for every tenant (each
+    run takes its tenant's lock)."""
     from .commands import working_warehouse
     from .progress import set_reporter
 
-    with working_warehouse(home):
-        pass  # open (and create) the warehouse first: a damaged file fails here, at once
+    if tenant:
+        with working_warehouse(home, tenant):
+            pass  # open (and create) the shard first: a damaged file fails here, at once
 
     set_reporter(_progress)
     try:
-        outcome = _launch().run_pipeline(home, tenant, as_of)
+        outcome = _launch().run_pipeline(home, tenant, as_of, lock=not tenant)
     finally:
         set_reporter(None)
     if not outcome.success:
@@ -88,8 +91,14 @@ def run_cmd(
 
     h = Home.resolve(home) if home else _home()
     as_of = commands.checked_as_of(as_of)
-    with commands.locked(h):  # before opening the warehouse: a second writer waits here
-        tenant = commands.checked_existing_tenant(h, tenant) if tenant else None
+    if not tenant:  # every tenant: each tenant's run takes its own lock
+        with commands.locked(h):
+            pass  # a home from before shards is migrated first
+        _run(h, None, as_of)
+        commands.print_run_summary(out, h, None)
+        return
+    with commands.locked(h, tenant):  # before opening the shard: a second writer waits here
+        tenant = commands.checked_existing_tenant(h, tenant)
         _run(h, tenant, as_of)
         commands.print_run_summary(out, h, tenant)  # still locked: the next writer waits
 
@@ -113,7 +122,7 @@ def import_contacts(
         commands.dry_run_contacts(out, h, file, tenant, mapping, region)
         return
     as_of = commands.checked_as_of(as_of)
-    with commands.locked(h):
+    with commands.locked(h, tenant):
         import_id = commands.stage_contacts(h, file, tenant, mapping, region)
         if not no_run:
             _run(h, tenant.strip(), as_of)
@@ -133,7 +142,7 @@ def import_activities(
 
     h = Home.resolve(home) if home else _home()
     as_of = commands.checked_as_of(as_of)
-    with commands.locked(h):
+    with commands.locked(h, tenant):
         import_id = commands.stage_activities(h, file, tenant)
         if not no_run:
             _run(h, tenant.strip(), as_of)
@@ -208,7 +217,7 @@ def unmerge_cmd(
     from . import commands
 
     h = Home.resolve(home) if home else _home()
-    with commands.locked(h):
+    with commands.locked(h, tenant):
         new_id = commands.unmerge(h, tenant, contact, source, actor)
     out.print(f"source {source} now forms contact {new_id}; it will not be merged into {contact} again")
 
@@ -244,7 +253,7 @@ def gdpr_erase(
     from . import commands
 
     h = Home.resolve(home) if home else _home()
-    with commands.locked(h):
+    with commands.locked(h, tenant):
         summary = commands.erase(h, tenant, contact, actor)
     out.print(f"erased contact {summary['contact_id']}: {summary['rows_removed']} rows removed, "
               f"{summary['audit_rows_redacted']} audit rows redacted; later imports of this person "
@@ -260,9 +269,9 @@ def audit_verify(
     from . import commands
 
     h = Home.resolve(home) if home else _home()
-    if not h.warehouse.exists():
+    if not h.tenant_ids() and not h.legacy_warehouse.exists():
         problems, checked = commands.verify_audit(h, tenant)  # refuses: no warehouse yet
-    with commands.locked(h):  # a run in progress holds the file: wait for it, then verify
+    with commands.locked(h):  # runs in progress hold their shards: wait for them, then verify
         problems, checked = commands.verify_audit(h, tenant)
     if problems:
         for p in problems:
@@ -280,8 +289,20 @@ def demo_cmd(home: HomeOpt = None) -> None:
     h = Home.resolve(home) if home else _home()
     with commands.locked(h):
         as_of = commands.demo_stage(out, h)
-        _run(h, None, as_of)
-        commands.print_demo_summary(out, h)
+    _run(h, None, as_of)  # each tenant's run takes its own lock
+    commands.print_demo_summary(out, h)
+
+
+@app.command("migrate")
+def migrate_cmd(home: HomeOpt = None) -> None:
+    """Split a home written before shards (one warehouse for every tenant) into one shard per
+    tenant; every other command does it first when needed."""
+    from .migrate import migrate_home
+
+    h = Home.resolve(home) if home else _home()
+    moved = migrate_home(h)
+    out.print(f"migrated {len(moved)} tenants into {h.tenants_dir}" if moved
+              else f"{h.root} needs no migration")
 
 
 def main(argv: list[str] | None = None) -> None:

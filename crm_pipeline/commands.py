@@ -21,24 +21,33 @@ from .warehouse import connect, create_tables, frame, run
 
 
 @contextmanager
-def locked(home: Home):
-    with write_lock(home):
+def locked(home: Home, tenant: str | None = None):
+    """The tenant's write lock (or the whole home's), after migrating a home from before shards."""
+    from .migrate import migrate_home
+
+    migrate_home(home)
+    with write_lock(home, checked_tenant_id(tenant) if tenant is not None else None):
         yield
 
 
 @contextmanager
-def working_warehouse(home: Home):
-    """The working warehouse, for writers holding the lock."""
+def working_warehouse(home: Home, tenant: str, read_only: bool = False):
+    """The tenant's working shard, for writers holding its lock (created if missing, unless
+    read-only)."""
     home.ensure()
+    path = home.shard(tenant)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = connect(home.warehouse)
+        con = connect(path, read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" not in str(exc).lower():
             raise
-        raise WarehouseLocked(f"{home.warehouse}: another process has the working warehouse open; "
+        raise WarehouseLocked(f"{path}: another process has tenant {tenant}'s shard open; "
                               "readers must open the published snapshot instead") from None
     try:
-        create_tables(con)
+        if not read_only:
+            create_tables(con)
         yield con
     finally:
         con.close()
@@ -56,9 +65,8 @@ def checked_as_of(value: str | None) -> str | None:
 
 def checked_existing_tenant(home: Home, tenant: str) -> str:
     tenant = checked_tenant_id(tenant)
-    with working_warehouse(home) as con:
-        if not get_tenant(con, tenant):
-            raise BadArgument(f"tenant {tenant!r} has no data in {home.root}: import a file for it first")
+    if tenant not in home.tenant_ids():
+        raise BadArgument(f"tenant {tenant!r} has no data in {home.root}: import a file for it first")
     return tenant
 
 
@@ -89,7 +97,7 @@ def stage_contacts(home: Home, file: Path, tenant: str, mapping: Path | None,
     if mapping is not None and not mapping.exists():
         raise BadArgument(f"{mapping}: mapping file not found")
     preview_contact_file(file, mapping)  # refuse before the warehouse is touched
-    with working_warehouse(home) as con:
+    with working_warehouse(home, tenant) as con:
         ensure_tenant(con, tenant, home_country=region)
         result = stage_contact_file(con, tenant_id=tenant, path=file, at=utc_now(),
                                     mapping_file=mapping, region=region)
@@ -101,9 +109,9 @@ def stage_activities(home: Home, file: Path, tenant: str) -> str:
 
     tenant = checked_tenant_id(tenant)
     _checked_file(file)
-    with working_warehouse(home) as con:
-        if not get_tenant(con, tenant):
-            raise BadArgument(f"tenant {tenant!r} has no contacts yet: import its contacts first")
+    if tenant not in home.tenant_ids():
+        raise BadArgument(f"tenant {tenant!r} has no contacts yet: import its contacts first")
+    with working_warehouse(home, tenant) as con:
         result = stage_activity_file(con, tenant_id=tenant, path=file, at=utc_now())
     return result["import_id"]
 
@@ -119,8 +127,8 @@ def dry_run_contacts(out: Console, home: Home, file: Path, tenant: str, mapping:
     _checked_file(file)
     table, cmap, rows = preview_contact_file(file, mapping)
     home_region = region or "US"
-    if home.warehouse.exists():
-        with working_warehouse(home) as con:
+    if home.shard(tenant).exists():
+        with working_warehouse(home, tenant) as con:
             t = get_tenant(con, tenant)
             if t and not region:
                 home_region = t.home_country
@@ -148,7 +156,7 @@ def dry_run_contacts(out: Console, home: Home, file: Path, tenant: str, mapping:
 
 
 def print_import_report(out: Console, home: Home, tenant: str, import_id: str, ran: bool) -> None:
-    with working_warehouse(home) as con:
+    with working_warehouse(home, tenant) as con:
         rows = run(con, "SELECT file_name, rows_in, rows_accepted, rows_merged, rows_quarantined, "
                    "error_file, processed_run_id FROM raw.imports WHERE tenant_id = $t AND import_id = $i",
                    {"t": tenant, "i": import_id})
@@ -168,16 +176,22 @@ def print_import_report(out: Console, home: Home, tenant: str, import_id: str, r
         out.print(f"error file: {error_file}")
 
 
+def latest_runs(home: Home, tenants: list[str]) -> list[dict]:
+    """Each tenant's latest run (from its shard: a failed run is never published)."""
+    rows = []
+    for t in tenants:
+        with working_warehouse(home, t, read_only=True) as con:
+            rows.extend(frame(con, """
+                SELECT tenant_id, status, as_of, rows_in, rows_accepted, rows_merged,
+                       rows_quarantined, activities_in, activities_accepted, activities_merged,
+                       activities_quarantined, message
+                FROM audit.runs ORDER BY started_at DESC LIMIT 1""").iter_rows(named=True))
+    return rows
+
+
 def print_run_summary(out: Console, home: Home, tenant: str | None) -> None:
-    """One line per tenant of the latest run: status and row accounting."""
-    with working_warehouse(home) as con:
-        rows = frame(con, """
-            SELECT tenant_id, status, as_of, rows_in, rows_accepted, rows_merged, rows_quarantined,
-                   activities_in, activities_accepted, activities_merged, activities_quarantined,
-                   message
-            FROM audit.runs WHERE run_id = (SELECT run_id FROM audit.runs ORDER BY started_at DESC LIMIT 1)
-            ORDER BY tenant_id""")
-    for r in rows.iter_rows(named=True):
+    """One line per tenant of its latest run: status and row accounting."""
+    for r in latest_runs(home, [tenant] if tenant else home.tenant_ids()):
         out.print(f"[bold]{r['tenant_id']}[/bold] {r['status']} (as of {r['as_of']})")
         if r["rows_in"]:
             out.print(f"  contact rows: {r['rows_in']} read, {r['rows_accepted']} accepted, "
@@ -199,29 +213,32 @@ def demo_stage(out: Console, home: Home) -> str:
 
     manifest = yaml.safe_load((SAMPLE_DIR / "manifest.yaml").read_text(encoding="utf-8"))
     if home.root.exists():
-        for child in ("warehouse.duckdb", "warehouse.duckdb.wal", "published", "errors",
+        for child in ("warehouse.duckdb", "warehouse.duckdb.wal", "tenants", "published", "errors",
                       "audit_head.json", "audit_verified.json"):
             p = home.root / child
             if p.is_dir():
                 shutil.rmtree(p)
             else:
                 p.unlink(missing_ok=True)
-    with working_warehouse(home) as con:
-        for t in manifest["tenants"]:
+    for t in manifest["tenants"]:
+        with working_warehouse(home, t["tenant_id"]) as con:
             ensure_tenant(con, t["tenant_id"], home_country=t["home_country"],
                           base_currency=t["base_currency"], name=t.get("name"))
-        for item in manifest["imports"]:
-            path = SAMPLE_DIR / item["file"]
-            out.print(f"[dim]staging {item['file']} for {item['tenant_id']}[/dim]")
-            if item["kind"] == "contacts":
-                stage_contact_file(con, tenant_id=item["tenant_id"], path=path, at=utc_now())
-            else:
-                stage_activity_file(con, tenant_id=item["tenant_id"], path=path, at=utc_now())
+            for item in manifest["imports"]:
+                if item["tenant_id"] != t["tenant_id"]:
+                    continue
+                path = SAMPLE_DIR / item["file"]
+                out.print(f"[dim]staging {item['file']} for {item['tenant_id']}[/dim]")
+                if item["kind"] == "contacts":
+                    stage_contact_file(con, tenant_id=item["tenant_id"], path=path, at=utc_now())
+                else:
+                    stage_activity_file(con, tenant_id=item["tenant_id"], path=path, at=utc_now())
     return str(manifest["as_of"])
 
 
 def print_demo_summary(out: Console, home: Home) -> None:
-    with working_warehouse(home) as con:
+    con = connect(home.snapshot, read_only=True)
+    try:
         imports = frame(con, """
             SELECT tenant_id, kind, sum(rows_in) AS rows_in, sum(rows_accepted) AS accepted,
                    sum(rows_merged) AS merged, sum(rows_quarantined) AS quarantined
@@ -235,9 +252,12 @@ def print_demo_summary(out: Console, home: Home) -> None:
                    (SELECT sum(expected_revenue) FROM marts.revenue_forecast f
                      WHERE f.tenant_id = m.tenant_id AND f.segment = 'all') AS forecast
             FROM marts.ltv_model m JOIN core.tenants t USING (tenant_id)
-            WHERE m.run_id = (SELECT run_id FROM audit.runs ORDER BY started_at DESC LIMIT 1)
+            WHERE m.run_id = (SELECT run_id FROM audit.runs r WHERE r.tenant_id = m.tenant_id
+                              ORDER BY started_at DESC LIMIT 1)
             ORDER BY m.tenant_id""")
         contacts = dict(run(con, "SELECT tenant_id, count(*) FROM core.contacts GROUP BY 1"))
+    finally:
+        con.close()
     t = Table("tenant", "file kind", "rows read", "accepted", "merged", "quarantined", title="Imports")
     for r in imports.iter_rows():
         t.add_row(*[str(v) for v in r])
@@ -255,7 +275,7 @@ def print_demo_summary(out: Console, home: Home) -> None:
     for tenant, model, customers, cur, clv, fc in ltv.iter_rows():
         lt.add_row(tenant, model, str(customers), f"{clv or 0:,.0f} {cur}", f"{fc or 0:,.0f} {cur}")
     out.print(lt)
-    out.print(f"warehouse: {home.warehouse}\nsnapshot for analysts: {home.snapshot} "
+    out.print(f"tenant shards: {home.tenants_dir}\nsnapshot for analysts: {home.snapshot} "
               "(try: .venv/bin/crm sql \"select * from marts.contact_segments limit 5\")")
 
 
@@ -267,7 +287,7 @@ def unmerge(home: Home, tenant: str, contact: str, source: str, actor: str) -> s
     tenant = checked_tenant_id(tenant)
     if not contact or not source:
         raise BadArgument("give both --contact ID and --source SOURCE_KEY (see crm contact show)")
-    with working_warehouse(home) as con:
+    with working_warehouse(home, tenant) as con:
         ctx = ChangeContext(tenant, f"unmerge-{utc_now():%Y%m%dT%H%M%S}", actor or "cli", "user",
                             home.key(), utc_now())
         new_id = unmerge_source(con, ctx, contact, source)
@@ -291,24 +311,24 @@ def verify_audit(home: Home, tenant: str | None):
     from .audit import verify_chain
     from .pipeline import audit_heads
 
-    if not home.warehouse.exists():
+    tenants = home.tenant_ids()
+    if not tenants:
         raise BadArgument(f"{home.root} has no warehouse yet: run crm demo or crm import first")
-    con = connect(home.warehouse, read_only=True)
-    try:
-        heads = audit_heads(home)
-        if tenant:
-            heads = {k: v for k, v in heads.items() if k == tenant}
-        problems = verify_chain(con, home.key(), tenant, heads)
-        checked = run(con, "SELECT count(*) FROM audit.changes WHERE $t IS NULL OR tenant_id = $t",
-                      {"t": tenant})[0][0]
-    finally:
-        con.close()
+    if tenant is not None:
+        tenant = checked_existing_tenant(home, tenant)
+    heads = audit_heads(home)
+    problems, checked = [], 0
+    for t in [tenant] if tenant else tenants:
+        with working_warehouse(home, t, read_only=True) as con:
+            problems += verify_chain(con, home.key(), t, {k: v for k, v in heads.items() if k == t})
+            checked += run(con, "SELECT count(*) FROM audit.changes WHERE tenant_id = $t",
+                           {"t": t})[0][0]
     return problems, checked
 
 
 def _republish(con, home: Home, tenant: str) -> None:
-    from .publish import publish_extract, publish_snapshot
+    from .publish import publish_all_tenants, publish_tenant
 
-    publish_snapshot(con, home)
-    publish_extract(con, home, tenant)
+    publish_tenant(con, home, tenant)
+    publish_all_tenants(home)
 

@@ -25,7 +25,7 @@ from .contacts_store import delete_contacts
 from .home import Home
 from .pipeline import record_chain_heads, transaction, utc_now
 from .profile import resolve_contact_id, tenant_extract, unknown
-from .publish import publish_extract, publish_snapshot
+from .publish import publish_all_tenants, publish_tenant, quote_ident, quote_literal
 from .quarantine import write_error_file
 from .tenants import checked_tenant_id
 from .warehouse import connect, create_tables, frame, run
@@ -164,7 +164,9 @@ def erase_subject(home: Home, tenant_id: str, contact_id: str, actor: str) -> di
     """Erase a person from the warehouse, every file of the home, snapshot and extract; suppress
     re-imports. Returns counts of what was removed."""
     tenant_id = checked_tenant_id(tenant_id)
-    con = connect(home.warehouse)
+    if tenant_id not in home.tenant_ids():
+        raise unknown(tenant_id, contact_id)
+    con = connect(home.shard(tenant_id))
     try:
         create_tables(con)
         cid = resolve_contact_id(con, tenant_id, contact_id)
@@ -176,7 +178,7 @@ def erase_subject(home: Home, tenant_id: str, contact_id: str, actor: str) -> di
         else:
             ctx = ChangeContext(tenant_id, f"erase-{utc_now():%Y%m%dT%H%M%S}", actor, "user",
                                 home.key(), utc_now())
-            home.compaction_pending.touch()  # snapshots are logical copies until compaction
+            home.compaction_pending(tenant_id).touch()  # snapshots are logical copies until compaction
             with transaction(con):
                 summary = _erase_rows(con, ctx, cid)
             record_chain_heads(con, home, [tenant_id])
@@ -187,14 +189,14 @@ def erase_subject(home: Home, tenant_id: str, contact_id: str, actor: str) -> di
             summary["files_scrubbed"] = scrub_files(home, summary.pop("needles"))
     finally:
         con.close()
-    compact_warehouse(home)
-    home.compaction_pending.unlink(missing_ok=True)
-    con = connect(home.warehouse)
+    compact_warehouse(home, tenant_id)
+    home.compaction_pending(tenant_id).unlink(missing_ok=True)
+    con = connect(home.shard(tenant_id))
     try:
-        publish_snapshot(con, home)
-        publish_extract(con, home, tenant_id)
+        publish_tenant(con, home, tenant_id)
     finally:
         con.close()
+    publish_all_tenants(home)
     return summary | {"contact_id": cid}
 
 
@@ -374,19 +376,20 @@ def _scrub_sqlite(path: Path, variants: list[str], pattern: re.Pattern) -> int:
     return 1 if touched else 0
 
 
-def compact_warehouse(home: Home) -> None:
-    """Rewrite the working file so freed pages holding erased values are gone, atomically."""
-    tmp = home.warehouse.with_name("warehouse.compact.duckdb")
+def compact_warehouse(home: Home, tenant_id: str) -> None:
+    """Rewrite the tenant's shard so freed pages holding erased values are gone, atomically."""
+    shard = home.shard(tenant_id)
+    tmp = shard.with_name("warehouse.compact.duckdb")
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    con = connect(home.warehouse)
+    con = connect(shard)
     try:
         run(con, "CHECKPOINT")
         db = run(con, "SELECT current_database()")[0][0]
-        run(con, f"ATTACH '{tmp}' AS _compact")
-        run(con, f'COPY FROM DATABASE "{db}" TO _compact')
+        run(con, f"ATTACH {quote_literal(str(tmp))} AS _compact")
+        run(con, f"COPY FROM DATABASE {quote_ident(db)} TO _compact")
         run(con, "DETACH _compact")
     finally:
         con.close()
-    os.replace(tmp, home.warehouse)
-    home.warehouse.with_name("warehouse.duckdb.wal").unlink(missing_ok=True)
+    os.replace(tmp, shard)
+    shard.with_name("warehouse.duckdb.wal").unlink(missing_ok=True)
