@@ -5,14 +5,16 @@ from __future__ import annotations
 import dagster as dg
 
 from crm_pipeline.home import Home
+from crm_pipeline.tenants import landing_tenants
 
 TENANTS = "tenants"
 tenant_partitions = dg.DynamicPartitionsDefinition(name=TENANTS)
 
 
 def register_tenants(instance: dg.DagsterInstance, home: Home) -> list[str]:
-    """Add a partition for every tenant of the home that Dagster does not know yet."""
-    tenants = home.tenant_ids()
+    """Add a partition for every tenant of the home (or waiting in its landing folder) that
+    Dagster does not know yet; the home's tenants."""
+    tenants = sorted(set(home.tenant_ids()) | set(landing_tenants(home.landing_dir)))
     known = set(instance.get_dynamic_partitions(TENANTS))
     missing = [t for t in tenants if t not in known]
     if missing:
