@@ -15,6 +15,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_HOME = "crm_home"
+# The home's Dagster instance (the UI, the daemon, the schedule and the sensor): each run in a
+# process of its own, queued; runs of different tenants side by side, one per core; never two
+# runs of one tenant (one writer per shard). `crm run` executes in its own processes instead.
+DAGSTER_YAML = """telemetry:
+  enabled: false
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: {cores}
+    tag_concurrency_limits:
+      - key: dagster/partition
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+"""
 
 
 @dataclass(frozen=True)
@@ -122,7 +138,8 @@ class Home:
             tmp.replace(self.secret_file)
         dagster_yaml = self.dagster_home / "dagster.yaml"
         if not dagster_yaml.exists():
-            dagster_yaml.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+            dagster_yaml.write_text(DAGSTER_YAML.format(cores=os.cpu_count() or 1),
+                                    encoding="utf-8")
         return self
 
     def key(self) -> bytes:

@@ -92,6 +92,7 @@ def publish_tenant(con: duckdb.DuckDBPyConnection, home: Home, tenant_id: str) -
             shutil.copyfile(_source_path(con), tmp)
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
+        report("publish: snapshot written")  # the new file is whole; readers still see the old
         _swap(tmp, final)
     except BaseException:
         _discard(tmp)

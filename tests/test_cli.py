@@ -39,8 +39,8 @@ def test_unknown_option_is_a_usage_error_with_status_2(tmp_path, capsys):
 
 def test_corrupt_warehouse_is_an_internal_error_with_status_1(tmp_path, capsys):
     home = tmp_path / "home"
-    home.mkdir()
-    shard(home).write_bytes(b"this is not a duckdb file" * 100)
+    shard(home, "t1").parent.mkdir(parents=True)
+    shard(home, "t1").write_bytes(b"this is not a duckdb file" * 100)
     code, _, err = crm(home, "run", capsys=capsys)
     assert code == 1 and "internal error" in err
 

@@ -8,6 +8,7 @@ import duckdb
 import pytest
 import yaml
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 
 import dagster as dg
@@ -86,11 +87,16 @@ def test_every_check_passes_in_both_runs(runs):
 def test_the_home_keeps_dagsters_own_storage_for_the_ui_and_the_daemon(runs):
     home, _, _ = runs
     settings = yaml.safe_load((home.dagster_home / "dagster.yaml").read_text())
-    assert settings == {"telemetry": {"enabled": False}}
+    assert "storage" not in settings and settings["telemetry"] == {"enabled": False}
     os.environ["DAGSTER_HOME"] = str(home.dagster_home)
     with dg.DagsterInstance.get() as instance:  # what the webserver and the daemon open
         assert type(instance.event_log_storage) is SqliteEventLogStorage
         assert len(instance.get_runs()) == 2
+        # runs from the UI, schedule and sensor: queued, one per tenant at a time
+        assert type(instance.run_coordinator) is QueuedRunCoordinator
+        limits = instance.run_coordinator.get_run_queue_config().tag_concurrency_limits
+        assert limits == [{"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True},
+                           "limit": 1}]
 
 
 def test_the_warehouse_is_closed_when_the_run_ends(runs):
