@@ -92,7 +92,7 @@ def stage_contacts(home: Home, file: Path, tenant: str, mapping: Path | None,
     with working_warehouse(home) as con:
         ensure_tenant(con, tenant, home_country=region)
         result = stage_contact_file(con, tenant_id=tenant, path=file, at=utc_now(),
-                                    mapping_file=mapping, region=region)
+                                    mapping_file=mapping, region=region, key=home.key())
     return result["import_id"]
 
 

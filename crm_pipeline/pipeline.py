@@ -195,12 +195,13 @@ def record_chain_heads(con, home: Home, tenants: list[str]) -> None:
 
 
 def _already_staged(con, tenant_id: str, import_id: str) -> bool:
-    """True when an earlier, interrupted run staged the import already (idempotent re-runs)."""
+    """True when an earlier, interrupted run staged the import already (idempotent re-runs).
+    Rows quarantined while the file was read (unparseable, or of erased people) do not count."""
     return bool(run(
         con,
         "SELECT 1 WHERE EXISTS (SELECT 1 FROM staging.contact_rows WHERE tenant_id = $t "
         "AND import_id = $i) OR EXISTS (SELECT 1 FROM quarantine.rows WHERE tenant_id = $t "
-        "AND import_id = $i AND reason_code <> 'unparseable_row')",
+        "AND import_id = $i AND reason_code NOT IN ('unparseable_row', 'erased_subject'))",
         {"t": tenant_id, "i": import_id},
     ))
 

@@ -74,7 +74,8 @@ def _ingest_landing(context, con, crm: CrmSettings, kind: str) -> dict:
         at = datetime.now(UTC).replace(tzinfo=None)
         try:
             if kind == "contacts":
-                result = stage_contact_file(con, tenant_id=tenant_id, path=path, at=at)
+                result = stage_contact_file(con, tenant_id=tenant_id, path=path, at=at,
+                                            key=home.key())
             else:
                 from crm_pipeline.activities import stage_activity_file
 
