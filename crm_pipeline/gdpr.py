@@ -49,8 +49,11 @@ PERSON_SCHEMAS = ("core", "marts", "staging", "raw")
 # Columns holding a contact id: rows with one of the person's ids are theirs.
 _CONTACT_COLUMNS = ("contact_id", "alias_id")
 _SOURCE_KEY_COLUMNS = ("source_key", "left_key", "right_key")
-# Kept by design (see docs/trust.md): the audit rows (values redacted) and the suppressions.
+# Kept by design (see docs/trust.md): the audit trail (values redacted) and the suppressions.
 _KEPT = ("audit", "gdpr")
+# Redacted by their own rules: golden records through the audited write path, the audit trail's
+# values only (its other columns are hashed into the chain), suppressions hold digests only.
+_NOT_REDACTED_AS_TEXT = ("core.contacts", "audit.changes", "gdpr")
 _EMAIL = re.compile(r"[^\s\"'<>,;:()\[\]]+@[^\s\"'<>,;:()\[\]@]+\.[^\s\"'<>,;:()\[\]@]+")
 _PHONE_LIKE = re.compile(r"^[\d\s()+./-]{7,}$")
 _IN_IDS = "tenant_id = $t AND contact_id IN (SELECT unnest($ids::VARCHAR[]))"
@@ -393,8 +396,9 @@ def _suppress_pending(con, ctx: ChangeContext, subject: Subject) -> int:
                                      row_numbers=pl.Series(numbers, dtype=pl.Int64), key=ctx.key,
                                      run_id=ctx.run_id, at=ctx.at)
         else:
-            changed += run(con, "UPDATE raw.activity_events SET line = $erased WHERE tenant_id = $t "
-                           "AND import_id = $i AND line_number IN (SELECT unnest($n::BIGINT[]))",
+            changed += run(con, "UPDATE raw.activity_events SET line = $erased "
+                           "WHERE tenant_id = $t AND import_id = $i "
+                           "AND line_number IN (SELECT unnest($n::BIGINT[]))",
                            {"t": t, "i": import_id, "n": numbers, "erased": ERASED})[0][0]
     return changed
 
@@ -442,13 +446,14 @@ def _redact_text(con, ctx: ChangeContext, subject: Subject) -> int:
     if pattern is None:
         return 0
     t = subject.tenant_id
-    changed = redact_tables(con, t, pattern, skip=("core.contacts", *_KEPT))
+    changed = redact_tables(con, t, pattern, skip=_NOT_REDACTED_AS_TEXT)
     columns = {c: e for c, e in text_columns(con, "core.contacts").items() if c in CONTACT_FIELDS}
     if columns:
+        redacted = ", ".join(f"{e} AS {quote_ident(c)}" for c, e in columns.items())
         updates = frame(
             con,
-            f"SELECT contact_id, {', '.join(f'{e} AS {quote_ident(c)}' for c, e in columns.items())} "
-            f"FROM core.contacts WHERE {matching_rows_sql('core.contacts', columns)}",
+            f"SELECT contact_id, {redacted} FROM core.contacts "
+            f"WHERE {matching_rows_sql('core.contacts', columns)}",
             {"t": t, "pattern": pattern},
         )
         changed += set_contact_fields(con, ctx, updates)["updated"]
@@ -468,8 +473,9 @@ def _redact_audit(con, subject: Subject) -> int:
             con,
             f"""
             UPDATE audit.changes SET redacted = true,
-                previous = regexp_replace(previous::VARCHAR, $pattern, '{ERASED}', 'g')::JSON,
-                new = regexp_replace(new::VARCHAR, $pattern, '{ERASED}', 'g')::JSON
+                previous = try_cast(regexp_replace(previous::VARCHAR, $pattern, '{ERASED}', 'g')
+                                    AS JSON),
+                new = try_cast(regexp_replace(new::VARCHAR, $pattern, '{ERASED}', 'g') AS JSON)
             WHERE tenant_id = $t AND (regexp_matches(previous::VARCHAR, $pattern)
                                       OR regexp_matches(new::VARCHAR, $pattern))
             """,

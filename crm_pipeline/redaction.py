@@ -52,8 +52,13 @@ def _json_escaped(text: str) -> str:
 
 
 def _word(text: str) -> str:
-    """Text matched as a whole word: a word boundary on each side that is a word character."""
-    pattern = _literal(text)
+    """Text matched literally as a whole word (see `_bounded`)."""
+    return _bounded(text, _literal(text))
+
+
+def _bounded(text: str, pattern: str) -> str:
+    """`pattern` (matching `text`) with a word boundary on each side where `text` begins or ends
+    with a word character: "Al Li" is not found in "Cal Lin", nor zq@x.org in bzq@x.org."""
     if re.match(r"\w", text[0], re.ASCII):
         pattern = r"\b" + pattern
     if re.match(r"\w", text[-1], re.ASCII):
@@ -94,13 +99,13 @@ def name_patterns(first: str | None, last: str | None) -> list[str]:
     first, last = (first or "").strip(), (last or "").strip()
     if not first or not last or len(first) + len(last) < 4:
         return []
-    words = lambda s: r"[\s,]+".join(_literal(w) for w in s.split())  # noqa: E731
     out = []
     for a, b in ((first, last), (last, first)):
-        out.append(words(a) + r"[\s,]+" + words(b))
+        words = [_literal(w) for w in f"{a} {b}".split()]
+        out.append(_bounded(f"{a} {b}", r"[\s,]+".join(words)))
         escaped = _json_escaped(f"{a} {b}")
         if escaped != f"{a} {b}":
-            out.append(_literal(escaped))
+            out.append(_word(escaped))
     return out
 
 
@@ -120,8 +125,8 @@ def identifier_pattern(
     for email in emails:
         email = (email or "").strip()
         if len(email) >= 5:
-            parts.add(_literal(email))
-            parts.add(_literal(_json_escaped(email)))
+            parts.add(_word(email))
+            parts.add(_word(_json_escaped(email)))
     for e164 in phones:
         parts.update(phone_patterns(e164=e164))
     for written in written_phones:
@@ -149,8 +154,7 @@ def redact_python(pattern: str, text: str) -> str:
 
 def _is_key(name: str) -> bool:
     n = name.lower()
-    return (n == "tenant_id" or n.endswith("_id") or n.endswith("_key") or n.endswith("hash")
-            or n.endswith("_digest"))
+    return (n == "tenant_id" or n.endswith(("_id", "_key", "hash", "_digest", "_head")))
 
 
 def _redacted(expr: str, dtype: duckdb.typing.DuckDBPyType) -> str | None:
@@ -158,8 +162,8 @@ def _redacted(expr: str, dtype: duckdb.typing.DuckDBPyType) -> str | None:
     text. Lists and structs are rebuilt element by element (keys inside structs are kept)."""
     kind = dtype.id
     if kind == "varchar":
-        if str(dtype) == "JSON":
-            return f"regexp_replace({expr}::VARCHAR, $pattern, '{ERASED}', 'g')::JSON"
+        if str(dtype) == "JSON":  # a value the replacement left unreadable is dropped
+            return f"try_cast(regexp_replace({expr}::VARCHAR, $pattern, '{ERASED}', 'g') AS JSON)"
         return f"regexp_replace({expr}, $pattern, '{ERASED}', 'g')"
     if kind == "list":
         inner = _redacted("x", dtype.child)

@@ -24,7 +24,7 @@ import pytest
 from crm_pipeline.contacts_import import normalize_import, stage_contact_file
 from crm_pipeline.gdpr_files import scrub_files
 from crm_pipeline.home import Home
-from crm_pipeline.redaction import identifier_pattern, redact_tables, redact_python
+from crm_pipeline.redaction import identifier_pattern, redact_python, redact_tables
 from crm_pipeline.resolve.unmerge import unmerged_contact_id
 from crm_pipeline.tenants import ensure_tenant
 from helpers import crm, write_csv, write_jsonl
@@ -50,8 +50,9 @@ ACTIVITIES = [
     {"activity_id": "a2", "tenant_id": "t1", "type": "email", "occurred_at": "2026-11-09T10:00:00Z",
      "email": "ann.lee@example.com", "actor": "jane", "subject": "intro",
      "notes": f"cc {E1}, call him on (617) 555-0199"},
-    {"activity_id": "a3", "tenant_id": "t1", "type": "séance", "occurred_at": "2026-10-03T10:00:00Z",
-     "source_id": SID, "actor": "jane", "subject": "Call with Zebulon Quimby"},
+    {"activity_id": "a3", "tenant_id": "t1", "type": "séance",
+     "occurred_at": "2026-10-03T10:00:00Z", "source_id": SID, "actor": "jane",
+     "subject": "Call with Zebulon Quimby"},
     f'{{"activity_id":"a4","tenant_id":"t1","email":"{E1}"',  # malformed: cut off
     {"activity_id": "a5", "tenant_id": "t1", "type": "call", "occurred_at": "2026-11-11T10:00:00Z",
      "source_id": "5102", "actor": "jane"},
@@ -278,10 +279,12 @@ def test_the_pattern_finds_phones_names_and_ids_however_written():
         emails=["zq@x.org"], phones=["+16175550199"], names=[("Zoë", "Quimby")],
         ids=["c_0123456789abcdef"], source_ids=["4876876000041024818", "1181"])
     text = ("ZQ@X.org | +1 (617) 555-0199 | 001 617 555 0199 | 617.555.0199 | 6175550199 | "
-            "zoë  QUIMBY | Quimby, Zoë | Zo\\u00eb Quimby | c_0123456789abcdef | 4876876000041024818")
+            "zoë  QUIMBY | Quimby, Zoë | Zo\\u00eb Quimby | c_0123456789abcdef | "
+            "4876876000041024818")
     assert redact_python(pattern, text).split(" | ") == ["[erased]"] * 10
     # not another number, a longer id, a first name alone, nor a short source id in text
-    kept = "+1 617 555 01990 | 14876876000041024818 | Zoë | Quimby | order 1181"
+    kept = ("+1 617 555 01990 | 14876876000041024818 | Zoë | Quimby | order 1181 | "
+            "bzq@x.org | zq@x.organic.net")
     assert redact_python(pattern, kept) == kept
 
 

@@ -98,7 +98,8 @@ def test_unmerge_works_in_every_tenant_of_the_sample(demo_home, tmp_path, capsys
     home = tmp_path / "home"
     shutil.copytree(demo_home, home)
     merged = query(home, """
-        SELECT tenant_id, min(contact_id) AS contact_id, min_by(source_key, contact_id) AS source_key
+        SELECT tenant_id, min(contact_id) AS contact_id,
+               min_by(source_key, contact_id) AS source_key
         FROM (SELECT tenant_id, contact_id, max(source_key) AS source_key FROM core.contact_sources
               GROUP BY tenant_id, contact_id HAVING count(*) > 1)
         GROUP BY tenant_id ORDER BY tenant_id""")
