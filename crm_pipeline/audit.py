@@ -256,7 +256,13 @@ _MISSING_COLUMN = """
          WHEN hash IS NULL THEN 'hash'
          WHEN previous_digest IS NULL AND new_digest IS NULL THEN 'previous_digest and new_digest'
     END"""
-_IN_RANGE = "tenant_id = $t AND ($after = 0 OR change_id > $after OR change_id IS NULL)"
+
+
+def _in_range(alias: str = "") -> str:
+    """The rows a verification reads: the tenant's, after the verified head (if any)."""
+    return (f"{alias}tenant_id = $t AND ($after = 0 OR {alias}change_id > $after "
+            f"OR {alias}change_id IS NULL)")
+
 
 # Every row checked at once: a chain is written one hash after another, but each row's links can
 # be checked against the stored values independently, so DuckDB verifies it in parallel. The
@@ -273,7 +279,7 @@ WITH links AS (  -- narrow columns only: the window sorts what it carries
            $after + row_number() OVER w AS position,
            prev_hash IS DISTINCT FROM lag(hash, 1, $after_hash) OVER w AS unlinked
     FROM audit.changes
-    WHERE {_IN_RANGE}
+    WHERE {_in_range()}
     WINDOW w AS (ORDER BY change_id NULLS LAST)
 ),
 altered AS (
@@ -292,25 +298,33 @@ altered AS (
                    coalesce(previous_digest, ''), coalesce(new_digest, '')))
                    IS DISTINCT FROM hash AS content_altered
         FROM audit.changes
-        WHERE {_IN_RANGE}
+        WHERE {_in_range()}
     )
     WHERE missing IS NOT NULL OR previous_kept OR new_kept OR previous_altered OR new_altered
           OR content_altered
 ),
-erasures AS (
-    SELECT change_id, entity_id FROM audit.changes
-    WHERE {_IN_RANGE} AND action = 'erase'
+redactions AS (
+    SELECT rowid AS row_ref, change_id, entity_id, sha256($key_hex || entity_id) AS entity_digest
+    FROM audit.changes
+    WHERE {_in_range()} AND redacted
 ),
-unerased AS (  -- redacted rows no erasure accounts for
-    SELECT r.rowid AS row_ref
-    FROM audit.changes AS r
-    WHERE r.{_IN_RANGE} AND r.redacted AND NOT EXISTS (
-        SELECT 1 FROM erasures AS e
-        WHERE e.change_id >= r.change_id AND (e.entity_id = r.entity_id OR EXISTS (
-            SELECT 1 FROM gdpr.suppressions AS s
-            WHERE s.tenant_id = $t AND s.kind = 'contact' AND s.contact_id = e.entity_id
-              AND s.subject_digest = sha256($key_hex || r.entity_id)))
-    )
+erasures AS (  -- erase rows of a redacted row's id, or of the contact it was erased with
+    SELECT r.row_ref, e.change_id
+    FROM redactions AS r JOIN audit.changes AS e ON e.entity_id = r.entity_id
+    WHERE {_in_range('e.')} AND e.action = 'erase'
+    UNION ALL
+    SELECT r.row_ref, e.change_id
+    FROM redactions AS r
+    JOIN gdpr.suppressions AS s ON s.subject_digest = r.entity_digest
+    JOIN audit.changes AS e ON e.entity_id = s.contact_id
+    WHERE s.tenant_id = $t AND s.kind = 'contact' AND {_in_range('e.')} AND e.action = 'erase'
+),
+unerased AS (  -- redacted rows no erasure at or after them accounts for
+    SELECT r.row_ref
+    FROM redactions AS r
+    LEFT JOIN (SELECT row_ref, max(change_id) AS last_erasure FROM erasures GROUP BY row_ref)
+        AS l USING (row_ref)
+    WHERE l.last_erasure IS NULL OR l.last_erasure < r.change_id
 )
 SELECT l.change_id, l.position, a.missing, l.unlinked, coalesce(a.previous_kept, false),
        coalesce(a.new_kept, false), u.row_ref IS NOT NULL, coalesce(a.previous_altered, false),

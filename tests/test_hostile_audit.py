@@ -15,9 +15,9 @@ from datetime import datetime
 import duckdb
 import polars as pl
 import pytest
+from helpers import HUBSPOT_HEADER, crm, write_csv
 
 from crm_pipeline.audit import ChangeContext, append_changes, json_text, verify_chain
-from helpers import HUBSPOT_HEADER, crm, write_csv
 
 AS_OF = "2026-11-15"
 
@@ -28,10 +28,10 @@ def built(tmp_path_factory):
     d = tmp_path_factory.mktemp("hostile_audit")
     home = d / "home"
     f1 = write_csv(d / "f1.csv", HUBSPOT_HEADER, [
-        "101,Ann,Lee,ann.lee@example.com,+1 415 555 2671,Acme Inc.,CEO,250,Boston,US,2024-03-12 09:14",
-        "103,Bob,Stone,bob@example.com,415-555-0100,Beta LLC,Engineer,12,Austin,US,2024-01-02 08:00",
+        "101,Ann,Lee,ann.lee@example.com,+1 415 555 2671,Acme,CEO,250,Boston,US,2024-03-12 09:14",
+        "103,Bob,Stone,bob@example.com,415-555-0100,Beta,Engineer,12,Austin,US,2024-01-02 08:00",
         "104,Eve,Moss,eve@example.com,,Eta LLC,Analyst,12,Austin,US,2024-01-02 08:00",
-        "105,Ivy,Lark,eve.moss@example.org,+1 212 555 0142,Zeta Co,Buyer,3,Reno,US,2024-01-02 08:00",
+        "105,Ivy,Lark,eve.moss@example.org,+1 212 555 0142,Zeta,Buyer,3,Reno,US,2024-01-02 08:00",
     ])
     f2 = write_csv(d / "f2.csv", HUBSPOT_HEADER, [  # joins 104 and 105: a merge, an alias
         "104,Eve,Moss,eve.moss@example.org,,Eta LLC,Analyst,12,Austin,US,2024-01-02 08:00",
@@ -44,7 +44,8 @@ def built(tmp_path_factory):
     alias, survivor = con.execute("SELECT alias_id, contact_id FROM core.contact_aliases "
                                   "WHERE tenant_id = 't1'").fetchone()
     con.close()
-    assert crm(home, "gdpr", "erase", "--tenant", "t1", "--contact", survivor, "--actor", "dpo")[0] == 0
+    erase = ("gdpr", "erase", "--tenant", "t1", "--contact", survivor, "--actor", "dpo")
+    assert crm(home, *erase)[0] == 0
     return {"home": home, "alias": alias, "erased": survivor}
 
 
@@ -134,13 +135,16 @@ def test_a_redaction_an_erasure_accounts_for_only_if_it_comes_before_it(con, ctx
     con.execute("UPDATE audit.changes SET previous = NULL, new = NULL, redacted = true "
                 "WHERE change_id <= 2").fetchall()
     assert verify_chain(con, ctx.key) == []
-    con.execute("UPDATE audit.changes SET new = NULL, redacted = true WHERE change_id = 3").fetchall()
-    assert [(p.change_id, "no erasure" in p.reason) for p in verify_chain(con, ctx.key)] == [(3, True)]
+    con.execute("UPDATE audit.changes SET new = NULL, redacted = true "
+                "WHERE change_id = 3").fetchall()
+    problems = verify_chain(con, ctx.key)
+    assert [(p.change_id, "no erasure" in p.reason) for p in problems] == [(3, True)]
 
 
 def test_an_alias_is_tied_to_its_erasure_only_by_the_keyed_digest(con, ctx):
     """A suppression row written without the home's secret does not account for a redaction."""
-    rows = pl.DataFrame({"action": ["create", "create", "merge", "erase"], "entity": ["contact"] * 4,
+    rows = pl.DataFrame({"action": ["create", "create", "merge", "erase"],
+                         "entity": ["contact"] * 4,
                          "entity_id": ["c1", "c2", "c2", "c1"],
                          "previous": [None, None, json_text({"v": 2}), json_text({"v": 1})],
                          "new": [json_text({"v": 1}), json_text({"v": 2}),
