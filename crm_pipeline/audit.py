@@ -196,7 +196,8 @@ def verify_chain(
 
     `expected_heads` (tenant -> hash, or hashes, kept outside the table) catches rows cut off
     the end: each must still be a row of the chain. With `heads_required`, a non-empty chain
-    with no head recorded anywhere fails too: its end cannot be vouched for.
+    with no head recorded anywhere (or only the empty chain's) fails too: nothing vouches for
+    its end.
     `verified_heads` (tenant -> the head a full verification passed at, kept outside the table)
     re-checks only the rows after it, once that row still holds its hash and position with as
     many rows before it: what a run appended is verified without re-reading millions of rows.
@@ -217,7 +218,8 @@ def verify_chain(
         heads = (expected_heads or {}).get(t)
         heads = (heads,) if isinstance(heads, str) else tuple(heads or ())
         problem = _verify_tenant(con, key, t, heads, after)
-        if problem is None and heads_required and not heads and chain_head(con, t)[0]:
+        if (problem is None and heads_required and set(heads) <= {GENESIS}
+                and chain_head(con, t)[0]):
             problem = ChainProblem(t, None, "no head of this chain is recorded outside the table "
                                    "(audit_head.json, audit.runs.chain_head): rows cut off its "
                                    "end cannot be ruled out")

@@ -224,9 +224,10 @@ def test_rows_cut_off_are_found_by_the_heads_in_audit_runs_when_the_head_file_is
     assert "tenant t1" not in err
 
 
-def test_a_chain_with_no_head_recorded_anywhere_does_not_verify(copy, capsys):
+@pytest.mark.parametrize("recorded", ["NULL", "repeat('0', 64)"])  # none, or the empty chain's
+def test_a_chain_with_no_head_recorded_anywhere_does_not_verify(copy, capsys, recorded):
     (copy / "audit_head.json").unlink()
-    _sql(copy, "UPDATE audit.runs SET chain_head = NULL WHERE tenant_id = 't1'")
+    _sql(copy, f"UPDATE audit.runs SET chain_head = {recorded} WHERE tenant_id = 't1'")
     code, _, err = _verify(copy, capsys)
     assert code == 1 and "tenant t1" in err and "no head of this chain is recorded" in err
     assert "tenant t2" not in err
