@@ -261,13 +261,17 @@ def audit_verify(
 
     h = Home.resolve(home) if home else _home()
     if not h.warehouse.exists():
-        problems, checked = commands.verify_audit(h, tenant)  # refuses: no warehouse yet
+        commands.verify_audit(h, tenant)  # refuses: no warehouse yet
     with commands.locked(h):  # a run in progress holds the file: wait for it, then verify
-        problems, checked = commands.verify_audit(h, tenant)
+        problems, checked, note = commands.verify_audit(h, tenant)
+    if note:
+        err.print(f"note: {note}", markup=False, soft_wrap=True)
     if problems:
         for p in problems:
             where = f"change {p.change_id}" if p.change_id is not None else "end of chain"
-            err.print(f"audit chain of tenant {p.tenant_id} broken at {where}: {p.reason}")
+            owner = f"tenant {p.tenant_id}" if p.tenant_id is not None else "no tenant"
+            err.print(f"audit chain of {owner} broken at {where}: {p.reason}", markup=False,
+                      soft_wrap=True)
         raise typer.Exit(1)
     out.print(f"audit chain verified: {checked} changes")
 

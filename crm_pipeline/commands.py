@@ -288,22 +288,51 @@ def erase(home: Home, tenant: str, contact: str, actor: str) -> dict:
 
 
 def verify_audit(home: Home, tenant: str | None):
-    from .audit import verify_chain
-    from .pipeline import audit_heads
+    """(problems, rows checked, note): the whole chain of every tenant (or one) re-computed,
+    with every head recorded outside the rows (the head file's and the last run's in
+    audit.runs) required to still be in it. The note says when the head file could not serve."""
+    from .audit import run_heads, verify_chain
 
     if not home.warehouse.exists():
         raise BadArgument(f"{home.root} has no warehouse yet: run crm demo or crm import first")
+    tenant = checked_tenant_id(tenant) if tenant is not None else None
     con = connect(home.warehouse, read_only=True)
     try:
-        heads = audit_heads(home)
-        if tenant:
-            heads = {k: v for k, v in heads.items() if k == tenant}
-        problems = verify_chain(con, home.key(), tenant, heads)
+        if tenant and not _has_tenant(con, tenant):
+            raise BadArgument(f"unknown tenant {tenant!r}: {home.root} holds no data for it")
+        file_heads, note = _head_file_heads(home)
+        recorded = run_heads(con)
+        heads = {t: tuple(dict.fromkeys(h for h in (file_heads.get(t), recorded.get(t)) if h))
+                 for t in {*file_heads, *recorded} if tenant in (None, t)}
+        problems = verify_chain(con, home.key(), tenant, heads, heads_required=True)
         checked = run(con, "SELECT count(*) FROM audit.changes WHERE $t IS NULL OR tenant_id = $t",
                       {"t": tenant})[0][0]
     finally:
         con.close()
-    return problems, checked
+    return problems, checked, note if checked else None
+
+
+def _has_tenant(con, tenant: str) -> bool:
+    return bool(run(con, "SELECT 1 FROM core.tenants WHERE tenant_id = $t UNION ALL "
+                         "SELECT 1 FROM audit.changes WHERE tenant_id = $t LIMIT 1", {"t": tenant}))
+
+
+def _head_file_heads(home: Home) -> tuple[dict[str, str], str | None]:
+    """The heads in audit_head.json, and a note when the file is missing or unreadable (then
+    the heads recorded in audit.runs stand in for it)."""
+    import json
+
+    path = home.audit_head_file
+    if not path.exists():
+        return {}, f"{path.name} is missing: checked against the heads recorded in audit.runs"
+    try:
+        heads = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        heads = None
+    if not isinstance(heads, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in heads.items()):
+        return {}, f"{path.name} is unreadable: checked against the heads recorded in audit.runs"
+    return heads, None
 
 
 def _republish(con, home: Home, tenant: str) -> None:

@@ -159,10 +159,15 @@ def finish_run(con, home: Home, run_id: str, tenants: list[str], status: str = "
 
 
 def _read_heads(home: Home, path: Path | None = None) -> dict[str, str]:
+    """Heads kept in a file; none when it is missing or unreadable (audit.runs keeps them too,
+    and the next write records the file afresh), so a damaged file never blocks a run."""
     try:
-        return json.loads((path or home.audit_head_file).read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        heads = json.loads((path or home.audit_head_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return {}
+    if not isinstance(heads, dict):
+        return {}
+    return {t: h for t, h in heads.items() if isinstance(t, str) and isinstance(h, str)}
 
 
 def _write_heads(home: Home, heads: dict[str, str], path: Path | None = None) -> None:

@@ -32,5 +32,5 @@ COMMENT ON COLUMN audit.runs.activities_in IS 'Activity lines read.';
 COMMENT ON COLUMN audit.runs.activities_accepted IS 'Activity lines accepted.';
 COMMENT ON COLUMN audit.runs.activities_merged IS 'Harmless re-deliveries.';
 COMMENT ON COLUMN audit.runs.activities_quarantined IS 'Activity lines quarantined.';
-COMMENT ON COLUMN audit.runs.chain_head IS 'Hash of the tenant''s last audit.changes row after the run (the chain head, kept outside the chain).';
+COMMENT ON COLUMN audit.runs.chain_head IS 'Hash of the tenant''s last audit.changes row after the run (the chain head, kept outside the chain); crm audit verify requires it, and the head in audit_head.json, to still be in the chain.';
 COMMENT ON COLUMN audit.runs.message IS 'Error message of a failed run.';
