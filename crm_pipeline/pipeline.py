@@ -237,8 +237,28 @@ def mark_failed(con, run_id: str, tenant_id: str, message: str) -> None:
         con,
         "UPDATE audit.runs SET status = 'failed', finished_at = $at, message = $m "
         "WHERE run_id = $r AND tenant_id = $t",
-        {"at": utc_now(), "m": message[:2000], "r": run_id, "t": tenant_id},
+        {"at": utc_now(), "m": one_line(message), "r": run_id, "t": tenant_id},
     )
+
+
+def mark_run_failed(con, run_id: str, tenants: list[str], as_of: date, message: str) -> None:
+    """Record a run that failed as failed for every tenant it covered, whatever step failed
+    (a stage, a check, publishing after the commit): a tenant whose data was not published
+    did not get this run. A tenant already recorded as failed keeps its own cause."""
+    start_run(con, run_id, tenants, as_of)  # a run that failed before it recorded its start
+    run(
+        con,
+        "UPDATE audit.runs SET status = 'failed', finished_at = coalesce(finished_at, $at), "
+        "message = $m WHERE run_id = $r AND status <> 'failed'",
+        {"at": utc_now(), "m": one_line(message), "r": run_id},
+    )
+
+
+def one_line(message: str, limit: int = 500) -> str:
+    """An error message as one line (its lines joined, spaces collapsed), shortened:
+    audit.runs.message is read in a table; a traceback belongs in a log."""
+    line = " ".join(str(message).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) -> dict:

@@ -8,6 +8,8 @@ snapshot or the new one, never half of a run.
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,6 +18,8 @@ import duckdb
 
 from .home import Home
 from .progress import report
+from .readonly import remove_stale_reader_dirs
+from .sql import quote_ident, quote_literal
 from .warehouse import run
 
 EXTRACT_SCHEMAS = ("core", "marts", "audit", "quarantine", "raw", "staging")
@@ -26,17 +30,58 @@ EXTRACT_SKIP = ("raw.activity_events",)
 # Tables are copied two at a time: DuckDB writes one table on about one core.
 EXTRACT_WORKERS = 2
 DUCKDB_HEADERS = 3 * 4096  # the main header and the two database headers (one per checkpoint)
+TEMP_PREFIX = ".publish-"  # then the publishing process's id, a random part and .duckdb
+_TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)-[0-9a-f]+\.duckdb(?:\.wal)?")
 
 # What each snapshot was copied from: (working file, its state then, the snapshot's state).
 _published: dict[Path, tuple[Path, tuple, tuple | None]] = {}
 
 
 def _fresh(path: Path) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
+    """A new temporary name beside `path` that no reader can collide with.
+
+    DuckDB names a reader's spill folder `<file>.tmp` and a writer's log `<file>.wal`; a name
+    derived from the published file's (`warehouse.duckdb.tmp`, as before) is the folder a
+    reader of the snapshot creates when a query spills, after which every publish failed. The
+    name here holds this process's id and a random part, starts with a dot (no reader opens it)
+    and is not a DuckDB suffix of any file a reader opens."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path.parent)
+    return path.parent / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}.duckdb"
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete what an interrupted publish left in `folder`: temporaries of processes no longer
+    running, and a regular file `<name>.tmp` (or its `.wal`) an older version left. A folder
+    `<name>.tmp` is a reader's spill folder, possibly in use: left alone."""
+    removed = []
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        match = _TEMP_NAME.fullmatch(entry.name)
+        stale = (match is not None and not _alive(int(match.group(1)))) or (
+            entry.name.endswith((".duckdb.tmp", ".duckdb.tmp.wal")) and entry.is_file()
+            and not entry.is_symlink())
+        if stale and entry.is_file():
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of that id runs (a reused id only delays a clean-up)."""
+    if pid == os.getpid():
+        return True  # another thread's publish: this process discards its own after a failure
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def _discard(tmp: Path) -> None:
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    return tmp
 
 
 def _swap(tmp: Path, final: Path) -> None:
@@ -57,23 +102,28 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, home: Home) -> Path:
     anyway) except after an erasure whose compaction has not finished: then the snapshot is a
     table-by-table copy, which carries no freed pages.
     """
+    remove_stale_reader_dirs(home.root / "tmp")  # a killed reader's spill: no one else removes it
     tmp = _fresh(home.snapshot)
-    db = run(con, "SELECT current_database()")[0][0]
-    if home.compaction_pending.exists():
-        run(con, f"ATTACH '{tmp}' AS _snapshot")
-        try:
-            run(con, f'COPY FROM DATABASE "{db}" TO _snapshot')
-        finally:
-            run(con, "DETACH _snapshot")
-    else:
-        run(con, "CHECKPOINT")
-        shutil.copyfile(_source_path(con), tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-    source = Path(_source_path(con))
-    state = _file_state(source)
-    report("publish: snapshot written")  # the new file is whole; readers still see the old one
-    _swap(tmp, home.snapshot)
+    try:
+        source = Path(_source_path(con))
+        if home.compaction_pending.exists():
+            db = run(con, "SELECT current_database()")[0][0]
+            run(con, "ATTACH $path AS _snapshot", {"path": str(tmp)})
+            try:
+                run(con, f"COPY FROM DATABASE {quote_ident(db)} TO _snapshot")
+            finally:
+                run(con, "DETACH _snapshot")
+        else:
+            run(con, "CHECKPOINT")
+            shutil.copyfile(source, tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+        state = _file_state(source)
+        report("publish: snapshot written")  # the new file is whole; readers still see the old one
+        _swap(tmp, home.snapshot)
+    except BaseException:
+        _discard(tmp)
+        raise
     _published[home.snapshot] = (source, state, _stat(home.snapshot))
     return home.snapshot
 
@@ -124,7 +174,8 @@ def _holds_only(con: duckdb.DuckDBPyConnection, tenant_id: str) -> bool:
     if views or not all(keyed for _, _, keyed in tables):
         return False
     others = " UNION ALL ".join(
-        f'SELECT 1 FROM (SELECT 1 FROM "{s}"."{t}" WHERE tenant_id IS DISTINCT FROM $t LIMIT 1)'
+        f"SELECT 1 FROM (SELECT 1 FROM {quote_ident(s)}.{quote_ident(t)} "
+        "WHERE tenant_id IS DISTINCT FROM $t LIMIT 1)"
         for s, t, _ in tables
     )
     return not tables or not run(con, f"SELECT 1 FROM ({others}) LIMIT 1", {"t": tenant_id})
@@ -149,9 +200,9 @@ def copy_table(con: duckdb.DuckDBPyConnection, db: str, table: str, tenant_id: s
     primary keys nor their indexes, whose building was most of the cost of an extract.
     """
     schema, name = table.split(".")
-    ref = f'"{schema}"."{name}"'
-    run(con, f'CREATE TABLE _extract.{ref} AS SELECT * FROM "{db}".{ref} WHERE tenant_id = $t',
-        {"t": tenant_id})
+    ref = f"{quote_ident(schema)}.{quote_ident(name)}"
+    run(con, f"CREATE TABLE _extract.{ref} AS SELECT * FROM {quote_ident(db)}.{ref} "
+        "WHERE tenant_id = $t", {"t": tenant_id})
     comments = run(
         con,
         "SELECT NULL, comment FROM duckdb_tables() WHERE database_name = $db "
@@ -161,18 +212,19 @@ def copy_table(con: duckdb.DuckDBPyConnection, db: str, table: str, tenant_id: s
         {"db": db, "s": schema, "n": name},
     )
     for column, comment in comments:
-        target = f"TABLE _extract.{ref}" if column is None else f'COLUMN _extract.{ref}."{column}"'
-        run(con, f"COMMENT ON {target} IS '{comment.replace(chr(39), chr(39) * 2)}'")
+        target = (f"TABLE _extract.{ref}" if column is None
+                  else f"COLUMN _extract.{ref}.{quote_ident(column)}")
+        run(con, f"COMMENT ON {target} IS {quote_literal(comment)}")  # takes no parameter
 
 
 def write_extract(con: duckdb.DuckDBPyConnection, tmp: Path, tenant_id: str) -> None:
     """Write a new file with the tenant's rows of every extract table, copied table by table."""
     db = run(con, "SELECT current_database()")[0][0]
     tables = extract_tables(con)
-    run(con, f"ATTACH '{tmp}' AS _extract")
+    run(con, "ATTACH $path AS _extract", {"path": str(tmp)})
     try:
         for schema in sorted({t.split(".")[0] for t in tables}):
-            run(con, f'CREATE SCHEMA _extract."{schema}"')
+            run(con, f"CREATE SCHEMA _extract.{quote_ident(schema)}")
         queue = iter(tables)  # largest first: each worker takes the next when done
 
         def copy(_: int) -> None:
@@ -203,14 +255,18 @@ def publish_extract(con: duckdb.DuckDBPyConnection, home: Home, tenant_id: str) 
     """
     final = home.extract(tenant_id)
     tmp = _fresh(final)
-    linked = False
-    if _snapshot_is_current(con, home) and _holds_only(con, tenant_id):
-        try:
-            os.link(home.snapshot, tmp)
-            linked = True
-        except OSError:  # a file system without hard links: copy the rows instead
-            pass
-    if not linked:
-        write_extract(con, tmp, tenant_id)
-    _swap(tmp, final)
+    try:
+        linked = False
+        if _snapshot_is_current(con, home) and _holds_only(con, tenant_id):
+            try:
+                os.link(home.snapshot, tmp)
+                linked = True
+            except OSError:  # a file system without hard links: copy the rows instead
+                pass
+        if not linked:
+            write_extract(con, tmp, tenant_id)
+        _swap(tmp, final)
+    except BaseException:
+        _discard(tmp)
+        raise
     return final

@@ -220,12 +220,27 @@ def published_snapshot(context, crm: CrmSettings, duckdb: Warehouse) -> dg.Mater
     """The read-only copy analysts query, and one extract per tenant for agents."""
     with warehouse(duckdb) as con:
         home = crm.crm_home
-        report("publish: snapshot")
-        path = publish_snapshot(con, home)
         tenants = pipeline.run_tenants(con, crm.tenant or None)
-        for t in tenants:
-            publish_extract(con, home, t)
+        try:
+            report("publish: snapshot")
+            path = publish_snapshot(con, home)
+            for t in tenants:
+                publish_extract(con, home, t)
+        except Exception as exc:  # the run committed, but readers do not see it: it failed
+            pipeline.mark_run_failed(con, context.run_id, tenants, crm.as_of_date,
+                                     f"publish: {failure_cause(exc)}")
+            raise
     return dg.MaterializeResult(metadata={"path": str(path), "extracts": len(tenants)})
+
+
+def failure_cause(exc: BaseException) -> str:
+    """One line saying what went wrong, for audit.runs.message."""
+    if isinstance(exc, CrmError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        name = exc.filename2 or exc.filename  # a rename's target, not the temporary file
+        return f"{exc.strerror}: {name}" if name else exc.strerror
+    return f"{type(exc).__name__}: {exc}"
 
 
 ALL_ASSETS = [

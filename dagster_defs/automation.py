@@ -8,10 +8,13 @@ import dagster as dg
 
 from crm_pipeline.home import Home
 
+from .hooks import record_failed_run
+
 # In one process, one step after another: DuckDB admits one writing process per file, so steps in
 # processes of their own would queue on its lock (and the warehouse is opened once per run).
 everything_job = dg.define_asset_job("refresh_everything", selection=dg.AssetSelection.all(),
-                                     executor_def=dg.in_process_executor)
+                                     executor_def=dg.in_process_executor,
+                                     hooks={record_failed_run})
 
 daily_refresh = dg.ScheduleDefinition(
     name="daily_refresh",
