@@ -12,15 +12,15 @@ from datetime import datetime, timedelta
 
 import duckdb
 import pytest
+from helpers import HUBSPOT_HEADER, crm, write_csv, write_jsonl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_activities import ingest, line, quarantined, seed_contacts, stored
 
 from crm_pipeline.activities.validate import MAX_AMOUNT, MAX_ID_LENGTH
 from crm_pipeline.normalize.confusables import _table, confusable, folded, skeleton
 from crm_pipeline.roles import SYSTEM_ACTOR, Roles
 from crm_pipeline.warehouse import connect, create_tables, run
-from helpers import HUBSPOT_HEADER, crm, write_csv, write_jsonl
-from test_activities import ingest, line, quarantined, seed_contacts, stored
 
 AS_OF = "2026-11-15"
 CONTACTS = [
@@ -142,8 +142,8 @@ def test_rows_an_earlier_version_accepted_are_quarantined_and_the_tenant_converg
     home, first, second, after_first = converged
     assert (first, second) == (0, 0)
     assert {a for (a,) in q(home, "SELECT activity_id FROM core.activities")} == {"o5"}
-    got = q(home, "SELECT json_extract_string(raw, '$.activity_id'), reason_code, run_id IS NOT NULL "
-                  "FROM quarantine.rows ORDER BY row_number")
+    got = q(home, "SELECT json_extract_string(raw, '$.activity_id'), reason_code, "
+                  "run_id IS NOT NULL FROM quarantine.rows ORDER BY row_number")
     assert got == [("o1", "bad_amount", True), ("o2", "bad_amount", True),
                    ("o3", "bad_amount", True), ("o4", "bad_timestamp", True)]
     # the second run found nothing more to take out

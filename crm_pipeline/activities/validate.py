@@ -24,7 +24,6 @@ from ..roles import ACTIVITY_TYPES, Roles
 from ..sql import sql_text
 from ..warehouse import frame, run
 
-
 MAX_AMOUNT = 1e12
 MAX_OFFSET_MINUTES = 14 * 60
 EARLIEST = datetime(1900, 1, 1)

