@@ -133,7 +133,7 @@ class Roles:
         declared = (actor_kind or "").strip().lower()
         return declared == "" or declared == self.kind_of(actor)
 
-    def _grants(self, actor: str | None, actor_kind: str | None) -> Agent | None | bool:
+    def _grants(self, actor: str | None, actor_kind: str | None) -> Agent | bool:
         """True for unrestricted (a person, the system), an Agent, or False (refused)."""
         if not self._declared_agrees(actor, actor_kind) or self.lookalike(actor):
             return False

@@ -84,6 +84,9 @@ def test_marts_are_readable_by_granted_agents_users_and_the_system():
     assert ROLES.may_read("social_publisher", None, "contact_segments")
     assert ROLES.may_read("dana", "user", "customer_ltv")
     assert not ROLES.may_read("unknown_bot", "agent", "engagement")
+    # a kind claimed, or a name that only looks like an agent's, reads nothing
+    assert not ROLES.may_read("social_publisher", "user", "customer_ltv")
+    assert not ROLES.may_read("t\u0456na", None, "engagement")
 
 
 def test_the_default_file_grants_only_known_types_and_marts():
