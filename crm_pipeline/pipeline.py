@@ -262,7 +262,8 @@ def one_line(message: str, limit: int = 500) -> str:
 
 
 def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) -> dict:
-    """Link, validate and load every pending activity import of the tenant."""
+    """Link, validate and load every pending activity import of the tenant (and re-check the
+    stored ones: a row moved to quarantine rewrites its import's error file too)."""
     from .activities import process_activities
     from .roles import Roles
 
@@ -273,7 +274,13 @@ def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) 
             con, ctx, as_of=as_of, base_currency=tenant.base_currency,
             home_region=tenant.home_country, roles=Roles.load(),
         )
-        for import_id in _processed_imports(con, tenant_id, run_id, "activity"):
+        imports = dict.fromkeys(_processed_imports(con, tenant_id, run_id, "activity"))
+        if result["requarantined"]:
+            imports.update(dict.fromkeys(i for (i,) in run(
+                con, "SELECT DISTINCT import_id FROM quarantine.rows WHERE tenant_id = $t "
+                     "AND run_id = $r AND kind = 'activity' ORDER BY 1",
+                {"t": tenant_id, "r": run_id})))
+        for import_id in imports:
             path = write_error_file(con, tenant_id, import_id, home.error_file(tenant_id, import_id))
             if path:
                 run(con, "UPDATE raw.imports SET error_file = $p WHERE tenant_id = $t AND import_id = $i",
