@@ -1,7 +1,8 @@
 -- marts.data_hygiene: data problems to review, all stamped with the as-of date.
 -- Parameters: $tenant_id, $as_of (DATE), $stale_days. Reads mart_contacts.
 --   * fields cleared on import (staging.field_issues), linked to the contact their source row
---     became through core.contact_sources (contact_id NULL when the row was never linked);
+--     became through core.contact_sources (contact_id NULL when the row was never linked), and
+--     confusable_email: an address kept but never matched on (it can pass for another);
 --   * bounced_email: contacts whose email_status is bounced (field email, the address as value);
 --   * stale_record: contacts with no activity in the last $stale_days days (field record).
 SELECT f.tenant_id,
@@ -11,7 +12,11 @@ SELECT f.tenant_id,
        f.field,
        f.original_value,
        f.issue,
-       'value cleared on import' AS detail,
+       CASE f.issue
+           WHEN 'confusable_email' THEN 'the address can pass for another (look-alike characters '
+                || 'or mixed scripts): kept, but never used to match contacts'
+           ELSE 'value cleared on import'
+       END AS detail,
        CAST($as_of AS DATE) AS as_of
 FROM staging.field_issues AS f
 LEFT JOIN core.contact_sources AS cs

@@ -12,4 +12,4 @@ COMMENT ON COLUMN staging.field_issues.import_id IS 'The import.';
 COMMENT ON COLUMN staging.field_issues.row_number IS 'Row in the file.';
 COMMENT ON COLUMN staging.field_issues.field IS 'Field (email, phone, country, birthdate, created_at, company_size).';
 COMMENT ON COLUMN staging.field_issues.original_value IS 'The value as imported.';
-COMMENT ON COLUMN staging.field_issues.issue IS 'invalid_email, invalid_phone, unknown_country, bad_date, bad_company_size.';
+COMMENT ON COLUMN staging.field_issues.issue IS 'invalid_email, confusable_email (an address that can pass for another: kept, never matched on), invalid_phone, unknown_country, bad_date, bad_company_size.';
