@@ -65,10 +65,13 @@ def published_home_country(home: Home, tenant_id: str) -> str | None:
     never opens the working file (a run may be writing it), takes no lock and blocks no run."""
     if not home.snapshot.exists():
         return None
-    con = open_read_only(home.snapshot)
+    try:
+        con = open_read_only(home.snapshot)
+    except duckdb.Error:  # not readable as a snapshot: the default region, as without one
+        return None
     try:
         tenant = get_tenant(con, tenant_id)
-    except duckdb.Error:  # a snapshot from before core.tenants existed
+    except duckdb.Error:
         return None
     finally:
         con.close()

@@ -115,8 +115,11 @@ def test_one_row_may_not_replace_several_established_details_now_or_later(con, c
     import_file(con, ctx, write_csv(tmp_path / "v.csv", HEADER, [VICTIM]), datetime(2026, 1, 1))
     # The same email (an exact match) with another phone, street, city and postcode: held back.
     moved = "2,Jane,Doe,jane.doe@acme.com,+1 212 555 0199,Acme Inc,66 Evil Rd,New York,10001"
-    import_file(con, ctx, write_csv(tmp_path / "m.csv", HEADER, [moved]), datetime(2026, 1, 2))
+    held = import_file(con, ctx, write_csv(tmp_path / "m.csv", HEADER, [moved]),
+                       datetime(2026, 1, 2))
     assert contacts(con) == [VICTIM_DETAILS]
+    assert run(con, "SELECT field, issue FROM staging.field_issues WHERE import_id = $i",
+               {"i": held}) == [("record", "held_update")]
     # The same row again under another id changes nothing either ...
     again = moved.replace("2,", "3,", 1)
     import_file(con, ctx, write_csv(tmp_path / "a.csv", HEADER, [again]), datetime(2026, 1, 3))
@@ -146,10 +149,11 @@ def test_look_alike_takeover_end_to_end_is_flagged_in_data_hygiene(tmp_path, cap
             f"SELECT {cols} FROM core.contacts c JOIN core.contact_sources s "
             "USING (tenant_id, contact_id) WHERE s.source_id = '1'").fetchall()
         flags = con.execute("SELECT field, original_value, issue, detail FROM marts.data_hygiene "
-                            "WHERE issue = 'confusable_email'").fetchall()
+                            "WHERE issue IN ('confusable_email', 'held_update')").fetchall()
     finally:
         con.close()
     assert victim_row == [VICTIM_DETAILS]
+    flags = [f for f in flags if f[2] == "confusable_email"]
     assert len(flags) == 1
     assert flags[0][:3] == ("email", "j\u0430ne.doe@acme.com", "confusable_email")
     assert "never used to match" in flags[0][3]

@@ -20,7 +20,6 @@ MAX_LINE_ENV = "CRM_MAX_IMPORT_LINE_BYTES"
 DEFAULT_MAX_BYTES = 2 * 1024**3
 DEFAULT_MAX_COLUMNS = 2_000
 DEFAULT_MAX_LINE_BYTES = 8 * 1024**2
-_READ_CHUNK = 64 * 1024**2
 
 
 def max_import_bytes() -> int:
@@ -83,23 +82,17 @@ def regular_file_bytes(path: Path, limit: int | None = None, hint: str | None = 
     except OSError as exc:
         raise RefusedFile(path, _unreadable(exc)) from exc
     try:
-        status = os.fstat(fd)
-        _refuse_special(path, status.st_mode)
-        _refuse_size(path, status.st_size, limit, hint)
-        chunks, total = [], 0
-        while True:
-            chunk = os.read(fd, min(_READ_CHUNK, limit + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            if total > limit:
-                _refuse_size(path, total, limit, hint)
+        with os.fdopen(fd, "rb") as file:
+            status = os.fstat(file.fileno())
+            _refuse_special(path, status.st_mode)
+            _refuse_size(path, status.st_size, limit, hint)
+            data = file.read(status.st_size + 1)  # one buffer of the file's size
+            if len(data) > status.st_size:  # it grew since: read on, up to the limit
+                data += file.read(limit + 1 - len(data))
+                _refuse_size(path, len(data), limit, hint)
     except OSError as exc:
         raise RefusedFile(path, _unreadable(exc)) from exc
-    finally:
-        os.close(fd)
-    return b"".join(chunks)
+    return data
 
 
 def _refuse_special(path: Path, mode: int) -> None:

@@ -32,7 +32,7 @@ from . import train
 from .blocking import candidate_pairs, random_pairs, related_rows
 from .cluster import EXACT, LINK, cluster_rows, star_edges, unambiguous_links
 from .compare import FIELDS, compare_pairs, match_rows, name_columns, value_ids
-from .survive import golden_records
+from .survive import flag_held_rows, golden_records
 
 RULE_KEYS = {
     "same_source_id": "k_source",
@@ -262,7 +262,8 @@ def _write_decision(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, decision
     _write_evidence(con, ctx, decision.evidence)
     # Golden rows stay in DuckDB (a temporary table): at a million contacts a round trip
     # through Python costs seconds and gigabytes.
-    golden_records(con, ctx.tenant_id, decision.placement["survivor"], into="_golden")
+    held = golden_records(con, ctx.tenant_id, decision.placement["survivor"], into="_golden")
+    flag_held_rows(con, ctx.tenant_id, held, placed)
     try:
         _keep_bounces(con, ctx.tenant_id, "_golden")
         consent = "SELECT contact_id, consent_status FROM _golden"

@@ -56,6 +56,7 @@ _SOURCES = """
         JOIN sizes z ON z.contact_id = cs.contact_id
         WHERE s.tenant_id = $t
     )"""
+HELD_UPDATE = "held_update"
 
 
 def golden_records(
@@ -63,7 +64,7 @@ def golden_records(
     tenant_id: str,
     contact_ids: pl.Series,
     into: str | None = None,
-) -> pl.DataFrame | None:
+) -> pl.DataFrame:
     """Golden rows for the given contacts from their sources in staging (newest source wins,
     except over several established contact details: see the module's guard).
 
@@ -72,17 +73,18 @@ def golden_records(
     earliest, consent the newest known status.
     A contact with one source (most) is that row, taken as it is; only the others aggregate.
     With `into`, the rows go to that temporary table instead (a million golden rows then never
-    leave DuckDB) and None is returned.
+    leave DuckDB) and the held source rows (`held_sources`) are returned.
     """
     ids = pl.DataFrame({"contact_id": contact_ids.unique()})
     con.register("_golden_ids", ids)
     try:
-        con.register("_held", held_sources(con, tenant_id))
+        held = held_sources(con, tenant_id)
+        con.register("_held", held)
         try:
             query = _golden_query()
             if into:
                 run(con, f"CREATE OR REPLACE TEMP TABLE {into} AS {query}", {"t": tenant_id})
-                return None
+                return held
             return frame(con, query + " ORDER BY contact_id", {"t": tenant_id})
         finally:
             con.unregister("_held")
@@ -220,3 +222,25 @@ def _key(field: str, value: str) -> str:
         return value
     folded = unicodedata.normalize("NFKC", value).casefold()
     return "".join(c for c in folded if c.isalnum()) or folded
+
+
+def flag_held_rows(con: duckdb.DuckDBPyConnection, tenant_id: str, held: pl.DataFrame,
+                   placed: pl.DataFrame) -> None:
+    """Record the rows placed now whose contact details were held back (`held_update`, field
+    `record`) in staging.field_issues, so marts.data_hygiene lists them for review."""
+    rows = held.filter(pl.col("held")).join(
+        placed.select("import_id", pl.col("row_number").cast(pl.Int64)),
+        on=["import_id", "row_number"], how="semi",
+    )
+    if rows.height == 0:
+        return
+    issues = rows.select(
+        pl.lit(tenant_id).alias("tenant_id"), "import_id", "row_number",
+        pl.lit("record").alias("field"), pl.lit(None, pl.String).alias("original_value"),
+        pl.lit(HELD_UPDATE).alias("issue"),
+    )
+    con.register("_held_issues", issues)
+    try:
+        run(con, "INSERT INTO staging.field_issues BY NAME SELECT * FROM _held_issues")
+    finally:
+        con.unregister("_held_issues")
