@@ -96,8 +96,11 @@ def test_look_alike_row_does_not_take_over_the_victim(con, ctx, tmp_path):
                {"i": attack})[0][0]
     assert rule != "same_email"
     issues = run(con, "SELECT field, original_value, issue FROM staging.field_issues "
-                      "WHERE import_id = $i", {"i": attack})
-    assert issues == [("email", "j\u0430ne.doe@acme.com", "confusable_email")]
+                      "WHERE import_id = $i ORDER BY field", {"i": attack})
+    # Flagged for review: the look-alike address, and (when the row joined the victim) its
+    # details held back.
+    assert issues[0] == ("email", "j\u0430ne.doe@acme.com", "confusable_email")
+    assert issues[1:] in ([], [("record", None, "held_update")])
 
 
 def test_look_alike_email_alone_never_replaces_the_established_one(con, ctx, tmp_path):

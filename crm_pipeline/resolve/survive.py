@@ -14,6 +14,7 @@ decides as the run that first met the held row did.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import duckdb
@@ -28,8 +29,9 @@ from ..warehouse import frame, run
 OWN_RULES = ("source_id", "tags", "notes", "consent_status", "created_at", "email_status",
              "phone_status", "extra")
 LATEST_FIELDS = tuple(f for f in CONTACT_FIELDS if f not in OWN_RULES)
-# Contact details one new source row may not replace several of at once.
-GUARDED_FIELDS = ("email", "phone", "street", "city", "postcode", "state", "country")
+# Contact details one new source row may not replace several of at once (how to reach the
+# person; a state or country spelled another way is no new detail).
+GUARDED_FIELDS = ("email", "phone", "street", "city", "postcode")
 MOST_REPLACED = 1  # a row replacing more of the established details than this is held back
 HELD_SCHEMA = {"import_id": pl.String, "row_number": pl.Int64, "held": pl.Boolean,
                "email_held": pl.Boolean}
@@ -165,7 +167,10 @@ def held_sources(con: duckdb.DuckDBPyConnection, tenant_id: str) -> pl.DataFrame
             HAVING {differs} > {MOST_REPLACED}
                 OR (min(email) <> max(email) AND bool_or(strlen(email) <> length(email)))
         )
-        SELECT contact_id, import_id, row_number, {", ".join(GUARDED_FIELDS)}
+        SELECT contact_id, import_id, row_number, {", ".join(GUARDED_FIELDS)},
+               -- the mailbox: plus tags and the dots Gmail ignores make no other address
+               CASE WHEN email_local_base IS NOT NULL AND email_domain IS NOT NULL
+                    THEN email_local_base || '@' || email_domain ELSE email END AS _mailbox
         FROM src SEMI JOIN disputed USING (contact_id)
         ORDER BY contact_id, _rank
         """,
@@ -188,7 +193,7 @@ def _replayed(rows: pl.DataFrame) -> tuple[list[bool], list[bool]]:
     contact = None
     keys = rows.select(
         "contact_id",
-        *[pl.col(f).cast(pl.String) for f in GUARDED_FIELDS],
+        *[pl.col("_mailbox" if f == "email" else f).cast(pl.String) for f in GUARDED_FIELDS],
         "_confusable",
     ).iter_rows()
     for contact_id, *values, is_confusable in keys:
@@ -216,12 +221,23 @@ def _replayed(rows: pl.DataFrame) -> tuple[list[bool], list[bool]]:
 
 
 def _key(field: str, value: str) -> str:
-    """A detail as compared: an address's case, spacing and punctuation do not make it another
-    value; emails, phones and countries are normalized already and compared as they are."""
-    if field in ("email", "phone", "country"):
+    """A detail as compared: an address's case, spacing, punctuation and common abbreviations
+    (`Street`/`St.`) do not make it another value; emails (as mailboxes) and phones are
+    normalized already and compared as they are."""
+    if field in ("email", "phone"):
         return value
     folded = unicodedata.normalize("NFKC", value).casefold()
-    return "".join(c for c in folded if c.isalnum()) or folded
+    words = (_ABBREVIATIONS.get(w, w) for w in _WORDS.findall(folded))
+    return "".join(w[:-4] if w.endswith("strasse") else w for w in words) or folded
+
+
+_WORDS = re.compile(r"\w+")
+_ABBREVIATIONS = {
+    "street": "st", "avenue": "ave", "av": "ave", "road": "rd", "drive": "dr", "boulevard": "blvd",
+    "lane": "ln", "court": "ct", "place": "pl", "square": "sq", "highway": "hwy", "parkway": "pkwy",
+    "terrace": "ter", "suite": "ste", "apartment": "apt", "floor": "fl", "north": "n",
+    "south": "s", "east": "e", "west": "w",
+}
 
 
 def flag_held_rows(con: duckdb.DuckDBPyConnection, tenant_id: str, held: pl.DataFrame,
