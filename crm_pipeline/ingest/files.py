@@ -32,7 +32,7 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import RefusedFile
-from ..normalize.text import INVISIBLE, INVISIBLE_CLASS, INVISIBLE_EDGES
+from ..normalize.text import INVISIBLE_CLASS, INVISIBLE_EDGES
 from .headers import is_known_header
 from .limits import (
     MAX_COLUMNS_ENV,
@@ -85,7 +85,7 @@ class RawTable:
     rows: pl.DataFrame
     unparseable: pl.DataFrame
     sha256: str
-    invisible: bool = False  # some value holds an invisible character (see INVISIBLE)
+    invisible: bool = False  # some value holds an invisible character (`text.INVISIBLE`)
 
 
 @dataclass(frozen=True)
@@ -580,7 +580,8 @@ def _without_repeated_headers(rows: pl.DataFrame, unparseable: pl.DataFrame, lay
 
     One column is scanned for the header's text first; only the few rows found are compared
     whole."""
-    names = [n.strip(" \t" + INVISIBLE).lower() for n in layout.header_fields]
+    names = pl.select(_folded_cell(pl.lit(pl.Series(layout.header_fields, dtype=pl.String))))
+    names = names.to_series().to_list()
     probe = next((i for i, n in enumerate(names) if n), None)
     if probe is None or rows.height == 0:
         return rows, unparseable
