@@ -161,16 +161,36 @@ def held_sources(con: duckdb.DuckDBPyConnection, tenant_id: str) -> pl.DataFrame
     rows = frame(
         con,
         f"""
-        WITH {_SOURCES},
+        WITH imports AS (
+            SELECT import_id,
+                   row_number() OVER (ORDER BY imported_at, import_id) AS import_rank
+            FROM raw.imports WHERE tenant_id = $t
+        ),
+        shared AS (  -- the sources of contacts with more than one
+            SELECT cs.contact_id, cs.import_id, cs.row_number
+            FROM core.contact_sources cs JOIN _golden_ids g USING (contact_id)
+            WHERE cs.tenant_id = $t
+            QUALIFY count(*) OVER (PARTITION BY cs.contact_id) > 1
+        ),
+        src AS (  -- only the columns the guard reads
+            SELECT h.contact_id, s.import_id, s.row_number,
+                   i.import_rank * 4294967296 + s.row_number AS _rank,
+                   {", ".join(f"s.{f}" for f in GUARDED_FIELDS)},
+                   -- the mailbox: plus tags and the dots Gmail ignores make no other address
+                   CASE WHEN s.email_local_base IS NOT NULL AND s.email_domain IS NOT NULL
+                        THEN s.email_local_base || '@' || s.email_domain
+                        ELSE s.email END AS _mailbox
+            FROM shared h
+            JOIN staging.contact_rows s
+              ON s.tenant_id = $t AND s.import_id = h.import_id AND s.row_number = h.row_number
+            JOIN imports i ON i.import_id = s.import_id
+        ),
         disputed AS (
-            SELECT contact_id FROM src WHERE _sources > 1 GROUP BY contact_id
+            SELECT contact_id FROM src GROUP BY contact_id
             HAVING {differs} > {MOST_REPLACED}
                 OR (min(email) <> max(email) AND bool_or(strlen(email) <> length(email)))
         )
-        SELECT contact_id, import_id, row_number, {", ".join(GUARDED_FIELDS)},
-               -- the mailbox: plus tags and the dots Gmail ignores make no other address
-               CASE WHEN email_local_base IS NOT NULL AND email_domain IS NOT NULL
-                    THEN email_local_base || '@' || email_domain ELSE email END AS _mailbox
+        SELECT contact_id, import_id, row_number, {", ".join(GUARDED_FIELDS)}, _mailbox
         FROM src SEMI JOIN disputed USING (contact_id)
         ORDER BY contact_id, _rank
         """,
