@@ -111,19 +111,14 @@ def stage_activities(home: Home, file: Path, tenant: str) -> str:
 def dry_run_contacts(out: Console, home: Home, file: Path, tenant: str, mapping: Path | None,
                      region: str | None) -> None:
     """Detected encoding, delimiter, mapping, a few normalized rows and predicted counts."""
-    from .contacts_import import preview_contact_file
+    from .contacts_import import preview_contact_file, published_home_country
     from .normalize import identity_expr, normalize_contacts
 
     tenant = checked_tenant_id(tenant)
     region = _checked_region(region)
     _checked_file(file)
     table, cmap, rows = preview_contact_file(file, mapping)
-    home_region = region or "US"
-    if home.warehouse.exists():
-        with working_warehouse(home) as con:
-            t = get_tenant(con, tenant)
-            if t and not region:
-                home_region = t.home_country
+    home_region = region or published_home_country(home, tenant) or "US"
     norm = normalize_contacts(rows, default_region=home_region)
     with_identity = norm.filter(identity_expr()).height
     out.print(f"[bold]{file}[/bold] (dry run: nothing is changed)")

