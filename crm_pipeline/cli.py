@@ -103,6 +103,8 @@ AsOfOpt = Annotated[str | None, typer.Option(
     help="As-of date of the run (default today; from 1970-01-01 to ten years ahead).")]
 ContactOpt = Annotated[str, typer.Option("--contact", metavar="ID",
                                          help="Contact id (an alias works too).")]
+IdArg = Annotated[str, typer.Argument(metavar="ID", help="Contact id (an alias works too).")]
+TextFormatOpt = Annotated[str, typer.Option("--format", metavar="text|json", help="text or json.")]
 
 
 @app.callback()
@@ -186,11 +188,13 @@ def import_contacts(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="Contact CSV exported from a CRM.")],
     tenant: TenantOpt,
     mapping: Annotated[Path | None, typer.Option(
-        "--mapping", metavar="MAP.yaml", help="Header mapping overriding the recognised headers.")] = None,
+        "--mapping", metavar="MAP.yaml",
+        help="Header mapping overriding the recognised headers.")] = None,
     region: Annotated[str | None, typer.Option(
         "--region", metavar="CC", help="Default phone region (two-letter country code).")] = None,
     no_run: Annotated[bool, typer.Option("--no-run", help="Stage only; run later.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would happen; change nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Show what would happen; change nothing.")] = False,
     as_of: AsOfOpt = None,
     home: HomeOpt = None,
 ) -> None:
@@ -254,7 +258,8 @@ def sql_cmd(
                                      help="table for people; csv or json for programs.")] = "table",
     limit: Annotated[int | None, typer.Option(
         "--limit", metavar="N", min=1,
-        help="Show at most N rows (a table shows 50 unless told otherwise; csv and json all).")] = None,
+        help="Show at most N rows (a table shows 50 unless told otherwise; csv and json all)."),
+    ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Show every row as a table too.")] = False,
     home: HomeOpt = None,
 ) -> None:
@@ -287,9 +292,9 @@ def sql_cmd(
 
 @contact_app.command("show")
 def contact_show(
-    contact_id: Annotated[str, typer.Argument(metavar="ID", help="Contact id (an alias works too).")],
+    contact_id: IdArg,
     tenant: TenantOpt,
-    fmt: Annotated[str, typer.Option("--format", metavar="text|json", help="text or json.")] = "text",
+    fmt: TextFormatOpt = "text",
     home: HomeOpt = None,
 ) -> None:
     """One contact's profile and activity timeline, newest first.
@@ -308,9 +313,9 @@ def contact_show(
 
 @contact_app.command("explain")
 def contact_explain(
-    contact_id: Annotated[str, typer.Argument(metavar="ID", help="Contact id (an alias works too).")],
+    contact_id: IdArg,
     tenant: TenantOpt,
-    fmt: Annotated[str, typer.Option("--format", metavar="text|json", help="text or json.")] = "text",
+    fmt: TextFormatOpt = "text",
     home: HomeOpt = None,
 ) -> None:
     """Why each source record joined the contact, in plain words.
@@ -342,7 +347,8 @@ def unmerge_cmd(
     contact: Annotated[str, typer.Option("--contact", metavar="ID", help="The golden contact.")],
     source: Annotated[str, typer.Option("--source", metavar="SOURCE_KEY",
                                         help="The source record: import_id:row_number.")],
-    actor: Annotated[str, typer.Option("--actor", metavar="NAME", help="Who is unmerging.")] = "cli",
+    actor: Annotated[str, typer.Option("--actor", metavar="NAME",
+                                       help="Who is unmerging.")] = "cli",
     home: HomeOpt = None,
 ) -> None:
     """Split a source record out of a golden contact, for good.
@@ -368,7 +374,8 @@ def gdpr_export(
     tenant: TenantOpt,
     contact: ContactOpt,
     out_file: Annotated[Path | None, typer.Option(
-        "--out", metavar="FILE", help="Write the JSON to this file (readable by you only).")] = None,
+        "--out", metavar="FILE",
+        help="Write the JSON to this file (readable by you only).")] = None,
     home: HomeOpt = None,
 ) -> None:
     """The person's complete data as JSON (right of access).
@@ -416,8 +423,8 @@ def gdpr_erase(
     with commands.locked(h):
         summary = commands.erase(h, tenant, contact, actor)
     out.print(styled(f"erased contact {summary['contact_id']}: {summary['rows_removed']} rows "
-                     f"removed, {summary['audit_rows_redacted']} audit rows redacted; later imports "
-                     "of this person are quarantined as erased_subject"))
+                     f"removed, {summary['audit_rows_redacted']} audit rows redacted; later "
+                     "imports of this person are quarantined as erased_subject"))
 
 
 @audit_app.command("verify")

@@ -117,7 +117,8 @@ def _checked_mapping(mapping: Path | None) -> Path | None:
 def checked_out_file(path: Path) -> Path:
     """An output file the user named, refused at the door when it cannot be written there."""
     if path.is_dir():
-        raise BadArgument(f"--out {path}: is a folder; give a file name, e.g. {path / 'export.json'}")
+        raise BadArgument(f"--out {path}: is a folder; give a file name, "
+                          f"e.g. {path / 'export.json'}")
     folder = path.absolute().parent
     if not folder.is_dir():
         problem = "is not a folder" if folder.exists() else "does not exist"
@@ -225,7 +226,8 @@ def print_import_report(out: Console, home: Home, tenant: str, import_id: str, r
     name, rows_in, acc, mer, qua, error_file, processed = rows[0]
     out.print(styled((name, "bold"), f" → tenant {tenant} (import {import_id})"))
     if processed is None:
-        out.print(styled(f"rows read {rows_in}; staged, not yet run (run: crm run --tenant {tenant})"))
+        out.print(styled(f"rows read {rows_in}; staged, not yet run "
+                         f"(run: crm run --tenant {tenant})"))
         return
     t = table("rows read", "accepted", "merged", "quarantined")
     add_row(t, (rows_in, acc, mer, qua))
@@ -309,7 +311,8 @@ def print_demo_summary(out: Console, home: Home) -> None:
             WHERE m.run_id = (SELECT run_id FROM audit.runs ORDER BY started_at DESC LIMIT 1)
             ORDER BY m.tenant_id""")
         contacts = dict(run(con, "SELECT tenant_id, count(*) FROM core.contacts GROUP BY 1"))
-    t = table("tenant", "file kind", "rows read", "accepted", "merged", "quarantined", title="Imports")
+    t = table("tenant", "file kind", "rows read", "accepted", "merged", "quarantined",
+              title="Imports")
     for r in imports.iter_rows():
         add_row(t, r)
     out.print(t)

@@ -23,7 +23,9 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 
 import duckdb
@@ -45,15 +47,22 @@ KINDS = {"contacts": "contact", "activities": "activity"}  # manifest kind -> ra
 FOLDER_NAME = re.compile(r"[A-Za-z0-9_-]+")  # a tenant id that is safe as a folder name
 
 
-def _files(folder: Path, root: Path) -> list[str]:
-    """Every file (symbolic links included, not followed) under a folder, relative to root."""
+def _walk(folder: Path, root: Path) -> Iterator[str]:
+    """Every file (symbolic links included, not followed) under a folder, relative to root,
+    lazily: a home pointed at a big folder is refused after its first few files."""
+    if not folder.exists() and not folder.is_symlink():
+        return
     if not folder.is_dir() or folder.is_symlink():
-        return [folder.relative_to(root).as_posix()] if folder.exists() or folder.is_symlink() else []
-    found = []
+        yield folder.relative_to(root).as_posix()
+        return
     for parent, dirs, names in os.walk(folder):
-        for name in names + [d for d in dirs if (Path(parent) / d).is_symlink()]:
-            found.append((Path(parent) / name).relative_to(root).as_posix())
-    return sorted(found)
+        dirs.sort()
+        for name in sorted(names + [d for d in dirs if (Path(parent) / d).is_symlink()]):
+            yield (Path(parent) / name).relative_to(root).as_posix()
+
+
+def _files(folder: Path, root: Path) -> list[str]:
+    return list(_walk(folder, root))
 
 
 def _marker(home: Home) -> dict | None:
@@ -80,7 +89,8 @@ def _warehouse_problems(home: Home, path: Path, marker: dict) -> list[str]:
     except duckdb.Error as exc:
         return [f"{name} cannot be read ({str(exc).splitlines()[0]})"]
     try:
-        imports = con.execute("SELECT tenant_id, file_name, file_sha256 FROM raw.imports").fetchall()
+        imports = con.execute(
+            "SELECT tenant_id, file_name, file_sha256 FROM raw.imports").fetchall()
         tenants = [t for (t,) in con.execute("SELECT tenant_id FROM core.tenants").fetchall()]
     except duckdb.CatalogException:
         return []  # a warehouse without tables holds nothing
@@ -97,11 +107,13 @@ def _warehouse_problems(home: Home, path: Path, marker: dict) -> list[str]:
 
 
 def foreign_contents(home: Home) -> list[str]:
-    """What the home holds that `crm demo` did not create (empty: the demo may build there)."""
+    """What the home holds that `crm demo` did not create (empty: the demo may build there);
+    for a home without the demo's marker, its first few files only."""
     root = home.root
     marker = _marker(home)
     if marker is None:
-        return [f for f in _files(root, root) if f not in SKELETON and not f.startswith("logs/")]
+        return list(islice((f for f in _walk(root, root)
+                            if f not in SKELETON and not f.startswith("logs/")), 4))
     demo_tenants = {t for t, _ in _marked_imports(marker)}
     extracts = [f for f in _files(home.published_dir / "tenants", root)
                 if Path(f).suffix == ".duckdb" and Path(f).stem not in demo_tenants]
@@ -138,8 +150,8 @@ def _remove_previous_demo(home: Home, marker: dict) -> None:
     for item in marker.get("imports", []):
         tenant, kind = str(item.get("tenant_id")), KINDS.get(item.get("kind"), "")
         if kind and FOLDER_NAME.fullmatch(tenant):
-            error_file = home.error_file(tenant, import_id_for(tenant, kind, str(item.get("sha256"))))
-            error_file.unlink(missing_ok=True)
+            import_id = import_id_for(tenant, kind, str(item.get("sha256")))
+            home.error_file(tenant, import_id).unlink(missing_ok=True)
 
 
 def _sample_imports(manifest: dict) -> list[dict]:
@@ -160,7 +172,7 @@ def prepare_demo_home(home: Home, manifest: dict, force: bool) -> Path | None:
     foreign = foreign_contents(home)
     moved = None
     if foreign and not force:
-        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         raise BadArgument(
             f"{home.root} holds data crm demo did not create ({shown}); the demo would replace "
             "it: give --home another folder, or crm demo --force to move that data aside "
