@@ -174,7 +174,7 @@ def prepare_demo_home(home: Home, manifest: dict, force: bool) -> Path | None:
     if foreign and not force:
         shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         raise BadArgument(
-            f"{home.root} holds data crm demo did not create ({shown}); the demo would replace "
+            f"{home.root} holds more than a previous demo ({shown}); the demo would replace "
             "it: give --home another folder, or crm demo --force to move that data aside "
             f"into {home.root}/pre-demo-TIME/ (nothing is deleted)")
     if foreign:
