@@ -6,7 +6,6 @@ enter SQL as raw text, and a run that failed is recorded as failed."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import threading
