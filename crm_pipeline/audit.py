@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -175,9 +176,10 @@ def append_changes(
 
 @dataclass(frozen=True)
 class ChainProblem:
-    """The first row at which a tenant's chain fails, and why."""
+    """The first row at which a tenant's chain fails, and why (tenant None: rows that belong to
+    no tenant's chain)."""
 
-    tenant_id: str
+    tenant_id: str | None
     change_id: int | None
     reason: str
 
@@ -186,12 +188,16 @@ def verify_chain(
     con: duckdb.DuckDBPyConnection,
     key: bytes,
     tenant_id: str | None = None,
-    expected_heads: dict[str, str] | None = None,
+    expected_heads: Mapping[str, str | Iterable[str]] | None = None,
     verified_heads: dict[str, str] | None = None,
+    heads_required: bool = False,
 ) -> list[ChainProblem]:
     """Re-compute every tenant's chain; one problem per broken tenant (empty when all verify).
 
-    `expected_heads` (tenant -> hash kept outside the table) catches rows cut off the end.
+    `expected_heads` (tenant -> hash, or hashes, kept outside the table) catches rows cut off
+    the end: each must still be a row of the chain. With `heads_required`, a non-empty chain
+    with no head recorded anywhere (or only the empty chain's) fails too: nothing vouches for
+    its end.
     `verified_heads` (tenant -> the head a full verification passed at, kept outside the table)
     re-checks only the rows after it, once that row still holds its hash and position with as
     many rows before it: what a run appended is verified without re-reading millions of rows.
@@ -201,35 +207,89 @@ def verify_chain(
     tenants = (
         [tenant_id]
         if tenant_id
-        else [r[0] for r in run(con, "SELECT DISTINCT tenant_id FROM audit.changes ORDER BY 1")]
+        else [r[0] for r in run(con, "SELECT DISTINCT tenant_id FROM audit.changes "
+                                     "WHERE tenant_id IS NOT NULL ORDER BY 1")]
     )
     if expected_heads:
         tenants = sorted(set(tenants) | ({tenant_id} if tenant_id else set(expected_heads)))
-    problems = []
+    problems = [] if tenant_id else _tenantless_rows(con)
     for t in tenants:
         after = _verified_prefix(con, t, (verified_heads or {}).get(t))
-        problem = _verify_tenant(con, key, t, (expected_heads or {}).get(t), after)
+        heads = (expected_heads or {}).get(t)
+        heads = (heads,) if isinstance(heads, str) else tuple(heads or ())
+        problem = _verify_tenant(con, key, t, heads, after)
+        if (problem is None and heads_required and set(heads) <= {GENESIS}
+                and chain_head(con, t)[0]):
+            problem = ChainProblem(t, None, "no head of this chain is recorded outside the table "
+                                   "(audit_head.json, audit.runs.chain_head): rows cut off its "
+                                   "end cannot be ruled out")
         if problem:
             problems.append(problem)
     return problems
 
 
+def run_heads(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Each tenant's chain head as its latest run recorded it in `audit.runs`: a second record
+    beside `audit_head.json`, which verification uses when the file is gone."""
+    return dict(run(con, "SELECT tenant_id, arg_max(chain_head, coalesce(finished_at, started_at)) "
+                         "FROM audit.runs WHERE chain_head IS NOT NULL AND tenant_id IS NOT NULL "
+                         "GROUP BY tenant_id"))
+
+
+def _tenantless_rows(con: duckdb.DuckDBPyConnection) -> list[ChainProblem]:
+    """Rows with no tenant belong to no chain, so no chain's check would read them."""
+    first, count = run(con, "SELECT min(change_id), count(*) FROM audit.changes "
+                            "WHERE tenant_id IS NULL")[0]
+    if not count:
+        return []
+    return [ChainProblem(None, first, f"tenant_id is NULL in {count} row(s): outside every "
+                                      "tenant's chain")]
+
+
+# Every column the chain vouches for; none may be NULL (the content line cannot tell NULL from
+# a shifted field). `previous`/`new` and their digests may be NULL one at a time (a create has
+# no previous), never both digests: every change records what changed.
+_MISSING_COLUMN = """
+    CASE WHEN change_id IS NULL THEN 'change_id' WHEN run_id IS NULL THEN 'run_id'
+         WHEN actor IS NULL THEN 'actor' WHEN actor_kind IS NULL THEN 'actor_kind'
+         WHEN action IS NULL THEN 'action' WHEN entity IS NULL THEN 'entity'
+         WHEN entity_id IS NULL THEN 'entity_id' WHEN "at" IS NULL THEN 'at'
+         WHEN redacted IS NULL THEN 'redacted' WHEN prev_hash IS NULL THEN 'prev_hash'
+         WHEN hash IS NULL THEN 'hash'
+         WHEN previous_digest IS NULL AND new_digest IS NULL THEN 'previous_digest and new_digest'
+    END"""
+
+
+def _in_range(alias: str = "") -> str:
+    """The rows a verification reads: the tenant's, after the verified head (if any)."""
+    return (f"{alias}tenant_id = $t AND ($after = 0 OR {alias}change_id > $after "
+            f"OR {alias}change_id IS NULL)")
+
+
 # Every row checked at once: a chain is written one hash after another, but each row's links can
 # be checked against the stored values independently, so DuckDB verifies it in parallel. The
 # content line and digests are those `content_line` and `keyed_digest` define.
-_FIRST_BROKEN_ROW = """
+#
+# `redacted` is set after a row was chained (erasure), so it cannot be inside the hash; its
+# meaning is checked instead: a redacted row holds no values (its digests, which the hash covers,
+# keep what was there verifiable), and an erasure of its entity follows it in the chain (the
+# erase row of the contact, or of the contact an alias was erased with: `gdpr.suppressions`
+# keeps the keyed digest of every erased id beside the contact it belonged to).
+_FIRST_BROKEN_ROW = f"""
 WITH links AS (  -- narrow columns only: the window sorts what it carries
     SELECT rowid AS row_ref, change_id,
            $after + row_number() OVER w AS position,
-           prev_hash <> lag(hash, 1, $after_hash) OVER w AS unlinked
+           prev_hash IS DISTINCT FROM lag(hash, 1, $after_hash) OVER w AS unlinked
     FROM audit.changes
-    WHERE tenant_id = $t AND ($after = 0 OR change_id > $after)
-    WINDOW w AS (ORDER BY change_id)
+    WHERE {_in_range()}
+    WINDOW w AS (ORDER BY change_id NULLS LAST)
 ),
 altered AS (
-    SELECT row_ref, previous_altered, new_altered
+    SELECT *
     FROM (
-        SELECT rowid AS row_ref,
+        SELECT rowid AS row_ref, {_MISSING_COLUMN} AS missing,
+               redacted AND previous IS NOT NULL AS previous_kept,
+               redacted AND new IS NOT NULL AS new_kept,
                NOT redacted AND sha256($key_hex || previous::VARCHAR)
                    IS DISTINCT FROM previous_digest AS previous_altered,
                NOT redacted AND sha256($key_hex || new::VARCHAR)
@@ -237,17 +297,43 @@ altered AS (
                sha256(prev_hash || chr(30) || concat_ws(
                    chr(31), tenant_id, change_id::VARCHAR, coalesce(run_id, ''), actor,
                    actor_kind, action, entity, entity_id, strftime("at", '%Y-%m-%dT%H:%M:%S.%f'),
-                   coalesce(previous_digest, ''), coalesce(new_digest, ''))) <> hash
-                   AS content_altered
+                   coalesce(previous_digest, ''), coalesce(new_digest, '')))
+                   IS DISTINCT FROM hash AS content_altered
         FROM audit.changes
-        WHERE tenant_id = $t AND ($after = 0 OR change_id > $after)
+        WHERE {_in_range()}
     )
-    WHERE previous_altered OR new_altered OR content_altered
+    WHERE missing IS NOT NULL OR previous_kept OR new_kept OR previous_altered OR new_altered
+          OR content_altered
+),
+redactions AS (
+    SELECT rowid AS row_ref, change_id, entity_id, sha256($key_hex || entity_id) AS entity_digest
+    FROM audit.changes
+    WHERE {_in_range()} AND redacted
+),
+erasures AS (  -- erase rows of a redacted row's id, or of the contact it was erased with
+    SELECT r.row_ref, e.change_id
+    FROM redactions AS r JOIN audit.changes AS e ON e.entity_id = r.entity_id
+    WHERE {_in_range('e.')} AND e.action = 'erase'
+    UNION ALL
+    SELECT r.row_ref, e.change_id
+    FROM redactions AS r
+    JOIN gdpr.suppressions AS s ON s.subject_digest = r.entity_digest
+    JOIN audit.changes AS e ON e.entity_id = s.contact_id
+    WHERE s.tenant_id = $t AND s.kind = 'contact' AND {_in_range('e.')} AND e.action = 'erase'
+),
+unerased AS (  -- redacted rows no erasure at or after them accounts for
+    SELECT r.row_ref
+    FROM redactions AS r
+    LEFT JOIN (SELECT row_ref, max(change_id) AS last_erasure FROM erasures GROUP BY row_ref)
+        AS l USING (row_ref)
+    WHERE l.last_erasure IS NULL OR l.last_erasure < r.change_id
 )
-SELECT l.change_id, l.position, l.unlinked, coalesce(a.previous_altered, false),
+SELECT l.change_id, l.position, a.missing, l.unlinked, coalesce(a.previous_kept, false),
+       coalesce(a.new_kept, false), u.row_ref IS NOT NULL, coalesce(a.previous_altered, false),
        coalesce(a.new_altered, false)
-FROM links AS l LEFT JOIN altered AS a USING (row_ref)
-WHERE l.change_id <> l.position OR l.unlinked OR a.row_ref IS NOT NULL
+FROM links AS l LEFT JOIN altered AS a USING (row_ref) LEFT JOIN unerased AS u USING (row_ref)
+WHERE l.change_id IS DISTINCT FROM l.position OR l.unlinked OR a.row_ref IS NOT NULL
+      OR u.row_ref IS NOT NULL
 ORDER BY l.position
 LIMIT 1
 """
@@ -260,7 +346,7 @@ def _verified_prefix(con, tenant_id: str, head: str | None) -> tuple[int, str]:
         return 0, GENESIS
     holders = run(con, "SELECT change_id FROM audit.changes WHERE tenant_id = $t AND hash = $h",
                   {"t": tenant_id, "h": head})
-    if len(holders) != 1:
+    if len(holders) != 1 or holders[0][0] is None:
         return 0, GENESIS
     change_id = holders[0][0]
     before = run(con, "SELECT count(*) FROM audit.changes WHERE tenant_id = $t AND change_id <= $c",
@@ -269,44 +355,55 @@ def _verified_prefix(con, tenant_id: str, head: str | None) -> tuple[int, str]:
 
 
 def _verify_tenant(
-    con, key: bytes, tenant_id: str, expected_head: str | None,
+    con, key: bytes, tenant_id: str, expected_heads: tuple[str, ...] = (),
     after: tuple[int, str] = (0, GENESIS),
 ) -> ChainProblem | None:
     """The tenant's first broken row after `after` (change_id, hash), as a walk along the chain
-    would meet it (ids in order, links, value digests, then the row's hash), or rows cut off the
-    end of the chain."""
+    would meet it (ids in order, links, redactions, value digests, then the row's hash), or rows
+    cut off the end of the chain."""
     broken = run(con, _FIRST_BROKEN_ROW, {"t": tenant_id, "after": after[0],
                                           "after_hash": after[1], "key_hex": key.hex()})
     if broken:
-        cid, position, unlinked, previous_altered, new_altered = broken[0]
-        if cid != position:
-            return ChainProblem(
-                tenant_id,
-                cid,
-                f"expected change {position} here, found {cid} "
-                "(a row was deleted, inserted or reordered)",
-            )
-        if unlinked:
-            return ChainProblem(tenant_id, cid, "prev_hash does not match the previous row's hash")
-        for altered, value_col in ((previous_altered, "previous"), (new_altered, "new")):
-            if altered:
-                return ChainProblem(
-                    tenant_id, cid, f"{value_col} does not match its digest (the value was changed)"
-                )
-        return ChainProblem(tenant_id, cid, "hash does not match the row's content")
-    # The recorded head must be a row of the chain (a chain that goes past it is a run killed
+        return ChainProblem(tenant_id, broken[0][0], _broken_row_reason(*broken[0]))
+    # A recorded head must be a row of the chain (a chain that goes past it is a run killed
     # between its commit and writing the head: harmless), one just verified or the verified head:
     # a row before that could have been given the head's hash without being re-checked.
-    if expected_head is not None and expected_head not in (GENESIS, after[1]) and not run(
-        con,
-        "SELECT 1 FROM audit.changes WHERE tenant_id = $t AND hash = $head "
-        "AND ($after = 0 OR change_id > $after) LIMIT 1",
-        {"t": tenant_id, "head": expected_head, "after": after[0]},
-    ):
-        return ChainProblem(
-            tenant_id, None, "the chain ends before the recorded head (rows were cut off the end)"
-        )
+    for head in expected_heads:
+        if head not in (GENESIS, after[1]) and not run(
+            con,
+            "SELECT 1 FROM audit.changes WHERE tenant_id = $t AND hash = $head "
+            "AND ($after = 0 OR change_id > $after) LIMIT 1",
+            {"t": tenant_id, "head": head, "after": after[0]},
+        ):
+            return ChainProblem(
+                tenant_id, None, "the chain ends before the recorded head (rows were cut off the end)"
+            )
     return None
+
+
+def _broken_row_reason(change_id, position, missing, unlinked, previous_kept, new_kept, unerased,
+                       previous_altered, new_altered) -> str:
+    """Why the first broken row fails, in the order a walk along the chain checks it."""
+    if missing == "change_id":
+        return f"change_id is NULL (the row at position {position}): chained columns hold values"
+    if missing:
+        verb = "are" if " and " in missing else "is"
+        return f"{missing} {verb} NULL: chained columns hold values, and every change its values"
+    if change_id != position:
+        return (f"expected change {position} here, found {change_id} "
+                "(a row was deleted, inserted or reordered)")
+    if unlinked:
+        return "prev_hash does not match the previous row's hash"
+    for kept, value_col in ((previous_kept, "previous"), (new_kept, "new")):
+        if kept:
+            return f"marked redacted but {value_col} holds a value (redaction erases the values)"
+    if unerased:
+        return ("marked redacted but no erasure of its entity follows in the chain "
+                "(values removed without an erasure)")
+    for altered, value_col in ((previous_altered, "previous"), (new_altered, "new")):
+        if altered:
+            return f"{value_col} does not match its digest (the value was changed)"
+    return "hash does not match the row's content"
 
 
 def json_text(value: dict | None) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -9,15 +10,18 @@ from pathlib import Path
 import duckdb
 import yaml
 from rich.console import Console
-from rich.table import Table
 
-from .errors import BadArgument, RefusedFile, WarehouseLocked
+from .errors import BadArgument, BadMapping, RefusedFile, WarehouseLocked, path_problem
 from .home import Home
 from .locking import write_lock
 from .paths import SAMPLE_DIR
 from .pipeline import utc_now
+from .render import add_row, styled, table
 from .tenants import checked_tenant_id, ensure_tenant, get_tenant
 from .warehouse import connect, create_tables, frame, run
+
+AS_OF_FIRST = date(1970, 1, 1)
+AS_OF_YEARS_AHEAD = 10  # --as-of may be up to the end of the year ten years from today
 
 
 @contextmanager
@@ -25,9 +29,24 @@ def locked(home: Home, tenant: str | None = None):
     """The tenant's write lock (or the whole home's), after migrating a home from before shards."""
     from .migrate import migrate_home
 
+    home = usable_home(home)
     migrate_home(home)
     with write_lock(home, checked_tenant_id(tenant) if tenant is not None else None):
         yield
+
+
+def usable_home(home: Home) -> Home:
+    """The home, created if missing; refused in one line when it cannot be a folder to write in."""
+    if home.root.exists() and not home.root.is_dir():
+        raise BadArgument(f"CRM home {home.root} is a file, not a folder: give --home a folder")
+    try:
+        home.ensure()
+    except OSError as exc:
+        raise BadArgument(f"CRM home {home.root} cannot be set up: {exc.filename or home.root}: "
+                          f"{path_problem(exc)}") from None
+    if not os.access(home.root, os.W_OK | os.X_OK):
+        raise BadArgument(f"CRM home {home.root}: permission denied (this user cannot write there)")
+    return home
 
 
 @contextmanager
@@ -54,13 +73,19 @@ def working_warehouse(home: Home, tenant: str, read_only: bool = False):
 
 
 def checked_as_of(value: str | None) -> str | None:
+    """The as-of date, refused unless YYYY-MM-DD from 1970-01-01 to ten years ahead (every
+    stage computes dates around it: a year before for back-tests, a year after for forecasts)."""
     if value is None:
         return None
     try:
-        date.fromisoformat(value)
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise BadArgument(f"--as-of {value!r} is not a date: use YYYY-MM-DD") from None
-    return value
+    last = date(date.today().year + AS_OF_YEARS_AHEAD, 12, 31)
+    if not AS_OF_FIRST <= day <= last:
+        raise BadArgument(f"--as-of {value} is out of range: use a date from {AS_OF_FIRST} "
+                          f"to {last}")
+    return day.isoformat()
 
 
 def checked_existing_tenant(home: Home, tenant: str) -> str:
@@ -75,7 +100,51 @@ def _checked_file(path: Path) -> Path:
         raise RefusedFile(path, "no such file")
     if path.is_dir():
         raise RefusedFile(path, "is a folder, not a file")
+    _check_readable(path, RefusedFile)
     return path
+
+
+def _check_readable(path: Path, refusal) -> None:
+    """Refuse a file this process cannot open (non-blocking: a FIFO must not hang the check)."""
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+    except OSError as exc:
+        raise refusal(path, path_problem(exc)) from None
+
+
+def _checked_mapping(mapping: Path | None) -> Path | None:
+    if mapping is None:
+        return None
+    if not mapping.exists():
+        raise BadArgument(f"{mapping}: mapping file not found")
+    if mapping.is_dir():
+        raise BadMapping(f"{mapping}: is a folder, not a mapping file")
+    _check_readable(mapping, lambda p, problem: BadMapping(f"{p}: {problem}"))
+    return mapping
+
+
+def checked_out_file(path: Path) -> Path:
+    """An output file the user named, refused at the door when it cannot be written there."""
+    if path.is_dir():
+        raise BadArgument(f"--out {path}: is a folder; give a file name, "
+                          f"e.g. {path / 'export.json'}")
+    folder = path.absolute().parent
+    if not folder.is_dir():
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise BadArgument(f"--out {path}: folder {folder} {problem}")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise BadArgument(f"--out {path}: permission denied")
+    return path
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write a file holding personal data, readable by its owner only when it is created."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as exc:
+        raise BadArgument(f"--out {path}: {path_problem(exc)}") from None
 
 
 def _checked_region(region: str | None) -> str | None:
@@ -94,13 +163,12 @@ def stage_contacts(home: Home, file: Path, tenant: str, mapping: Path | None,
     tenant = checked_tenant_id(tenant)
     region = _checked_region(region)
     _checked_file(file)
-    if mapping is not None and not mapping.exists():
-        raise BadArgument(f"{mapping}: mapping file not found")
+    _checked_mapping(mapping)
     preview_contact_file(file, mapping)  # refuse before the warehouse is touched
     with working_warehouse(home, tenant) as con:
         ensure_tenant(con, tenant, home_country=region)
         result = stage_contact_file(con, tenant_id=tenant, path=file, at=utc_now(),
-                                    mapping_file=mapping, region=region)
+                                    mapping_file=mapping, region=region, key=home.key())
     return result["import_id"]
 
 
@@ -119,40 +187,37 @@ def stage_activities(home: Home, file: Path, tenant: str) -> str:
 def dry_run_contacts(out: Console, home: Home, file: Path, tenant: str, mapping: Path | None,
                      region: str | None) -> None:
     """Detected encoding, delimiter, mapping, a few normalized rows and predicted counts."""
-    from .contacts_import import preview_contact_file
+    from .contacts_import import preview_contact_file, published_home_country
     from .normalize import identity_expr, normalize_contacts
 
     tenant = checked_tenant_id(tenant)
     region = _checked_region(region)
     _checked_file(file)
-    table, cmap, rows = preview_contact_file(file, mapping)
-    home_region = region or "US"
-    if home.shard(tenant).exists():
-        with working_warehouse(home, tenant) as con:
-            t = get_tenant(con, tenant)
-            if t and not region:
-                home_region = t.home_country
+    _checked_mapping(mapping)
+    read, cmap, rows = preview_contact_file(file, mapping)
+    home_region = region or published_home_country(home, tenant) or "US"
     norm = normalize_contacts(rows, default_region=home_region)
     with_identity = norm.filter(identity_expr()).height
-    out.print(f"[bold]{file}[/bold] (dry run: nothing is changed)")
-    out.print(f"encoding {table.encoding}, delimiter {table.delimiter!r}, header on line "
-              f"{table.header_line}, looks like a {cmap.vendor} export")
-    mt = Table("column", "field", title="Mapping")
+    out.print(styled((str(file), "bold"), " (dry run: nothing is changed)"))
+    out.print(styled(f"encoding {read.encoding}, delimiter {read.delimiter!r}, header on line "
+                     f"{read.header_line}, looks like a {cmap.vendor} export"))
+    mt = table("column", "field", title="Mapping")
     for field, columns in cmap.describe()["fields"].items():
         for column in columns:
             name = column["column"] + " (inverted)" if isinstance(column, dict) else column
-            mt.add_row(name, field)
+            add_row(mt, (name, field))
     for column in cmap.describe().get("extras", []):
-        mt.add_row(column, "[dim](kept as extra attribute)[/dim]")
+        add_row(mt, (column, styled(("(kept as extra attribute)", "dim"))))
     out.print(mt)
     show = ["first_name", "last_name", "email", "phone", "company", "country"]
-    nt = Table(*show, title="First normalized rows")
+    nt = table(*show, title="First normalized rows")
     for r in norm.select(show).head(5).iter_rows():
-        nt.add_row(*["" if v is None else str(v) for v in r])
+        add_row(nt, r)
     out.print(nt)
-    out.print(f"predicted: {table.rows.height + table.unparseable.height} rows read, "
-              f"{table.unparseable.height} unparseable, {norm.height - with_identity} without "
-              f"identity, {with_identity} to accept or merge (duplicates are found when run)")
+    out.print(styled(f"predicted: {read.rows.height + read.unparseable.height} rows read, "
+                     f"{read.unparseable.height} unparseable, {norm.height - with_identity} "
+                     f"without identity, {with_identity} to accept or merge (duplicates are "
+                     "found when run)"))
 
 
 def print_import_report(out: Console, home: Home, tenant: str, import_id: str, ran: bool) -> None:
@@ -163,17 +228,18 @@ def print_import_report(out: Console, home: Home, tenant: str, import_id: str, r
         reasons = run(con, "SELECT reason_code, count(*) FROM quarantine.rows WHERE tenant_id = $t "
                       "AND import_id = $i GROUP BY 1 ORDER BY 1", {"t": tenant, "i": import_id})
     name, rows_in, acc, mer, qua, error_file, processed = rows[0]
-    out.print(f"[bold]{name}[/bold] → tenant {tenant} (import {import_id})")
+    out.print(styled((name, "bold"), f" → tenant {tenant} (import {import_id})"))
     if processed is None:
-        out.print(f"rows read {rows_in}; staged, not yet run (run: crm run --tenant {tenant})")
+        out.print(styled(f"rows read {rows_in}; staged, not yet run "
+                         f"(run: crm run --tenant {tenant})"))
         return
-    t = Table("rows read", "accepted", "merged", "quarantined")
-    t.add_row(str(rows_in), str(acc), str(mer), str(qua))
+    t = table("rows read", "accepted", "merged", "quarantined")
+    add_row(t, (rows_in, acc, mer, qua))
     out.print(t)
     for code, n in reasons:
-        out.print(f"  quarantined {code}: {n}")
+        out.print(styled(f"  quarantined {code}: {n}"))
     if error_file:
-        out.print(f"error file: {error_file}")
+        out.print(styled(f"error file: {error_file}"))
 
 
 def latest_runs(home: Home, tenants: list[str]) -> list[dict]:
@@ -192,34 +258,30 @@ def latest_runs(home: Home, tenants: list[str]) -> list[dict]:
 def print_run_summary(out: Console, home: Home, tenant: str | None) -> None:
     """One line per tenant of its latest run: status and row accounting."""
     for r in latest_runs(home, [tenant] if tenant else home.tenant_ids()):
-        out.print(f"[bold]{r['tenant_id']}[/bold] {r['status']} (as of {r['as_of']})")
+        out.print(styled((r["tenant_id"], "bold"), f" {r['status']} (as of {r['as_of']})"))
         if r["rows_in"]:
-            out.print(f"  contact rows: {r['rows_in']} read, {r['rows_accepted']} accepted, "
-                      f"{r['rows_merged']} merged, {r['rows_quarantined']} quarantined")
+            out.print(styled(f"  contact rows: {r['rows_in']} read, {r['rows_accepted']} accepted, "
+                             f"{r['rows_merged']} merged, {r['rows_quarantined']} quarantined"))
         if r["activities_in"]:
-            out.print(f"  activity lines: {r['activities_in']} read, {r['activities_accepted']} "
-                      f"accepted, {r['activities_merged']} merged, "
-                      f"{r['activities_quarantined']} quarantined")
+            out.print(styled(f"  activity lines: {r['activities_in']} read, "
+                             f"{r['activities_accepted']} accepted, {r['activities_merged']} "
+                             f"merged, {r['activities_quarantined']} quarantined"))
         if r["message"]:
-            out.print(f"  {r['message']}")
+            out.print(styled(f"  {r['message']}"))
 
 
-def demo_stage(out: Console, home: Home) -> str:
-    """A fresh home from data/sample: every sample file staged; returns the sample's as-of date."""
-    import shutil
-
+def demo_stage(out: Console, home: Home, force: bool = False) -> str:
+    """A fresh demo from data/sample: every sample file staged; returns the sample's as-of date.
+    Only an empty home or a previous demo is rebuilt, unless `force` (see demo_home.py)."""
     from .activities import stage_activity_file
     from .contacts_import import stage_contact_file
+    from .demo_home import prepare_demo_home
 
     manifest = yaml.safe_load((SAMPLE_DIR / "manifest.yaml").read_text(encoding="utf-8"))
-    if home.root.exists():
-        for child in ("warehouse.duckdb", "warehouse.duckdb.wal", "tenants", "published", "errors",
-                      "audit_head.json", "audit_verified.json"):
-            p = home.root / child
-            if p.is_dir():
-                shutil.rmtree(p)
-            else:
-                p.unlink(missing_ok=True)
+    moved = prepare_demo_home(home, manifest, force)
+    if moved is not None:
+        out.print(styled(f"moved this home's previous data to {moved} (a CRM home of its own: "
+                         f"crm --home {moved} ...); nothing was deleted"))
     for t in manifest["tenants"]:
         with working_warehouse(home, t["tenant_id"]) as con:
             ensure_tenant(con, t["tenant_id"], home_country=t["home_country"],
@@ -228,12 +290,19 @@ def demo_stage(out: Console, home: Home) -> str:
                 if item["tenant_id"] != t["tenant_id"]:
                     continue
                 path = SAMPLE_DIR / item["file"]
-                out.print(f"[dim]staging {item['file']} for {item['tenant_id']}[/dim]")
+                out.print(styled((f"staging {item['file']} for {item['tenant_id']}", "dim")))
                 if item["kind"] == "contacts":
                     stage_contact_file(con, tenant_id=item["tenant_id"], path=path, at=utc_now())
                 else:
                     stage_activity_file(con, tenant_id=item["tenant_id"], path=path, at=utc_now())
     return str(manifest["as_of"])
+
+
+def finish_demo(home: Home) -> None:
+    """Record in the demo's marker what the finished demo created."""
+    from .demo_home import record_demo_finished
+
+    record_demo_finished(home)
 
 
 def print_demo_summary(out: Console, home: Home) -> None:
@@ -258,25 +327,26 @@ def print_demo_summary(out: Console, home: Home) -> None:
         contacts = dict(run(con, "SELECT tenant_id, count(*) FROM core.contacts GROUP BY 1"))
     finally:
         con.close()
-    t = Table("tenant", "file kind", "rows read", "accepted", "merged", "quarantined", title="Imports")
+    t = table("tenant", "file kind", "rows read", "accepted", "merged", "quarantined",
+              title="Imports")
     for r in imports.iter_rows():
-        t.add_row(*[str(v) for v in r])
+        add_row(t, r)
     out.print(t)
     tenants = sorted(contacts)
     seg_names = sorted(set(segments["segment"].to_list()))
-    st = Table("segment", *tenants, title="Segment sizes")
+    st = table("segment", *tenants, title="Segment sizes")
     sizes = {(a, b): n for a, b, n in segments.iter_rows()}
-    st.add_row("[bold]contacts[/bold]", *[str(contacts[t]) for t in tenants])
+    add_row(st, (styled(("contacts", "bold")), *[contacts[t] for t in tenants]))
     for s in seg_names:
-        st.add_row(s, *[str(sizes.get((t, s), 0)) for t in tenants])
+        add_row(st, (s, *[sizes.get((t, s), 0) for t in tenants]))
     out.print(st)
-    lt = Table("tenant", "model", "customers", "expected value, next 365 days",
+    lt = table("tenant", "model", "customers", "expected value, next 365 days",
                "forecast revenue, next 12 months", title="Lifetime value and forecast")
     for tenant, model, customers, cur, clv, fc in ltv.iter_rows():
-        lt.add_row(tenant, model, str(customers), f"{clv or 0:,.0f} {cur}", f"{fc or 0:,.0f} {cur}")
+        add_row(lt, (tenant, model, customers, f"{clv or 0:,.0f} {cur}", f"{fc or 0:,.0f} {cur}"))
     out.print(lt)
-    out.print(f"tenant shards: {home.tenants_dir}\nsnapshot for analysts: {home.snapshot} "
-              "(try: .venv/bin/crm sql \"select * from marts.contact_segments limit 5\")")
+    out.print(styled(f"tenant shards: {home.tenants_dir}\nsnapshot for analysts: {home.snapshot} "
+                     "(try: .venv/bin/crm sql \"select * from marts.contact_segments limit 5\")"))
 
 
 def unmerge(home: Home, tenant: str, contact: str, source: str, actor: str) -> str:
@@ -308,22 +378,47 @@ def erase(home: Home, tenant: str, contact: str, actor: str) -> dict:
 
 
 def verify_audit(home: Home, tenant: str | None):
-    from .audit import verify_chain
-    from .pipeline import audit_heads
+    """(problems, rows checked, note): the whole chain of every tenant (or one) re-computed,
+    with every head recorded outside the rows (the head file's and the last run's in
+    audit.runs) required to still be in it. The note says when the head file could not serve."""
+    from .audit import run_heads, verify_chain
 
     tenants = home.tenant_ids()
     if not tenants:
         raise BadArgument(f"{home.root} has no warehouse yet: run crm demo or crm import first")
     if tenant is not None:
-        tenant = checked_existing_tenant(home, tenant)
-    heads = audit_heads(home)
+        tenant = checked_tenant_id(tenant)
+        if tenant not in tenants:
+            raise BadArgument(f"unknown tenant {tenant!r}: {home.root} holds no data for it")
+    file_heads, note = _head_file_heads(home)
     problems, checked = [], 0
     for t in [tenant] if tenant else tenants:
         with working_warehouse(home, t, read_only=True) as con:
-            problems += verify_chain(con, home.key(), t, {k: v for k, v in heads.items() if k == t})
+            recorded = run_heads(con)
+            heads = {k: tuple(dict.fromkeys(h for h in (file_heads.get(k), recorded.get(k)) if h))
+                     for k in {*file_heads, *recorded} if k == t}
+            problems += verify_chain(con, home.key(), t, heads, heads_required=True)
             checked += run(con, "SELECT count(*) FROM audit.changes WHERE tenant_id = $t",
                            {"t": t})[0][0]
-    return problems, checked
+    return problems, checked, note if checked else None
+
+
+def _head_file_heads(home: Home) -> tuple[dict[str, str], str | None]:
+    """The heads in audit_head.json, and a note when the file is missing or unreadable (then
+    the heads recorded in audit.runs stand in for it)."""
+    import json
+
+    path = home.audit_head_file
+    if not path.exists():
+        return {}, f"{path.name} is missing: checked against the heads recorded in audit.runs"
+    try:
+        heads = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        heads = None
+    if not isinstance(heads, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in heads.items()):
+        return {}, f"{path.name} is unreadable: checked against the heads recorded in audit.runs"
+    return heads, None
 
 
 def _republish(con, home: Home, tenant: str) -> None:

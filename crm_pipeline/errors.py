@@ -4,6 +4,8 @@ The CLI turns every `CrmError` into exit status 2 with its one-line message; any
 is an internal error (exit 1).
 """
 
+import errno
+
 
 class CrmError(Exception):
     """A problem the user can fix; the message is one sentence naming the thing and the fix."""
@@ -36,3 +38,25 @@ class ReadOnlyViolation(CrmError):
 
 class WarehouseLocked(CrmError):
     """Another process is writing to this CRM home."""
+
+
+class RunFailed(Exception):
+    """A pipeline run ended with failed steps or checks: an internal error (exit 1), shown as
+    one line; `details` (each failure's full error) go to the log file."""
+
+    def __init__(self, message: str, details: list[str] | None = None):
+        self.details = list(details or [])
+        super().__init__(message)
+
+
+def path_problem(exc: OSError) -> str:
+    """An OS error on a path in words, without the errno: `permission denied`, `is a folder`."""
+    words = {
+        "EACCES": "permission denied", "EPERM": "operation not permitted",
+        "EISDIR": "is a folder, not a file", "ENOTDIR": "a part of the path is not a folder",
+        "ENOENT": "no such file or folder", "EROFS": "read-only file system",
+        "ENOSPC": "no space left on the device", "EEXIST": "already exists",
+        "ENAMETOOLONG": "name too long", "ELOOP": "too many symbolic links",
+    }
+    name = errno.errorcode.get(exc.errno or 0, "")
+    return words.get(name) or (exc.strerror or str(exc)).lower()

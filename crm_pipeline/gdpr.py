@@ -1,39 +1,62 @@
 """GDPR: the right of access (export) and the right to erasure (erase, with suppression).
 
-Erasure deletes the person's rows from every table that holds them (found by column, so tables
-added later are covered), redacts their values in the audit trail (the chain hashes keyed digests,
-so it still verifies), records keyed digests of their email and phone so a later import of them is
-quarantined, rewrites error files, scrubs the other files the home keeps (refused landing files,
-Dagster's run storage), then copies the warehouse to a fresh file (DuckDB does not zero freed
-pages) and republishes the snapshot and the tenant's extract. Erasing an id already erased finishes
-those last steps again, so an erasure interrupted by a crash can be completed.
+Erasure removes every row keyed by the person (their contact ids, their source rows and activity
+lines, quarantined rows holding their email or phone), redacts every other occurrence of their
+identifiers in any text of any table of the tenant (`redaction`), redacts their values in the
+audit trail (the chain hashes keyed digests, so it still verifies), records keyed digests of
+their email and phone so a later import of them is stored without values, scrubs the files the
+home keeps, then copies the warehouse to a fresh file (DuckDB does not zero freed pages) and
+republishes the snapshot and the tenant's extract.
+
+Retry-safe: the files are scrubbed before the rows are removed (afterwards nothing knows the
+values to look for), everything after the commit needs no values (error files are written again
+from the warehouse; compaction and publishing copy it), so an erasure interrupted or failing at
+any point completes when the same command is run again.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import sqlite3
-from pathlib import Path
+from dataclasses import dataclass
 
 import duckdb
 import polars as pl
 
-from .audit import ChangeContext, keyed_digest
-from .contacts_store import delete_contacts
+from .audit import ChangeContext, keyed_digest_sql
+from .contacts_import import suppress_rows
+from .contacts_store import CONTACT_FIELDS, delete_contacts, set_contact_fields
+from .gdpr_files import compact_warehouse, rewrite_error_files, scrub_files
 from .home import Home
 from .pipeline import record_chain_heads, transaction, utc_now
 from .profile import resolve_contact_id, tenant_extract, unknown
-from .publish import publish_all_tenants, publish_tenant, quote_ident, quote_literal
-from .quarantine import write_error_file
+from .progress import report
+from .publish import publish_all_tenants, publish_tenant
+from .redaction import (
+    ERASED,
+    identifier_pattern,
+    matching_rows_sql,
+    quote_ident,
+    redact_tables,
+    text_columns,
+)
 from .tenants import checked_tenant_id
 from .warehouse import connect, create_tables, frame, run
 
+__all__ = ["compact_warehouse", "erase_subject", "export_subject", "scrub_files"]
+
 PERSON_SCHEMAS = ("core", "marts", "staging", "raw")
-ERASED = "[erased]"
+# Columns holding a contact id: rows with one of the person's ids are theirs.
+_CONTACT_COLUMNS = ("contact_id", "alias_id")
+_SOURCE_KEY_COLUMNS = ("source_key", "left_key", "right_key")
+# Kept by design (see docs/trust.md): the audit trail (values redacted) and the suppressions.
+_KEPT = ("audit", "gdpr")
+# Redacted by their own rules: golden records through the audited write path, the audit trail's
+# values only (its other columns are hashed into the chain), suppressions hold digests only.
+_NOT_REDACTED_AS_TEXT = ("core.contacts", "audit.changes", "gdpr")
+_EMAIL = re.compile(r"[^\s\"'<>,;:()\[\]]+@[^\s\"'<>,;:()\[\]@]+\.[^\s\"'<>,;:()\[\]@]+")
 _PHONE_LIKE = re.compile(r"^[\d\s()+./-]{7,}$")
-_EMAIL_LIKE = re.compile(r"[^\s\"'<>,;:]+@[^\s\"'<>,;:]+")
+_IN_IDS = "tenant_id = $t AND contact_id IN (SELECT unnest($ids::VARCHAR[]))"
 
 
 def _records(con, query: str, params: dict) -> list[dict]:
@@ -42,69 +65,142 @@ def _records(con, query: str, params: dict) -> list[dict]:
     return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
 
 
+def _qualified(table: str) -> str:
+    schema, name = table.split(".")
+    return f"{quote_ident(schema)}.{quote_ident(name)}"
+
+
+def _tables_with(con, columns: tuple[str, ...], suffix: str | None = None) -> dict[str, list[str]]:
+    """`schema.table` -> its columns named in `columns` (or ending with `suffix`), for every
+    table of the working file (found from the catalog, so tables added later are covered)."""
+    rows = run(
+        con,
+        "SELECT schema_name || '.' || table_name, column_name FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND (column_name IN $cols "
+        "OR ($suffix IS NOT NULL AND suffix(column_name, $suffix))) ORDER BY 1, 2",
+        {"cols": list(columns), "suffix": suffix},
+    )
+    found: dict[str, list[str]] = {}
+    for table, column in rows:
+        found.setdefault(table, []).append(column)
+    return found
+
+
 def _contact_tables(con) -> list[str]:
     """Every table of the person-holding schemas with a contact_id column."""
-    rows = con.execute(
-        "SELECT DISTINCT schema_name || '.' || table_name FROM duckdb_columns() "
-        "WHERE database_name = current_database() AND column_name = 'contact_id' "
-        "AND schema_name IN ('core', 'marts', 'staging', 'raw') ORDER BY 1"
-    ).fetchall()
-    return [r[0] for r in rows]
+    return sorted(t for t, cols in _tables_with(con, ("contact_id",)).items()
+                  if t.split(".")[0] in PERSON_SCHEMAS)
 
 
-def _identifiers(con, tenant_id: str, ids: list[str]) -> list[str]:
-    """Lower-case strings that identify the person in free text: emails and phones as written.
+@dataclass(frozen=True)
+class Subject:
+    """What identifies one person of a tenant, read before anything of theirs is removed."""
 
-    Taken from every value of their source rows as imported (so a second email or a mobile number
-    in an unmapped column counts too) and from the golden record.
-    """
-    rows = con.execute(
-        """
-        SELECT r.record::VARCHAR, to_json(r.mapped)::VARCHAR, NULL, NULL
-        FROM core.contact_sources cs
+    tenant_id: str
+    contact_id: str
+    ids: list[str]  # the contact id and its aliases
+    emails: list[str]  # lower case: normalized, and every value of their rows that is an email
+    phones: list[str]  # E.164
+    written_phones: list[str]  # every value of their rows that is a phone number, as written
+    names: list[tuple[str, str]]  # (first, last) as imported and as normalized
+    source_ids: list[str]  # ids of their source rows that no other contact of the tenant has
+    source_systems: list[str]
+    suppress_emails: list[str]  # normalized, as later imports are compared
+    suppress_phones: list[str]
+
+    def contact_pattern(self) -> str | None:
+        """Their emails and phones: what makes a row or line that is not linked theirs."""
+        return identifier_pattern(emails=self.emails, phones=self.phones,
+                                  written_phones=self.written_phones)
+
+    def text_pattern(self) -> str | None:
+        """Every identifier, for free text: emails, phones, full names, ids, source ids."""
+        return identifier_pattern(emails=self.emails, phones=self.phones,
+                                  written_phones=self.written_phones, names=self.names,
+                                  ids=self.ids, source_ids=self.source_ids)
+
+    def line_pattern(self) -> str | None:
+        """What an activity line naming them must contain (any source id, however short)."""
+        return identifier_pattern(emails=self.emails, phones=self.phones,
+                                  written_phones=self.written_phones, ids=self.ids,
+                                  source_ids=self.source_ids, min_source_id=1)
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def read_subject(con: duckdb.DuckDBPyConnection, tenant_id: str, cid: str) -> Subject:
+    """The person's identifiers from their golden record and every source row as imported (a
+    second email or a mobile number in an unmapped column counts: any value that is an email
+    or a phone number as a whole; a value that only mentions one, like notes, does not)."""
+    aliases = [r[0] for r in run(con, "SELECT alias_id FROM core.contact_aliases "
+                                 "WHERE tenant_id = $t AND contact_id = $c ORDER BY 1",
+                                 {"t": tenant_id, "c": cid})]
+    ids = [cid, *aliases]
+    p = {"t": tenant_id, "ids": ids}
+    rows = run(
+        con,
+        f"""
+        SELECT r.record::VARCHAR, to_json(r.mapped)::VARCHAR, r.extra::VARCHAR, r.source_system,
+               r.mapped.first_name, r.mapped.last_name, r.mapped.full_name,
+               s.email, s.phone, s.other_emails, s.other_phones, s.first_name, s.last_name
+        FROM (SELECT * FROM core.contact_sources WHERE {_IN_IDS}) cs
         JOIN raw.contact_rows r USING (tenant_id, import_id, row_number)
-        WHERE cs.tenant_id = $t AND cs.contact_id IN (SELECT unnest($ids::VARCHAR[]))
+        LEFT JOIN staging.contact_rows s USING (tenant_id, import_id, row_number)
         UNION ALL
-        SELECT NULL, NULL, c.email, c.phone FROM core.contacts c
-        WHERE c.tenant_id = $t AND c.contact_id IN (SELECT unnest($ids::VARCHAR[]))
-        UNION ALL
-        SELECT NULL, NULL, s.email, s.phone FROM core.contact_sources cs
-        JOIN staging.contact_rows s USING (tenant_id, import_id, row_number)
-        WHERE cs.tenant_id = $t AND cs.contact_id IN (SELECT unnest($ids::VARCHAR[]))
+        SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, email, phone, [], [], first_name,
+               last_name
+        FROM core.contacts WHERE {_IN_IDS}
         """,
-        {"t": tenant_id, "ids": ids},
-    ).fetchall()
-    found: set[str] = set()
-    for record, mapped, email, phone in rows:
-        values = [email, phone]
-        for doc in (record, mapped):
-            if doc:
-                values.extend(v for v in json.loads(doc).values() if isinstance(v, str))
-        for v in values:
-            if not v:
-                continue
-            v = v.strip()
-            found.update(m.lower() for m in _EMAIL_LIKE.findall(v))
-            if _PHONE_LIKE.match(v) and sum(ch.isdigit() for ch in v) >= 7:
-                found.add(v.lower())
-    return sorted(v for v in found if len(v) >= 5)
-
-
-def _full_names(con, tenant_id: str, ids: list[str]) -> list[str]:
-    """The person's names as 'First Last' (how logs and messages would spell them)."""
-    rows = con.execute(
-        """
-        SELECT DISTINCT trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) AS n
-        FROM (SELECT first_name, last_name FROM core.contacts
-              WHERE tenant_id = $t AND contact_id IN (SELECT unnest($ids::VARCHAR[]))
-              UNION ALL
-              SELECT s.first_name, s.last_name FROM core.contact_sources cs
-              JOIN staging.contact_rows s USING (tenant_id, import_id, row_number)
-              WHERE cs.tenant_id = $t AND cs.contact_id IN (SELECT unnest($ids::VARCHAR[])))
+        p,
+    )
+    emails, phones, written, names, systems = set(), set(), set(), set(), set()
+    sup_emails, sup_phones = set(), set()
+    for (record, mapped, extra, system, m_first, m_last, m_full, email, phone, other_emails,
+         other_phones, first, last) in rows:
+        for doc in (record, mapped, extra):
+            for value in _strings(json.loads(doc)) if doc else []:
+                for part in value.split(":::"):
+                    part = part.strip()
+                    if _EMAIL.fullmatch(part):
+                        emails.add(part.lower())
+                    elif _PHONE_LIKE.match(part) and sum(ch.isdigit() for ch in part) >= 7:
+                        written.add(part)
+        sup_emails.update(v for v in [email, *(other_emails or [])] if v)
+        sup_phones.update(v for v in [phone, *(other_phones or [])] if v)
+        names.update({(first, last), (m_first, m_last)})
+        if m_full and " " in m_full.strip():
+            names.add(tuple(m_full.strip().rsplit(" ", 1)))
+        if system:
+            systems.add(system)
+    emails.update(e.lower() for e in sup_emails)
+    phones.update(sup_phones)
+    source_ids = [r[0] for r in run(
+        con,
+        f"""
+        SELECT DISTINCT trim(source_id) FROM core.contact_sources WHERE {_IN_IDS}
+          AND nullif(trim(source_id), '') IS NOT NULL
+          AND trim(source_id) NOT IN (
+              SELECT trim(source_id) FROM core.contact_sources WHERE tenant_id = $t
+              AND source_id IS NOT NULL AND contact_id NOT IN (SELECT unnest($ids::VARCHAR[])))
+        ORDER BY 1
         """,
-        {"t": tenant_id, "ids": ids},
-    ).fetchall()
-    return sorted(r[0] for r in rows if r[0] and " " in r[0] and len(r[0]) >= 5)
+        p,
+    )]
+    return Subject(
+        tenant_id=tenant_id, contact_id=cid, ids=ids, emails=sorted(emails),
+        phones=sorted(phones), written_phones=sorted(written),
+        names=sorted((f, la) for f, la in names if f and la),
+        source_ids=source_ids, source_systems=sorted(systems),
+        suppress_emails=sorted(sup_emails), suppress_phones=sorted(sup_phones),
+    )
 
 
 def export_subject(home: Home, tenant_id: str, contact_id: str) -> dict:
@@ -118,16 +214,12 @@ def export_subject(home: Home, tenant_id: str, contact_id: str) -> dict:
         cid = resolve_contact_id(con, tenant_id, contact_id)
         if cid is None:
             raise unknown(tenant_id, contact_id)
-        aliases = [r["alias_id"] for r in _records(
-            con, "SELECT alias_id FROM core.contact_aliases WHERE tenant_id = $t AND contact_id = $c "
-            "ORDER BY alias_id", {"t": tenant_id, "c": cid})]
-        ids = [cid, *aliases]
-        p = {"t": tenant_id, "ids": ids}
-        in_ids = "tenant_id = $t AND contact_id IN (SELECT unnest($ids::VARCHAR[]))"
-        doc: dict = {"tenant_id": tenant_id, "contact_id": cid, "aliases": aliases,
+        subject = read_subject(con, tenant_id, cid)
+        p = {"t": tenant_id, "ids": subject.ids}
+        doc: dict = {"tenant_id": tenant_id, "contact_id": cid, "aliases": subject.ids[1:],
                      "exported_at": utc_now().isoformat()}
         for table in _contact_tables(con):
-            doc[table] = _records(con, f"SELECT * FROM {table} WHERE {in_ids}", p)
+            doc[table] = _records(con, f"SELECT * FROM {_qualified(table)} WHERE {_IN_IDS}", p)
         doc["source_rows_as_imported"] = _records(
             con,
             """
@@ -140,14 +232,13 @@ def export_subject(home: Home, tenant_id: str, contact_id: str) -> dict:
             """,
             p,
         )
-        idents = _identifiers(con, tenant_id, ids)
+        pattern = subject.contact_pattern()
         doc["quarantined_rows_with_their_email_or_phone"] = _records(
             con,
-            "SELECT * FROM quarantine.rows q WHERE q.tenant_id = $t AND "
-            "len(list_filter($idents::VARCHAR[], lambda v: contains(lower(q.raw), v))) > 0 "
-            "ORDER BY import_id, row_number",
-            {"t": tenant_id, "idents": idents},
-        ) if idents else []
+            "SELECT * FROM quarantine.rows q WHERE q.tenant_id = $t "
+            "AND regexp_matches(q.raw, $pattern) ORDER BY import_id, row_number",
+            {"t": tenant_id, "pattern": pattern},
+        ) if pattern else []
         doc["audit.changes"] = _records(
             con,
             "SELECT change_id, run_id, actor, actor_kind, action, entity, entity_id, \"at\", previous, "
@@ -162,8 +253,11 @@ def export_subject(home: Home, tenant_id: str, contact_id: str) -> dict:
 
 def erase_subject(home: Home, tenant_id: str, contact_id: str, actor: str) -> dict:
     """Erase a person from the warehouse, every file of the home, snapshot and extract; suppress
-    re-imports. Returns counts of what was removed."""
+    re-imports. Returns counts of what was removed. Run again after an interruption or failure,
+    it completes the erasure (an id already erased is recognised from the suppressions)."""
     tenant_id = checked_tenant_id(tenant_id)
+    summary = {"rows_removed": 0, "rows_redacted": 0, "audit_rows_redacted": 0,
+               "files_scrubbed": 0}
     if tenant_id not in home.tenant_ids():
         raise unknown(tenant_id, contact_id)
     con = connect(home.shard(tenant_id))
@@ -171,26 +265,29 @@ def erase_subject(home: Home, tenant_id: str, contact_id: str, actor: str) -> di
         create_tables(con)
         cid = resolve_contact_id(con, tenant_id, contact_id)
         if cid is None:
-            if not _already_erased(con, tenant_id, contact_id):
+            cid = _erased_contact_id(con, home.key(), tenant_id, contact_id)
+            if cid is None:
                 raise unknown(tenant_id, contact_id)
-            cid = contact_id
-            summary = {"rows_removed": 0, "audit_rows_redacted": 0, "files_scrubbed": 0}
         else:
             ctx = ChangeContext(tenant_id, f"erase-{utc_now():%Y%m%dT%H%M%S}", actor, "user",
                                 home.key(), utc_now())
-            home.compaction_pending(tenant_id).touch()  # snapshots are logical copies until compaction
+            subject = read_subject(con, tenant_id, cid)
+            home.compaction_pending(tenant_id).touch()  # snapshots: logical copies until compaction
+            # Before the rows go: afterwards nothing knows the values to look for.
+            summary["files_scrubbed"] = scrub_files(home, subject.text_pattern())
+            report("erase: files scrubbed")
             with transaction(con):
-                summary = _erase_rows(con, ctx, cid)
-            record_chain_heads(con, home, [tenant_id])
-            for import_id in summary.pop("touched_imports"):
-                path = home.error_file(tenant_id, import_id)
-                if write_error_file(con, tenant_id, import_id, path) is None:
-                    path.unlink(missing_ok=True)
-            summary["files_scrubbed"] = scrub_files(home, summary.pop("needles"))
+                summary |= _erase_rows(con, ctx, subject)
+            report("erase: rows erased")
+        record_chain_heads(con, home, [tenant_id])
+        rewrite_error_files(con, home, tenant_id)
+        report("erase: error files written")
     finally:
         con.close()
+    home.compaction_pending(tenant_id).touch()
     compact_warehouse(home, tenant_id)
     home.compaction_pending(tenant_id).unlink(missing_ok=True)
+    report("erase: warehouse compacted")
     con = connect(home.shard(tenant_id))
     try:
         publish_tenant(con, home, tenant_id)
@@ -200,196 +297,209 @@ def erase_subject(home: Home, tenant_id: str, contact_id: str, actor: str) -> di
     return summary | {"contact_id": cid}
 
 
-def _already_erased(con, tenant_id: str, contact_id: str) -> bool:
-    return bool(run(con, "SELECT 1 FROM gdpr.suppressions WHERE tenant_id = $t AND contact_id = $c "
-                    "LIMIT 1", {"t": tenant_id, "c": contact_id}))
-
-
-def _erase_rows(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, cid: str) -> dict:
-    t = ctx.tenant_id
-    aliases = [r[0] for r in run(con, "SELECT alias_id FROM core.contact_aliases "
-                                 "WHERE tenant_id = $t AND contact_id = $c", {"t": t, "c": cid})]
-    ids = [cid, *aliases]
-    p = {"t": t, "ids": ids}
-    idents = _identifiers(con, t, ids)
-    names = _full_names(con, t, ids)
-    digests = frame(con, """
-        SELECT DISTINCT 'email' AS kind, email AS v FROM staging.contact_rows s
-        JOIN core.contact_sources cs USING (tenant_id, import_id, row_number)
-        WHERE cs.tenant_id = $t AND cs.contact_id IN (SELECT unnest($ids::VARCHAR[])) AND s.email IS NOT NULL
-        UNION
-        SELECT DISTINCT 'phone', phone FROM staging.contact_rows s
-        JOIN core.contact_sources cs USING (tenant_id, import_id, row_number)
-        WHERE cs.tenant_id = $t AND cs.contact_id IN (SELECT unnest($ids::VARCHAR[])) AND s.phone IS NOT NULL
-        UNION
-        SELECT 'email', email FROM core.contacts
-        WHERE tenant_id = $t AND contact_id = $c AND email IS NOT NULL
-        UNION
-        SELECT 'phone', phone FROM core.contacts
-        WHERE tenant_id = $t AND contact_id = $c AND phone IS NOT NULL
-        UNION
-        SELECT 'contact', unnest($ids::VARCHAR[])
-        """, p | {"c": cid})
-    sources = frame(con, "SELECT import_id, row_number, source_key FROM core.contact_sources "
-                    "WHERE tenant_id = $t AND contact_id IN (SELECT unnest($ids::VARCHAR[]))", p)
-    lines = frame(con, "SELECT import_id, line_number FROM core.activities "
-                  "WHERE tenant_id = $t AND contact_id IN (SELECT unnest($ids::VARCHAR[]))", p)
-    removed = delete_contacts(con, ctx, [cid], action="erase")
-    con.register("_erase_sources", sources)
-    con.register("_erase_lines", lines)
-    try:
-        for table in ("raw.contact_rows", "staging.contact_rows", "staging.field_issues",
-                      "marts.data_hygiene"):
-            removed += run(con, f"DELETE FROM {table} x USING _erase_sources s WHERE x.tenant_id = $t "
-                           "AND x.import_id = s.import_id AND x.row_number = s.row_number", {"t": t})[0][0]
-        removed += run(con, "DELETE FROM raw.activity_events x USING _erase_lines s WHERE "
-                       "x.tenant_id = $t AND x.import_id = s.import_id AND x.line_number = s.line_number",
-                       {"t": t})[0][0]
-        removed += run(con, "DELETE FROM core.match_blocks x USING _erase_sources s "
-                       "WHERE x.tenant_id = $t AND x.source_key = s.source_key", {"t": t})[0][0]
-        removed += run(con, "DELETE FROM core.match_evidence x USING _erase_sources s "
-                       "WHERE x.tenant_id = $t AND (x.left_key = s.source_key "
-                       "OR x.right_key = s.source_key)", {"t": t})[0][0]
-    finally:
-        con.unregister("_erase_sources")
-        con.unregister("_erase_lines")
-    for table in _contact_tables(con):
-        if table == "core.contacts":  # only through the audited write path (done above)
-            continue
-        removed += run(con, f"DELETE FROM {table} WHERE tenant_id = $t "
-                       "AND contact_id IN (SELECT unnest($ids::VARCHAR[]))", p)[0][0]
-    removed += run(con, "DELETE FROM core.contact_aliases WHERE tenant_id = $t "
-                   "AND alias_id IN (SELECT unnest($ids::VARCHAR[]))", p)[0][0]
-    removed += run(con, "DELETE FROM core.match_blocks WHERE tenant_id = $t "
-                   "AND blocked_contact_id IN (SELECT unnest($ids::VARCHAR[]))", p)[0][0]
-    touched = []
-    if idents:
-        text_match = "len(list_filter($idents::VARCHAR[], lambda v: contains(lower({col}), v))) > 0"
-        touched = [r[0] for r in run(
-            con, "SELECT DISTINCT import_id FROM quarantine.rows q WHERE tenant_id = $t AND "
-            + text_match.format(col="q.raw"), {"t": t, "idents": idents})]
-        removed += run(con, "DELETE FROM quarantine.rows q WHERE tenant_id = $t AND "
-                       + text_match.format(col="q.raw"), {"t": t, "idents": idents})[0][0]
-        removed += run(con, "DELETE FROM raw.activity_events e WHERE tenant_id = $t AND "
-                       + text_match.format(col="e.line"), {"t": t, "idents": idents})[0][0]
-    redacted = run(con, "UPDATE audit.changes SET previous = NULL, new = NULL, redacted = true "
-                   "WHERE tenant_id = $t AND entity_id IN (SELECT unnest($ids::VARCHAR[])) "
-                   "AND NOT redacted", p)[0][0]
-    sup = digests.select(
-        pl.lit(t).alias("tenant_id"),
-        pl.col("v").map_elements(lambda v: keyed_digest(ctx.key, v), return_dtype=pl.Utf8)
-        .alias("subject_digest"),
-        "kind",
-        pl.lit(cid).alias("contact_id"),
-        pl.lit(ctx.at, pl.Datetime("us")).alias("erased_at"),
-        pl.lit(ctx.actor).alias("actor"),
+def _erased_contact_id(con, key: bytes, tenant_id: str, given: str) -> str | None:
+    """The contact id an erased id (or one of its aliases) had, from the suppressions."""
+    rows = run(
+        con,
+        f"SELECT contact_id FROM gdpr.suppressions WHERE tenant_id = $t AND (contact_id = $c "
+        f"OR (kind = 'contact' AND subject_digest = {keyed_digest_sql('$c')})) LIMIT 1",
+        {"t": tenant_id, "c": given, "key_hex": key.hex()},
     )
-    con.register("_sup", sup)
+    return rows[0][0] if rows else None
+
+
+def _erase_rows(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, subject: Subject) -> dict:
+    """Everything in the warehouse, in the caller's transaction; counts."""
+    _mark_their_rows(con, subject)
     try:
-        run(con, "INSERT INTO gdpr.suppressions BY NAME SELECT * FROM _sup")
+        removed = delete_contacts(con, ctx, [subject.contact_id], action="erase")
+        removed += _suppress_pending(con, ctx, subject)
+        removed += _delete_keyed_rows(con, subject)
     finally:
-        con.unregister("_sup")
-    return {"rows_removed": removed, "audit_rows_redacted": redacted, "touched_imports": touched,
-            "needles": idents + [n.lower() for n in names]}
+        run(con, "DROP TABLE IF EXISTS _erase_keys")
+    redacted = _redact_text(con, ctx, subject)
+    audit = _redact_audit(con, subject)
+    _suppress(con, ctx, subject)
+    return {"rows_removed": removed, "rows_redacted": redacted, "audit_rows_redacted": audit}
 
 
-def scrub_files(home: Home, needles: list[str]) -> int:
-    """Remove the person's identifiers from the files the home keeps besides the warehouse.
+def _mark_their_rows(con, subject: Subject) -> None:
+    """Temp table `_erase_keys (import_id, n, source_key, pending)`: their contact rows (n is the
+    row number) and activity lines (n is the line number), by import; pending when the import has
+    not been processed by a run yet. Theirs are: their source rows; rows and quarantined rows not
+    linked to any contact that hold their email or phone (or their source id, from the same
+    system); the lines of their activities; and lines whose contact reference is theirs. Lines
+    are parsed only when they are valid JSON (malformed lines are quarantined, never parsed)."""
+    never = r"\b\B"  # a pattern that matches nothing
+    run(
+        con,
+        """
+        CREATE OR REPLACE TEMP TABLE _erase_keys AS
+        WITH sources AS (
+            SELECT import_id, row_number AS n, source_key FROM core.contact_sources
+            WHERE tenant_id = $t AND contact_id IN (SELECT unnest($ids::VARCHAR[]))
+        ),
+        unlinked AS (
+            SELECT r.import_id, r.row_number AS n FROM raw.contact_rows r
+            WHERE r.tenant_id = $t AND NOT EXISTS (
+                    SELECT 1 FROM core.contact_sources cs WHERE cs.tenant_id = $t
+                    AND cs.import_id = r.import_id AND cs.row_number = r.row_number)
+              AND (regexp_matches(r.record::VARCHAR, $cp)
+                   OR regexp_matches(to_json(r.mapped)::VARCHAR, $cp)
+                   OR regexp_matches(r.extra::VARCHAR, $cp)
+                   OR (trim(r.source_id) IN (SELECT unnest($sids::VARCHAR[]))
+                       AND r.source_system IN (SELECT unnest($systems::VARCHAR[]))))
+            UNION
+            SELECT import_id, row_number FROM quarantine.rows
+            WHERE tenant_id = $t AND kind = 'contact' AND regexp_matches(raw, $cp)
+        ),
+        candidate_lines AS (
+            SELECT import_id, line_number,
+                   CASE WHEN json_valid(line) THEN line END AS j
+            FROM raw.activity_events
+            WHERE tenant_id = $t AND regexp_matches(line, $lp)
+        ),
+        lines AS (
+            SELECT import_id, line_number AS n FROM core.activities
+            WHERE tenant_id = $t AND contact_id IN (SELECT unnest($ids::VARCHAR[]))
+            UNION
+            SELECT import_id, line_number FROM candidate_lines
+            WHERE nullif(trim(j->>'$.contact_id'), '') IN (SELECT unnest($ids::VARCHAR[]))
+               OR nullif(trim(j->>'$.source_id'), '') IN (SELECT unnest($sids::VARCHAR[]))
+               OR lower(nullif(trim(j->>'$.email'), '')) IN (SELECT unnest($emails::VARCHAR[]))
+               OR regexp_matches(j->>'$.phone', $cp)
+        ),
+        keys AS (
+            SELECT import_id, n, source_key FROM sources
+            UNION SELECT import_id, n, NULL FROM unlinked
+            UNION SELECT import_id, n, NULL FROM lines
+        )
+        SELECT k.import_id, k.n, k.source_key, i.processed_run_id IS NULL AS pending
+        FROM keys k JOIN raw.imports i ON i.tenant_id = $t AND i.import_id = k.import_id
+        """,
+        {"t": subject.tenant_id, "ids": subject.ids, "sids": subject.source_ids,
+         "systems": subject.source_systems, "emails": subject.emails,
+         "cp": subject.contact_pattern() or never, "lp": subject.line_pattern() or never},
+    )
 
-    Refused landing files lose the lines that name the person; Dagster's SQLite run storage and
-    its logs have the values replaced (SQLite is vacuumed with secure_delete, so no freed page
-    keeps them). Returns the number of files changed.
-    """
-    needles = sorted({n.lower() for n in needles if n and len(n) >= 5})
-    if not needles:
-        return 0
-    variants = sorted({v for n in needles for v in (n, json.dumps(n)[1:-1])})
-    pattern = re.compile("|".join(re.escape(v) for v in variants), re.IGNORECASE)
+
+def _suppress_pending(con, ctx: ChangeContext, subject: Subject) -> int:
+    """Their rows in imports no run has processed yet: kept as row numbers (the import must still
+    add up), a contact row quarantined as erased_subject, an activity line blanked (the run then
+    quarantines it as unreadable)."""
+    t = subject.tenant_id
+    pending = run(con, "SELECT k.import_id, i.kind, list(k.n ORDER BY k.n) FROM _erase_keys k "
+                  "JOIN raw.imports i ON i.tenant_id = $t AND i.import_id = k.import_id "
+                  "WHERE k.pending GROUP BY ALL ORDER BY 1", {"t": t})
     changed = 0
-    for path in sorted(home.landing_dir.rglob("*")):
-        if path.is_file() and _drop_matching_lines(path, pattern):
-            changed += 1
-    for path in sorted(home.dagster_home.rglob("*")):
-        if not path.is_file() or path.suffix in (".db-wal", ".db-shm"):
-            continue
-        if path.suffix == ".db":
-            changed += _scrub_sqlite(path, variants, pattern)
-        elif _replace_in_text(path, pattern):
-            changed += 1
+    for import_id, kind, numbers in pending:
+        if kind == "contact":
+            changed += suppress_rows(con, tenant_id=t, import_id=import_id,
+                                     row_numbers=pl.Series(numbers, dtype=pl.Int64), key=ctx.key,
+                                     run_id=ctx.run_id, at=ctx.at)
+        else:
+            changed += run(con, "UPDATE raw.activity_events SET line = $erased "
+                           "WHERE tenant_id = $t AND import_id = $i "
+                           "AND line_number IN (SELECT unnest($n::BIGINT[]))",
+                           {"t": t, "i": import_id, "n": numbers, "erased": ERASED})[0][0]
     return changed
 
 
-def _contains(path: Path, pattern: re.Pattern) -> bool:
-    try:
-        return bool(pattern.search(path.read_bytes().decode("utf-8", errors="replace")))
-    except OSError:
-        return False
+def _delete_keyed_rows(con, subject: Subject) -> int:
+    """Delete every row keyed by the person, in every table found by its columns: by contact id
+    or alias, by source key, and by (import, row or line number). The rows as imported (raw
+    rows and lines, quarantined rows) of pending imports stay, without values, so they add up."""
+    t, p = subject.tenant_id, {"t": subject.tenant_id, "ids": subject.ids}
+    removed = 0
+    for table, cols in _tables_with(con, _CONTACT_COLUMNS, suffix="_contact_id").items():
+        if table == "core.contacts" or table.split(".")[0] in _KEPT:
+            continue  # contacts only through the audited write path (done)
+        where = " OR ".join(f"{quote_ident(c)} IN (SELECT unnest($ids::VARCHAR[]))" for c in cols)
+        removed += run(con, f"DELETE FROM {_qualified(table)} WHERE tenant_id = $t AND ({where})",
+                       p)[0][0]
+    for table, cols in _tables_with(con, _SOURCE_KEY_COLUMNS).items():
+        if table.split(".")[0] in _KEPT:
+            continue
+        where = " OR ".join(f"{quote_ident(c)} IN (SELECT source_key FROM _erase_keys "
+                            "WHERE source_key IS NOT NULL)" for c in cols)
+        removed += run(con, f"DELETE FROM {_qualified(table)} WHERE tenant_id = $t AND ({where})",
+                       {"t": t})[0][0]
+    numbered = _tables_with(con, ("row_number", "line_number"))
+    with_import = _tables_with(con, ("import_id",))
+    for table, cols in numbered.items():
+        if table not in with_import or table.split(".")[0] in _KEPT:
+            continue
+        as_imported = table in ("raw.contact_rows", "raw.activity_events", "quarantine.rows")
+        removed += run(
+            con,
+            f"DELETE FROM {_qualified(table)} x USING _erase_keys k WHERE x.tenant_id = $t "
+            f"AND x.import_id = k.import_id AND x.{quote_ident(cols[0])} = k.n"
+            + (" AND NOT k.pending" if as_imported else ""),
+            {"t": t},
+        )[0][0]
+    return removed
 
 
-def _drop_matching_lines(path: Path, pattern: re.Pattern) -> bool:
-    if not _contains(path, pattern):
-        return False
-    data = path.read_bytes().decode("utf-8", errors="replace")
-    kept = "".join(line for line in data.splitlines(keepends=True) if not pattern.search(line))
-    _rewrite(path, kept.encode("utf-8"))
-    return True
+def _redact_text(con, ctx: ChangeContext, subject: Subject) -> int:
+    """Replace every remaining occurrence of their identifiers in the tenant's text: every table
+    but the audit trail and the suppressions; other contacts' golden records through the audited
+    write path."""
+    pattern = subject.text_pattern()
+    if pattern is None:
+        return 0
+    t = subject.tenant_id
+    changed = redact_tables(con, t, pattern, skip=_NOT_REDACTED_AS_TEXT)
+    columns = {c: e for c, e in text_columns(con, "core.contacts").items() if c in CONTACT_FIELDS}
+    if columns:
+        redacted = ", ".join(f"{e} AS {quote_ident(c)}" for c, e in columns.items())
+        updates = frame(
+            con,
+            f"SELECT contact_id, {redacted} FROM core.contacts "
+            f"WHERE {matching_rows_sql('core.contacts', columns)}",
+            {"t": t, "pattern": pattern},
+        )
+        changed += set_contact_fields(con, ctx, updates)["updated"]
+    return changed
 
 
-def _replace_in_text(path: Path, pattern: re.Pattern) -> bool:
-    if not _contains(path, pattern):
-        return False
-    data = path.read_bytes().decode("utf-8", errors="replace")
-    _rewrite(path, pattern.sub(ERASED, data).encode("utf-8"))
-    return True
+def _redact_audit(con, subject: Subject) -> int:
+    """Their audit rows lose their values; other rows that mention them have the mention replaced.
+    The chain hashes keyed digests of the values, never the values, so it still verifies."""
+    p = {"t": subject.tenant_id, "ids": subject.ids}
+    redacted = run(con, "UPDATE audit.changes SET previous = NULL, new = NULL, redacted = true "
+                   "WHERE tenant_id = $t AND entity_id IN (SELECT unnest($ids::VARCHAR[])) "
+                   "AND (previous IS NOT NULL OR new IS NOT NULL OR NOT redacted)", p)[0][0]
+    pattern = subject.text_pattern()
+    if pattern:
+        redacted += run(
+            con,
+            f"""
+            UPDATE audit.changes SET redacted = true,
+                previous = try_cast(regexp_replace(previous::VARCHAR, $pattern, '{ERASED}', 'g')
+                                    AS JSON),
+                new = try_cast(regexp_replace(new::VARCHAR, $pattern, '{ERASED}', 'g') AS JSON)
+            WHERE tenant_id = $t AND (regexp_matches(previous::VARCHAR, $pattern)
+                                      OR regexp_matches(new::VARCHAR, $pattern))
+            """,
+            {"t": subject.tenant_id, "pattern": pattern},
+        )[0][0]
+    return redacted
 
 
-def _rewrite(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".scrub")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def _scrub_sqlite(path: Path, variants: list[str], pattern: re.Pattern) -> int:
-    """Replace the values in every text column of a SQLite file; vacuum so no page keeps them."""
-    con = sqlite3.connect(path)
-    try:
-        con.execute("PRAGMA secure_delete = ON")
-        touched = 0
-        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        for table in tables:
-            columns = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
-            for column in columns:
-                where = " OR ".join(f'instr(lower(CAST("{column}" AS TEXT)), ?) > 0' for _ in variants)
-                rows = con.execute(
-                    f'SELECT rowid, CAST("{column}" AS TEXT) FROM "{table}" WHERE {where}', variants
-                ).fetchall()
-                for rowid, value in rows:
-                    con.execute(f'UPDATE "{table}" SET "{column}" = ? WHERE rowid = ?',
-                                (pattern.sub(ERASED, value), rowid))
-                touched += len(rows)
-        con.commit()
-        if touched:
-            con.execute("VACUUM")
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        con.close()
-    return 1 if touched else 0
-
-
-def compact_warehouse(home: Home, tenant_id: str) -> None:
-    """Rewrite the tenant's shard so freed pages holding erased values are gone, atomically."""
-    shard = home.shard(tenant_id)
-    tmp = shard.with_name("warehouse.compact.duckdb")
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    con = connect(shard)
-    try:
-        run(con, "CHECKPOINT")
-        db = run(con, "SELECT current_database()")[0][0]
-        run(con, f"ATTACH {quote_literal(str(tmp))} AS _compact")
-        run(con, f"COPY FROM DATABASE {quote_ident(db)} TO _compact")
-        run(con, "DETACH _compact")
-    finally:
-        con.close()
-    os.replace(tmp, shard)
-    shard.with_name("warehouse.duckdb.wal").unlink(missing_ok=True)
+def _suppress(con, ctx: ChangeContext, subject: Subject) -> None:
+    """Keyed digests of their normalized emails and phones and of their ids (never the values)."""
+    run(
+        con,
+        f"""
+        INSERT INTO gdpr.suppressions BY NAME
+        SELECT $t AS tenant_id, {keyed_digest_sql('v')} AS subject_digest, kind,
+               $c AS contact_id, $at AS erased_at, $actor AS actor
+        FROM (SELECT 'email' AS kind, unnest($emails::VARCHAR[]) AS v
+              UNION SELECT 'phone', unnest($phones::VARCHAR[])
+              UNION SELECT 'contact', unnest($ids::VARCHAR[]))
+        ORDER BY kind, subject_digest
+        """,
+        {"t": subject.tenant_id, "c": subject.contact_id, "at": ctx.at, "actor": ctx.actor,
+         "key_hex": ctx.key.hex(), "emails": subject.suppress_emails,
+         "phones": subject.suppress_phones, "ids": subject.ids},
+    )

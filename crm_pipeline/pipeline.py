@@ -161,10 +161,15 @@ def finish_run(con, home: Home, run_id: str, tenants: list[str], status: str = "
 
 
 def _read_heads(home: Home, path: Path | None = None) -> dict[str, str]:
+    """Heads kept in a file; none when it is missing or unreadable (audit.runs keeps them too,
+    and the next write records the file afresh), so a damaged file never blocks a run."""
     try:
-        return json.loads((path or home.audit_head_file).read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        heads = json.loads((path or home.audit_head_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return {}
+    if not isinstance(heads, dict):
+        return {}
+    return {t: h for t, h in heads.items() if isinstance(t, str) and isinstance(h, str)}
 
 
 def _write_heads(home: Home, heads: dict[str, str], path: Path | None = None) -> None:
@@ -200,12 +205,13 @@ def record_chain_heads(con, home: Home, tenants: list[str]) -> None:
 
 
 def _already_staged(con, tenant_id: str, import_id: str) -> bool:
-    """True when an earlier, interrupted run staged the import already (idempotent re-runs)."""
+    """True when an earlier, interrupted run staged the import already (idempotent re-runs).
+    Rows quarantined while the file was read (unparseable, or of erased people) do not count."""
     return bool(run(
         con,
         "SELECT 1 WHERE EXISTS (SELECT 1 FROM staging.contact_rows WHERE tenant_id = $t "
         "AND import_id = $i) OR EXISTS (SELECT 1 FROM quarantine.rows WHERE tenant_id = $t "
-        "AND import_id = $i AND reason_code <> 'unparseable_row')",
+        "AND import_id = $i AND reason_code NOT IN ('unparseable_row', 'erased_subject'))",
         {"t": tenant_id, "i": import_id},
     ))
 
@@ -236,12 +242,33 @@ def mark_failed(con, run_id: str, tenant_id: str, message: str) -> None:
         con,
         "UPDATE audit.runs SET status = 'failed', finished_at = $at, message = $m "
         "WHERE run_id = $r AND tenant_id = $t",
-        {"at": utc_now(), "m": message[:2000], "r": run_id, "t": tenant_id},
+        {"at": utc_now(), "m": one_line(message), "r": run_id, "t": tenant_id},
     )
 
 
+def mark_run_failed(con, run_id: str, tenants: list[str], as_of: date, message: str) -> None:
+    """Record a run that failed as failed for every tenant it covered, whatever step failed
+    (a stage, a check, publishing after the commit): a tenant whose data was not published
+    did not get this run. A tenant already recorded as failed keeps its own cause."""
+    start_run(con, run_id, tenants, as_of)  # a run that failed before it recorded its start
+    run(
+        con,
+        "UPDATE audit.runs SET status = 'failed', finished_at = coalesce(finished_at, $at), "
+        "message = $m WHERE run_id = $r AND status <> 'failed'",
+        {"at": utc_now(), "m": one_line(message), "r": run_id},
+    )
+
+
+def one_line(message: str, limit: int = 500) -> str:
+    """An error message as one line (its lines joined, spaces collapsed), shortened:
+    audit.runs.message is read in a table; a traceback belongs in a log."""
+    line = " ".join(str(message).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) -> dict:
-    """Link, validate and load every pending activity import of the tenant."""
+    """Link, validate and load every pending activity import of the tenant (and re-check the
+    stored ones: a row moved to quarantine rewrites its import's error file too)."""
     from .activities import process_activities
     from .roles import Roles
 
@@ -252,7 +279,13 @@ def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) 
             con, ctx, as_of=as_of, base_currency=tenant.base_currency,
             home_region=tenant.home_country, roles=Roles.load(),
         )
-        for import_id in _processed_imports(con, tenant_id, run_id, "activity"):
+        imports = dict.fromkeys(_processed_imports(con, tenant_id, run_id, "activity"))
+        if result["requarantined"]:
+            imports.update(dict.fromkeys(i for (i,) in run(
+                con, "SELECT DISTINCT import_id FROM quarantine.rows WHERE tenant_id = $t "
+                     "AND run_id = $r AND kind = 'activity' ORDER BY 1",
+                {"t": tenant_id, "r": run_id})))
+        for import_id in imports:
             path = write_error_file(con, tenant_id, import_id, home.error_file(tenant_id, import_id))
             if path:
                 run(con, "UPDATE raw.imports SET error_file = $p WHERE tenant_id = $t AND import_id = $i",

@@ -48,7 +48,7 @@ def tenant_extract(
     path = home.extract(tenant_id)
     if not path.exists():
         raise unknown(tenant_id, contact_id)
-    return tenant_id, open_read_only(path)
+    return tenant_id, open_read_only(path, home)
 
 
 def contact_profile(home: Home, tenant_id: str, contact_id: str) -> dict:

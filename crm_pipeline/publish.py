@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
+import secrets
 import shutil
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,31 +22,57 @@ import duckdb
 
 from .home import Home
 from .progress import report
+from .readonly import remove_stale_reader_dirs
+from .sql import quote_ident, quote_literal
 from .warehouse import run
 
 # Tables are copied two at a time: DuckDB writes one table on about one core.
 COPY_WORKERS = 2
 SCHEMAS = ("raw", "staging", "quarantine", "core", "marts", "audit", "gdpr")
-
-
-def quote_literal(text: str) -> str:
-    """`text` as an SQL string literal (paths in ATTACH cannot be bound as parameters)."""
-    if "\x00" in text:
-        raise ValueError("a NUL character cannot be part of a path")
-    return "'" + text.replace("'", "''") + "'"
-
-
-def quote_ident(name: str) -> str:
-    """`name` as an SQL identifier."""
-    if "\x00" in name:
-        raise ValueError("a NUL character cannot be part of a name")
-    return '"' + name.replace('"', '""') + '"'
+TEMP_PREFIX = ".publish-"  # then the publishing process's id, a random part and .duckdb
+_TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)-[0-9a-f]+\.duckdb(?:\.wal)?")
 
 
 def _fresh(path: Path) -> Path:
-    """A new temporary name beside `path` that no reader's own files can collide with."""
+    """A new temporary name beside `path` that no reader can collide with.
+
+    DuckDB names a reader's spill folder `<file>.tmp` and a writer's log `<file>.wal`; a name
+    derived from the published file's (`warehouse.duckdb.tmp`, as before) is the folder a
+    reader of the snapshot creates when a query spills, after which every publish failed. The
+    name here holds this process's id and a random part, starts with a dot (no reader opens it)
+    and is not a DuckDB suffix of any file a reader opens."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(f".{path.name}.publish-{os.getpid()}-{uuid.uuid4().hex[:12]}")
+    remove_stale_temporaries(path.parent)
+    return path.parent / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}.duckdb"
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete what an interrupted publish left in `folder`: temporaries of processes no longer
+    running, and a regular file `<name>.tmp` (or its `.wal`) an older version left. A folder
+    `<name>.tmp` is a reader's spill folder, possibly in use: left alone."""
+    removed = []
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        match = _TEMP_NAME.fullmatch(entry.name)
+        stale = (match is not None and not _alive(int(match.group(1)))) or (
+            entry.name.endswith((".duckdb.tmp", ".duckdb.tmp.wal")) and entry.is_file()
+            and not entry.is_symlink())
+        if stale and entry.is_file():
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of that id runs (a reused id only delays a clean-up)."""
+    if pid == os.getpid():
+        return True  # another thread's publish: this process discards its own after a failure
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 def _swap(tmp: Path, final: Path) -> None:
@@ -77,12 +104,13 @@ def publish_tenant(con: duckdb.DuckDBPyConnection, home: Home, tenant_id: str) -
     anyway) except after an erasure whose compaction has not finished: then the snapshot is a
     table-by-table copy, which carries no freed pages.
     """
+    remove_stale_reader_dirs(home.root / "tmp")  # a killed reader's spill: no one else removes it
     final = home.extract(tenant_id)
     tmp = _fresh(final)
     try:
         if home.compaction_pending(tenant_id).exists():
             db = run(con, "SELECT current_database()")[0][0]
-            run(con, f"ATTACH {quote_literal(str(tmp))} AS _snapshot")
+            run(con, "ATTACH $path AS _snapshot", {"path": str(tmp)})
             try:
                 run(con, f"COPY FROM DATABASE {quote_ident(db)} TO _snapshot")
             finally:
@@ -145,7 +173,7 @@ def _merge_snapshots(home: Home, tenants: list[str], tmp: Path) -> None:
         aliases = {}
         for i, t in enumerate(tenants):
             aliases[t] = f"_t{i}"
-            run(con, f"ATTACH {quote_literal(str(home.extract(t)))} AS _t{i} (READ_ONLY)")
+            run(con, f"ATTACH $path AS _t{i} (READ_ONLY)", {"path": str(home.extract(t))})
         tables = run(con, """
             SELECT schema_name, table_name, list(database_name ORDER BY database_name)
             FROM duckdb_tables() WHERE database_name LIKE '\\_t%' ESCAPE '\\'

@@ -15,7 +15,8 @@ CONTACT_REASONS = ("unparseable_row", "missing_tenant", "tenant_mismatch", "miss
                    "erased_subject")
 ACTIVITY_REASONS = ("unparseable_row", "missing_tenant", "tenant_mismatch", "bad_timestamp",
                     "future_timestamp", "unknown_activity_type", "unknown_contact",
-                    "conflicting_duplicate", "unknown_currency", "actor_not_permitted")
+                    "conflicting_duplicate", "unknown_currency", "actor_not_permitted",
+                    "bad_amount")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 

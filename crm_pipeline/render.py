@@ -1,65 +1,119 @@
-"""Printing rows and profiles for people (tables) and programs (CSV, JSON)."""
+"""Printing rows and profiles for people (tables) and programs (CSV, JSON).
+
+Values come from imported files, queries and users, so nothing shown to people is ever read as
+rich markup or emoji codes (the CLI's consoles have both off, and every cell is a `Text`), and
+control characters are shown escaped so a value cannot drive the terminal (colours, links, titles).
+CSV and JSON carry the values exactly as stored: no escaping, no truncation.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 
-from .quarantine import spreadsheet_safe
+TABLE_ROWS = 50  # rows `crm sql` shows as a table unless --limit or --all says otherwise
+
+# C0 and C1 controls (tab and newline excepted) and the bidirectional overrides that reorder text.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def write_rows(out: Console, columns: list[str], rows: list[tuple], fmt: str) -> None:
+def shown(value) -> str:
+    """A value as people see it: None as empty, control characters as visible escapes."""
+    if value is None:
+        return ""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                       else f"\\u{ord(m.group()):04x}", str(value))
+
+
+def styled(*parts) -> Text:
+    """One line from plain values and (value, style) pairs; values are never read as markup."""
+    line = Text()
+    for part in parts:
+        if isinstance(part, tuple):
+            line.append(shown(part[0]), style=part[1])
+        else:
+            line.append(shown(part))
+    return line
+
+
+def table(*columns: str, **options) -> Table:
+    """A rich table whose headers are plain text (column names come from queries and files);
+    a value too wide for its column is folded onto more lines, never cut short."""
+    return Table(*[Column(header=Text(shown(c)), overflow="fold") for c in columns], **options)
+
+
+def add_row(t: Table, values) -> None:
+    t.add_row(*[v if isinstance(v, Text) else Text(shown(v)) for v in values])
+
+
+def write_rows(out: Console, columns: list[str], rows: list[tuple], fmt: str,
+               limit: int | None = None) -> int:
+    """Print rows as a table, CSV or JSON; at most `limit` rows (all if None). Returns how many
+    rows were left out (the caller says so, on stderr for CSV and JSON)."""
+    shown_rows = rows if limit is None else rows[:limit]
+    left_out = len(rows) - len(shown_rows)
     if fmt == "json":
-        records = [dict(zip(columns, r, strict=True)) for r in rows]
+        records = [dict(zip(columns, r, strict=True)) for r in shown_rows]
         sys.stdout.write(json.dumps(records, default=str, ensure_ascii=False) + "\n")
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
-        for r in rows:
-            writer.writerow([spreadsheet_safe(None if v is None else str(v)) for v in r])
+        for r in shown_rows:  # exactly as stored: neutralizing formulas is for error files only
+            writer.writerow(["" if v is None else str(v) for v in r])
     else:
-        t = Table(*columns)
-        for r in rows:
-            t.add_row(*["" if v is None else str(v) for v in r])
+        t = table(*columns)
+        for r in shown_rows:
+            add_row(t, r)
         out.print(t)
-        out.print(f"[dim]{len(rows)} rows[/dim]")
+        if left_out:
+            out.print(styled((f"{len(shown_rows)} of {len(rows)} rows shown; {left_out} more not "
+                              "shown (--limit N or --all to see them, --format csv or json "
+                              "for programs)", "dim")))
+        else:
+            out.print(styled((f"{len(rows)} rows", "dim")))
+    return left_out
 
 
 def print_profile(out: Console, profile: dict) -> None:
     c = profile["contact"]
     name = " ".join(v for v in (c.get("first_name"), c.get("last_name")) if v) or "(no name)"
-    out.print(f"[bold]{name}[/bold]  {c['contact_id']}  tenant {c['tenant_id']}")
+    out.print(styled((name, "bold"), f"  {c['contact_id']}  tenant {c['tenant_id']}"))
     if profile.get("resolved_from_alias"):
-        out.print(f"[dim](asked for {profile['resolved_from_alias']}, merged into this contact)[/dim]")
+        out.print(styled((f"(asked for {profile['resolved_from_alias']}, merged into this contact)",
+                          "dim")))
     t = Table(show_header=False, box=None)
     for k, v in c.items():
         if k not in ("tenant_id", "contact_id") and v not in (None, [], ""):
-            t.add_row(k, str(v))
+            add_row(t, (k, v))
     out.print(t)
     if profile.get("segments"):
-        out.print("segments: " + ", ".join(profile["segments"]))
+        out.print(styled("segments: " + ", ".join(profile["segments"])))
     if profile.get("lead_score") is not None:
-        out.print(f"lead score: {profile['lead_score']:.1f}")
-    out.print(f"sources: {len(profile.get('sources', []))}")
-    at = Table("when (UTC)", "type", "actor", "subject / notes", "amount", title="Timeline (newest first)")
+        out.print(styled(f"lead score: {profile['lead_score']:.1f}"))
+    out.print(styled(f"sources: {len(profile.get('sources', []))}"))
+    at = table("when (UTC)", "type", "actor", "subject / notes", "amount",
+               title="Timeline (newest first)")
     for a in profile.get("activities", []):
         amount = f"{a['amount']} {a['currency']}" if a.get("amount") is not None else ""
         when = a["occurred_at"]
         when = when.strftime("%Y-%m-%d %H:%M") if hasattr(when, "strftime") else str(when)
-        at.add_row(when, a["type"], a.get("actor") or "",
-                   a.get("subject") or a.get("notes") or "", amount)
+        add_row(at, (when, a["type"], a.get("actor") or "",
+                     a.get("subject") or a.get("notes") or "", amount))
     out.print(at)
 
 
 def print_explanation(out: Console, explanation: dict) -> None:
     """One line per source: which record, and why it belongs to the contact."""
-    out.print(f"[bold]{explanation['contact_id']}[/bold]")
+    out.print(styled((explanation["contact_id"], "bold")))
     if explanation.get("resolved_from_alias"):
-        out.print(f"[dim](asked for {explanation['resolved_from_alias']}, merged into this contact)[/dim]")
+        out.print(styled((f"(asked for {explanation['resolved_from_alias']}, merged into this "
+                          "contact)", "dim")))
     for s in explanation["sources"]:
         source_id = f" (source id {s['source_id']})" if s.get("source_id") else ""
-        out.print(f"• {s['source_key']}{source_id} {s['why']}")
+        out.print(styled(f"• {s['source_key']}{source_id} {s['why']}"))

@@ -1,9 +1,13 @@
 """Who may write which activity types and read which marts (`data/reference/roles.yaml`).
 
-Only agents are restricted: users and the system write every type and read every mart, as the
-people and processes that run the CRM. An agent is named by the file; a line that gives no
-actor_kind is an agent's when its actor is listed, otherwise a user's. The grants also come as
-small frames so that a whole batch is checked with one join instead of a call per line.
+The kind of an actor comes from the registry, never from what a line declares: a name listed
+under `agents` is an agent and may do only what its role grants; the pipeline itself
+(`SYSTEM_ACTOR`) is the system; anyone else is a person (a user), who writes every type and reads
+every mart. Names are compared folded (NFKC, case, invisible characters), and a name that only
+*looks like* an agent's or the system's (a Cyrillic `і` in `tіna`) is refused rather than taken
+for a person with full rights. A kind a line declares must agree with the registry's, or the
+line is refused. The grants also come as small frames so that a whole batch is checked with
+one join instead of a call per line.
 """
 
 from __future__ import annotations
@@ -15,10 +19,15 @@ import polars as pl
 import yaml
 
 from .errors import CrmError
+from .normalize.confusables import confusable, folded
 from .paths import REFERENCE_DIR, SQL_DIR
 
 ROLES_FILE = REFERENCE_DIR / "roles.yaml"
 ACTOR_KINDS = ("user", "agent", "system")
+# The pipeline's own name as an actor (its audit rows and the lines it logs).
+SYSTEM_ACTOR = "pipeline"
+ACTORS_SCHEMA = {"actor": pl.String, "kind": pl.String, "agent": pl.String,
+                 "lookalike": pl.String}
 # The activity vocabulary (CONTRACT.md): what a grant can name.
 ACTIVITY_TYPES = (
     "email", "call", "meeting", "support", "purchase", "webinar", "download", "form_submission",
@@ -83,41 +92,81 @@ class Roles:
                     f"{source}: agent {name!r} may read unknown marts {bad_marts}: "
                     f"use only {', '.join(sorted(marts))}"
                 )
-            key = str(name).strip().lower()
+            key = folded(str(name))
+            if not key:
+                raise CrmError(f"{source}: an agent has an empty name: name every agent")
+            for other in [*agents, SYSTEM_ACTOR]:
+                if confusable(key, other):
+                    raise CrmError(
+                        f"{source}: agent {name!r} looks like {other!r}"
+                        f"{' (the pipeline itself)' if other == SYSTEM_ACTOR else ''}: "
+                        "give every agent a name that cannot be mistaken for another"
+                    )
             agents[key] = Agent(key, str(entry.get("role") or key), writes, reads)
         return cls(agents)
 
     def is_agent(self, actor: str | None) -> bool:
-        return actor is not None and actor.strip().lower() in self.agents
+        return actor is not None and folded(actor) in self.agents
 
-    def kind_of(self, actor: str | None, actor_kind: str | None) -> str:
-        """The actor's kind: as given, else agent when listed here, else user."""
-        if actor_kind and actor_kind.strip():
-            return actor_kind.strip().lower()
-        return "agent" if self.is_agent(actor) else "user"
+    def lookalike(self, actor: str | None) -> str | None:
+        """The agent (or the system's name) this actor only looks like, or None: `tіna` with a
+        Cyrillic і looks like the agent `tina` but is not that name."""
+        if actor is None:
+            return None
+        name = folded(actor)
+        if name in self.agents or name == SYSTEM_ACTOR:
+            return None
+        return next((k for k in [*self.agents, SYSTEM_ACTOR] if confusable(actor, k)), None)
+
+    def kind_of(self, actor: str | None, actor_kind: str | None = None) -> str:
+        """The actor's kind from the registry: agent when listed, system for the pipeline
+        itself, else user. What a line declares (`actor_kind`) never changes it."""
+        if actor is None or not folded(actor):
+            return "user"
+        name = folded(actor)
+        if name in self.agents:
+            return "agent"
+        return "system" if name == SYSTEM_ACTOR else "user"
+
+    def _declared_agrees(self, actor: str | None, actor_kind: str | None) -> bool:
+        """A declared kind is only checked: blank, or the registry's kind (any case)."""
+        declared = (actor_kind or "").strip().lower()
+        return declared == "" or declared == self.kind_of(actor)
+
+    def _grants(self, actor: str | None, actor_kind: str | None) -> Agent | bool:
+        """True for unrestricted (a person, the system), an Agent, or False (refused)."""
+        if not self._declared_agrees(actor, actor_kind) or self.lookalike(actor):
+            return False
+        kind = self.kind_of(actor)
+        return self.agents[folded(actor)] if kind == "agent" else True
 
     def may_write(self, actor: str | None, actor_kind: str | None, activity_type: str) -> bool:
-        """Whether this actor may log an activity of this type."""
-        kind = self.kind_of(actor, actor_kind)
-        if kind in ("user", "system"):
-            return True
-        if kind != "agent" or not actor:
-            return False
-        agent = self.agents.get(actor.strip().lower())
-        return agent is not None and activity_type.strip().lower() in agent.writes
+        """Whether this actor may log an activity of this type (a declared kind that disagrees
+        with the registry, or a look-alike name, may not)."""
+        grants = self._grants(actor, actor_kind)
+        if isinstance(grants, Agent):
+            return activity_type.strip().lower() in grants.writes
+        return grants
 
     def may_read(self, actor: str | None, actor_kind: str | None, mart: str) -> bool:
         """Whether this actor may read a mart (`engagement` or `marts.engagement`)."""
-        kind = self.kind_of(actor, actor_kind)
-        if kind in ("user", "system"):
-            return True
-        if kind != "agent" or not actor:
-            return False
-        agent = self.agents.get(actor.strip().lower())
-        return agent is not None and mart.strip().lower().removeprefix("marts.") in agent.reads
+        grants = self._grants(actor, actor_kind)
+        if isinstance(grants, Agent):
+            return mart.strip().lower().removeprefix("marts.") in grants.reads
+        return grants
+
+    def actors_frame(self, actors: pl.Series) -> pl.DataFrame:
+        """(actor, kind, agent, lookalike) for each distinct actor name, for joins: the
+        registry's kind, the agent's registry name, and the name it only looks like."""
+        names = actors.cast(pl.String).drop_nulls().unique().sort().to_list()
+        rows = [
+            (a, self.kind_of(a), folded(a) if self.is_agent(a) else None, self.lookalike(a))
+            for a in names
+        ]
+        return pl.DataFrame(rows, schema=ACTORS_SCHEMA, orient="row")
 
     def agents_frame(self) -> pl.DataFrame:
-        """Agent names (lower case), for joins."""
+        """Agent names (folded), for joins."""
         return pl.DataFrame({"actor": sorted(self.agents)}, schema={"actor": pl.String})
 
     def write_grants(self) -> pl.DataFrame:
@@ -129,27 +178,27 @@ class Roles:
         )
 
     def permitted(self, frame: pl.DataFrame) -> pl.Series:
-        """`may_write` over a frame of actor, actor_kind, type: one join, no call per row."""
+        """`may_write` over a frame of actor, actor_kind, type: names are looked up once per
+        distinct actor, then joined; no call per row."""
         frame = frame.select(pl.col("actor", "actor_kind", "type").cast(pl.String))
-        actor = pl.col("actor").str.strip_chars().str.to_lowercase()
-        given = pl.col("actor_kind").str.strip_chars().str.to_lowercase()
-        agents = self.agents_frame()["actor"]
-        kind = (
-            pl.when(given.is_not_null() & (given != ""))
-            .then(given)
-            .when(actor.is_in(agents.implode()))
-            .then(pl.lit("agent"))
-            .otherwise(pl.lit("user"))
+        actors = self.actors_frame(frame["actor"])
+        grants = self.write_grants().rename({"actor": "agent"}).with_columns(
+            pl.lit(True).alias("_granted")
         )
-        grants = self.write_grants().with_columns(pl.lit(True).alias("_granted"))
-        keyed = frame.select(
-            kind.alias("_kind"),
-            actor.alias("actor"),
-            pl.col("type").str.strip_chars().str.to_lowercase().alias("type"),
-        ).join(grants, on=["actor", "type"], how="left", maintain_order="left")
+        declared = pl.col("actor_kind").str.strip_chars().str.to_lowercase()
+        keyed = (
+            frame.join(actors, on="actor", how="left", nulls_equal=False, maintain_order="left")
+            .with_columns(
+                pl.col("kind").fill_null("user"),
+                pl.col("type").str.strip_chars().str.to_lowercase(),
+            )
+            .join(grants, on=["agent", "type"], how="left", maintain_order="left")
+        )
+        agrees = declared.is_null() | (declared == "") | (declared == pl.col("kind"))
         return keyed.select(
             (
-                pl.col("_kind").is_in(["user", "system"])
-                | ((pl.col("_kind") == "agent") & pl.col("_granted").fill_null(False))
+                agrees
+                & pl.col("lookalike").is_null()
+                & ((pl.col("kind") != "agent") | pl.col("_granted").fill_null(False))
             ).alias("permitted")
         )["permitted"]

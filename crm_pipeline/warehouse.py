@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from .sql import table_files
+from .sql import quote_ident, table_files
 
 WAREHOUSE_FILE = "warehouse.duckdb"
 
@@ -43,7 +43,8 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("BEGIN TRANSACTION").fetchall()
     try:
         for schema, table in retired:
-            con.execute(f"ALTER TABLE {schema}.{table} RENAME TO {table}{_KEYED_SUFFIX}").fetchall()
+            con.execute(f"ALTER TABLE {quote_ident(schema)}.{quote_ident(table)} "
+                        f"RENAME TO {quote_ident(table + _KEYED_SUFFIX)}").fetchall()
         comments = []
         for path in table_files():
             for statement in _statements(path.read_text(encoding="utf-8")):
@@ -53,8 +54,9 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
                     con.execute(statement).fetchall()
         _add_missing_columns(con)
         for schema, table in retired:
-            old = f"{schema}.{table}{_KEYED_SUFFIX}"
-            con.execute(f"INSERT INTO {schema}.{table} BY NAME SELECT * FROM {old}").fetchall()
+            old = f"{quote_ident(schema)}.{quote_ident(table + _KEYED_SUFFIX)}"
+            new = f"{quote_ident(schema)}.{quote_ident(table)}"
+            con.execute(f"INSERT INTO {new} BY NAME SELECT * FROM {old}").fetchall()
             con.execute(f"DROP TABLE {old}").fetchall()
         for statement in comments:
             con.execute(statement).fetchall()
@@ -150,7 +152,8 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> None:
     for key, columns in _reference_columns().items():
         for column, dtype in columns:
             if column not in present.get(key, {column}):
-                con.execute(f'ALTER TABLE {key[0]}.{key[1]} ADD COLUMN "{column}" {dtype}').fetchall()
+                con.execute(f"ALTER TABLE {quote_ident(key[0])}.{quote_ident(key[1])} "
+                            f"ADD COLUMN {quote_ident(column)} {dtype}").fetchall()  # our DDL's type
 
 
 def frame(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> pl.DataFrame:

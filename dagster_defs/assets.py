@@ -68,7 +68,8 @@ def _ingest_landing(context, con, crm: CrmSettings, kind: str) -> dict:
         at = datetime.now(UTC).replace(tzinfo=None)
         try:
             if kind == "contacts":
-                result = stage_contact_file(con, tenant_id=tenant_id, path=path, at=at)
+                result = stage_contact_file(con, tenant_id=tenant_id, path=path, at=at,
+                                            key=home.key())
             else:
                 from crm_pipeline.activities import stage_activity_file
 
@@ -200,12 +201,26 @@ def published_snapshot(context, crm: CrmSettings, duckdb: Warehouse) -> dg.Mater
     t = context.partition_key
     home = crm.crm_home
     with warehouse(duckdb, t) as con:
-        report(f"publish: {t}")
-        path = publish_tenant(con, home, t)
-    metadata = {"path": str(path)}
-    if crm.publish_all:
-        metadata["all_tenants"] = str(publish_all_tenants(home))
+        try:
+            report(f"publish: {t}")
+            metadata = {"path": str(publish_tenant(con, home, t))}
+            if crm.publish_all:
+                metadata["all_tenants"] = str(publish_all_tenants(home))
+        except Exception as exc:  # the run committed, but readers do not see it: it failed
+            pipeline.mark_run_failed(con, context.run_id, [t], crm.as_of_date,
+                                     f"publish: {failure_cause(exc)}")
+            raise
     return dg.MaterializeResult(metadata=metadata)
+
+
+def failure_cause(exc: BaseException) -> str:
+    """One line saying what went wrong, for audit.runs.message."""
+    if isinstance(exc, CrmError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        name = exc.filename2 or exc.filename  # a rename's target, not the temporary file
+        return f"{exc.strerror}: {name}" if name else exc.strerror
+    return f"{type(exc).__name__}: {exc}"
 
 
 ALL_ASSETS = [

@@ -11,6 +11,7 @@ import dagster as dg
 from crm_pipeline.home import Home
 from crm_pipeline.tenants import TENANT_ID
 
+from .hooks import record_failed_run
 from .partitions import TENANTS, tenant_partitions
 
 # In one process, one step after another: a run's steps write the same shard, which admits one
@@ -18,7 +19,8 @@ from .partitions import TENANTS, tenant_partitions
 # parallel, in processes of their own (the run queue in `deploy/`, or `crm run`'s workers).
 everything_job = dg.define_asset_job("refresh_everything", selection=dg.AssetSelection.all(),
                                      executor_def=dg.in_process_executor,
-                                     partitions_def=tenant_partitions)
+                                     partitions_def=tenant_partitions,
+                                     hooks={record_failed_run})
 
 
 def daily_refresh_for(home: Home) -> dg.ScheduleDefinition:

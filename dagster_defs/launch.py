@@ -25,6 +25,7 @@ from .storage import in_process_overrides
 class RunOutcome:
     run_ids: dict[str, str] = field(default_factory=dict)  # tenant -> Dagster run id
     failures: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)  # each failure's full error, for a log file
 
     @property
     def success(self) -> bool:
@@ -33,6 +34,14 @@ class RunOutcome:
     @property
     def run_id(self) -> str:
         return ", ".join(self.run_ids.values())
+
+
+def _root_cause(error) -> str:
+    """The innermost error's first line (`ValueError: ...`), not Dagster's wrapper around it."""
+    while error.cause is not None:
+        error = error.cause
+    lines = error.message.strip().splitlines()
+    return lines[0] if lines else error.cls_name or "error"
 
 
 def _instance(home: Home) -> dg.DagsterInstance:
@@ -58,11 +67,12 @@ def run_pipeline(home: Home, tenant: str | None = None, as_of: str | None = None
     else:
         outcomes = _run_side_by_side(home, tenants, as_of, workers or worker_count(len(tenants)))
         publish_all_tenants(home)
-    run_ids, failures = {}, []
+    run_ids, failures, details = {}, [], []
     for outcome in outcomes:
         run_ids.update(outcome.run_ids)
         failures.extend(outcome.failures)
-    return RunOutcome(run_ids, failures)
+        details.extend(outcome.details)
+    return RunOutcome(run_ids, failures, details)
 
 
 def worker_count(tenants: int) -> int:
@@ -109,15 +119,19 @@ def run_tenant(home: Home, tenant: str, as_of: str | None = None, publish_all: b
     with _instance(home) as instance:
         result = job.execute_in_process(
             instance=instance, raise_on_error=False, partition_key=tenant,
-            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            # failures are returned (one line each, details apart): nothing on the console
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         )
-        failures = []
+        failures, details = [], []
         for event in result.all_events:
             if event.is_step_failure:
                 data = event.step_failure_data
-                message = data.error.message.strip() if data and data.error else "step failed"
+                error = data.error if data else None
                 failures.append(f"{tenant}: {event.step_key}: "
-                                f"{message.splitlines()[0] if message else ''}")
+                                f"{_root_cause(error) if error else 'step failed'}")
+                if error:
+                    details.append(f"tenant {tenant}, step {event.step_key} failed:\n"
+                                   f"{error.to_string()}")
             elif event.event_type_value == "ASSET_CHECK_EVALUATION":
                 evaluation = event.event_specific_data
                 if not evaluation.passed:
@@ -125,4 +139,4 @@ def run_tenant(home: Home, tenant: str, as_of: str | None = None, publish_all: b
                                     f"{evaluation.asset_key.to_user_string()}")
         if not result.success and not failures:
             failures.append(f"{tenant}: run {result.run_id} failed")
-    return RunOutcome({tenant: result.run_id}, failures)
+    return RunOutcome({tenant: result.run_id}, failures, details)

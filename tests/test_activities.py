@@ -97,7 +97,7 @@ def test_good_lines_are_stored_with_times_in_utc(wh, tmp_path):
         line("a3", occurred_at="2024-05-01 23:30:00.250Z"),
     ])
     assert result == {"rows_in": 3, "accepted": 3, "merged": 0, "quarantined": 0,
-                      "by_reason": {}}
+                      "by_reason": {}, "requarantined": {}}
     assert stored(wh, "occurred_at") == {
         "a1": datetime(2024, 5, 1, 8, 0),
         "a2": datetime(2024, 5, 1, 15, 30),
@@ -133,9 +133,8 @@ BAD_LINES = {
     "no_reference": ("unknown_contact", line("b", contact_id=None)),
     "unknown_currency": ("unknown_currency",
                          line("b", type="purchase", amount=5, currency="XXX")),
-    "purchase_without_amount": ("unparseable_row", line("b", type="purchase")),
-    "refund_amount_not_a_number": ("unparseable_row",
-                                   line("b", type="refund", amount="five")),
+    "purchase_without_amount": ("bad_amount", line("b", type="purchase")),
+    "refund_amount_not_a_number": ("bad_amount", line("b", type="refund", amount="five")),
 }
 
 
@@ -194,16 +193,21 @@ def test_future_limit_is_one_day_after_the_end_of_the_as_of_date(wh, tmp_path):
 
 
 def test_agents_write_only_granted_types_users_and_system_everything(wh, tmp_path):
-    ingest(wh, tmp_path, [
+    result = ingest(wh, tmp_path, [
         line("m1", actor="mercer", actor_kind="agent", type="call"),
         line("m2", actor="Mercer", type="webinar"),
         line("c1", actor="cheryl", type="support", ticket_id="T-1", status="open"),
         line("u1", actor="dana", type="purchase", amount=10),
-        line("s1", actor="billing", actor_kind="system", type="refund", amount=3),
+        line("s1", actor="pipeline", actor_kind="system", type="refund", amount=3),
+        line("s2", actor="Pipeline", type="subscription_start"),
+        line("x1", actor="billing", actor_kind="system", type="refund", amount=3),
     ])
+    # the kind is the registry's: only the pipeline itself is the system
     assert stored(wh, "actor_kind") == {
         "m1": "agent", "m2": "agent", "c1": "agent", "u1": "user", "s1": "system",
+        "s2": "system",
     }
+    assert result["by_reason"] == {"actor_not_permitted": 1}
 
 
 def test_a_redelivery_is_merged_and_the_same_file_again_changes_nothing(wh, tmp_path):

@@ -76,9 +76,20 @@ def test_truncation_is_detected_with_the_head_kept_outside(con, ctx):
     assert problems and "cut off" in problems[0].reason
 
 
+def _erase(con, ctx, entity_id):
+    """What `crm gdpr erase` leaves in the trail: an erase row, then the entity's values redacted."""
+    append_changes(con, ctx, pl.DataFrame({
+        "action": ["erase"], "entity": ["contact"], "entity_id": [entity_id],
+        "previous": [json_text({"email": "p@x.com"})], "new": [None]},
+        schema_overrides={"new": pl.Utf8}))
+    run(con, "UPDATE audit.changes SET new = NULL, previous = NULL, redacted = true "
+             "WHERE entity_id = $e", {"e": entity_id})
+
+
 def test_redacted_values_keep_the_chain_verifiable(con, ctx):
     _append(con, ctx, 3)
-    run(con, "UPDATE audit.changes SET new = NULL, previous = NULL, redacted = true WHERE change_id = 2")
+    _erase(con, ctx, "c1")
+    assert run(con, "SELECT count(*) FROM audit.changes WHERE redacted") == [(2,)]
     assert verify_chain(con, ctx.key) == []
 
 

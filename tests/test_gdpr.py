@@ -49,6 +49,13 @@ def _activities(tenant: str) -> list[dict | str]:
          "occurred_at": "2026-10-02T10:00:00Z", "email": E1, "actor": "jane"},
         {"activity_id": "g4", "tenant_id": tenant, "type": "call", "occurred_at": "2026-11-01T10:00:00Z",
          "email": "ann.lee@example.com", "actor": "jane"},
+        # Another person's activity whose notes name the person (kept, with the mention redacted).
+        {"activity_id": "g6", "tenant_id": tenant, "type": "email", "occurred_at": "2026-11-02T10:00:00Z",
+         "email": "ann.lee@example.com", "actor": "jane", "subject": "intro",
+         "notes": f"Ann forwarded this to {E1} and to Zebulon Quimby's assistant"},
+        # A quarantined activity that names the person and carries their source id (removed).
+        {"activity_id": "g5", "tenant_id": tenant, "type": "séance", "occurred_at": "2026-10-03T10:00:00Z",
+         "source_id": "900", "actor": "jane", "subject": "Call with Zebulon Quimby"},
     ]
 
 
@@ -243,7 +250,9 @@ def test_other_people_and_tenants_are_untouched(erased):
     assert q(wh, "SELECT tenant_id, count(*) FROM core.contacts GROUP BY 1") == [("t1", 2)]
     assert q(shard(erased["home"], "t2"), "SELECT tenant_id, count(*) FROM core.contacts "
              "GROUP BY 1") == [("t2", 1)]
-    assert q(wh, "SELECT activity_id FROM core.activities ORDER BY 1") == [("g4",)]
+    assert q(wh, "SELECT activity_id FROM core.activities ORDER BY 1") == [("g4",), ("g6",)]
+    assert q(wh, "SELECT notes FROM core.activities WHERE activity_id = 'g6'") == [
+        ("Ann forwarded this to [erased] and to [erased]'s assistant",)]
     landing = (erased["home"] / "landing" / "t1" / "contacts" / "broken.csv.refused").read_text()
     assert "nora@example.com" in landing
 
@@ -289,3 +298,15 @@ def test_a_later_import_of_the_erased_person_is_quarantined_and_the_rest_imports
     assert q(wh, "SELECT count(*) FROM core.contacts WHERE email = 'nora@example.com'") == [(1,)]
     assert q(wh, "SELECT count(*) FROM core.contacts WHERE tenant_id = 't1' AND "
              "(last_name = 'Quimby' OR phone = $p)", {"p": PHONE_E164}) == [(0,)]
+    # The suppressed rows are kept as their row number, reason and keyed digest, never values:
+    # not in quarantine.rows, raw.contact_rows, the error file, the snapshot or the extract.
+    stored = q(wh, "SELECT q.raw, q.reason_detail, r.record, r.mapped, r.source_id "
+               "FROM quarantine.rows q JOIN raw.imports i USING (tenant_id, import_id) "
+               "JOIN raw.contact_rows r USING (tenant_id, import_id, row_number) "
+               "WHERE i.file_name = 'again.csv' ORDER BY q.row_number")
+    assert [(r[0], r[2], r[3], r[4]) for r in stored] == [(None,) * 4] * 2
+    assert all("keyed digest" in r[1] for r in stored)
+    for path in (wh, erased["home"] / "published" / "warehouse.duckdb",
+                 erased["home"] / "published" / "tenants" / "t1.duckdb"):
+        assert rows_holding(path, NEEDLES + ["zeb,"]) == {}, path
+    assert files_holding(erased["home"], NEEDLES) == {}

@@ -29,9 +29,23 @@ ROLES = Roles.load()
         ("someone_new", "agent", "email", False),
         (None, "agent", "email", False),
         ("dana", None, "refund", True),
-        ("mercer", "user", "purchase", True),
-        ("billing", "system", "subscription_end", True),
+        # the kind comes from the registry: a declared kind that disagrees is refused
+        ("mercer", "user", "purchase", False),
+        ("tina", "system", "email", False),
+        ("tina", "User", "email", False),
+        ("billing", "system", "subscription_end", False),
+        ("dana", "User", "refund", True),
+        ("pipeline", "system", "subscription_end", True),
+        ("Pipeline", None, "purchase", True),
         ("dana", "robot", "email", False),
+        # a name that only looks like an agent's or the system's is neither, nor a person
+        ("t\u0456na", None, "email", False),
+        ("t\u0456na", "user", "email", False),
+        ("\u0422INA", None, "email", False),
+        ("p\u0456peline", "system", "purchase", False),
+        # the same name, folded (full-width letters, case, invisible characters): the agent
+        ("\uff54\uff49\uff4e\uff41", None, "email", False),
+        ("CHER\u200bYL", None, "support", True),
     ],
 )
 def test_agents_are_limited_to_their_grants_and_everyone_else_is_not(
@@ -40,10 +54,28 @@ def test_agents_are_limited_to_their_grants_and_everyone_else_is_not(
     assert ROLES.may_write(actor, kind, activity_type) is allowed
 
 
-def test_a_listed_actor_without_a_kind_is_an_agent_else_a_user():
+def test_the_kind_comes_from_the_registry_never_from_the_line():
     assert ROLES.kind_of("Cheryl", None) == "agent"
     assert ROLES.kind_of("dana", "") == "user"
-    assert ROLES.kind_of("cheryl", "system") == "system"
+    assert ROLES.kind_of("cheryl", "system") == "agent"
+    assert ROLES.kind_of("dana", "system") == "user"
+    assert ROLES.kind_of("pipeline", None) == "system"
+    assert ROLES.kind_of(None, "system") == "user"
+
+
+def test_the_system_actor_is_the_pipelines_own_name():
+    from crm_pipeline.pipeline import PIPELINE_ACTOR
+    from crm_pipeline.roles import SYSTEM_ACTOR
+
+    assert SYSTEM_ACTOR == PIPELINE_ACTOR
+
+
+def test_a_lookalike_name_is_named_with_the_agent_it_imitates():
+    assert ROLES.lookalike("t\u0456na") == "tina"
+    assert ROLES.lookalike("m\u0435rcer") == "mercer"
+    assert ROLES.lookalike("p\u0456peline") == "pipeline"
+    assert ROLES.lookalike("tina") is None and ROLES.lookalike("TINA") is None
+    assert ROLES.lookalike("jane.rep") is None
 
 
 def test_marts_are_readable_by_granted_agents_users_and_the_system():
@@ -52,6 +84,9 @@ def test_marts_are_readable_by_granted_agents_users_and_the_system():
     assert ROLES.may_read("social_publisher", None, "contact_segments")
     assert ROLES.may_read("dana", "user", "customer_ltv")
     assert not ROLES.may_read("unknown_bot", "agent", "engagement")
+    # a kind claimed, or a name that only looks like an agent's, reads nothing
+    assert not ROLES.may_read("social_publisher", "user", "customer_ltv")
+    assert not ROLES.may_read("t\u0456na", None, "engagement")
 
 
 def test_the_default_file_grants_only_known_types_and_marts():
@@ -65,7 +100,8 @@ def test_the_default_file_grants_only_known_types_and_marts():
 @given(
     st.lists(
         st.tuples(
-            st.sampled_from(["mercer", "Cheryl", "binky", "dana", None, " mercer "]),
+            st.sampled_from(["mercer", "Cheryl", "binky", "dana", None, " mercer ", "pipeline",
+                             "t\u0456na", "\u0422INA", "\uff4d\uff45\uff52\uff43\uff45\uff52"]),
             st.sampled_from(["agent", "user", "system", "robot", None, ""]),
             st.sampled_from([*ACTIVITY_TYPES, "Email"]),
         ),
@@ -84,6 +120,9 @@ def test_the_vectorised_check_agrees_with_may_write(rows):
         ({"agents": {"x": {"writes": ["telegram"]}}}, "unknown activity types"),
         ({"agents": {"x": {"reads": ["secrets"]}}}, "unknown marts"),
         ({"roles": []}, "no 'agents' mapping"),
+        ({"agents": {"tina": {}, "t\u0456na": {}}}, "looks like 'tina'"),
+        ({"agents": {"Tina": {}, "TINA": {}}}, "looks like 'tina'"),
+        ({"agents": {"p\u0456peline": {}}}, "the pipeline itself"),
     ],
 )
 def test_a_roles_file_naming_unknown_things_is_refused(tmp_path, doc, problem):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import duckdb
 import polars as pl
 import pytest
@@ -88,3 +90,22 @@ def test_the_same_person_in_two_tenants_stays_two_contacts(demo_home):
         SELECT email, count(*) AS n FROM core.contacts WHERE email IS NOT NULL
         GROUP BY tenant_id, email HAVING count(*) > 1""")
     assert per_tenant.height == 0
+
+
+def test_unmerge_works_in_every_tenant_of_the_sample(demo_home, tmp_path, capsys):
+    """Every tenant's activity log in the sample has malformed lines (quarantined, kept raw):
+    unmerge reads the references of the activities' lines and must never parse those."""
+    home = tmp_path / "home"
+    shutil.copytree(demo_home, home)
+    merged = query(home, """
+        SELECT tenant_id, min(contact_id) AS contact_id,
+               min_by(source_key, contact_id) AS source_key
+        FROM (SELECT tenant_id, contact_id, max(source_key) AS source_key FROM core.contact_sources
+              GROUP BY tenant_id, contact_id HAVING count(*) > 1)
+        GROUP BY tenant_id ORDER BY tenant_id""")
+    assert merged.height == 3
+    for tenant, contact, source in merged.iter_rows():
+        code, out, err = crm(home, "unmerge", "--tenant", tenant, "--contact", contact,
+                             "--source", source, capsys=capsys)
+        assert code == 0, err
+        assert "now forms contact" in out

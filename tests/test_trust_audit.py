@@ -148,6 +148,12 @@ TAMPERING = {
                        "WHERE tenant_id = 't1' AND action = 'update')", None, "digest"),
     "false redaction": ("UPDATE audit.changes SET new = NULL WHERE tenant_id = 't1' AND change_id = 2",
                         2, "digest"),
+    "value rewritten behind the redacted flag": (
+        "UPDATE audit.changes SET redacted = true, new = '{\"email\":\"evil@example.com\"}' "
+        "WHERE tenant_id = 't1' AND change_id = 2", 2, "marked redacted but new holds a value"),
+    "values hidden by a redaction without an erasure": (
+        "UPDATE audit.changes SET redacted = true, previous = NULL, new = NULL "
+        "WHERE tenant_id = 't1' AND change_id = 2", 2, "no erasure of its entity"),
     "deleted row in the middle": ("DELETE FROM audit.changes WHERE tenant_id = 't1' AND change_id = 2",
                                   3, "deleted"),
     "reordered rows": ("UPDATE audit.changes SET change_id = CASE change_id WHEN 2 THEN 3 ELSE 2 END "

@@ -27,6 +27,7 @@ from ..sql import sql_text
 from ..warehouse import frame, run
 from .link import gather_contact_keys, link_contacts
 from .read import stage_activity_file
+from .recheck import requarantine_unholdable
 from .validate import check_batch
 
 __all__ = ["ACTIVITY_TYPES", "process_activities", "stage_activity_file"]
@@ -49,8 +50,10 @@ def process_activities(
     home_region: str,
     roles: Roles | None = None,
 ) -> dict:
-    """Process every pending activity import of the tenant, oldest first; returns the counts."""
+    """Process every pending activity import of the tenant, oldest first; returns the counts
+    (and `requarantined`: stored rows of earlier imports moved to quarantine, by reason)."""
     roles = roles or Roles.load()
+    requarantined = requarantine_unholdable(con, ctx)
     totals = Counter()
     by_reason: Counter = Counter()
     pending = pending_imports(con, ctx.tenant_id, "activity")
@@ -73,6 +76,7 @@ def process_activities(
         "merged": totals["merged"],
         "quarantined": totals["quarantined"],
         "by_reason": dict(sorted(by_reason.items())),
+        "requarantined": dict(sorted(requarantined.items())),
     }
 
 

@@ -12,6 +12,11 @@ at a time, which settles where each record ends and how many fields it has. The 
 well-formed records come from one polars `read_csv` of the file (or, if polars rejects the file's
 irregular parts, of the well-formed lines alone); those of the irregular but complete records from
 the `csv` module. Line breaks inside a quoted value that spans lines are read as `\n`.
+
+Line endings may be LF, CRLF, CR alone, or a mix (files pasted together): all end a line.
+A data row that repeats the file's own header (two exports concatenated) is set aside as
+unparseable, never imported as a contact. Devices, FIFOs, files over the size limit, over-long
+lines and over-wide headers are refused before they cost much (`limits`).
 """
 
 from __future__ import annotations
@@ -27,7 +32,16 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import RefusedFile
+from ..normalize.text import INVISIBLE_CLASS, INVISIBLE_EDGES
 from .headers import is_known_header
+from .limits import (
+    MAX_COLUMNS_ENV,
+    MAX_LINE_ENV,
+    max_columns,
+    max_line_bytes,
+    regular_file_bytes,
+    size_text,
+)
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_LINES = 200
@@ -56,6 +70,7 @@ FOOTER_PATTERN = (
     r"|Copyright \([cC]\) \d{4}(?:\s*-\s*\d{4})? salesforce\.com, inc\. All rights reserved\.)"
     r'\s*"?\s*$'
 )
+REPEATED_HEADER = "repeated header row"
 
 
 @dataclass(frozen=True)
@@ -70,6 +85,7 @@ class RawTable:
     rows: pl.DataFrame
     unparseable: pl.DataFrame
     sha256: str
+    invisible: bool = False  # some value holds an invisible character (`text.INVISIBLE`)
 
 
 @dataclass(frozen=True)
@@ -83,27 +99,26 @@ class _Layout:
 def read_table(path: Path) -> RawTable:
     """Read a contact CSV; raises `RefusedFile` for a file that cannot be imported at all."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise RefusedFile(path, f"cannot be read ({exc.strerror or exc}); check the path") from exc
+    raw = regular_file_bytes(path)
     digest = hashlib.sha256(raw).hexdigest()
     _refuse_non_text(path, raw)
     encoding, data = _utf8_bytes(path, raw)
     _refuse_non_csv(path, data[: 1 << 16].decode("utf-8", errors="ignore"))
     try:
-        data = _with_line_feeds(data)
-        lines = _physical_lines(data)  # polars checks that every byte is valid UTF-8
+        data, lines = _lines(data)  # polars checks that every byte is valid UTF-8
     except pl.exceptions.ComputeError:
         if encoding != "utf-8" or _is_utf8(raw):
             raise
         encoding, data = _cp1252_utf8_bytes(path, raw)
-        data = _with_line_feeds(data)
-        lines = _physical_lines(data)
+        data, lines = _lines(data)
+    del raw
+    _refuse_oversized(path, lines)
     layout = _layout(path, lines)
+    _refuse_wide(path, len(layout.header_fields), layout.header_first_line)
     headers = unique_headers(layout.header_fields)
     body = lines.slice(layout.header_last_line + 1)
     rows, unparseable = _records(data, body, layout, headers)
+    rows, unparseable = _without_repeated_headers(rows, unparseable, layout, headers)
     if rows.height == 0 and unparseable.height == 0:
         raise RefusedFile(path, "has a header but no data rows; export it again with the contacts")
     return RawTable(
@@ -115,6 +130,7 @@ def read_table(path: Path) -> RawTable:
         rows=rows,
         unparseable=unparseable,
         sha256=digest,
+        invisible=bool(body.str.contains(INVISIBLE_CLASS).any()),
     )
 
 
@@ -239,9 +255,48 @@ def _refuse_non_csv(path: Path, sample: str) -> None:
 # --- lines, delimiter and header ------------------------------------------------------------
 
 
-def _with_line_feeds(data: bytes) -> bytes:
-    """Old Mac files end lines with CR alone."""
-    return data.replace(b"\r", b"\n") if b"\n" not in data else data
+def _lines(data: bytes) -> tuple[bytes, pl.Series]:
+    """(the text with every line ending a LF, its physical lines). CRLF lines are split at the
+    LF with the CR dropped, as they are; a CR alone (old Mac files, or a mix of files) ends a
+    line too, so the text is rewritten only when it holds one."""
+    if b"\n" not in data:
+        data = data.replace(b"\r", b"\n")  # old Mac: CR alone throughout
+    lines = _physical_lines(data)
+    if lines.str.contains("\r", literal=True).any():
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = _physical_lines(data)
+    return data, lines
+
+
+def _refuse_oversized(path: Path, lines: pl.Series) -> None:
+    """Refuse a line longer than the line limit, and a line among the first ones (where the
+    header is looked for) with more fields than the column limit under any delimiter: such
+    files cost minutes and gigabytes to look at, and no contact export is like that."""
+    limit = max_line_bytes()
+    lengths = lines.str.len_bytes()
+    if (lengths.max() or 0) > limit:
+        n = int((lengths > limit).arg_true()[0])
+        raise RefusedFile(
+            path,
+            f"line {n + 1} is longer than the limit of {size_text(limit)} for one line "
+            f"({size_text(int(lengths[n]))}); check the file, or raise {MAX_LINE_ENV}",
+        )
+    unquoted = lines.head(SAMPLE_LINES).str.replace_all(r'"(?:[^"]|"")*"', "")
+    cap = max_columns()
+    for delimiter in DELIMITERS:
+        fields = unquoted.str.count_matches(delimiter, literal=True) + 1
+        if (fields.max() or 0) > cap:
+            _refuse_wide(path, int(fields.max()), int((fields > cap).arg_true()[0]))
+
+
+def _refuse_wide(path: Path, width: int, line: int) -> None:
+    cap = max_columns()
+    if width > cap:
+        raise RefusedFile(
+            path,
+            f"line {line + 1} has {width:,} columns, more than the limit of {cap:,}; a contact "
+            f"export has far fewer: check the file, or raise {MAX_COLUMNS_ENV}",
+        )
 
 
 def _physical_lines(data: bytes) -> pl.Series:
@@ -408,7 +463,7 @@ def _irregular_records(body: pl.Series, candidates: pl.DataFrame, delimiter: str
         try:
             fields, n_lines, problem = next(reader), reader.line_num, None
         except csv.Error as exc:
-            fields, n_lines, problem = None, 1, f"cannot be read as CSV ({exc})"
+            fields, n_lines, problem = None, 1, _csv_problem(exc)
         if state.get("past_end") and problem is None:
             fields, n_lines = None, 1
             problem = "a quoted field is never closed"
@@ -429,6 +484,24 @@ def _irregular_records(body: pl.Series, candidates: pl.DataFrame, delimiter: str
             out.details.append(problem or f"expected {width} fields{found}")
         consumed_until = i + n_lines
     return out
+
+
+_CSV_PROBLEMS = (
+    ("new-line character", "a line break inside a field that is not in quotes"),
+    ("field larger than field limit", "a field is too large"),
+    ("line contains nul", "the line holds a NUL byte"),
+    ("unexpected end of data", "the record ends inside a quoted field"),
+    ("expected after", "a quote inside a field is not doubled"),
+)
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    """The csv module's complaint in plain words (it speaks of file modes users never chose)."""
+    text = str(exc).lower()
+    for marker, words in _CSV_PROBLEMS:
+        if marker in text:
+            return f"cannot be read as CSV: {words}"
+    return "cannot be read as CSV"
 
 
 def _records(data: bytes, body: pl.Series, layout: _Layout,
@@ -494,6 +567,45 @@ def _records(data: bytes, body: pl.Series, layout: _Layout,
         ).with_columns(irregular_rows["row_number"])
         rows = pl.concat([rows, settled.select(rows.columns)]).sort("row_number")
     return _named(rows, names, headers), unparseable
+
+
+def _folded_cell(cell: pl.Expr) -> pl.Expr:
+    return cell.str.replace_all(INVISIBLE_EDGES, "").str.to_lowercase()
+
+
+def _without_repeated_headers(rows: pl.DataFrame, unparseable: pl.DataFrame, layout: _Layout,
+                              headers: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows, unparseable) with the data rows that repeat the file's own header (as a second
+    export pasted after the first brings it, BOM and all) moved to unparseable.
+
+    One column is scanned for the header's text first; only the few rows found are compared
+    whole."""
+    names = pl.select(_folded_cell(pl.lit(pl.Series(layout.header_fields, dtype=pl.String))))
+    names = names.to_series().to_list()
+    probe = next((i for i, n in enumerate(names) if n), None)
+    if probe is None or rows.height == 0:
+        return rows, unparseable
+    column = headers[probe]
+    found = rows.filter(pl.col(column).str.contains("(?i)" + re.escape(names[probe])))
+    if found.height:
+        found = found.filter(
+            pl.all_horizontal(
+                _folded_cell(pl.col(h)).fill_null("") == n for h, n in zip(headers, names,
+                                                                            strict=True)
+            )
+        )
+    if found.height == 0:
+        return rows, unparseable
+    repeated = found.select(
+        pl.col("row_number").cast(pl.Int64),
+        pl.concat_str([pl.col(h).fill_null("") for h in headers],
+                      separator=layout.delimiter).alias("raw"),
+        pl.lit(REPEATED_HEADER).alias("detail"),
+    )
+    rows = rows.join(repeated.select("row_number"), on="row_number", how="anti",
+                     maintain_order="left")
+    unparseable = pl.concat([unparseable, repeated.cast(unparseable.schema)]).sort("row_number")
+    return rows, unparseable
 
 
 def _named(rows: pl.DataFrame, names: list[str], headers: list[str]) -> pl.DataFrame:

@@ -39,8 +39,10 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import yaml
 
-from ..errors import BadMapping
+from ..errors import BadMapping, RefusedFile
+from ..normalize.text import INVISIBLE_EDGES
 from ..paths import REFERENCE_DIR
+from .limits import regular_file_bytes
 
 if TYPE_CHECKING:
     from .files import RawTable
@@ -64,6 +66,7 @@ VENDORS = ("hubspot", "salesforce", "pipedrive", "zoho", "mailchimp", "google", 
            "linkedin")
 DATE_ORDERS = ("DMY", "MDY", "YMD")
 MAPPING_KEYS = ("columns", "ignore", "date_order", *MULTI_SOURCE_FIELDS)
+MAPPING_MAX_BYTES = 1024**2  # a mapping file is a few lines of YAML
 _TRUE = ("true", "1", "yes", "y", "t")
 _FALSE = ("false", "0", "no", "n", "f")
 
@@ -241,9 +244,11 @@ def _read_mapping(path: Path, headers: list[str]) -> _Override:
         return BadMapping(f"{path}: {problem}")
 
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise refuse(f"cannot be read ({exc.strerror or exc}); check the path") from exc
+        text = regular_file_bytes(path, MAPPING_MAX_BYTES, "a mapping is a short YAML file")
+    except RefusedFile as exc:
+        raise refuse(exc.problem) from exc
+    try:
+        doc = yaml.safe_load(text.decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise refuse(f"is not valid YAML ({' '.join(str(exc).split())})") from exc
     if doc is None:
@@ -431,8 +436,16 @@ def canonical_rows(table: RawTable, mapping: ColumnMapping) -> pl.DataFrame:
     else:
         extra = pl.lit(None, pl.Utf8)
     raw = pl.struct([pl.col(h) for h in table.headers]).struct.json_encode()
+    frame = rows.lazy()
+    if table.invisible:
+        # A byte order mark or zero-width character at the edge of a value (files pasted
+        # together, values copied from web pages) is no part of it; `raw` keeps it as read.
+        frame = frame.with_columns(raw.alias("__raw")).with_columns(
+            pl.col(h).str.replace_all(INVISIBLE_EDGES, "") for h in table.headers
+        )
+        raw = pl.col("__raw")
     return (
-        rows.lazy()
+        frame
         .select(pl.col("row_number"), *values, extra.cast(pl.Utf8).alias("extra"), raw.alias("raw"))
         .collect(engine="streaming")  # in morsels, on every core
     )

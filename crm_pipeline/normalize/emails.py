@@ -7,14 +7,23 @@ email-validator accepts, which a test checks.
 
 Plus-addressing (`jane+news@x.com`) is kept as written in `email`; `email_local_base` drops the
 tag (and, for Gmail, the dots Gmail ignores) so that matching can see the same mailbox.
+
+An address that can pass for another one (`jаne.doe@acme.com` with a Cyrillic `а`, a full-width
+`ｊ`, a word mixing scripts) is kept, but flagged `confusable_email`: matching never uses it, so
+a look-alike cannot take over the contact whose address it imitates.
 """
+
+import re
 
 import polars as pl
 from email_validator import EmailNotValidError, validate_email
 
-from crm_pipeline.normalize.text import as_text, non_ascii
+from crm_pipeline.normalize.confusables import imitates_ascii, mixed_script
+from crm_pipeline.normalize.text import INVISIBLE_EDGES, as_text, non_ascii, on_distinct
 
 INVALID_EMAIL = "invalid_email"
+CONFUSABLE_EMAIL = "confusable_email"
+_WORD_SEPARATORS = re.compile(r"[.@+_-]")
 
 _ATEXT = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -46,6 +55,31 @@ def validated(address: str) -> str | None:
     return result.normalized.lower()
 
 
+def confusable_address(address: str) -> bool:
+    """True when an address can pass for another: a word of it mixes scripts, or the whole
+    address looks like an ASCII one while it is not. Scripts are judged per word (local part
+    words, domain labels), so `ivan@почта.рф` is an ordinary address."""
+    if address.isascii():
+        return False
+    words = _WORD_SEPARATORS.split(address)
+    return any(mixed_script(w) for w in words if not w.isascii()) or imitates_ascii(address)
+
+
+def confusable(addresses: pl.Series) -> pl.Series:
+    """Per address: whether it can pass for another (`confusable_address`); null is False.
+    Only the distinct non-ASCII values are looked at in Python: most addresses are ASCII."""
+    text = as_text(addresses)
+    flags = pl.repeat(False, text.len(), eager=True, dtype=pl.Boolean).alias(text.name or "")
+    rows = non_ascii(text).fill_null(False).arg_true()
+    if rows.is_empty():
+        return flags
+    found = on_distinct(text.gather(rows), lambda distinct: pl.DataFrame(
+        {"v": [v is not None and confusable_address(v) for v in distinct]},
+        schema={"v": pl.Boolean},
+    ))["v"]
+    return flags.scatter(rows, found)
+
+
 def _plain_valid(raw: pl.Series) -> pl.Series:
     """True for the plain ASCII addresses email-validator would accept; null counts as False."""
     lowered = raw.str.to_lowercase()
@@ -60,11 +94,18 @@ def _plain_valid(raw: pl.Series) -> pl.Series:
 
 def normalize(raw: pl.Series) -> pl.DataFrame:
     """Per value: `email` (valid, lower case, else null), `email_raw` (trimmed), the address parts
-    `email_local`, `email_domain`, `email_local_base`, and `email_issue` (`invalid_email`)."""
+    `email_local`, `email_domain`, `email_local_base`, and `email_issue` (`invalid_email`, or
+    `confusable_email` for a valid address kept but never matched on)."""
     trimmed = as_text(raw).str.strip_chars().replace("", None)
     plain = _plain_valid(trimmed)
     email = pl.select(pl.when(plain).then(trimmed.str.to_lowercase())).to_series()
     others = (~plain & trimmed.is_not_null()).arg_true()
+    if not others.is_empty():
+        # Only here can a byte order mark or zero-width space sit at the edge: it is no part of
+        # the address (`\ufeffjane@x.com` is jane@x.com).
+        stripped = trimmed.gather(others).str.replace_all(INVISIBLE_EDGES, "").replace("", None)
+        trimmed = trimmed.scatter(others, stripped)
+        others = others.filter(stripped.is_not_null())
     if not others.is_empty():
         distinct = trimmed.gather(others).unique()
         checked = pl.DataFrame(
@@ -76,7 +117,8 @@ def normalize(raw: pl.Series) -> pl.DataFrame:
             .join(checked, on="raw", how="left", maintain_order="left")
         )
         email = email.scatter(others, found["email"])
-    frame = pl.DataFrame({"email": email, "email_raw": trimmed})
+    frame = pl.DataFrame({"email": email, "email_raw": trimmed,
+                          "_confusable": confusable(email)})
     local = pl.col("email").str.extract(r"^(.*)@[^@]*$", 1)
     domain = pl.col("email").str.extract(r"@([^@]*)$", 1)
     frame = frame.with_columns(local.alias("email_local"), domain.alias("email_domain"))
@@ -89,6 +131,8 @@ def normalize(raw: pl.Series) -> pl.DataFrame:
             .alias("email_local_base"),
             pl.when(pl.col("email_raw").is_not_null() & pl.col("email").is_null())
             .then(pl.lit(INVALID_EMAIL))
+            .when(pl.col("_confusable"))
+            .then(pl.lit(CONFUSABLE_EMAIL))
             .alias("email_issue"),
         )
         .select(OUTPUT_SCHEMA.keys())

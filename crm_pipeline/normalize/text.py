@@ -32,6 +32,11 @@ _LATIN_LETTERS_WITHOUT_DECOMPOSITION = {
     "ĸ": "k",
     "ſ": "s",
 }
+# Invisible characters that are no part of a value at its edges: byte order marks (files pasted
+# together), zero-width spaces, joiners and non-joiners, word joiners, direction marks.
+INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060\u200e\u200f\u180e"
+INVISIBLE_CLASS = r"[\x{FEFF}\x{200B}-\x{200F}\x{2060}\x{180E}]"
+INVISIBLE_EDGES = rf"^(?:\s|{INVISIBLE_CLASS})+|(?:\s|{INVISIBLE_CLASS})+$"
 _LATIN_MARKS = r"(\p{Latin})\p{Mn}+"
 _OPTIONAL_VOWEL_MARKS = r"[\x{0591}-\x{05C7}\x{064B}-\x{065F}\x{0670}]"
 _ODD_WHITESPACE = r"\s{2,}|[^\S ]"

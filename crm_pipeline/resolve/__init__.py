@@ -26,12 +26,13 @@ import polars as pl
 from ..audit import ChangeContext
 from ..consent import record_consent_changes
 from ..contacts_store import merge_contacts, upsert_contacts
+from ..normalize.emails import confusable
 from ..warehouse import frame, memory_capped, run
 from . import train
 from .blocking import candidate_pairs, random_pairs, related_rows
 from .cluster import EXACT, LINK, cluster_rows, star_edges, unambiguous_links
 from .compare import FIELDS, compare_pairs, match_rows, name_columns, value_ids
-from .survive import golden_records
+from .survive import flag_held_rows, golden_records
 
 RULE_KEYS = {
     "same_source_id": "k_source",
@@ -74,6 +75,20 @@ def _keyed_rows(con: duckdb.DuckDBPyConnection, tenant_id: str) -> pl.DataFrame:
         )
         .with_row_index("idx")
         .with_columns(pl.col("idx").cast(pl.Int64))
+        .pipe(_without_confusable_emails)
+    )
+
+
+def _without_confusable_emails(rows: pl.DataFrame) -> pl.DataFrame:
+    """Rows whose email can pass for another (`jаne@acme.com`, Cyrillic `а`) keep it out of every
+    email rule, block and comparison: a look-alike address never links two rows. Judged here,
+    not read from staging, so rows staged before the check existed are covered too."""
+    flags = confusable(rows["email"])
+    if not flags.any():
+        return rows
+    return rows.with_columns(
+        pl.when(flags).then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("email", "k_email", "email_local_base", "email_domain")
     )
 
 
@@ -247,7 +262,8 @@ def _write_decision(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, decision
     _write_evidence(con, ctx, decision.evidence)
     # Golden rows stay in DuckDB (a temporary table): at a million contacts a round trip
     # through Python costs seconds and gigabytes.
-    golden_records(con, ctx.tenant_id, decision.placement["survivor"], into="_golden")
+    held = golden_records(con, ctx.tenant_id, decision.placement["survivor"], into="_golden")
+    flag_held_rows(con, ctx.tenant_id, held, placed)
     try:
         _keep_bounces(con, ctx.tenant_id, "_golden")
         consent = "SELECT contact_id, consent_status FROM _golden"

@@ -104,7 +104,10 @@ def unmerge_source(
 
 
 def _rehome_activities(con, tenant_id: str, old_id: str, new_id: str, source_key: str) -> int:
-    """Move the activities whose reference points at the split-out row and not at the others."""
+    """Move the activities whose reference points at the split-out row and not at the others.
+
+    References are read from the activities' raw lines (trimmed, as the linker reads them); a
+    line that is not valid JSON is never parsed (quarantined lines stay in raw.activity_events)."""
     return run(
         con,
         """
@@ -116,13 +119,18 @@ def _rehome_activities(con, tenant_id: str, old_id: str, new_id: str, source_key
             SELECT s.source_id, s.email, s.phone FROM staging.contact_rows s
             JOIN core.contact_sources cs USING (tenant_id, import_id, row_number)
             WHERE cs.tenant_id = $t AND cs.contact_id = $old
-        ), refs AS (
-            SELECT a.activity_id, e.line->>'$.source_id' AS source_id,
-                   lower(trim(e.line->>'$.email')) AS email, e.line->>'$.phone' AS phone
+        ), lines AS (
+            -- a line is parsed only when it is valid JSON: the filter alone does not guard the
+            -- parse, since DuckDB may evaluate the references below on every raw line first
+            SELECT a.activity_id, CASE WHEN json_valid(e.line) THEN e.line END AS j
             FROM core.activities a
             JOIN raw.activity_events e
               ON e.tenant_id = a.tenant_id AND e.import_id = a.import_id AND e.line_number = a.line_number
             WHERE a.tenant_id = $t AND a.contact_id = $old
+        ), refs AS (
+            SELECT activity_id, nullif(trim(j->>'$.source_id'), '') AS source_id,
+                   lower(nullif(trim(j->>'$.email'), '')) AS email
+            FROM lines
         ), moving AS (
             SELECT r.activity_id FROM refs r, split s
             WHERE (r.source_id IS NOT NULL AND r.source_id = s.source_id

@@ -11,7 +11,8 @@ SET content_hash = md5(to_json([
     ])::VARCHAR)
 FROM (
     SELECT e.import_id, e.line_number,
-           unnest(json_transform(e.line, '{
+           -- parsed only when valid JSON (the WHERE alone does not order evaluation)
+           unnest(json_transform(CASE WHEN json_valid(e.line) THEN e.line END, '{
                "activity_id": "VARCHAR", "type": "VARCHAR", "occurred_at": "VARCHAR",
                "contact_id": "VARCHAR", "source_id": "VARCHAR", "email": "VARCHAR",
                "phone": "VARCHAR", "actor": "VARCHAR", "actor_kind": "VARCHAR",

@@ -1,24 +1,34 @@
 -- Each parsed activity line's outcome: accepted, merged (a re-delivery of content already
 -- stored or seen earlier in the batch) or quarantined with the first rule it breaks, in the
 -- contract's precedence. A large import is checked in slices, so an id seen in an earlier
--- slice of the same file is found stored with this import's id. Money is checked last but one: a purchase or refund without a numeric
--- amount cannot be read as one (unparseable_row); without a currency it is in the base currency.
--- Inputs: _act_parsed, _act_links, _act_rates(currency, to_base), _act_agents(actor),
--- _act_grants(actor, type), _act_types(type). Parameters: $tenant_id, $import_id, $base_currency,
--- $future_after (TIMESTAMP), $as_of (DATE). Produces the temp table _act_checked (line_number,
--- the derived contact_id, type, actor_kind, currency, to_base, and the outcome with its reason);
--- the other fields stay in _act_parsed.
+-- slice of the same file is found stored with this import's id.
+-- A value a later stage cannot hold is refused here, at the door: an activity_id that is not a
+-- string of 1 to 256 characters, a repeated key (unparseable_row); a time zone offset beyond
+-- +-14:00 (the widest real zone) or minutes past 59, a time before 1900 or after 9999 in UTC
+-- (bad_timestamp); an amount, where given, that is not a finite number or is a trillion or more
+-- in its own currency or in the tenant's base currency once converted: what DECIMAL(18, 6), the
+-- type money is summed in, holds (bad_amount). A purchase or refund needs an amount; without a
+-- currency it is in the base currency.
+-- The kind of an actor comes from the roles registry (_act_actors), never from the line: a kind
+-- the line declares must agree with it, and a name that only looks like an agent's or the
+-- system's is refused (actor_not_permitted).
+-- Inputs: _act_parsed, _act_links, _act_rates(currency, to_base), _act_actors(actor, kind,
+-- agent, lookalike), _act_grants(actor, type), _act_types(type). Parameters: $tenant_id,
+-- $import_id, $base_currency, $future_after (TIMESTAMP), $as_of (DATE), $max_amount,
+-- $max_offset_minutes, $earliest and $latest (TIMESTAMP, both included),
+-- $max_id_length. Produces the temp table _act_checked (line_number, the derived contact_id,
+-- type, actor_kind, currency, to_base, and the outcome with its reason); the other fields stay
+-- in _act_parsed.
 CREATE OR REPLACE TEMP TABLE _act_checked AS
 WITH facts AS NOT MATERIALIZED (
-    SELECT p.line_number, p.is_object, p.content_hash, p.activity_id, p.line_tenant, p.type_raw,
-           p.occurred_raw, p.contact_ref, p.source_ref, p.email_ref, p.phone_ref, p.actor,
-           p.status, p.amount_raw, p.type, p.amount_value, p.has_zone, p.occurred_at,
+    SELECT p.line_number, p.is_object, p.repeated_key, p.id_not_text, p.content_hash,
+           p.activity_id, p.line_tenant, p.type_raw, p.occurred_raw, p.contact_ref, p.source_ref,
+           p.email_ref, p.phone_ref, p.actor, p.actor_kind_given, p.status, p.amount_raw, p.type,
+           p.amount_value, p.has_zone, p.offset_hours, p.offset_minutes, p.occurred_at,
            l.contact_id,
            t.type IS NOT NULL AS known_type,
-           CASE WHEN p.actor_kind_given IS NOT NULL THEN p.actor_kind_given
-                WHEN p.actor_key IN (SELECT actor FROM _act_agents) THEN 'agent'
-                ELSE 'user'
-           END AS actor_kind,
+           coalesce(a.kind, 'user') AS actor_kind,  -- no actor: a person
+           a.lookalike,
            g.actor IS NOT NULL AS granted,
            p.type IN ('purchase', 'refund') AS is_money,
            CASE WHEN p.type IN ('purchase', 'refund')
@@ -29,7 +39,8 @@ WITH facts AS NOT MATERIALIZED (
     FROM _act_parsed p
     LEFT JOIN _act_links l USING (line_number)
     LEFT JOIN _act_types t ON t.type = p.type
-    LEFT JOIN _act_grants g ON g.actor = p.actor_key AND g.type = p.type
+    LEFT JOIN _act_actors a ON a.actor = p.actor
+    LEFT JOIN _act_grants g ON g.actor = a.agent AND g.type = p.type
     LEFT JOIN _act_rates r
       ON r.currency = CASE WHEN p.type IN ('purchase', 'refund')
                            THEN coalesce(p.currency_given, $base_currency)
@@ -41,8 +52,16 @@ checked AS MATERIALIZED (  -- narrow, and read four times below
         CASE
             WHEN NOT is_object THEN struct_pack(code := 'unparseable_row',
                 detail := 'the line is not a JSON object')
+            WHEN repeated_key IS NOT NULL THEN struct_pack(code := 'unparseable_row',
+                detail := format('key ''{}'' appears more than once: which value is meant '
+                                 'cannot be told', left(repeated_key, 80)))
+            WHEN id_not_text THEN struct_pack(code := 'unparseable_row',
+                detail := 'activity_id is not a string: give the sender''s id as a JSON string')
             WHEN activity_id IS NULL THEN struct_pack(code := 'unparseable_row',
                 detail := 'activity_id is missing: every activity needs the sender''s id')
+            WHEN length(activity_id) > $max_id_length THEN struct_pack(code := 'unparseable_row',
+                detail := format('activity_id is {} characters long: at most {} are kept',
+                                 length(activity_id), $max_id_length))
             WHEN line_tenant IS NULL THEN struct_pack(code := 'missing_tenant',
                 detail := 'tenant_id is missing or empty')
             WHEN line_tenant <> $tenant_id THEN struct_pack(code := 'tenant_mismatch',
@@ -55,9 +74,18 @@ checked AS MATERIALIZED (  -- narrow, and read four times below
                 THEN struct_pack(code := 'bad_timestamp',
                 detail := format('occurred_at ''{}'' has no time zone: add Z or an offset '
                                  'such as +02:00', left(occurred_raw, 80)))
+            WHEN offset_minutes > 59 OR offset_hours * 60 + offset_minutes > $max_offset_minutes
+                THEN struct_pack(code := 'bad_timestamp',
+                detail := format('occurred_at ''{}'' has a time zone offset beyond +-{}:{:02d}, '
+                                 'the widest real zone', left(occurred_raw, 80),
+                                 $max_offset_minutes // 60, $max_offset_minutes % 60))
             WHEN occurred_at IS NULL THEN struct_pack(code := 'bad_timestamp',
                 detail := format('occurred_at ''{}'' is not an ISO 8601 date and time with '
                                  'a time zone', left(occurred_raw, 80)))
+            WHEN NOT (occurred_at >= $earliest AND occurred_at <= $latest)
+                THEN struct_pack(code := 'bad_timestamp',
+                detail := format('occurred_at ''{}'' is outside the years {} to {} (UTC)',
+                                 left(occurred_raw, 80), year($earliest), year($latest)))
             WHEN type IS NULL THEN struct_pack(code := 'unknown_activity_type',
                 detail := 'type is missing')
             WHEN NOT known_type THEN struct_pack(code := 'unknown_activity_type',
@@ -68,13 +96,25 @@ checked AS MATERIALIZED (  -- narrow, and read four times below
                 THEN struct_pack(code := 'future_timestamp',
                 detail := format('occurred_at {} is more than a day after the as-of date {}',
                                  strftime(occurred_at, '%Y-%m-%dT%H:%M:%SZ'), $as_of))
-            WHEN actor_kind NOT IN ('user', 'agent', 'system')
+            WHEN actor_kind_given NOT IN ('user', 'agent', 'system')
                 THEN struct_pack(code := 'actor_not_permitted',
                 detail := format('actor_kind ''{}'' is not user, agent or system',
-                                 left(actor_kind, 80)))
-            WHEN actor_kind = 'agent' AND actor IS NULL
+                                 left(actor_kind_given, 80)))
+            WHEN lookalike IS NOT NULL
+                THEN struct_pack(code := 'actor_not_permitted',
+                detail := format('actor ''{}'' looks like ''{}'' of the roles registry but is '
+                                 'another name', left(actor, 80), lookalike))
+            WHEN actor_kind_given = 'agent' AND actor IS NULL
                 THEN struct_pack(code := 'actor_not_permitted',
                 detail := 'actor is missing for an activity logged by an agent')
+            WHEN actor_kind_given <> actor_kind
+                THEN struct_pack(code := 'actor_not_permitted',
+                detail := format('actor_kind ''{}'' does not match the roles registry, where '
+                                 '{} is {}', left(actor_kind_given, 80),
+                                 coalesce('''' || left(actor, 80) || '''', 'a line without actor'),
+                                 CASE actor_kind WHEN 'agent' THEN 'an agent'
+                                                 WHEN 'system' THEN 'the system'
+                                                 ELSE 'a person (user)' END))
             WHEN actor_kind = 'agent' AND NOT granted
                 THEN struct_pack(code := 'actor_not_permitted',
                 detail := format('agent ''{}'' may not log {} activities',
@@ -92,14 +132,21 @@ checked AS MATERIALIZED (  -- narrow, and read four times below
                     'source_id ''' || left(source_ref, 80) || '''',
                     'email ''' || left(email_ref, 80) || '''',
                     'phone ''' || left(phone_ref, 80) || ''''))
-            WHEN is_money AND amount_raw IS NULL THEN struct_pack(code := 'unparseable_row',
+            WHEN is_money AND amount_raw IS NULL THEN struct_pack(code := 'bad_amount',
                 detail := format('amount is missing: a {} needs an amount', type))
-            WHEN is_money AND amount_value IS NULL THEN struct_pack(code := 'unparseable_row',
-                detail := format('amount ''{}'' of a {} is not a number',
-                                 left(amount_raw, 80), type))
+            WHEN amount_raw IS NOT NULL AND NOT coalesce(isfinite(amount_value), false)
+                THEN struct_pack(code := 'bad_amount',
+                detail := format('amount ''{}'' is not a finite number', left(amount_raw, 80)))
+            WHEN abs(amount_value) >= $max_amount THEN struct_pack(code := 'bad_amount',
+                detail := format('amount ''{}'' is out of range: amounts must be below {} in '
+                                 'absolute value', left(amount_raw, 80), $max_amount))
             WHEN is_money AND to_base IS NULL THEN struct_pack(code := 'unknown_currency',
                 detail := format('currency ''{}'' of a {} has no exchange rate',
                                  left(currency, 80), type))
+            WHEN abs(amount_value * to_base) >= $max_amount THEN struct_pack(code := 'bad_amount',
+                detail := format('amount ''{}'' {} is {} {}, out of range: amounts must be '
+                                 'below {} in absolute value', left(amount_raw, 80), currency,
+                                 amount_value * to_base, $base_currency, $max_amount))
         END AS problem
     FROM facts
 ),

@@ -1,7 +1,9 @@
 -- marts.data_hygiene: data problems to review, all stamped with the as-of date.
 -- Parameters: $tenant_id, $as_of (DATE), $stale_days. Reads mart_contacts.
 --   * fields cleared on import (staging.field_issues), linked to the contact their source row
---     became through core.contact_sources (contact_id NULL when the row was never linked);
+--     became through core.contact_sources (contact_id NULL when the row was never linked), and
+--     confusable_email: an address kept but never matched on (it can pass for another), and
+--     held_update: a source whose contact details were not taken (field record);
 --   * bounced_email: contacts whose email_status is bounced (field email, the address as value);
 --   * stale_record: contacts with no activity in the last $stale_days days (field record).
 SELECT f.tenant_id,
@@ -11,7 +13,14 @@ SELECT f.tenant_id,
        f.field,
        f.original_value,
        f.issue,
-       'value cleared on import' AS detail,
+       CASE f.issue
+           WHEN 'confusable_email' THEN 'the address can pass for another (look-alike characters '
+                || 'or mixed scripts): kept, but never used to match contacts'
+           WHEN 'held_update' THEN 'this source joined the contact but would have replaced '
+                || 'several of its established contact details at once (email, phone, address): '
+                || 'its details were not taken'
+           ELSE 'value cleared on import'
+       END AS detail,
        CAST($as_of AS DATE) AS as_of
 FROM staging.field_issues AS f
 LEFT JOIN core.contact_sources AS cs

@@ -34,6 +34,6 @@ COMMENT ON COLUMN audit.changes.previous IS 'Previous values of the changed fiel
 COMMENT ON COLUMN audit.changes.new IS 'New values of the changed fields (JSON); replaced by NULL when erased.';
 COMMENT ON COLUMN audit.changes.previous_digest IS 'Keyed digest of previous: the chain hashes this, so erasing the values keeps it verifiable.';
 COMMENT ON COLUMN audit.changes.new_digest IS 'Keyed digest of new.';
-COMMENT ON COLUMN audit.changes.redacted IS 'True once the values were erased under GDPR (the digests stay).';
+COMMENT ON COLUMN audit.changes.redacted IS 'True once the values were erased under GDPR: previous and new are then NULL and the digests stay; crm audit verify requires an erase row of the entity (or of the contact it was erased with) at or after this row.';
 COMMENT ON COLUMN audit.changes.prev_hash IS 'hash of the previous row of the tenant''s chain (64 zeros for the first).';
 COMMENT ON COLUMN audit.changes.hash IS 'SHA-256 over prev_hash and this row''s canonical content.';

@@ -28,7 +28,7 @@ COMMENT ON COLUMN core.activities.contact_id IS 'Golden contact (aliases already
 COMMENT ON COLUMN core.activities.type IS 'email, call, meeting, support, purchase, webinar, download, form_submission, subscription_start, subscription_end, email_bounce or refund.';
 COMMENT ON COLUMN core.activities.occurred_at IS 'When it happened, in UTC.';
 COMMENT ON COLUMN core.activities.actor IS 'Who logged it (a user, an agent such as mercer, or the system).';
-COMMENT ON COLUMN core.activities.actor_kind IS 'user, agent or system.';
+COMMENT ON COLUMN core.activities.actor_kind IS 'user, agent or system, from the roles registry (never what the line declares).';
 COMMENT ON COLUMN core.activities.direction IS 'inbound or outbound.';
 COMMENT ON COLUMN core.activities.subject IS 'Subject line or title.';
 COMMENT ON COLUMN core.activities.notes IS 'What was discussed.';

@@ -16,6 +16,6 @@ COMMENT ON COLUMN raw.contact_rows.import_id IS 'The import (see raw.imports).';
 COMMENT ON COLUMN raw.contact_rows.row_number IS '1-based index of the record among the file''s data records (header excluded).';
 COMMENT ON COLUMN raw.contact_rows.source_id IS 'The exporting system''s record id, as written.';
 COMMENT ON COLUMN raw.contact_rows.source_system IS 'The exporting system (vendor guess), so ids of different systems never collide.';
-COMMENT ON COLUMN raw.contact_rows.record IS 'The row as read: header -> value, verbatim (JSON object; NULL for an unparseable row, see quarantine.rows.raw).';
+COMMENT ON COLUMN raw.contact_rows.record IS 'The row as read: header -> value, verbatim (JSON object; NULL for an unparseable row, see quarantine.rows.raw, and for a row of a person erased under GDPR, whose values are never kept).';
 COMMENT ON COLUMN raw.contact_rows.mapped IS 'The row''s values under canonical field names, as written, before normalization (a STRUCT: query mapped.email); of a multi-valued Google cell (a ::: b) the first value, the rest kept in extra.';
 COMMENT ON COLUMN raw.contact_rows.extra IS 'Unmapped columns, and the further values of multi-valued cells, kept as extra attributes (JSON object); query with ->> ''Header''.';
