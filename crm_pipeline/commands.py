@@ -17,7 +17,7 @@ from .locking import write_lock
 from .paths import SAMPLE_DIR
 from .pipeline import utc_now
 from .render import add_row, styled, table
-from .tenants import checked_tenant_id, ensure_tenant, get_tenant
+from .tenants import checked_tenant_id, ensure_tenant
 from .warehouse import connect, create_tables, frame, run
 
 AS_OF_FIRST = date(1970, 1, 1)
