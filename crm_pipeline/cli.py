@@ -109,7 +109,8 @@ TextFormatOpt = Annotated[str, typer.Option("--format", metavar="text|json", hel
 
 @app.callback()
 def _root(home: HomeOpt = None) -> None:
-    _home(home)
+    STATE["home"] = Home.resolve(home)
+    _home()
 
 
 def _home(home: str | None = None) -> Home:
@@ -531,7 +532,7 @@ def _refused_path(exc: OSError) -> CrmError | None:
     """An OS error on a path the user named (the home, FILE, --mapping, --out), as a refusal."""
     from .errors import path_problem
 
-    if not exc.filename:
+    if not isinstance(exc.filename, str | os.PathLike) or not exc.filename:
         return None
     failed = Path(exc.filename).absolute()
     home = STATE.get("home")
