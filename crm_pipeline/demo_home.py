@@ -114,7 +114,7 @@ def foreign_contents(home: Home) -> list[str]:
     marker = _marker(home)
     if marker is None:
         return list(islice((f for f in _walk(root, root)
-                            if f not in SKELETON and not f.startswith("logs/")), 4))
+                            if f not in SKELETON and not f.startswith(("logs/", "tmp/"))), 4))
     demo_tenants = {t for t, _ in _marked_imports(marker)}
     extracts = [f for f in _files(home.published_dir / "tenants", root)
                 if Path(f).suffix == ".duckdb" and Path(f).stem not in demo_tenants]

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 import duckdb
+import phonenumbers
 import polars as pl
 
 from .audit import ChangeContext, keyed_digest_sql
@@ -56,6 +57,7 @@ _KEPT = ("audit", "gdpr")
 _NOT_REDACTED_AS_TEXT = ("core.contacts", "audit.changes", "gdpr")
 _EMAIL = re.compile(r"[^\s\"'<>,;:()\[\]]+@[^\s\"'<>,;:()\[\]@]+\.[^\s\"'<>,;:()\[\]@]+")
 _PHONE_LIKE = re.compile(r"^[\d\s()+./-]{7,}$")
+_PHONE_HEADER = re.compile(r"(?i)phone|mobile|tel|fax|cell|handy|portable|m[oó]vil")
 _IN_IDS = "tenant_id = $t AND contact_id IN (SELECT unnest($ids::VARCHAR[]))"
 
 
@@ -126,6 +128,28 @@ class Subject:
                                   source_ids=self.source_ids, min_source_id=1)
 
 
+def _parts(*values) -> list[str]:
+    """The values of cells, a multi-valued cell (`a ::: b`) split, blanks dropped."""
+    return [part.strip() for value in values if isinstance(value, str)
+            for part in value.split(":::") if part.strip()]
+
+
+def _is_phone_like(value: str) -> bool:
+    return bool(_PHONE_LIKE.match(value)) and sum(ch.isdigit() for ch in value) >= 7
+
+
+def _e164(value: str, region: str | None) -> str | None:
+    """A phone number as written, in E.164 when it is a valid number (in the tenant's country
+    unless it says otherwise), else None."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def _strings(value) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -137,25 +161,30 @@ def _strings(value) -> list[str]:
 
 
 def read_subject(con: duckdb.DuckDBPyConnection, tenant_id: str, cid: str) -> Subject:
-    """The person's identifiers from their golden record and every source row as imported (a
-    second email or a mobile number in an unmapped column counts: any value that is an email
-    or a phone number as a whole; a value that only mentions one, like notes, does not)."""
+    """The person's identifiers from their golden record and every source row as imported: a
+    second email anywhere in the row counts (any value that is an email as a whole; a value
+    that only mentions one, like notes, does not), and so does a phone number in an unmapped
+    column whose header says it holds one (Mobile, Fax, Telefon...): a value that merely looks
+    like digits (a date, an amount) is not taken for a phone number."""
     aliases = [r[0] for r in run(con, "SELECT alias_id FROM core.contact_aliases "
                                  "WHERE tenant_id = $t AND contact_id = $c ORDER BY 1",
                                  {"t": tenant_id, "c": cid})]
     ids = [cid, *aliases]
     p = {"t": tenant_id, "ids": ids}
+    region = run(con, "SELECT max(home_country) FROM core.tenants WHERE tenant_id = $t",
+                 {"t": tenant_id})[0][0]
     rows = run(
         con,
         f"""
-        SELECT r.record::VARCHAR, to_json(r.mapped)::VARCHAR, r.extra::VARCHAR, r.source_system,
-               r.mapped.first_name, r.mapped.last_name, r.mapped.full_name,
-               s.email, s.phone, s.other_emails, s.other_phones, s.first_name, s.last_name
+        SELECT r.record::VARCHAR, r.extra::VARCHAR, r.source_system, r.mapped.phone,
+               r.mapped.other_phones, r.mapped.first_name, r.mapped.last_name,
+               r.mapped.full_name, s.email, s.phone, s.other_emails, s.other_phones,
+               s.first_name, s.last_name
         FROM (SELECT * FROM core.contact_sources WHERE {_IN_IDS}) cs
         JOIN raw.contact_rows r USING (tenant_id, import_id, row_number)
         LEFT JOIN staging.contact_rows s USING (tenant_id, import_id, row_number)
         UNION ALL
-        SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, email, phone, [], [], first_name,
+        SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, email, phone, [], [], first_name,
                last_name
         FROM core.contacts WHERE {_IN_IDS}
         """,
@@ -163,16 +192,14 @@ def read_subject(con: duckdb.DuckDBPyConnection, tenant_id: str, cid: str) -> Su
     )
     emails, phones, written, names, systems = set(), set(), set(), set(), set()
     sup_emails, sup_phones = set(), set()
-    for (record, mapped, extra, system, m_first, m_last, m_full, email, phone, other_emails,
-         other_phones, first, last) in rows:
-        for doc in (record, mapped, extra):
-            for value in _strings(json.loads(doc)) if doc else []:
-                for part in value.split(":::"):
-                    part = part.strip()
-                    if _EMAIL.fullmatch(part):
-                        emails.add(part.lower())
-                    elif _PHONE_LIKE.match(part) and sum(ch.isdigit() for ch in part) >= 7:
-                        written.add(part)
+    for (record, extra, system, m_phone, m_other_phones, m_first, m_last, m_full, email, phone,
+         other_emails, other_phones, first, last) in rows:
+        for value in _strings(json.loads(record)) if record else []:
+            emails.update(v.lower() for v in _parts(value) if _EMAIL.fullmatch(v))
+        for header, value in (json.loads(extra) if extra else {}).items():
+            if _PHONE_HEADER.search(header):
+                written.update(v for v in _parts(value) if _is_phone_like(v))
+        written.update(v for v in _parts(m_phone, m_other_phones) if _is_phone_like(v))
         sup_emails.update(v for v in [email, *(other_emails or [])] if v)
         sup_phones.update(v for v in [phone, *(other_phones or [])] if v)
         names.update({(first, last), (m_first, m_last)})
@@ -182,6 +209,7 @@ def read_subject(con: duckdb.DuckDBPyConnection, tenant_id: str, cid: str) -> Su
             systems.add(system)
     emails.update(e.lower() for e in sup_emails)
     phones.update(sup_phones)
+    phones.update(filter(None, (_e164(v, region) for v in written)))
     source_ids = [r[0] for r in run(
         con,
         f"""
@@ -241,8 +269,8 @@ def export_subject(home: Home, tenant_id: str, contact_id: str) -> dict:
         ) if pattern else []
         doc["audit.changes"] = _records(
             con,
-            "SELECT change_id, run_id, actor, actor_kind, action, entity, entity_id, \"at\", previous, "
-            "new, redacted FROM audit.changes WHERE tenant_id = $t "
+            "SELECT change_id, run_id, actor, actor_kind, action, entity, entity_id, \"at\", "
+            "previous, new, redacted FROM audit.changes WHERE tenant_id = $t "
             "AND entity_id IN (SELECT unnest($ids::VARCHAR[])) ORDER BY change_id",
             p,
         )

@@ -34,15 +34,18 @@ REPO = Path(__file__).resolve().parent.parent
 CRM = str(REPO / ".venv" / "bin" / "crm")
 HEADER = ("Record ID,First Name,Last Name,Email,Phone Number,Company Name,City,Country/Region,"
           "Notes,Create Date")
+# Unmapped columns (kept in extra): a second phone number, and a date that is no phone number.
+BASE_HEADER = HEADER + ",Direct Line Tel,Last Visit"
 E1 = "zebulon.quimby@quux-mail.org"
 SID = "4876876000041024818"  # the person's record id in the exporting CRM
 CONTACTS = [
-    f"{SID},Zebulon,Quimby,{E1},+1 617 555 0199,Quux Ltd,Boston,US,,2024-01-02 08:00",
+    f"{SID},Zebulon,Quimby,{E1},+1 617 555 0199,Quux Ltd,Boston,US,,2024-01-02 08:00,"
+    "(617) 555-0123,2024-01-02",
     f"5101,Ann,Lee,ann.lee@example.com,,Acme Inc.,Boston,US,Met Zebulon Quimby at the fair; "
-    f"record {SID}; mobile 617.555.0199,2024-03-12 09:14",
-    "5102,Annie,Lee,ann.lee@example.com,,Other Co,Denver,US,,2024-06-01 10:00",
-    "5103,Bob,Stone,bob@example.com,,Beta LLC,Austin,US,,2024-01-02 08:00",
-    f"5104,Zeb,Q,{E1},,,,,,,,too,many,fields",  # unparseable: quarantined with their email
+    f"record {SID}; mobile 617.555.0199; desk 617 555 0123,2024-03-12 09:14,,2024-01-02",
+    "5102,Annie,Lee,ann.lee@example.com,,Other Co,Denver,US,,2024-06-01 10:00,,",
+    "5103,Bob,Stone,bob@example.com,,Beta LLC,Austin,US,,2024-01-02 08:00,,2024-01-02",
+    f"5104,Zeb,Q,{E1},,,,,,,,too,many,fields,,,",  # unparseable: quarantined with their email
 ]
 ACTIVITIES = [
     {"activity_id": "a1", "tenant_id": "t1", "type": "call", "occurred_at": "2026-11-10T10:00:00Z",
@@ -70,9 +73,10 @@ PENDING_ACTIVITIES = [
 ]
 # What must not survive erasure anywhere (lower case; the scans are case-insensitive).
 NEEDLES = [E1, SID, "+16175550199", "617 555 0199", "(617) 555-0199", "617.555.0199",
-           "zebulon", "quimby"]
-KILL_POINTS = ("erase: files scrubbed", "erase: rows erased", "erase: error files written",
-               "erase: warehouse compacted", "publish: snapshot written")
+           "617 555 0123", "555-0123", "zebulon", "quimby"]
+# Before the commit (files scrubbed, rows still there), after it (nothing left that knows the
+# values), and while publishing after the compaction.
+KILL_POINTS = ("erase: files scrubbed", "erase: rows erased", "publish: snapshot written")
 
 
 def q(path: Path, sql: str, params: dict | None = None) -> list[tuple]:
@@ -120,7 +124,7 @@ def base(tmp_path_factory):
     then a contact file and an activity log staged but not yet run."""
     d = tmp_path_factory.mktemp("hostile")
     home = d / "o'brien hömé" / "crm"
-    contacts = write_csv(d / "contacts.csv", HEADER, CONTACTS)
+    contacts = write_csv(d / "contacts.csv", BASE_HEADER, CONTACTS)
     acts = write_jsonl(d / "acts.jsonl", ACTIVITIES)
     assert crm(home, "import", "contacts", contacts, "--tenant", "t1", "--no-run")[0] == 0
     code, _, err = crm(home, "import", "activities", acts, "--tenant", "t1", "--as-of", AS_OF)
@@ -179,7 +183,10 @@ def test_no_file_under_the_home_holds_the_persons_bytes(erased):
 def test_other_peoples_records_keep_their_text_with_the_mentions_redacted(base, erased, capsys):
     wh = shard(erased["home"], "t1")
     assert q(wh, "SELECT notes FROM core.contacts WHERE contact_id = $c", {"c": base["ann"]}) == [
-        ("Met [erased] at the fair; record [erased]; mobile [erased]",)]
+        ("Met [erased] at the fair; record [erased]; mobile [erased]; desk [erased]",)]
+    # a date is no phone number: other people's dates are untouched
+    assert q(wh, "SELECT count(*) FROM raw.contact_rows WHERE extra->>'Last Visit' = '2024-01-02'"
+             ) == [(2,)]
     assert q(wh, "SELECT notes FROM core.activities WHERE activity_id = 'a2'") == [
         ("cc [erased], call him on ([erased]",)]
     # the golden record changed through the audited write path, by the erasure's actor

@@ -33,8 +33,8 @@ LATEST_FIELDS = tuple(f for f in CONTACT_FIELDS if f not in OWN_RULES)
 # person; a state or country spelled another way is no new detail).
 GUARDED_FIELDS = ("email", "phone", "street", "city", "postcode")
 MOST_REPLACED = 1  # a row replacing more of the established details than this is held back
-HELD_SCHEMA = {"import_id": pl.String, "row_number": pl.Int64, "held": pl.Boolean,
-               "email_held": pl.Boolean}
+HELD_SCHEMA = {"contact_id": pl.String, "import_id": pl.String, "row_number": pl.Int64,
+               "held": pl.Boolean, "email_held": pl.Boolean}
 
 # Every source row of the contacts in `_golden_ids`, with its recency as one number (the import's
 # place, then the row's, without a sort) and its contact's number of sources.
@@ -73,7 +73,8 @@ def golden_records(
     Recency is the import time, then the row order in the file; tags are unioned, notes kept from
     every source (distinct, in a stable order, so a re-run changes nothing), created_at is the
     earliest, consent the newest known status.
-    A contact with one source (most) is that row, taken as it is; only the others aggregate.
+    A contact with one source (most) is that row, taken as it is; only the others aggregate, and
+    only the few with a held source pay for the guard's filters.
     With `into`, the rows go to that temporary table instead (a million golden rows then never
     leave DuckDB) and the held source rows (`held_sources`) are returned.
     """
@@ -83,7 +84,7 @@ def golden_records(
         held = held_sources(con, tenant_id)
         con.register("_held", held)
         try:
-            query = _golden_query()
+            query = _golden_query(guarded=held.height > 0)
             if into:
                 run(con, f"CREATE OR REPLACE TEMP TABLE {into} AS {query}", {"t": tenant_id})
                 return held
@@ -94,28 +95,49 @@ def golden_records(
         con.unregister("_golden_ids")
 
 
-def _golden_query() -> str:
-    def latest(f: str) -> str:
-        newest = f"arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL AND NOT _held"
-        if f == "email":
-            newest += " AND NOT _email_held"
-        if f in GUARDED_FIELDS:
-            fallback = (f"arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL AND NOT _held)"
-                        if f == "email" else None)
-        else:  # a held row only fills what no other source gives
-            fallback = f"arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL)"
-        value = f"{newest})"
-        return f"coalesce({value}, {fallback}) AS {f}" if fallback else f"{value} AS {f}"
-
-    aggregated = ",\n".join(latest(f) for f in LATEST_FIELDS)
+def _aggregated(latest: dict[str, str], email_found: str, phone_found: str) -> str:
+    """The select list folding several sources into one golden row."""
+    fields = ",\n".join(f"{expr} AS {f}" for f, expr in latest.items())
     return f"""
-        WITH {_SOURCES},
-        flagged AS (
-            SELECT src.*, coalesce(h.held, false) AS _held,
-                   coalesce(h.email_held, false) AS _email_held
-            FROM src LEFT JOIN _held h USING (import_id, row_number)
-            WHERE src._sources > 1
-        )
+        SELECT contact_id,
+               arg_min(source_id, _rank) AS source_id,
+               {fields},
+               list_distinct(flatten(list(tags ORDER BY _rank) FILTER (WHERE tags IS NOT NULL)))
+                   AS tags,
+               string_agg(DISTINCT notes, '\n\n' ORDER BY notes)
+                   FILTER (WHERE notes IS NOT NULL) AS notes,
+               coalesce(arg_max(consent_status, _rank)
+                            FILTER (WHERE consent_status <> 'unknown'), 'unknown')
+                   AS consent_status,
+               min(created_at) AS created_at,
+               CASE WHEN {email_found} THEN 'valid'
+                    WHEN bool_or(email_status = 'invalid') THEN 'invalid'
+                    ELSE 'missing' END AS email_status,
+               CASE WHEN {phone_found} THEN 'valid'
+                    WHEN bool_or(phone_status = 'invalid') THEN 'invalid'
+                    ELSE 'missing' END AS phone_status,
+               arg_max(extra, _rank) FILTER (WHERE extra IS NOT NULL) AS extra"""
+
+
+def _guarded_latest(f: str) -> str:
+    """A field's newest value when some sources are held: held rows give no contact detail and
+    only fill other fields no other source gives; a look-alike email gives way to another."""
+    newest = f"arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL AND NOT _held"
+    if f == "email":
+        return (f"coalesce({newest} AND NOT _email_held), "
+                f"arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL AND NOT _held))")
+    if f in GUARDED_FIELDS:
+        return f"{newest})"
+    return f"coalesce({newest}), arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL))"
+
+
+def _golden_query(guarded: bool) -> str:
+    plain = _aggregated(
+        {f: f"arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL)" for f in LATEST_FIELDS},
+        "bool_or(email IS NOT NULL)", "bool_or(phone IS NOT NULL)",
+    )
+    query = f"""
+        WITH {_SOURCES}
         SELECT contact_id, source_id, {", ".join(LATEST_FIELDS)},
                list_distinct(tags) AS tags, notes,
                CASE WHEN consent_status <> 'unknown' THEN consent_status
@@ -130,78 +152,94 @@ def _golden_query() -> str:
                extra
         FROM src WHERE _sources = 1
         UNION ALL
-        SELECT contact_id,
-               arg_min(source_id, _rank) AS source_id,
-               {aggregated},
-               list_distinct(flatten(list(tags ORDER BY _rank) FILTER (WHERE tags IS NOT NULL)))
-                   AS tags,
-               string_agg(DISTINCT notes, '\n\n' ORDER BY notes)
-                   FILTER (WHERE notes IS NOT NULL) AS notes,
-               coalesce(arg_max(consent_status, _rank)
-                            FILTER (WHERE consent_status <> 'unknown'), 'unknown')
-                   AS consent_status,
-               min(created_at) AS created_at,
-               CASE WHEN bool_or(email IS NOT NULL AND NOT _held) THEN 'valid'
-                    WHEN bool_or(email_status = 'invalid') THEN 'invalid'
-                    ELSE 'missing' END AS email_status,
-               CASE WHEN bool_or(phone IS NOT NULL AND NOT _held) THEN 'valid'
-                    WHEN bool_or(phone_status = 'invalid') THEN 'invalid'
-                    ELSE 'missing' END AS phone_status,
-               arg_max(extra, _rank) FILTER (WHERE extra IS NOT NULL) AS extra
-        FROM flagged GROUP BY contact_id
+        {plain}
+        FROM src WHERE _sources > 1
+        """
+    if not guarded:
+        return query + " GROUP BY contact_id"
+    guard = _aggregated(
+        {f: _guarded_latest(f) for f in LATEST_FIELDS},
+        "bool_or(email IS NOT NULL AND NOT _held)", "bool_or(phone IS NOT NULL AND NOT _held)",
+    )
+    return query + f"""
+              AND contact_id NOT IN (SELECT contact_id FROM _held)
+        GROUP BY contact_id
+        UNION ALL
+        {guard}
+        FROM (
+            SELECT src.*, coalesce(h.held, false) AS _held,
+                   coalesce(h.email_held, false) AS _email_held
+            FROM src LEFT JOIN _held h USING (import_id, row_number)
+            WHERE src.contact_id IN (SELECT contact_id FROM _held)
+        )
+        GROUP BY contact_id
         """
 
 
 def held_sources(con: duckdb.DuckDBPyConnection, tenant_id: str) -> pl.DataFrame:
     """Source rows of the contacts in `_golden_ids` that the guard holds back: `held` (gives no
     contact detail, only fills empty other fields) or `email_held` (its look-alike email does not
-    replace the established one). Only contacts whose sources disagree on two or more details,
-    or on an email with characters outside ASCII, are replayed, in Python; that is few."""
-    differs = " + ".join(f"(min({f}) IS DISTINCT FROM max({f}))::INT" for f in GUARDED_FIELDS)
-    rows = frame(
+    replace the established one), with their contact. Only contacts whose sources disagree on two
+    or more details, or on an email with characters outside ASCII, are replayed, in Python; one
+    aggregate finds them, and they are few."""
+    # Two or more distinct values of a detail, compared by hash (integers aggregate faster than
+    # text; a collision would only spare a contact the replay, at odds of one in 2**64).
+    varies = {f: f"coalesce(min(hash(s.{f})) FILTER (WHERE s.{f} IS NOT NULL) "
+                 f"<> max(hash(s.{f})) FILTER (WHERE s.{f} IS NOT NULL), false)"
+              for f in GUARDED_FIELDS}
+    differs = " + ".join(f"{v}::INT" for v in varies.values())
+    disputed = frame(
         con,
         f"""
-        WITH imports AS (
-            SELECT import_id,
-                   row_number() OVER (ORDER BY imported_at, import_id) AS import_rank
-            FROM raw.imports WHERE tenant_id = $t
-        ),
-        shared AS (  -- the sources of contacts with more than one
-            SELECT cs.contact_id, cs.import_id, cs.row_number
-            FROM core.contact_sources cs JOIN _golden_ids g USING (contact_id)
-            WHERE cs.tenant_id = $t
-            QUALIFY count(*) OVER (PARTITION BY cs.contact_id) > 1
-        ),
-        src AS (  -- only the columns the guard reads
-            SELECT h.contact_id, s.import_id, s.row_number,
-                   i.import_rank * 4294967296 + s.row_number AS _rank,
+        WITH shared AS (  -- contacts with more than one source: only they can hold a row back
+            SELECT contact_id FROM core.contact_sources JOIN _golden_ids USING (contact_id)
+            WHERE tenant_id = $t GROUP BY contact_id HAVING count(*) > 1
+        )
+        SELECT cs.contact_id
+        FROM core.contact_sources cs
+        SEMI JOIN shared USING (contact_id)
+        JOIN staging.contact_rows s USING (tenant_id, import_id, row_number)
+        WHERE cs.tenant_id = $t
+        GROUP BY cs.contact_id
+        HAVING {differs} > {MOST_REPLACED}
+            OR ({varies["email"]} AND bool_or(strlen(s.email) <> length(s.email)))
+        """,
+        {"t": tenant_id},
+    )
+    if disputed.height == 0:
+        return pl.DataFrame(schema=HELD_SCHEMA)
+    con.register("_disputed", disputed)
+    try:
+        rows = frame(
+            con,
+            f"""
+            WITH imports AS (
+                SELECT import_id,
+                       row_number() OVER (ORDER BY imported_at, import_id) AS import_rank
+                FROM raw.imports WHERE tenant_id = $t
+            )
+            SELECT cs.contact_id, s.import_id, s.row_number,
                    {", ".join(f"s.{f}" for f in GUARDED_FIELDS)},
                    -- the mailbox: plus tags and the dots Gmail ignores make no other address
                    CASE WHEN s.email_local_base IS NOT NULL AND s.email_domain IS NOT NULL
                         THEN s.email_local_base || '@' || s.email_domain
                         ELSE s.email END AS _mailbox
-            FROM shared h
-            JOIN staging.contact_rows s
-              ON s.tenant_id = $t AND s.import_id = h.import_id AND s.row_number = h.row_number
+            FROM core.contact_sources cs
+            JOIN _disputed d USING (contact_id)
+            JOIN staging.contact_rows s USING (tenant_id, import_id, row_number)
             JOIN imports i ON i.import_id = s.import_id
-        ),
-        disputed AS (
-            SELECT contact_id FROM src GROUP BY contact_id
-            HAVING {differs} > {MOST_REPLACED}
-                OR (min(email) <> max(email) AND bool_or(strlen(email) <> length(email)))
+            WHERE cs.tenant_id = $t
+            ORDER BY cs.contact_id, i.import_rank, s.row_number
+            """,
+            {"t": tenant_id},
         )
-        SELECT contact_id, import_id, row_number, {", ".join(GUARDED_FIELDS)}, _mailbox
-        FROM src SEMI JOIN disputed USING (contact_id)
-        ORDER BY contact_id, _rank
-        """,
-        {"t": tenant_id},
-    )
-    if rows.height == 0:
-        return pl.DataFrame(schema=HELD_SCHEMA)
+    finally:
+        con.unregister("_disputed")
     rows = rows.with_columns(confusable(rows["email"]).alias("_confusable"))
     held, email_held = _replayed(rows)
     return rows.select(
-        "import_id", "row_number", pl.Series("held", held), pl.Series("email_held", email_held)
+        "contact_id", "import_id", "row_number", pl.Series("held", held),
+        pl.Series("email_held", email_held),
     ).filter(pl.col("held") | pl.col("email_held")).cast(HELD_SCHEMA)
 
 
