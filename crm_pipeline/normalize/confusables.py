@@ -1,5 +1,6 @@
 """Names that look alike: Unicode folding and confusable skeletons (UTS #39).
 
+<<<<<<< HEAD
 `folded(text)` is when two names are the *same* name: NFKC (full-width letters, ligatures),
 case folded, invisible characters (zero-width spaces and joiners, bidi marks, soft hyphens,
 variation selectors) removed, outer whitespace stripped. `skeleton(text)` is when two names
@@ -16,6 +17,12 @@ Scripts and ASCII look-alikes (for emails): `mixed_script`, `imitates_ascii`, `p
 and `ascii_skeleton` use UTS #39's script and confusable data as shipped by
 `confusable_homoglyphs`. Only non-ASCII characters are ever looked up, so ASCII text costs one
 `isascii()`.
+=======
+A Cyrillic `а` in `jаne.doe@acme.com` reads as the Latin `a`; a full-width `ｊ` as `j`. Unicode's
+security data (UTS #39: confusables and scripts, as shipped by `confusable_homoglyphs`) says
+which characters look like which and which script each belongs to. Only non-ASCII characters are
+ever looked up, so ASCII text costs one `isascii()`, and the tables load on first need.
+>>>>>>> trust-ingest
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import unicodedata
 from functools import cache, lru_cache
 from importlib import metadata
 
+<<<<<<< HEAD
 import polars as pl
 from confusable_homoglyphs import categories, confusables
 
@@ -118,6 +126,8 @@ def skeletons(values: pl.Series) -> pl.Series:
 
 # Scripts and ASCII look-alikes (emails)
 
+=======
+>>>>>>> trust-ingest
 # Scripts every text may use besides its own: digits, punctuation, combining marks.
 _NEUTRAL_SCRIPTS = frozenset({"COMMON", "INHERITED"})
 # Script mixes that are ordinary writing, not spoofing (UTS #39's highly restrictive level).
@@ -146,7 +156,7 @@ def scripts(text: str) -> frozenset[str]:
             if char.isalpha():
                 found.add("LATIN")
             continue
-        found.add(categories.alias(char).upper())
+        found.add(_script(char))
     return frozenset(found - _NEUTRAL_SCRIPTS)
 
 
@@ -165,11 +175,6 @@ def imitates_ascii(text: str) -> bool:
     return _ascii_looking(unicodedata.normalize("NFKC", text).lower()).isascii()
 
 
-def passes_for_other(text: str) -> bool:
-    """True for text that mixes scripts or imitates ASCII: it can pass for different text."""
-    return not text.isascii() and (mixed_script(text) or imitates_ascii(text))
-
-
 def _ascii_looking(text: str) -> str:
     table = _ascii_lookalikes()
     out = []
@@ -184,16 +189,25 @@ def _ascii_looking(text: str) -> str:
 
 
 @cache
+def _script(char: str) -> str:
+    from confusable_homoglyphs import categories  # its table loads on import
+
+    return categories.alias(char).upper()
+
+
+@cache
 def _ascii_lookalikes() -> dict[str, str]:
     """Each non-ASCII character that looks like ASCII text -> that text (letters and digits
     first, lower case first), following one further look-alike where needed."""
+    from confusable_homoglyphs import confusables  # a 900 kB table, loaded on import
+
     data = confusables.confusables_data
     direct: dict[str, str] = {}
     for char, entries in data.items():
         if len(char) != 1 or char.isascii():
             continue
         # A Latin ligature (æ, œ) is a letter of its own languages, not a look-alike of two.
-        longest = 1 if categories.alias(char) == "LATIN" else 4
+        longest = 1 if _script(char) == "LATIN" else 4
         ascii_forms = [
             form for form in (e["c"].strip(_DIRECTION_MARKS) for e in entries)
             if form and form.isascii() and not form.isspace() and len(form) <= longest
