@@ -1,6 +1,5 @@
 """Names that look alike: Unicode folding and confusable skeletons (UTS #39).
 
-<<<<<<< HEAD
 `folded(text)` is when two names are the *same* name: NFKC (full-width letters, ligatures),
 case folded, invisible characters (zero-width spaces and joiners, bidi marks, soft hyphens,
 variation selectors) removed, outer whitespace stripped. `skeleton(text)` is when two names
@@ -17,12 +16,6 @@ Scripts and ASCII look-alikes (for emails): `mixed_script`, `imitates_ascii`, `p
 and `ascii_skeleton` use UTS #39's script and confusable data as shipped by
 `confusable_homoglyphs`. Only non-ASCII characters are ever looked up, so ASCII text costs one
 `isascii()`.
-=======
-A Cyrillic `а` in `jаne.doe@acme.com` reads as the Latin `a`; a full-width `ｊ` as `j`. Unicode's
-security data (UTS #39: confusables and scripts, as shipped by `confusable_homoglyphs`) says
-which characters look like which and which script each belongs to. Only non-ASCII characters are
-ever looked up, so ASCII text costs one `isascii()`, and the tables load on first need.
->>>>>>> trust-ingest
 """
 
 from __future__ import annotations
@@ -31,9 +24,7 @@ import unicodedata
 from functools import cache, lru_cache
 from importlib import metadata
 
-<<<<<<< HEAD
 import polars as pl
-from confusable_homoglyphs import categories, confusables
 
 # Default-ignorable code points outside category Cf (which is removed whole): the combining
 # grapheme joiner, Hangul fillers, Mongolian free variation selectors and variation selectors.
@@ -126,8 +117,6 @@ def skeletons(values: pl.Series) -> pl.Series:
 
 # Scripts and ASCII look-alikes (emails)
 
-=======
->>>>>>> trust-ingest
 # Scripts every text may use besides its own: digits, punctuation, combining marks.
 _NEUTRAL_SCRIPTS = frozenset({"COMMON", "INHERITED"})
 # Script mixes that are ordinary writing, not spoofing (UTS #39's highly restrictive level).
@@ -173,6 +162,11 @@ def imitates_ascii(text: str) -> bool:
     if text.isascii():
         return False
     return _ascii_looking(unicodedata.normalize("NFKC", text).lower()).isascii()
+
+
+def passes_for_other(text: str) -> bool:
+    """True for text that mixes scripts or imitates ASCII: it can pass for different text."""
+    return not text.isascii() and (mixed_script(text) or imitates_ascii(text))
 
 
 def _ascii_looking(text: str) -> str:
