@@ -273,7 +273,9 @@ def _in_range(alias: str = "") -> str:
 # `redacted` is set after a row was chained (erasure), so it cannot be inside the hash; its
 # meaning is checked instead: a redacted row holds no values (its digests, which the hash covers,
 # keep what was there verifiable), and an erasure of its entity follows it in the chain (the
-# erase row of the contact, or of the contact an alias was erased with: `gdpr.suppressions`
+# erase row of the contact, or of the contact an alias was erased with, or (for another
+# contact's row that mentioned the erased person) of the contact whose erasure listed the row by
+# the keyed digest of its change id (`gdpr.suppressions`, kind 'change'): `gdpr.suppressions`
 # keeps the keyed digest of every erased id beside the contact it belonged to).
 _FIRST_BROKEN_ROW = f"""
 WITH links AS (  -- narrow columns only: the window sorts what it carries
@@ -306,7 +308,8 @@ altered AS (
           OR content_altered
 ),
 redactions AS (
-    SELECT rowid AS row_ref, change_id, entity_id, sha256($key_hex || entity_id) AS entity_digest
+    SELECT rowid AS row_ref, change_id, entity_id, sha256($key_hex || entity_id) AS entity_digest,
+           sha256($key_hex || 'change:' || change_id::VARCHAR) AS change_digest
     FROM audit.changes
     WHERE {_in_range()} AND redacted
 ),
@@ -320,6 +323,13 @@ erasures AS (  -- erase rows of a redacted row's id, or of the contact it was er
     JOIN gdpr.suppressions AS s ON s.subject_digest = r.entity_digest
     JOIN audit.changes AS e ON e.entity_id = s.contact_id
     WHERE s.tenant_id = $t AND s.kind = 'contact' AND {_in_range('e.')} AND e.action = 'erase'
+    UNION ALL  -- another contact's row that mentioned the erased person, listed by its erasure
+    -- (which may precede it: the erasure's own audited updates of other contacts follow it)
+    SELECT r.row_ref, greatest(e.change_id, r.change_id)
+    FROM redactions AS r
+    JOIN gdpr.suppressions AS s ON s.subject_digest = r.change_digest
+    JOIN audit.changes AS e ON e.entity_id = s.contact_id
+    WHERE s.tenant_id = $t AND s.kind = 'change' AND {_in_range('e.')} AND e.action = 'erase'
 ),
 unerased AS (  -- redacted rows no erasure at or after them accounts for
     SELECT r.row_ref

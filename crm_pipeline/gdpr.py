@@ -346,7 +346,7 @@ def _erase_rows(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, subject: Sub
     finally:
         run(con, "DROP TABLE IF EXISTS _erase_keys")
     redacted = _redact_text(con, ctx, subject)
-    audit = _redact_audit(con, subject)
+    audit = _redact_audit(con, ctx, subject)
     _suppress(con, ctx, subject)
     return {"rows_removed": removed, "rows_redacted": redacted, "audit_rows_redacted": audit}
 
@@ -490,28 +490,42 @@ def _redact_text(con, ctx: ChangeContext, subject: Subject) -> int:
     return changed
 
 
-def _redact_audit(con, subject: Subject) -> int:
-    """Their audit rows lose their values; other rows that mention them have the mention replaced.
-    The chain hashes keyed digests of the values, never the values, so it still verifies."""
+def _redact_audit(con, ctx: ChangeContext, subject: Subject) -> int:
+    """Their audit rows lose their values; so do other rows that mention them, each listed as
+    redacted by this erasure (a keyed digest of its change id in `gdpr.suppressions`, which
+    `crm audit verify` requires of a redacted row that is not the erased person's own). The
+    chain hashes keyed digests of the values, never the values, so it still verifies."""
     p = {"t": subject.tenant_id, "ids": subject.ids}
     redacted = run(con, "UPDATE audit.changes SET previous = NULL, new = NULL, redacted = true "
                    "WHERE tenant_id = $t AND entity_id IN (SELECT unnest($ids::VARCHAR[])) "
                    "AND (previous IS NOT NULL OR new IS NOT NULL OR NOT redacted)", p)[0][0]
     pattern = subject.text_pattern()
-    if pattern:
-        redacted += run(
-            con,
-            f"""
-            UPDATE audit.changes SET redacted = true,
-                previous = try_cast(regexp_replace(previous::VARCHAR, $pattern, '{ERASED}', 'g')
-                                    AS JSON),
-                new = try_cast(regexp_replace(new::VARCHAR, $pattern, '{ERASED}', 'g') AS JSON)
-            WHERE tenant_id = $t AND (regexp_matches(previous::VARCHAR, $pattern)
-                                      OR regexp_matches(new::VARCHAR, $pattern))
-            """,
-            {"t": subject.tenant_id, "pattern": pattern},
-        )[0][0]
-    return redacted
+    if not pattern:
+        return redacted
+    mentions = [r[0] for r in run(
+        con,
+        "SELECT change_id FROM audit.changes WHERE tenant_id = $t "
+        "AND (regexp_matches(previous::VARCHAR, $pattern) "
+        "     OR regexp_matches(new::VARCHAR, $pattern))",
+        {"t": subject.tenant_id, "pattern": pattern},
+    )]
+    if not mentions:
+        return redacted
+    run(con, "UPDATE audit.changes SET previous = NULL, new = NULL, redacted = true "
+        "WHERE tenant_id = $t AND change_id IN (SELECT unnest($c::BIGINT[]))",
+        {"t": subject.tenant_id, "c": mentions})
+    run(
+        con,
+        f"""
+        INSERT INTO gdpr.suppressions BY NAME
+        SELECT $t AS tenant_id, {keyed_digest_sql("('change:' || c::VARCHAR)")} AS subject_digest,
+               'change' AS kind, $contact AS contact_id, $at AS erased_at, $actor AS actor
+        FROM (SELECT unnest($c::BIGINT[]) AS c)
+        """,
+        {"t": subject.tenant_id, "c": mentions, "contact": subject.contact_id, "at": ctx.at,
+         "actor": ctx.actor, "key_hex": ctx.key.hex()},
+    )
+    return redacted + len(mentions)
 
 
 def _suppress(con, ctx: ChangeContext, subject: Subject) -> None:

@@ -25,7 +25,6 @@ from functools import cache, lru_cache
 from importlib import metadata
 
 import polars as pl
-from confusable_homoglyphs import categories, confusables
 
 # Default-ignorable code points outside category Cf (which is removed whole): the combining
 # grapheme joiner, Hangul fillers, Mongolian free variation selectors and variation selectors.
@@ -146,7 +145,7 @@ def scripts(text: str) -> frozenset[str]:
             if char.isalpha():
                 found.add("LATIN")
             continue
-        found.add(categories.alias(char).upper())
+        found.add(_script(char))
     return frozenset(found - _NEUTRAL_SCRIPTS)
 
 
@@ -184,16 +183,25 @@ def _ascii_looking(text: str) -> str:
 
 
 @cache
+def _script(char: str) -> str:
+    from confusable_homoglyphs import categories  # its table loads on import
+
+    return categories.alias(char).upper()
+
+
+@cache
 def _ascii_lookalikes() -> dict[str, str]:
     """Each non-ASCII character that looks like ASCII text -> that text (letters and digits
     first, lower case first), following one further look-alike where needed."""
+    from confusable_homoglyphs import confusables  # a 900 kB table, loaded on import
+
     data = confusables.confusables_data
     direct: dict[str, str] = {}
     for char, entries in data.items():
         if len(char) != 1 or char.isascii():
             continue
         # A Latin ligature (æ, œ) is a letter of its own languages, not a look-alike of two.
-        longest = 1 if categories.alias(char) == "LATIN" else 4
+        longest = 1 if _script(char) == "LATIN" else 4
         ascii_forms = [
             form for form in (e["c"].strip(_DIRECTION_MARKS) for e in entries)
             if form and form.isascii() and not form.isspace() and len(form) <= longest
