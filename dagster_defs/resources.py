@@ -17,13 +17,11 @@ OPEN_ATTEMPTS = 10  # another process may hold DuckDB's write lock for a moment 
 
 
 class CrmSettings(dg.ConfigurableResource):
-    """Which CRM home and as-of date (empty: today) a run works on; the tenant is the run's
-    partition. `publish_all`: whether the run also refreshes the all-tenant snapshot (a run of
-    every tenant at once refreshes it once, after the last tenant)."""
+    """Which CRM home, tenant (empty: all) and as-of date (empty: today) a run works on."""
 
     home: str
+    tenant: str = ""
     as_of: str = ""
-    publish_all: bool = True
 
     @property
     def crm_home(self) -> Home:
@@ -34,43 +32,39 @@ class CrmSettings(dg.ConfigurableResource):
         return parse_as_of(self.as_of or None)
 
 
-def resources_for(home: Home, as_of: str | None = None, publish_all: bool = True) -> dict:
+def resources_for(home: Home, tenant: str | None = None, as_of: str | None = None) -> dict:
     """The resource set of a run: every definition and the CLI build it here."""
     return {
-        "crm": CrmSettings(home=str(home.root), as_of=as_of or "", publish_all=publish_all),
-        "duckdb": Warehouse(home=str(home.root)),
+        "crm": CrmSettings(home=str(home.root), tenant=tenant or "", as_of=as_of or ""),
+        "duckdb": Warehouse(database=str(home.warehouse)),
     }
 
 
 class Warehouse(dg.ConfigurableResource):
-    """The tenants' working shards, each opened once per process for the whole execution.
+    """The DuckDB warehouse, open once per process for the whole execution.
 
     Each step gets its own cursor of one database instance: opening the file per step would
     re-read its catalog and checkpoint it at every close, and check its tables every time."""
 
-    home: str
-    _databases: dict = PrivateAttr(default_factory=dict)
+    database: str
+    _database: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context) -> None:
+        self._database = _open(self.database)
+        create_tables(self._database)
 
     def teardown_after_execution(self, context) -> None:
-        for database in self._databases.values():
-            database.close()
-        self._databases.clear()
-
-    def shard(self, tenant_id: str) -> duckdb.DuckDBPyConnection:
-        """The tenant's shard, opened (and its tables created) on first use."""
-        if tenant_id not in self._databases:
-            path = Home.resolve(self.home).shard(tenant_id)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            database = _open(str(path))
-            create_tables(database)
-            self._databases[tenant_id] = database
-        return self._databases[tenant_id]
+        if self._database is not None:
+            self._database.close()
+            self._database = None
 
     @contextmanager
-    def get_connection(self, tenant_id: str):
-        """A cursor of the tenant's shard, in UTC."""
-        con = self.shard(tenant_id).cursor()
+    def get_connection(self):
+        """A connection of its own (a cursor of the open database, or the file opened alone)."""
+        con = self._database.cursor() if self._database is not None else _open(self.database)
         try:
+            if self._database is None:
+                create_tables(con)
             run(con, "SET TimeZone = 'UTC'")
             yield con
         finally:
@@ -87,7 +81,7 @@ def _open(database: str) -> duckdb.DuckDBPyConnection:
 
 
 @contextmanager
-def warehouse(resource: Warehouse, tenant_id: str):
-    """A connection to the tenant's shard in UTC with every table present."""
-    with resource.get_connection(tenant_id) as con:
+def warehouse(resource: Warehouse):
+    """A warehouse connection in UTC with every table present."""
+    with resource.get_connection() as con:
         yield con
