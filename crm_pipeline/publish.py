@@ -18,7 +18,7 @@ import duckdb
 
 from .home import Home
 from .progress import report
-from .readonly import remove_stale_reader_dirs
+from .readonly import process_alive, remove_stale_reader_dirs
 from .sql import quote_ident, quote_literal
 from .warehouse import run
 
@@ -67,16 +67,9 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
 
 
 def _alive(pid: int) -> bool:
-    """Whether a process of that id runs (a reused id only delays a clean-up)."""
-    if pid == os.getpid():
-        return True  # another thread's publish: this process discards its own after a failure
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
+    """This process counts as running: another thread's publish may be under way (this process
+    discards its own temporary after a failure)."""
+    return pid == os.getpid() or process_alive(pid)
 
 
 def _discard(tmp: Path) -> None:

@@ -93,13 +93,14 @@ def remove_stale_reader_dirs(root: Path) -> list[Path]:
         return removed
     for entry in entries:
         match = _READER_DIR.fullmatch(entry.name)
-        if match and not _alive(int(match.group(1))) and entry.is_dir() and not entry.is_symlink():
+        if match and not process_alive(int(match.group(1))) and entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process of that id runs (a reused id only delays a clean-up)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
