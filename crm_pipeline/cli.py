@@ -142,15 +142,18 @@ def _progress(message: str) -> None:
 
 
 def _run(home: Home, tenant: str | None, as_of: str | None) -> None:
+    """Run the pipeline for the tenant (whose lock the caller holds), or for every tenant (each
+    run takes its tenant's lock)."""
     from .commands import working_warehouse
     from .progress import set_reporter
 
-    with working_warehouse(home):
-        pass  # open (and create) the warehouse first: a damaged file fails here, at once
+    if tenant:
+        with working_warehouse(home, tenant):
+            pass  # open (and create) the shard first: a damaged file fails here, at once
 
     set_reporter(_progress)
     try:
-        outcome = _launch().run_pipeline(home, tenant, as_of)
+        outcome = _launch().run_pipeline(home, tenant, as_of, lock=not tenant)
     finally:
         set_reporter(None)
     if not outcome.success:
@@ -178,8 +181,14 @@ def run_cmd(
 
     h = _home(home)
     as_of = commands.checked_as_of(as_of)
-    with commands.locked(h):  # before opening the warehouse: a second writer waits here
-        tenant = commands.checked_existing_tenant(h, tenant) if tenant else None
+    if not tenant:  # every tenant: each tenant's run takes its own lock
+        with commands.locked(h):
+            pass  # a home from before shards is migrated first
+        _run(h, None, as_of)
+        commands.print_run_summary(out, h, None)
+        return
+    with commands.locked(h, tenant):  # before opening the shard: a second writer waits here
+        tenant = commands.checked_existing_tenant(h, tenant)
         _run(h, tenant, as_of)
         commands.print_run_summary(out, h, tenant)  # still locked: the next writer waits
 
@@ -218,7 +227,7 @@ def import_contacts(
         commands.dry_run_contacts(out, h, file, tenant, mapping, region)
         return
     as_of = commands.checked_as_of(as_of)
-    with commands.locked(h):
+    with commands.locked(h, tenant):
         import_id = commands.stage_contacts(h, file, tenant, mapping, region)
         if not no_run:
             _run(h, tenant.strip(), as_of)
@@ -245,7 +254,7 @@ def import_activities(
     h = _home(home)
     _user_paths(file)
     as_of = commands.checked_as_of(as_of)
-    with commands.locked(h):
+    with commands.locked(h, tenant):
         import_id = commands.stage_activities(h, file, tenant)
         if not no_run:
             _run(h, tenant.strip(), as_of)
@@ -364,7 +373,7 @@ def unmerge_cmd(
     from .render import styled
 
     h = _home(home)
-    with commands.locked(h):
+    with commands.locked(h, tenant):
         new_id = commands.unmerge(h, tenant, contact, source, actor)
     out.print(styled(f"source {source} now forms contact {new_id}; it will not be merged into "
                      f"{contact} again"))
@@ -421,7 +430,7 @@ def gdpr_erase(
     from .render import styled
 
     h = _home(home)
-    with commands.locked(h):
+    with commands.locked(h, tenant):
         summary = commands.erase(h, tenant, contact, actor)
     out.print(styled(f"erased contact {summary['contact_id']}: {summary['rows_removed']} rows "
                      f"removed, {summary['audit_rows_redacted']} audit rows redacted; later "
@@ -445,9 +454,9 @@ def audit_verify(
     from .render import styled
 
     h = _home(home)
-    if not h.warehouse.exists():
+    if not h.tenant_ids() and not h.legacy_warehouse.exists():
         commands.verify_audit(h, tenant)  # refuses: no warehouse yet
-    with commands.locked(h):  # a run in progress holds the file: wait for it, then verify
+    with commands.locked(h):  # runs in progress hold their shards: wait for them, then verify
         problems, checked, note = commands.verify_audit(h, tenant)
     if note:
         err.print(f"note: {note}", markup=False, soft_wrap=True)
@@ -484,9 +493,27 @@ def demo_cmd(
     h = _home(home)
     with commands.locked(h):
         as_of = commands.demo_stage(out, h, force=force)
-        _run(h, None, as_of)
-        commands.finish_demo(h)
-        commands.print_demo_summary(out, h)
+    _run(h, None, as_of)  # each tenant's run takes its own lock
+    commands.finish_demo(h)
+    commands.print_demo_summary(out, h)
+
+
+@app.command("migrate")
+def migrate_cmd(home: HomeOpt = None) -> None:
+    """Split a home written before shards (one warehouse for every tenant) into one shard per
+    tenant, keeping every row, id and audit chain; any other command does it first when needed.
+
+    [bold]Examples[/bold]
+
+    $ crm migrate
+    """
+    from .migrate import migrate_home
+    from .render import styled
+
+    h = _home(home)
+    moved = migrate_home(h)
+    out.print(styled(f"migrated {len(moved)} tenants into {h.tenants_dir}" if moved
+                     else f"{h.root} needs no migration"))
 
 
 def _say(message: str) -> None:

@@ -17,7 +17,7 @@ from .locking import write_lock
 from .paths import SAMPLE_DIR
 from .pipeline import utc_now
 from .render import add_row, styled, table
-from .tenants import checked_tenant_id, ensure_tenant, get_tenant
+from .tenants import checked_tenant_id, ensure_tenant
 from .warehouse import connect, create_tables, frame, run
 
 AS_OF_FIRST = date(1970, 1, 1)
@@ -25,8 +25,13 @@ AS_OF_YEARS_AHEAD = 10  # --as-of may be up to the end of the year ten years fro
 
 
 @contextmanager
-def locked(home: Home):
-    with write_lock(usable_home(home)):
+def locked(home: Home, tenant: str | None = None):
+    """The tenant's write lock (or the whole home's), after migrating a home from before shards."""
+    from .migrate import migrate_home
+
+    home = usable_home(home)
+    migrate_home(home)
+    with write_lock(home, checked_tenant_id(tenant) if tenant is not None else None):
         yield
 
 
@@ -45,18 +50,23 @@ def usable_home(home: Home) -> Home:
 
 
 @contextmanager
-def working_warehouse(home: Home):
-    """The working warehouse, for writers holding the lock."""
+def working_warehouse(home: Home, tenant: str, read_only: bool = False):
+    """The tenant's working shard, for writers holding its lock (created if missing, unless
+    read-only)."""
     home.ensure()
+    path = home.shard(tenant)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = connect(home.warehouse)
+        con = connect(path, read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" not in str(exc).lower():
             raise
-        raise WarehouseLocked(f"{home.warehouse}: another process has the working warehouse open; "
+        raise WarehouseLocked(f"{path}: another process has tenant {tenant}'s shard open; "
                               "readers must open the published snapshot instead") from None
     try:
-        create_tables(con)
+        if not read_only:
+            create_tables(con)
         yield con
     finally:
         con.close()
@@ -80,9 +90,8 @@ def checked_as_of(value: str | None) -> str | None:
 
 def checked_existing_tenant(home: Home, tenant: str) -> str:
     tenant = checked_tenant_id(tenant)
-    with working_warehouse(home) as con:
-        if not get_tenant(con, tenant):
-            raise BadArgument(f"tenant {tenant!r} has no data in {home.root}: import a file for it first")
+    if tenant not in home.tenant_ids():
+        raise BadArgument(f"tenant {tenant!r} has no data in {home.root}: import a file for it first")
     return tenant
 
 
@@ -156,7 +165,7 @@ def stage_contacts(home: Home, file: Path, tenant: str, mapping: Path | None,
     _checked_file(file)
     _checked_mapping(mapping)
     preview_contact_file(file, mapping)  # refuse before the warehouse is touched
-    with working_warehouse(home) as con:
+    with working_warehouse(home, tenant) as con:
         ensure_tenant(con, tenant, home_country=region)
         result = stage_contact_file(con, tenant_id=tenant, path=file, at=utc_now(),
                                     mapping_file=mapping, region=region, key=home.key())
@@ -168,9 +177,9 @@ def stage_activities(home: Home, file: Path, tenant: str) -> str:
 
     tenant = checked_tenant_id(tenant)
     _checked_file(file)
-    with working_warehouse(home) as con:
-        if not get_tenant(con, tenant):
-            raise BadArgument(f"tenant {tenant!r} has no contacts yet: import its contacts first")
+    if tenant not in home.tenant_ids():
+        raise BadArgument(f"tenant {tenant!r} has no contacts yet: import its contacts first")
+    with working_warehouse(home, tenant) as con:
         result = stage_activity_file(con, tenant_id=tenant, path=file, at=utc_now())
     return result["import_id"]
 
@@ -212,7 +221,7 @@ def dry_run_contacts(out: Console, home: Home, file: Path, tenant: str, mapping:
 
 
 def print_import_report(out: Console, home: Home, tenant: str, import_id: str, ran: bool) -> None:
-    with working_warehouse(home) as con:
+    with working_warehouse(home, tenant) as con:
         rows = run(con, "SELECT file_name, rows_in, rows_accepted, rows_merged, rows_quarantined, "
                    "error_file, processed_run_id FROM raw.imports WHERE tenant_id = $t AND import_id = $i",
                    {"t": tenant, "i": import_id})
@@ -233,16 +242,22 @@ def print_import_report(out: Console, home: Home, tenant: str, import_id: str, r
         out.print(styled(f"error file: {error_file}"))
 
 
+def latest_runs(home: Home, tenants: list[str]) -> list[dict]:
+    """Each tenant's latest run (from its shard: a failed run is never published)."""
+    rows = []
+    for t in tenants:
+        with working_warehouse(home, t, read_only=True) as con:
+            rows.extend(frame(con, """
+                SELECT tenant_id, status, as_of, rows_in, rows_accepted, rows_merged,
+                       rows_quarantined, activities_in, activities_accepted, activities_merged,
+                       activities_quarantined, message
+                FROM audit.runs ORDER BY started_at DESC LIMIT 1""").iter_rows(named=True))
+    return rows
+
+
 def print_run_summary(out: Console, home: Home, tenant: str | None) -> None:
-    """One line per tenant of the latest run: status and row accounting."""
-    with working_warehouse(home) as con:
-        rows = frame(con, """
-            SELECT tenant_id, status, as_of, rows_in, rows_accepted, rows_merged, rows_quarantined,
-                   activities_in, activities_accepted, activities_merged, activities_quarantined,
-                   message
-            FROM audit.runs WHERE run_id = (SELECT run_id FROM audit.runs ORDER BY started_at DESC LIMIT 1)
-            ORDER BY tenant_id""")
-    for r in rows.iter_rows(named=True):
+    """One line per tenant of its latest run: status and row accounting."""
+    for r in latest_runs(home, [tenant] if tenant else home.tenant_ids()):
         out.print(styled((r["tenant_id"], "bold"), f" {r['status']} (as of {r['as_of']})"))
         if r["rows_in"]:
             out.print(styled(f"  contact rows: {r['rows_in']} read, {r['rows_accepted']} accepted, "
@@ -267,17 +282,19 @@ def demo_stage(out: Console, home: Home, force: bool = False) -> str:
     if moved is not None:
         out.print(styled(f"moved this home's previous data to {moved} (a CRM home of its own: "
                          f"crm --home {moved} ...); nothing was deleted"))
-    with working_warehouse(home) as con:
-        for t in manifest["tenants"]:
+    for t in manifest["tenants"]:
+        with working_warehouse(home, t["tenant_id"]) as con:
             ensure_tenant(con, t["tenant_id"], home_country=t["home_country"],
                           base_currency=t["base_currency"], name=t.get("name"))
-        for item in manifest["imports"]:
-            path = SAMPLE_DIR / item["file"]
-            out.print(styled((f"staging {item['file']} for {item['tenant_id']}", "dim")))
-            if item["kind"] == "contacts":
-                stage_contact_file(con, tenant_id=item["tenant_id"], path=path, at=utc_now())
-            else:
-                stage_activity_file(con, tenant_id=item["tenant_id"], path=path, at=utc_now())
+            for item in manifest["imports"]:
+                if item["tenant_id"] != t["tenant_id"]:
+                    continue
+                path = SAMPLE_DIR / item["file"]
+                out.print(styled((f"staging {item['file']} for {item['tenant_id']}", "dim")))
+                if item["kind"] == "contacts":
+                    stage_contact_file(con, tenant_id=item["tenant_id"], path=path, at=utc_now())
+                else:
+                    stage_activity_file(con, tenant_id=item["tenant_id"], path=path, at=utc_now())
     return str(manifest["as_of"])
 
 
@@ -289,7 +306,8 @@ def finish_demo(home: Home) -> None:
 
 
 def print_demo_summary(out: Console, home: Home) -> None:
-    with working_warehouse(home) as con:
+    con = connect(home.snapshot, read_only=True)
+    try:
         imports = frame(con, """
             SELECT tenant_id, kind, sum(rows_in) AS rows_in, sum(rows_accepted) AS accepted,
                    sum(rows_merged) AS merged, sum(rows_quarantined) AS quarantined
@@ -303,9 +321,12 @@ def print_demo_summary(out: Console, home: Home) -> None:
                    (SELECT sum(expected_revenue) FROM marts.revenue_forecast f
                      WHERE f.tenant_id = m.tenant_id AND f.segment = 'all') AS forecast
             FROM marts.ltv_model m JOIN core.tenants t USING (tenant_id)
-            WHERE m.run_id = (SELECT run_id FROM audit.runs ORDER BY started_at DESC LIMIT 1)
+            WHERE m.run_id = (SELECT run_id FROM audit.runs r WHERE r.tenant_id = m.tenant_id
+                              ORDER BY started_at DESC LIMIT 1)
             ORDER BY m.tenant_id""")
         contacts = dict(run(con, "SELECT tenant_id, count(*) FROM core.contacts GROUP BY 1"))
+    finally:
+        con.close()
     t = table("tenant", "file kind", "rows read", "accepted", "merged", "quarantined",
               title="Imports")
     for r in imports.iter_rows():
@@ -324,7 +345,7 @@ def print_demo_summary(out: Console, home: Home) -> None:
     for tenant, model, customers, cur, clv, fc in ltv.iter_rows():
         add_row(lt, (tenant, model, customers, f"{clv or 0:,.0f} {cur}", f"{fc or 0:,.0f} {cur}"))
     out.print(lt)
-    out.print(styled(f"warehouse: {home.warehouse}\nsnapshot for analysts: {home.snapshot} "
+    out.print(styled(f"tenant shards: {home.tenants_dir}\nsnapshot for analysts: {home.snapshot} "
                      "(try: .venv/bin/crm sql \"select * from marts.contact_segments limit 5\")"))
 
 
@@ -336,7 +357,7 @@ def unmerge(home: Home, tenant: str, contact: str, source: str, actor: str) -> s
     tenant = checked_tenant_id(tenant)
     if not contact or not source:
         raise BadArgument("give both --contact ID and --source SOURCE_KEY (see crm contact show)")
-    with working_warehouse(home) as con:
+    with working_warehouse(home, tenant) as con:
         ctx = ChangeContext(tenant, f"unmerge-{utc_now():%Y%m%dT%H%M%S}", actor or "cli", "user",
                             home.key(), utc_now())
         new_id = unmerge_source(con, ctx, contact, source)
@@ -362,28 +383,24 @@ def verify_audit(home: Home, tenant: str | None):
     audit.runs) required to still be in it. The note says when the head file could not serve."""
     from .audit import run_heads, verify_chain
 
-    if not home.warehouse.exists():
+    tenants = home.tenant_ids()
+    if not tenants:
         raise BadArgument(f"{home.root} has no warehouse yet: run crm demo or crm import first")
-    tenant = checked_tenant_id(tenant) if tenant is not None else None
-    con = connect(home.warehouse, read_only=True)
-    try:
-        if tenant and not _has_tenant(con, tenant):
+    if tenant is not None:
+        tenant = checked_tenant_id(tenant)
+        if tenant not in tenants:
             raise BadArgument(f"unknown tenant {tenant!r}: {home.root} holds no data for it")
-        file_heads, note = _head_file_heads(home)
-        recorded = run_heads(con)
-        heads = {t: tuple(dict.fromkeys(h for h in (file_heads.get(t), recorded.get(t)) if h))
-                 for t in {*file_heads, *recorded} if tenant in (None, t)}
-        problems = verify_chain(con, home.key(), tenant, heads, heads_required=True)
-        checked = run(con, "SELECT count(*) FROM audit.changes WHERE $t IS NULL OR tenant_id = $t",
-                      {"t": tenant})[0][0]
-    finally:
-        con.close()
+    file_heads, note = _head_file_heads(home)
+    problems, checked = [], 0
+    for t in [tenant] if tenant else tenants:
+        with working_warehouse(home, t, read_only=True) as con:
+            recorded = run_heads(con)
+            heads = {k: tuple(dict.fromkeys(h for h in (file_heads.get(k), recorded.get(k)) if h))
+                     for k in {*file_heads, *recorded} if k == t}
+            problems += verify_chain(con, home.key(), t, heads, heads_required=True)
+            checked += run(con, "SELECT count(*) FROM audit.changes WHERE tenant_id = $t",
+                           {"t": t})[0][0]
     return problems, checked, note if checked else None
-
-
-def _has_tenant(con, tenant: str) -> bool:
-    return bool(run(con, "SELECT 1 FROM core.tenants WHERE tenant_id = $t UNION ALL "
-                         "SELECT 1 FROM audit.changes WHERE tenant_id = $t LIMIT 1", {"t": tenant}))
 
 
 def _head_file_heads(home: Home) -> tuple[dict[str, str], str | None]:
@@ -405,8 +422,8 @@ def _head_file_heads(home: Home) -> tuple[dict[str, str], str | None]:
 
 
 def _republish(con, home: Home, tenant: str) -> None:
-    from .publish import publish_extract, publish_snapshot
+    from .publish import publish_all_tenants, publish_tenant
 
-    publish_snapshot(con, home)
-    publish_extract(con, home, tenant)
+    publish_tenant(con, home, tenant)
+    publish_all_tenants(home)
 

@@ -7,9 +7,9 @@ when, and once finished the files it created. `crm demo` then builds:
   settings, empty folders) and logs;
 - over a previous demo: a home with `demo.json` whose warehouse holds only the files that demo
   imported and only its tenants, and whose `landing/` holds no file waiting to be imported.
-  Only the demo's own files are removed: the working warehouse (and its WAL and spill folder),
-  the audit head files, the compaction marker and the error files of the sample's imports; the
-  run then replaces the published files. Anything else in the home is left alone.
+  Only the demo's own files are removed: its tenants' shards (each folder under `tenants/`, with
+  its WAL, spill folder and compaction marker), the audit head files and the error files of the
+  sample's imports; the run then replaces the published files. Anything else in the home is left alone.
 
 Any other home is refused. With `--force` its data (`DATA_ENTRIES`) is moved, whole, into
 `HOME/pre-demo-<UTC time>/`: a CRM home of its own (its secret goes with it, so its audit chain
@@ -38,11 +38,12 @@ from .warehouse import connect
 
 MARKER = "demo.json"
 # What any command sets up in a new home (Home.ensure, the write lock): no data.
-SKELETON = {"write.lock", "secret.key", "dagster/dagster.yaml"}
+SKELETON = {"write.lock", "heads.lock", "secret.key", "dagster/dagster.yaml"}
 # A home's data: moved aside by `crm demo --force`, never deleted.
-DATA_ENTRIES = ("warehouse.duckdb", "warehouse.duckdb.wal", "warehouse.duckdb.tmp", "published",
-                "errors", "landing", "dagster", "audit_head.json", "audit_verified.json",
-                "compaction.pending", "secret.key", MARKER)
+DATA_ENTRIES = ("tenants", "warehouse.duckdb", "warehouse.duckdb.wal", "warehouse.duckdb.tmp",
+                "warehouse.duckdb.migrated", "published", "errors", "landing", "dagster",
+                "audit_head.json", "audit_verified.json", "compaction.pending", "secret.key",
+                MARKER)
 KINDS = {"contacts": "contact", "activities": "activity"}  # manifest kind -> raw.imports kind
 FOLDER_NAME = re.compile(r"[A-Za-z0-9_-]+")  # a tenant id that is safe as a folder name
 
@@ -117,8 +118,12 @@ def foreign_contents(home: Home) -> list[str]:
     demo_tenants = {t for t, _ in _marked_imports(marker)}
     extracts = [f for f in _files(home.published_dir / "tenants", root)
                 if Path(f).suffix == ".duckdb" and Path(f).stem not in demo_tenants]
-    return (_files(home.landing_dir, root) + extracts
-            + _warehouse_problems(home, home.warehouse, marker)
+    shards = [f"tenants/{t}" for t in home.tenant_ids() if t not in demo_tenants]
+    for t in home.tenant_ids():
+        if t in demo_tenants:
+            shards += _warehouse_problems(home, home.shard(t), marker)
+    return (_files(home.landing_dir, root) + extracts + shards
+            + _warehouse_problems(home, home.legacy_warehouse, marker)
             + _warehouse_problems(home, home.snapshot, marker))
 
 
@@ -140,13 +145,15 @@ def _moved_aside(home: Home) -> Path:
 
 def _remove_previous_demo(home: Home, marker: dict) -> None:
     """Remove what a previous demo created and a new one would not replace."""
-    wal = home.warehouse.with_name(home.warehouse.name + ".wal")
-    for path in (home.warehouse, wal, home.audit_head_file, home.audit_verified_file,
-                 home.compaction_pending):
+    legacy = home.legacy_warehouse
+    for path in (legacy, legacy.with_name(legacy.name + ".wal"), home.audit_head_file,
+                 home.audit_verified_file, home.root / "compaction.pending"):
         path.unlink(missing_ok=True)
-    spill = home.warehouse.with_name(home.warehouse.name + ".tmp")
-    if spill.is_dir() and not spill.is_symlink():
-        shutil.rmtree(spill)
+    demo_tenants = {t for t, _ in _marked_imports(marker)}
+    for tenant in home.tenant_ids():
+        folder = home.shard_dir(tenant)
+        if tenant in demo_tenants and FOLDER_NAME.fullmatch(tenant) and not folder.is_symlink():
+            shutil.rmtree(folder)
     for item in marker.get("imports", []):
         tenant, kind = str(item.get("tenant_id")), KINDS.get(item.get("kind"), "")
         if kind and FOLDER_NAME.fullmatch(tenant):

@@ -32,7 +32,7 @@ from .home import Home
 from .pipeline import record_chain_heads, transaction, utc_now
 from .profile import resolve_contact_id, tenant_extract, unknown
 from .progress import report
-from .publish import publish_extract, publish_snapshot
+from .publish import publish_all_tenants, publish_tenant
 from .redaction import (
     ERASED,
     identifier_pattern,
@@ -286,7 +286,9 @@ def erase_subject(home: Home, tenant_id: str, contact_id: str, actor: str) -> di
     tenant_id = checked_tenant_id(tenant_id)
     summary = {"rows_removed": 0, "rows_redacted": 0, "audit_rows_redacted": 0,
                "files_scrubbed": 0}
-    con = connect(home.warehouse)
+    if tenant_id not in home.tenant_ids():
+        raise unknown(tenant_id, contact_id)
+    con = connect(home.shard(tenant_id))
     try:
         create_tables(con)
         cid = resolve_contact_id(con, tenant_id, contact_id)
@@ -298,7 +300,7 @@ def erase_subject(home: Home, tenant_id: str, contact_id: str, actor: str) -> di
             ctx = ChangeContext(tenant_id, f"erase-{utc_now():%Y%m%dT%H%M%S}", actor, "user",
                                 home.key(), utc_now())
             subject = read_subject(con, tenant_id, cid)
-            home.compaction_pending.touch()  # snapshots are logical copies until compaction
+            home.compaction_pending(tenant_id).touch()  # snapshots: logical copies until compaction
             # Before the rows go: afterwards nothing knows the values to look for.
             summary["files_scrubbed"] = scrub_files(home, subject.text_pattern())
             report("erase: files scrubbed")
@@ -310,16 +312,16 @@ def erase_subject(home: Home, tenant_id: str, contact_id: str, actor: str) -> di
         report("erase: error files written")
     finally:
         con.close()
-    home.compaction_pending.touch()
-    compact_warehouse(home)
-    home.compaction_pending.unlink(missing_ok=True)
+    home.compaction_pending(tenant_id).touch()
+    compact_warehouse(home, tenant_id)
+    home.compaction_pending(tenant_id).unlink(missing_ok=True)
     report("erase: warehouse compacted")
-    con = connect(home.warehouse)
+    con = connect(home.shard(tenant_id))
     try:
-        publish_snapshot(con, home)
-        publish_extract(con, home, tenant_id)
+        publish_tenant(con, home, tenant_id)
     finally:
         con.close()
+    publish_all_tenants(home)
     return summary | {"contact_id": cid}
 
 

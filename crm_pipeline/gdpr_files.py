@@ -64,12 +64,13 @@ def rewrite_error_files(con: duckdb.DuckDBPyConnection, home: Home, tenant_id: s
     return written
 
 
-def compact_warehouse(home: Home) -> None:
-    """Rewrite the working file so freed pages holding erased values are gone, atomically."""
-    tmp = home.warehouse.with_name("warehouse.compact.duckdb")
+def compact_warehouse(home: Home, tenant_id: str) -> None:
+    """Rewrite the tenant's shard so freed pages holding erased values are gone, atomically."""
+    shard = home.shard(tenant_id)
+    tmp = shard.with_name("warehouse.compact.duckdb")
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    con = connect(home.warehouse)
+    con = connect(shard)
     try:
         run(con, "CHECKPOINT")
         db = run(con, "SELECT current_database()")[0][0]
@@ -78,8 +79,8 @@ def compact_warehouse(home: Home) -> None:
         run(con, "DETACH _compact")
     finally:
         con.close()
-    os.replace(tmp, home.warehouse)
-    home.warehouse.with_name("warehouse.duckdb.wal").unlink(missing_ok=True)
+    os.replace(tmp, shard)
+    shard.with_name("warehouse.duckdb.wal").unlink(missing_ok=True)
 
 
 def _text(path: Path) -> str | None:

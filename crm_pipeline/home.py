@@ -1,4 +1,11 @@
-"""A CRM home: the folder holding one warehouse, its published snapshots, error files and secret."""
+"""A CRM home: the folder holding one warehouse shard per tenant, the published snapshots, error
+files and the secret.
+
+Layout: `tenants/<T>/warehouse.duckdb` is tenant T's working shard (every table of the warehouse,
+holding T's rows only) with its write lock; `published/` holds what readers open; the home keeps
+what tenants share (the secret, the audit heads, Dagster's run history). A home written before
+shards had one `warehouse.duckdb` for every tenant: `crm_pipeline.migrate` splits it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_HOME = "crm_home"
+# The home's Dagster instance (the UI, the daemon, the schedule and the sensor): each run in a
+# process of its own, queued; runs of different tenants side by side, one per core; never two
+# runs of one tenant (one writer per shard). `crm run` executes in its own processes instead.
+DAGSTER_YAML = """telemetry:
+  enabled: false
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: {cores}
+    tag_concurrency_limits:
+      - key: dagster/partition
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+"""
 
 
 @dataclass(frozen=True)
@@ -23,8 +46,30 @@ class Home:
         return cls(Path(chosen).expanduser().resolve())
 
     @property
-    def warehouse(self) -> Path:
+    def legacy_warehouse(self) -> Path:
+        """The one file of every tenant in a home written before shards (migrated on first use)."""
         return self.root / "warehouse.duckdb"
+
+    @property
+    def tenants_dir(self) -> Path:
+        return self.root / "tenants"
+
+    def shard_dir(self, tenant_id: str) -> Path:
+        return self.tenants_dir / tenant_id
+
+    def shard(self, tenant_id: str) -> Path:
+        """Tenant T's working warehouse: readers open its published snapshot instead."""
+        return self.shard_dir(tenant_id) / "warehouse.duckdb"
+
+    def tenant_lock_file(self, tenant_id: str) -> Path:
+        return self.shard_dir(tenant_id) / "write.lock"
+
+    def tenant_ids(self) -> list[str]:
+        """The tenants of the home: those with a working shard (the registry is the folder)."""
+        if not self.tenants_dir.is_dir():
+            return []
+        return sorted(d.name for d in self.tenants_dir.iterdir()
+                      if (d / "warehouse.duckdb").is_file())
 
     @property
     def published_dir(self) -> Path:
@@ -36,7 +81,7 @@ class Home:
         return self.published_dir / "warehouse.duckdb"
 
     def extract(self, tenant_id: str) -> Path:
-        """The per-tenant extract agents open: only that tenant's rows."""
+        """The per-tenant extract agents open: the snapshot of the tenant's shard."""
         return self.published_dir / "tenants" / f"{tenant_id}.duckdb"
 
     @property
@@ -68,11 +113,15 @@ class Home:
         """The head at which each tenant's chain last verified (the run's check starts there)."""
         return self.root / "audit_verified.json"
 
-    @property
-    def compaction_pending(self) -> Path:
-        """Present from the start of an erasure until the working file has been rewritten:
+    def compaction_pending(self, tenant_id: str) -> Path:
+        """Present from the start of an erasure until the tenant's shard has been rewritten:
         until then its freed pages may still hold the erased values."""
-        return self.root / "compaction.pending"
+        return self.shard_dir(tenant_id) / "compaction.pending"
+
+    @property
+    def heads_lock_file(self) -> Path:
+        """Held while the audit head files are read and rewritten (tenants run in parallel)."""
+        return self.root / "heads.lock"
 
     @property
     def secret_file(self) -> Path:
@@ -89,7 +138,8 @@ class Home:
             tmp.replace(self.secret_file)
         dagster_yaml = self.dagster_home / "dagster.yaml"
         if not dagster_yaml.exists():
-            dagster_yaml.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+            dagster_yaml.write_text(DAGSTER_YAML.format(cores=os.cpu_count() or 1),
+                                    encoding="utf-8")
         return self
 
     def key(self) -> bytes:

@@ -1,4 +1,9 @@
-"""One writer per CRM home: an advisory lock that a second writer waits for, then is refused."""
+"""One writer per tenant shard: advisory locks that a second writer waits for, then is refused.
+
+Two levels: a tenant's writer holds the home's lock shared and the tenant's lock exclusively, so
+writers of different tenants run at the same time; a command over the whole home (the demo, a
+migration) holds the home's lock exclusively and so waits for every tenant's writer.
+"""
 
 from __future__ import annotations
 
@@ -24,31 +29,56 @@ def lock_wait_seconds() -> float:
 
 
 @contextmanager
-def write_lock(home: Home, wait_seconds: float | None = None):
-    """Hold the home's write lock; wait up to `wait_seconds`, then refuse naming the lock."""
+def write_lock(home: Home, tenant_id: str | None = None, wait_seconds: float | None = None):
+    """Hold the write lock of one tenant (with the home's shared), or of the whole home; wait up
+    to `wait_seconds`, then refuse naming the lock."""
     home.ensure()
     if wait_seconds is None:
         wait_seconds = lock_wait_seconds()
-    fd = os.open(home.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + wait_seconds
+    if tenant_id is None:
+        with _flock(home.lock_file, fcntl.LOCK_EX, deadline, "this home"):
+            yield
+        return
+    home.shard_dir(tenant_id).mkdir(parents=True, exist_ok=True)
+    with _flock(home.lock_file, fcntl.LOCK_SH, deadline, "this home as a whole"), \
+            _flock(home.tenant_lock_file(tenant_id), fcntl.LOCK_EX, deadline,
+                   f"tenant {tenant_id}"):
+        yield
+
+
+@contextmanager
+def _flock(path, mode: int, deadline: float, what: str):
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    holder = _holder(fd)
                     raise WarehouseLocked(
-                        f"{home.lock_file}: another crm process{holder} is writing to this home; "
+                        f"{path}: another crm process{_holder(fd)} is writing to {what}; "
                         "wait for it to finish and try again"
                     ) from None
-                time.sleep(0.2)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+                time.sleep(0.05)
+        if mode == fcntl.LOCK_EX:
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
         yield
     finally:
         os.close(fd)  # closing releases the lock, also when the process is killed
+
+
+@contextmanager
+def heads_lock(home: Home):
+    """Held while the audit head files are read and rewritten: short, never refused."""
+    fd = os.open(home.heads_lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _holder(fd: int) -> str:

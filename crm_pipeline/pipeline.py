@@ -7,6 +7,7 @@ and another tenant's bad data fails only its own part.
 from __future__ import annotations
 
 import json
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -18,6 +19,7 @@ from .audit import ChangeContext, chain_head
 from .contacts_import import normalize_import
 from .home import Home
 from .imports import close_import, pending_imports
+from .locking import heads_lock
 from .quarantine import quarantine_counts, write_error_file
 from .resolve import Decision, apply_decision, resolve_tenant
 from .tenants import Tenant, all_tenants, get_tenant
@@ -129,7 +131,7 @@ def resolve_stage(con, home: Home, tenant_id: str, run_id: str,
 def finish_run(con, home: Home, run_id: str, tenants: list[str], status: str = "success",
                message: str | None = None) -> None:
     """Close the run's audit.runs rows with the accounting and the audit chain head."""
-    heads = _read_heads(home)
+    heads = {}
     for t in tenants:
         _, head = chain_head(con, t)
         heads[t] = head
@@ -155,7 +157,7 @@ def finish_run(con, home: Home, run_id: str, tenants: list[str], status: str = "
             """,
             {"at": utc_now(), "s": status, "m": message, "h": head, "t": t, "r": run_id},
         )
-    _write_heads(home, heads)
+    _update_heads(home, heads)
 
 
 def _read_heads(home: Home, path: Path | None = None) -> dict[str, str]:
@@ -173,9 +175,15 @@ def _read_heads(home: Home, path: Path | None = None) -> dict[str, str]:
 def _write_heads(home: Home, heads: dict[str, str], path: Path | None = None) -> None:
     """The chain heads outside the database, so rows cut off the end are detected."""
     path = path or home.audit_head_file
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(heads, sort_keys=True, indent=1), encoding="utf-8")
     tmp.replace(path)
+
+
+def _update_heads(home: Home, heads: dict[str, str], path: Path | None = None) -> None:
+    """Record some tenants' heads; other tenants' runs may update the same file meanwhile."""
+    with heads_lock(home):
+        _write_heads(home, {**_read_heads(home, path), **heads}, path)
 
 
 def audit_heads(home: Home) -> dict[str, str]:
@@ -188,15 +196,12 @@ def verified_heads(home: Home) -> dict[str, str]:
 
 
 def record_verified_heads(home: Home, heads: dict[str, str]) -> None:
-    _write_heads(home, {**verified_heads(home), **heads}, home.audit_verified_file)
+    _update_heads(home, heads, home.audit_verified_file)
 
 
 def record_chain_heads(con, home: Home, tenants: list[str]) -> None:
     """Keep the tenants' current chain heads outside the database (after any audited command)."""
-    heads = _read_heads(home)
-    for t in tenants:
-        heads[t] = chain_head(con, t)[1]
-    _write_heads(home, heads)
+    _update_heads(home, {t: chain_head(con, t)[1] for t in tenants})
 
 
 def _already_staged(con, tenant_id: str, import_id: str) -> bool:

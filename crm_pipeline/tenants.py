@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 
@@ -73,3 +74,13 @@ def get_tenant(con: duckdb.DuckDBPyConnection, tenant_id: str) -> Tenant | None:
 
 def all_tenants(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in run(con, "SELECT tenant_id FROM core.tenants ORDER BY 1")]
+
+
+def landing_tenants(landing_dir: Path) -> list[str]:
+    """Tenants with files waiting in the landing folder (`landing/<tenant>/<kind>/`); folders
+    whose name is not a valid tenant id are left alone."""
+    if not landing_dir.is_dir():
+        return []
+    return sorted(d.name for d in landing_dir.iterdir()
+                  if d.is_dir() and TENANT_ID.match(d.name)
+                  and any(f.is_file() for f in d.glob("*/*")))

@@ -1,6 +1,8 @@
-"""Assets, grouped by business domain; each is a thin call of a `crm_pipeline` stage per tenant.
+"""Assets, grouped by business domain; each is a thin call of a `crm_pipeline` stage.
 
-Asset keys mirror `schema/table`, so the name in the UI is the name in the warehouse.
+Every asset is partitioned by tenant: a run materializes one tenant's shard, and one tenant's
+failure is its partition's failure. Asset keys mirror `schema/table`, so the name in the UI is the
+name in the warehouse.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from crm_pipeline import pipeline
 from crm_pipeline.contacts_import import stage_contact_file
 from crm_pipeline.errors import CrmError
 from crm_pipeline.progress import report
-from crm_pipeline.publish import publish_extract, publish_snapshot
-from crm_pipeline.resolve.ahead import decisions_ahead
+from crm_pipeline.publish import publish_all_tenants, publish_tenant
 from crm_pipeline.tenants import ensure_tenant
 from crm_pipeline.warehouse import run
 
+from .partitions import tenant_partitions
 from .resources import CrmSettings, Warehouse, warehouse
 
 INGEST = "ingest"
@@ -35,41 +37,33 @@ MART_TABLES = (
 )
 
 
-def _count(con, table: str, tenants: list[str]) -> int:
-    return run(
-        con,
-        f"SELECT count(*) FROM {table} WHERE tenant_id IN (SELECT unnest($t::VARCHAR[]))",
-        {"t": tenants},
-    )[0][0]
+def _count(con, table: str, tenant_id: str) -> int:
+    return run(con, f"SELECT count(*) FROM {table} WHERE tenant_id = $t", {"t": tenant_id})[0][0]
 
 
-def _per_tenant(context, con, crm: CrmSettings, label: str, fn: Callable[[str], dict]) -> dict:
-    """Run a stage for each active tenant; a tenant's failure is recorded and does not stop others."""
-    tenants = pipeline.run_tenants(con, crm.tenant or None)
-    pipeline.start_run(con, context.run_id, tenants, crm.as_of_date)
-    results = {}
-    for t in pipeline.active_tenants(con, context.run_id, tenants):
-        report(f"{label}: {t}")
-        try:
-            results[t] = fn(t)
-        except CrmError as exc:
-            context.log.error(f"{label} failed for tenant {t}: {exc}")
-            pipeline.mark_failed(con, context.run_id, t, f"{label}: {exc}")
-        except Exception as exc:  # an internal error: recorded, then re-raised to fail the run
-            pipeline.mark_failed(con, context.run_id, t, f"{label}: {exc!r}")
-            raise
-    return results
+def _stage(context, con, crm: CrmSettings, label: str, fn: Callable[[str], dict]) -> dict:
+    """Run a stage for the run's tenant; a refusal (CrmError) is recorded in audit.runs and fails
+    the partition with one line, an internal error is recorded and re-raised."""
+    t = context.partition_key
+    pipeline.start_run(con, context.run_id, [t], crm.as_of_date)
+    report(f"{label}: {t}")
+    try:
+        return fn(t)
+    except CrmError as exc:
+        pipeline.mark_failed(con, context.run_id, t, f"{label}: {exc}")
+        raise dg.Failure(description=f"{label} failed for tenant {t}: {exc}") from None
+    except Exception as exc:
+        pipeline.mark_failed(con, context.run_id, t, f"{label}: {exc!r}")
+        raise
 
 
 def _ingest_landing(context, con, crm: CrmSettings, kind: str) -> dict:
     """Stage files dropped in landing/<tenant>/<kind>/; a refused file is renamed *.refused."""
     home = crm.crm_home
+    tenant_id = context.partition_key
     staged: dict[str, int] = {}
     pattern = "*.csv" if kind == "contacts" else "*.jsonl"
-    for path in sorted(home.landing_dir.glob(f"*/{kind}/{pattern}")):
-        tenant_id = path.parent.parent.name
-        if crm.tenant and tenant_id != crm.tenant:
-            continue
+    for path in sorted((home.landing_dir / tenant_id / kind).glob(pattern)):
         ensure_tenant(con, tenant_id)
         at = datetime.now(UTC).replace(tzinfo=None)
         try:
@@ -89,78 +83,70 @@ def _ingest_landing(context, con, crm: CrmSettings, kind: str) -> dict:
     return staged
 
 
-@dg.asset(key=["raw", "contact_rows"], group_name=INGEST, kinds=KINDS)
+def _asset(key: list[str], group: str, **kwargs):
+    return dg.asset(key=key, group_name=group, kinds=kwargs.pop("kinds", KINDS),
+                    partitions_def=tenant_partitions, **kwargs)
+
+
+@_asset(["raw", "contact_rows"], INGEST)
 def raw_contact_rows(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """Every contact row as imported, from files staged by `crm import` or dropped in landing/."""
-    with warehouse(duckdb) as con:
+    t = context.partition_key
+    with warehouse(duckdb, t) as con:
         staged = _ingest_landing(context, con, crm, "contacts")
-        tenants = pipeline.run_tenants(con, crm.tenant or None)
-        pipeline.start_run(con, context.run_id, tenants, crm.as_of_date)
-        rows = _count(con, "raw.contact_rows", tenants)
+        ensure_tenant(con, t)
+        pipeline.start_run(con, context.run_id, [t], crm.as_of_date)
+        rows = _count(con, "raw.contact_rows", t)
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "landing_files": len(staged)})
 
 
-@dg.asset(key=["raw", "activity_events"], group_name=INGEST, kinds=KINDS)
+@_asset(["raw", "activity_events"], INGEST)
 def raw_activity_events(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """Every activity-log line as imported."""
-    with warehouse(duckdb) as con:
+    t = context.partition_key
+    with warehouse(duckdb, t) as con:
         staged = _ingest_landing(context, con, crm, "activities")
-        tenants = pipeline.run_tenants(con, crm.tenant or None)
-        rows = _count(con, "raw.activity_events", tenants)
+        rows = _count(con, "raw.activity_events", t)
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "landing_files": len(staged)})
 
 
-@dg.asset(key=["staging", "contact_rows"], group_name=CONTACTS, kinds=KINDS, deps=[raw_contact_rows])
+@_asset(["staging", "contact_rows"], CONTACTS, deps=[raw_contact_rows])
 def staging_contact_rows(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """Contact rows normalized and validated; rows without tenant or identity quarantined."""
-    with warehouse(duckdb) as con:
+    t = context.partition_key
+    with warehouse(duckdb, t) as con:
         home = crm.crm_home
-        results = _per_tenant(context, con, crm, "normalize",
-                              lambda t: pipeline.normalize_stage(con, home, t, context.run_id))
-        tenants = pipeline.run_tenants(con, crm.tenant or None)
-        rows = _count(con, "staging.contact_rows", tenants)
-    quarantined: dict[str, int] = {}
-    for by_reason in results.values():
-        for k, v in by_reason.items():
-            quarantined[k] = quarantined.get(k, 0) + v
+        quarantined = _stage(context, con, crm, "normalize",
+                             lambda t: pipeline.normalize_stage(con, home, t, context.run_id))
+        rows = _count(con, "staging.contact_rows", t)
     return dg.MaterializeResult(
         metadata={"dagster/row_count": rows, **{f"quarantined/{k}": v for k, v in quarantined.items()}}
     )
 
 
-@dg.asset(key=["core", "contacts"], group_name=CONTACTS, kinds=KINDS, deps=[staging_contact_rows])
+@_asset(["core", "contacts"], CONTACTS, deps=[staging_contact_rows])
 def core_contacts(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """Golden contacts: one per person per tenant, with sources, aliases and the audit trail."""
-    with warehouse(duckdb) as con:
+    t = context.partition_key
+    with warehouse(duckdb, t) as con:
         home = crm.crm_home
-        tenants = pipeline.active_tenants(
-            con, context.run_id, pipeline.run_tenants(con, crm.tenant or None))
-        contexts = pipeline.resolve_contexts(home, tenants, context.run_id)
-        with decisions_ahead(con, contexts) as decided:  # the next tenant decided meanwhile
-            results = _per_tenant(
-                context, con, crm, "resolve",
-                lambda t: pipeline.resolve_stage(con, home, t, context.run_id,
-                                                 (contexts[t], decided(t))))
-        tenants = pipeline.run_tenants(con, crm.tenant or None)
-        rows = _count(con, "core.contacts", tenants)
-    totals = {k: sum(r[k] for r in results.values()) for k in ("rows_in", "accepted", "merged",
-                                                                  "quarantined")}
+        totals = _stage(context, con, crm, "resolve",
+                        lambda t: pipeline.resolve_stage(con, home, t, context.run_id))
+        rows = _count(con, "core.contacts", t)
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, **totals})
 
 
-@dg.asset(key=["core", "activities"], group_name=ACTIVITIES, kinds=KINDS,
-          deps=[raw_activity_events, core_contacts])
+@_asset(["core", "activities"], ACTIVITIES, deps=[raw_activity_events, core_contacts])
 def core_activities(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """Activities linked to golden contacts, in UTC; bad lines quarantined with reason codes."""
-    with warehouse(duckdb) as con:
+    t = context.partition_key
+    with warehouse(duckdb, t) as con:
         home = crm.crm_home
         as_of = crm.as_of_date
-        results = _per_tenant(context, con, crm, "activities",
-                              lambda t: pipeline.activities_stage(con, home, t, context.run_id, as_of))
-        tenants = pipeline.run_tenants(con, crm.tenant or None)
-        rows = _count(con, "core.activities", tenants)
-    totals = {k: sum(int(r.get(k, 0)) for r in results.values())
-              for k in ("rows_in", "accepted", "merged", "quarantined")}
+        result = _stage(context, con, crm, "activities",
+                        lambda t: pipeline.activities_stage(con, home, t, context.run_id, as_of))
+        rows = _count(con, "core.activities", t)
+    totals = {k: int(result.get(k, 0)) for k in ("rows_in", "accepted", "merged", "quarantined")}
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, **totals})
 
 
@@ -175,62 +161,56 @@ VALUE_TABLES = ("ltv_model", "customer_ltv", "segment_ltv", "revenue_forecast", 
           for t in VALUE_TABLES),
     ],
     name="marts_and_value",
+    partitions_def=tenant_partitions,
 )
 def marts_and_value(context, crm: CrmSettings, duckdb: Warehouse):
     """Engagement, lead scores, lifecycle, segments with history, hygiene and retention risk;
     then lifetime value per customer and segment (BG/NBD, Gamma-Gamma), the 12-month revenue
     forecast with 80% bounds, and its back-test. One step: the value computations that do not
     need this run's segments are made while the marts refresh (`pipeline.marts_and_value_stage`)."""
-    with warehouse(duckdb) as con:
+    t = context.partition_key
+    with warehouse(duckdb, t) as con:
         as_of = crm.as_of_date
-        results = _per_tenant(
-            context, con, crm, "marts and value",
-            lambda t: pipeline.marts_and_value_stage(con, t, as_of, context.run_id))
-        tenants = pipeline.run_tenants(con, crm.tenant or None)
-        shares = {f"within_interval/{t}": r["value"]["within_interval_share"]
-                  for t, r in results.items()
-                  if r["value"].get("within_interval_share") is not None}
+        result = _stage(context, con, crm, "marts and value",
+                        lambda t: pipeline.marts_and_value_stage(con, t, as_of, context.run_id))
+        share = result["value"].get("within_interval_share")
         for table in (*MART_TABLES, *VALUE_TABLES):
-            metadata = {"dagster/row_count": _count(con, f"marts.{table}", tenants)}
-            yield dg.MaterializeResult(
-                asset_key=["marts", table],
-                metadata={**metadata, **(shares if table == "forecast_backtest" else {})},
-            )
+            metadata = {"dagster/row_count": _count(con, f"marts.{table}", t)}
+            if table == "forecast_backtest" and share is not None:
+                metadata["within_interval_share"] = share
+            yield dg.MaterializeResult(asset_key=["marts", table], metadata=metadata)
 
 
-@dg.asset(key=["audit", "runs"], group_name=TRUST, kinds=KINDS, deps=[marts_and_value])
+@_asset(["audit", "runs"], TRUST, deps=[marts_and_value])
 def audit_runs(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """One row per run and tenant: status, as-of date and the row accounting."""
-    with warehouse(duckdb) as con:
-        home = crm.crm_home
-        tenants = pipeline.run_tenants(con, crm.tenant or None)
-        pipeline.start_run(con, context.run_id, tenants, crm.as_of_date)
-        good = pipeline.active_tenants(con, context.run_id, tenants)
-        pipeline.finish_run(con, home, context.run_id, good)
-        failed = sorted(set(tenants) - set(good))
-        rows = run(con, "SELECT count(*) FROM audit.runs")[0][0]
-    if failed:
-        raise dg.Failure(description=f"tenants failed in this run: {', '.join(failed)} "
-                         "(see audit.runs.message)")
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "tenants": len(good)})
+    t = context.partition_key
+    with warehouse(duckdb, t) as con:
+        pipeline.start_run(con, context.run_id, [t], crm.as_of_date)
+        if not pipeline.active_tenants(con, context.run_id, [t]):
+            raise dg.Failure(description=f"tenant {t} failed in this run (see audit.runs.message)")
+        pipeline.finish_run(con, crm.crm_home, context.run_id, [t])
+        rows = _count(con, "audit.runs", t)
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
 
-@dg.asset(key=["published", "snapshot"], group_name=TRUST, kinds={"duckdb"}, deps=[audit_runs])
+@_asset(["published", "snapshot"], TRUST, kinds={"duckdb"}, deps=[audit_runs])
 def published_snapshot(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
-    """The read-only copy analysts query, and one extract per tenant for agents."""
-    with warehouse(duckdb) as con:
-        home = crm.crm_home
-        tenants = pipeline.run_tenants(con, crm.tenant or None)
+    """The tenant's read-only snapshot (its extract, for agents), and the analysts' all-tenant
+    snapshot refreshed with it."""
+    t = context.partition_key
+    home = crm.crm_home
+    with warehouse(duckdb, t) as con:
         try:
-            report("publish: snapshot")
-            path = publish_snapshot(con, home)
-            for t in tenants:
-                publish_extract(con, home, t)
+            report(f"publish: {t}")
+            metadata = {"path": str(publish_tenant(con, home, t))}
+            if crm.publish_all:
+                metadata["all_tenants"] = str(publish_all_tenants(home))
         except Exception as exc:  # the run committed, but readers do not see it: it failed
-            pipeline.mark_run_failed(con, context.run_id, tenants, crm.as_of_date,
+            pipeline.mark_run_failed(con, context.run_id, [t], crm.as_of_date,
                                      f"publish: {failure_cause(exc)}")
             raise
-    return dg.MaterializeResult(metadata={"path": str(path), "extracts": len(tenants)})
+    return dg.MaterializeResult(metadata=metadata)
 
 
 def failure_cause(exc: BaseException) -> str:

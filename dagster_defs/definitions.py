@@ -7,22 +7,22 @@ import dagster as dg
 from crm_pipeline.home import Home
 
 from .assets import ALL_ASSETS
-from .automation import daily_refresh, everything_job, landing_sensor_for
+from .automation import daily_refresh_for, everything_job, landing_sensor_for
 from .checks import ALL_CHECKS
 from .resources import resources_for
 
 
-def build_definitions(home: Home | None = None, tenant: str | None = None,
-                      as_of: str | None = None) -> dg.Definitions:
+def build_definitions(home: Home | None = None, as_of: str | None = None,
+                      publish_all: bool = True) -> dg.Definitions:
     """Definitions bound to a CRM home (default: --home/$CRM_HOME/./crm_home)."""
     home = home or Home.resolve()
     return dg.Definitions(
         assets=ALL_ASSETS,
         asset_checks=ALL_CHECKS,
         jobs=[everything_job],
-        schedules=[daily_refresh],
+        schedules=[daily_refresh_for(home)],
         sensors=[landing_sensor_for(home)],
-        resources=resources_for(home, tenant, as_of),
+        resources=resources_for(home, as_of, publish_all),
         executor=dg.in_process_executor,  # also for assets materialized from the UI: see automation
     )
 

@@ -8,6 +8,7 @@ before the run recorded its start), so no run that failed stays `running` or `su
 from __future__ import annotations
 
 import dagster as dg
+from dagster._core.storage.tags import PARTITION_NAME_TAG
 
 from crm_pipeline import pipeline
 
@@ -25,9 +26,12 @@ def record_failed_run(context: dg.HookContext) -> None:
     else:
         cause = failure_cause(exc) if exc is not None else "failed"
     try:
-        with warehouse(context.resources.duckdb) as con:
-            tenants = pipeline.run_tenants(con, crm.tenant or None)
-            pipeline.mark_run_failed(con, context.run_id, tenants, crm.as_of_date,
+        run = context.instance.get_run_by_id(context.run_id)
+        tenant = run.tags.get(PARTITION_NAME_TAG) if run else None
+        if tenant is None:
+            return  # not a tenant partition's run: no audit.runs row to close
+        with warehouse(context.resources.duckdb, tenant) as con:
+            pipeline.mark_run_failed(con, context.run_id, [tenant], crm.as_of_date,
                                      f"{context.step_key}: {cause}")
     except Exception as error:  # the step's own failure is what the run reports
         context.log.error(f"could not record the failed run in audit.runs: {error}")

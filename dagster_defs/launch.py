@@ -1,25 +1,39 @@
-"""Running the asset graph in process, as `crm run` does: no daemon, no subprocess per step."""
+"""Running the asset graph as `crm run` does: each tenant partition a run of its own, executed in
+process (no daemon, no subprocess per step); several tenants' runs side by side in worker
+processes, at most one per core."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef
 
 from crm_pipeline.home import Home
+from crm_pipeline.locking import write_lock
+from crm_pipeline.publish import publish_all_tenants
 
 from .definitions import build_definitions
+from .partitions import register_tenants
 from .storage import in_process_overrides
 
 
 @dataclass(frozen=True)
 class RunOutcome:
-    run_id: str
-    success: bool
-    failures: list[str]
+    run_ids: dict[str, str] = field(default_factory=dict)  # tenant -> Dagster run id
+    failures: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)  # each failure's full error, for a log file
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+    @property
+    def run_id(self) -> str:
+        return ", ".join(self.run_ids.values())
 
 
 def _root_cause(error) -> str:
@@ -30,17 +44,81 @@ def _root_cause(error) -> str:
     return lines[0] if lines else error.cls_name or "error"
 
 
-def run_pipeline(home: Home, tenant: str | None = None, as_of: str | None = None) -> RunOutcome:
-    """Materialize every asset (and its checks) for the tenant or all tenants, in this process."""
-    home.ensure()
+def _instance(home: Home) -> dg.DagsterInstance:
     os.environ["DAGSTER_HOME"] = str(home.dagster_home)
-    defs = build_definitions(home, tenant, as_of)
-    job = defs.resolve_job_def("refresh_everything")
     ref = InstanceRef.from_dir(str(home.dagster_home),
                                overrides=in_process_overrides(home.dagster_home))
-    with dg.DagsterInstance.from_ref(ref) as instance:
+    return dg.DagsterInstance.from_ref(ref)
+
+
+def run_pipeline(home: Home, tenant: str | None = None, as_of: str | None = None,
+                 workers: int | None = None, lock: bool = True) -> RunOutcome:
+    """Materialize every asset (and its checks) for the tenant, or for every tenant: one run per
+    tenant partition, side by side in worker processes; then the all-tenant snapshot, once.
+    `lock`: each run takes its tenant's write lock (False: the caller holds it)."""
+    home.ensure()
+    with _instance(home) as instance:
+        tenants = [tenant] if tenant else register_tenants(instance, home)
+        if tenant:
+            if tenant not in instance.get_dynamic_partitions("tenants"):
+                instance.add_dynamic_partitions("tenants", [tenant])
+    if len(tenants) <= 1:
+        outcomes = [run_tenant(home, t, as_of, True, lock) for t in tenants]
+    else:
+        outcomes = _run_side_by_side(home, tenants, as_of, workers or worker_count(len(tenants)))
+        publish_all_tenants(home)
+    run_ids, failures, details = {}, [], []
+    for outcome in outcomes:
+        run_ids.update(outcome.run_ids)
+        failures.extend(outcome.failures)
+        details.extend(outcome.details)
+    return RunOutcome(run_ids, failures, details)
+
+
+def worker_count(tenants: int) -> int:
+    """One worker per core (DuckDB uses more than one core per run only in parts), at most one per
+    tenant."""
+    return max(1, min(tenants, os.cpu_count() or 1))
+
+
+def _run_side_by_side(home: Home, tenants: list[str], as_of: str | None,
+                      workers: int) -> list[RunOutcome]:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["dagster_defs.launch"])
+    env = {"CRM_DUCKDB_MEMORY_LIMIT": os.environ.get("CRM_DUCKDB_MEMORY_LIMIT")
+           or _share_of_memory(workers)}
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_set_environment,
+                             initargs=(env,)) as pool:
+        futures = [pool.submit(run_tenant, home, t, as_of, False, True) for t in tenants]
+        return [f.result() for f in futures]
+
+
+def _set_environment(env: dict[str, str]) -> None:
+    os.environ.update(env)
+
+
+def _share_of_memory(workers: int) -> str:
+    """DuckDB's default cap is 80% of the machine per process: side by side, each worker gets
+    its share of that, so that together they never ask for more than one run alone would."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return "4GB"
+    return f"{max(256, int(total * 0.8 / workers / 2**20))}MiB"
+
+
+def run_tenant(home: Home, tenant: str, as_of: str | None = None, publish_all: bool = True,
+               lock: bool = True) -> RunOutcome:
+    """One tenant partition's run, in this process, holding the tenant's write lock (unless the
+    caller holds it)."""
+    if lock:
+        with write_lock(home, tenant):
+            return run_tenant(home, tenant, as_of, publish_all, lock=False)
+    defs = build_definitions(home, as_of, publish_all)
+    job = defs.resolve_job_def("refresh_everything")
+    with _instance(home) as instance:
         result = job.execute_in_process(
-            instance=instance, raise_on_error=False,
+            instance=instance, raise_on_error=False, partition_key=tenant,
             # failures are returned (one line each, details apart): nothing on the console
             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         )
@@ -49,13 +127,16 @@ def run_pipeline(home: Home, tenant: str | None = None, as_of: str | None = None
             if event.is_step_failure:
                 data = event.step_failure_data
                 error = data.error if data else None
-                failures.append(f"{event.step_key}: "
+                failures.append(f"{tenant}: {event.step_key}: "
                                 f"{_root_cause(error) if error else 'step failed'}")
                 if error:
-                    details.append(f"step {event.step_key} failed:\n{error.to_string()}")
+                    details.append(f"tenant {tenant}, step {event.step_key} failed:\n"
+                                   f"{error.to_string()}")
             elif event.event_type_value == "ASSET_CHECK_EVALUATION":
                 evaluation = event.event_specific_data
                 if not evaluation.passed:
-                    failures.append(f"check {evaluation.check_name} failed on "
+                    failures.append(f"{tenant}: check {evaluation.check_name} failed on "
                                     f"{evaluation.asset_key.to_user_string()}")
-    return RunOutcome(result.run_id, result.success and not failures, failures, details)
+        if not result.success and not failures:
+            failures.append(f"{tenant}: run {result.run_id} failed")
+    return RunOutcome({tenant: result.run_id}, failures, details)

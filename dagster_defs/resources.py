@@ -17,11 +17,13 @@ OPEN_ATTEMPTS = 10  # another process may hold DuckDB's write lock for a moment 
 
 
 class CrmSettings(dg.ConfigurableResource):
-    """Which CRM home, tenant (empty: all) and as-of date (empty: today) a run works on."""
+    """Which CRM home and as-of date (empty: today) a run works on; the tenant is the run's
+    partition. `publish_all`: whether the run also refreshes the all-tenant snapshot (a run of
+    every tenant at once refreshes it once, after the last tenant)."""
 
     home: str
-    tenant: str = ""
     as_of: str = ""
+    publish_all: bool = True
 
     @property
     def crm_home(self) -> Home:
@@ -32,39 +34,43 @@ class CrmSettings(dg.ConfigurableResource):
         return parse_as_of(self.as_of or None)
 
 
-def resources_for(home: Home, tenant: str | None = None, as_of: str | None = None) -> dict:
+def resources_for(home: Home, as_of: str | None = None, publish_all: bool = True) -> dict:
     """The resource set of a run: every definition and the CLI build it here."""
     return {
-        "crm": CrmSettings(home=str(home.root), tenant=tenant or "", as_of=as_of or ""),
-        "duckdb": Warehouse(database=str(home.warehouse)),
+        "crm": CrmSettings(home=str(home.root), as_of=as_of or "", publish_all=publish_all),
+        "duckdb": Warehouse(home=str(home.root)),
     }
 
 
 class Warehouse(dg.ConfigurableResource):
-    """The DuckDB warehouse, open once per process for the whole execution.
+    """The tenants' working shards, each opened once per process for the whole execution.
 
     Each step gets its own cursor of one database instance: opening the file per step would
     re-read its catalog and checkpoint it at every close, and check its tables every time."""
 
-    database: str
-    _database: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
-
-    def setup_for_execution(self, context) -> None:
-        self._database = _open(self.database)
-        create_tables(self._database)
+    home: str
+    _databases: dict = PrivateAttr(default_factory=dict)
 
     def teardown_after_execution(self, context) -> None:
-        if self._database is not None:
-            self._database.close()
-            self._database = None
+        for database in self._databases.values():
+            database.close()
+        self._databases.clear()
+
+    def shard(self, tenant_id: str) -> duckdb.DuckDBPyConnection:
+        """The tenant's shard, opened (and its tables created) on first use."""
+        if tenant_id not in self._databases:
+            path = Home.resolve(self.home).shard(tenant_id)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            database = _open(str(path))
+            create_tables(database)
+            self._databases[tenant_id] = database
+        return self._databases[tenant_id]
 
     @contextmanager
-    def get_connection(self):
-        """A connection of its own (a cursor of the open database, or the file opened alone)."""
-        con = self._database.cursor() if self._database is not None else _open(self.database)
+    def get_connection(self, tenant_id: str):
+        """A cursor of the tenant's shard, in UTC."""
+        con = self.shard(tenant_id).cursor()
         try:
-            if self._database is None:
-                create_tables(con)
             run(con, "SET TimeZone = 'UTC'")
             yield con
         finally:
@@ -81,7 +87,7 @@ def _open(database: str) -> duckdb.DuckDBPyConnection:
 
 
 @contextmanager
-def warehouse(resource: Warehouse):
-    """A warehouse connection in UTC with every table present."""
-    with resource.get_connection() as con:
+def warehouse(resource: Warehouse, tenant_id: str):
+    """A connection to the tenant's shard in UTC with every table present."""
+    with resource.get_connection(tenant_id) as con:
         yield con

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from helpers import HUBSPOT_HEADER, crm, write_csv
+from helpers import HUBSPOT_HEADER, crm, has_shards, shard, write_csv
 
 
 def test_empty_file_is_refused_with_status_2_and_one_line(tmp_path, capsys):
@@ -12,7 +12,7 @@ def test_empty_file_is_refused_with_status_2_and_one_line(tmp_path, capsys):
     assert code == 2
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "empty.csv" in lines[0]
-    assert not (tmp_path / "home" / "warehouse.duckdb").exists() or True
+    assert not has_shards(tmp_path / "home") or True
 
 
 def test_missing_file_is_refused(tmp_path, capsys):
@@ -39,8 +39,8 @@ def test_unknown_option_is_a_usage_error_with_status_2(tmp_path, capsys):
 
 def test_corrupt_warehouse_is_an_internal_error_with_status_1(tmp_path, capsys):
     home = tmp_path / "home"
-    home.mkdir()
-    (home / "warehouse.duckdb").write_bytes(b"this is not a duckdb file" * 100)
+    shard(home, "t1").parent.mkdir(parents=True)
+    shard(home, "t1").write_bytes(b"this is not a duckdb file" * 100)
     code, _, err = crm(home, "run", capsys=capsys)
     assert code == 1 and "internal error" in err
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 import pytest
-from helpers import HUBSPOT_HEADER, crm, write_csv
+from helpers import HUBSPOT_HEADER, crm, has_shards, shard, working, write_csv
 
 ROWS = ["1,Ann,Lee,ann@example.com,+1 415 555 2671,Acme,CEO,250,Boston,US,2024-03-12 09:14",
         "2,Bo,Chen,bo@example.com,,Beta,,,,US,2024-03-12 09:14"]
@@ -22,7 +21,7 @@ def test_dry_run_shows_detection_and_prediction_and_changes_nothing(tmp_path, ca
     assert "cp1252" in out or "utf-8" in out
     assert "';'" in out and "dry run" in out and "ann@example.com" in out
     assert "2 to accept or merge" in out
-    assert not (home / "warehouse.duckdb").exists()
+    assert not has_shards(home)
 
 
 def test_mapping_file_maps_unknown_headers(tmp_path, capsys):
@@ -46,7 +45,7 @@ def test_mapping_naming_a_missing_column_is_refused_and_changes_nothing(tmp_path
     code, _, err = crm(home, "import", "contacts", f, "--tenant", "t1", "--mapping", mapping,
                        capsys=capsys)
     assert code == 2 and "Nope" in err and len(err.strip().splitlines()) == 1
-    assert not (home / "warehouse.duckdb").exists()
+    assert not has_shards(home)
 
 
 def test_unrecognised_headers_are_refused_with_a_hint(tmp_path, capsys):
@@ -56,12 +55,11 @@ def test_unrecognised_headers_are_refused_with_a_hint(tmp_path, capsys):
 
 
 def test_refused_file_after_a_good_import_leaves_the_warehouse_unchanged(tmp_path, capsys):
-    import duckdb
 
     home = tmp_path / "home"
     good = write_csv(tmp_path / "good.csv", HUBSPOT_HEADER, ROWS)
     assert crm(home, "import", "contacts", good, "--tenant", "t1", "--no-run")[0] == 0
-    before = (home / "warehouse.duckdb").read_bytes()
+    before = shard(home).read_bytes()
     for name, content in (("img.csv", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),
                           ("page.csv", b"<!DOCTYPE html><html><body>hi</body></html>"),
                           ("data.csv", b'[{"a": 1}]'),
@@ -70,10 +68,10 @@ def test_refused_file_after_a_good_import_leaves_the_warehouse_unchanged(tmp_pat
         bad.write_bytes(content)
         code, _, err = crm(home, "import", "contacts", bad, "--tenant", "t1", capsys=capsys)
         assert code == 2 and name in err, (name, err)
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = working(home)
     assert con.execute("SELECT count(*) FROM raw.imports").fetchone()[0] == 1
     con.close()
-    assert (home / "warehouse.duckdb").read_bytes() == before
+    assert shard(home).read_bytes() == before
 
 
 GOOGLE_HEADER = ("First Name,Last Name,Organization Name,Organization Title,Birthday,Labels,"
@@ -94,7 +92,7 @@ def test_google_export_with_several_values_per_cell_imports_end_to_end(tmp_path,
     code, out, err = crm(home, "import", "contacts", f, "--tenant", "g1", "--as-of", "2026-01-15",
                          capsys=capsys)
     assert code == 0, err
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = working(home)
     try:
         rows = con.execute(
             "SELECT c.first_name, c.company, c.job_title, c.city, c.country, c.tags, c.birthdate,"

@@ -8,6 +8,7 @@ import duckdb
 import pytest
 import yaml
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 
 import dagster as dg
@@ -16,6 +17,7 @@ from crm_pipeline.pipeline import audit_heads, verified_heads
 from dagster_defs.checks import ALL_CHECKS
 from dagster_defs.definitions import build_definitions
 from dagster_defs.launch import run_pipeline
+from dagster_defs.partitions import tenant_partitions
 from dagster_defs.storage import POOLED, HomeSqliteStorage, in_process_overrides
 from helpers import HUBSPOT_HEADER, write_csv
 
@@ -55,10 +57,10 @@ def test_dagsters_own_storage_reads_the_runs_and_their_events(runs):
     storage = _plain_storage(home)
     try:
         stored = {r.run_id: r.status for r in storage.run_storage.get_runs()}
-        assert stored[first.run_id] == dg.DagsterRunStatus.SUCCESS
-        assert stored[second.run_id] == dg.DagsterRunStatus.SUCCESS
+        assert stored[first.run_ids["t1"]] == dg.DagsterRunStatus.SUCCESS
+        assert stored[second.run_ids["t1"]] == dg.DagsterRunStatus.SUCCESS
         for run in (first, second):
-            events = storage.event_log_storage.get_logs_for_run(run.run_id)
+            events = storage.event_log_storage.get_logs_for_run(run.run_ids["t1"])
             kinds = [e.dagster_event.event_type_value for e in events if e.dagster_event]
             assert kinds.count("ASSET_CHECK_EVALUATION") == len(ALL_CHECKS)
             assert "ASSET_MATERIALIZATION" in kinds and kinds[-1] == "PIPELINE_SUCCESS"
@@ -73,7 +75,7 @@ def test_every_check_passes_in_both_runs(runs):
         for run in (first, second):
             results = [
                 e.dagster_event.event_specific_data
-                for e in storage.event_log_storage.get_logs_for_run(run.run_id)
+                for e in storage.event_log_storage.get_logs_for_run(run.run_ids["t1"])
                 if e.dagster_event and e.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"
             ]
             assert {r.check_name for r in results} == {spec.name for c in ALL_CHECKS for spec in c.check_specs}
@@ -85,17 +87,22 @@ def test_every_check_passes_in_both_runs(runs):
 def test_the_home_keeps_dagsters_own_storage_for_the_ui_and_the_daemon(runs):
     home, _, _ = runs
     settings = yaml.safe_load((home.dagster_home / "dagster.yaml").read_text())
-    assert settings == {"telemetry": {"enabled": False}}
+    assert "storage" not in settings and settings["telemetry"] == {"enabled": False}
     os.environ["DAGSTER_HOME"] = str(home.dagster_home)
     with dg.DagsterInstance.get() as instance:  # what the webserver and the daemon open
         assert type(instance.event_log_storage) is SqliteEventLogStorage
         assert len(instance.get_runs()) == 2
+        # runs from the UI, schedule and sensor: queued, one per tenant at a time
+        assert type(instance.run_coordinator) is QueuedRunCoordinator
+        limits = instance.run_coordinator.get_run_queue_config().tag_concurrency_limits
+        assert limits == [{"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True},
+                           "limit": 1}]
 
 
 def test_the_warehouse_is_closed_when_the_run_ends(runs):
     home, _, _ = runs
     # an open database instance with other settings would refuse this in the same process
-    con = duckdb.connect(str(home.warehouse), read_only=True)
+    con = duckdb.connect(str(home.shard("t1")), read_only=True)
     try:
         assert con.execute("SELECT count(*) FROM core.contacts").fetchone()[0] == 2
     finally:
@@ -141,3 +148,12 @@ def test_every_run_executes_in_one_process(tmp_path):
     defs = build_definitions(Home(tmp_path / "home"))
     assert defs.resolve_job_def("refresh_everything").executor_def.name == "in_process"
     assert defs.resolve_implicit_global_asset_job_def().executor_def.name == "in_process"
+
+
+def test_every_asset_and_check_is_partitioned_by_tenant(tmp_path):
+    defs = build_definitions(Home(tmp_path / "home"))
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).partitions_def == tenant_partitions, key
+    assert all(spec.partitions_def == tenant_partitions for c in ALL_CHECKS for spec in c.check_specs)
+    assert defs.resolve_job_def("refresh_everything").partitions_def == tenant_partitions

@@ -10,7 +10,7 @@ import sqlite3
 import duckdb
 import pytest
 
-from helpers import crm, write_csv, write_jsonl
+from helpers import crm, shard, working, write_csv, write_jsonl
 
 AS_OF = "2026-11-15"
 HEADER = ("Record ID,First Name,Last Name,Email,Phone Number,Company Name,City,Country/Region,"
@@ -109,7 +109,7 @@ def built(tmp_path_factory):
     assert crm(home, "run", "--as-of", AS_OF)[0] == 0
     assert crm(home, "import", "contacts", f2, "--tenant", "t1", "--no-run")[0] == 0
     assert crm(home, "import", "activities", acts, "--tenant", "t1", "--as-of", AS_OF)[0] == 0
-    wh = home / "warehouse.duckdb"
+    wh = shard(home, "t1")
     zeb = q(wh, "SELECT contact_id FROM core.contacts WHERE tenant_id = 't1' AND last_name = 'Quimby'")
     aliases = q(wh, "SELECT alias_id, contact_id FROM core.contact_aliases WHERE tenant_id = 't1'")
     return {"dir": d, "home": home, "contact": zeb, "aliases": aliases}
@@ -163,7 +163,7 @@ def test_another_tenants_id_is_answered_like_no_id(built, capsys):
         assert other[0] == none[0] == 2
         assert other[2].replace(cid, "X") == none[2].replace("c_0000000000000000", "X")
         results[command[1]] = other
-    assert q(built["home"] / "warehouse.duckdb",
+    assert q(shard(built["home"], "t1"),
              "SELECT count(*) FROM core.contacts WHERE contact_id = $c", {"c": cid}) == [(1,)]
 
 
@@ -204,7 +204,7 @@ def erased(built, exported, tmp_path_factory):
 
 def test_before_erasure_the_scans_find_the_person(erased):
     before = erased["before"]
-    assert rows_holding(before / "warehouse.duckdb", NEEDLES)
+    assert rows_holding(shard(before, "t1"), NEEDLES)
     hits = files_holding(before, NEEDLES)
     assert any(p.startswith("errors/") for p in hits)  # the quarantined activity line
     assert any(p.startswith("dagster/") for p in hits) and any(p.startswith("landing/") for p in hits)
@@ -215,7 +215,7 @@ def test_before_erasure_the_scans_find_the_person(erased):
 
 def test_erasure_leaves_no_row_holding_the_person_in_any_table_or_published_file(erased):
     home = erased["home"]
-    for path in (home / "warehouse.duckdb", home / "published" / "warehouse.duckdb",
+    for path in (shard(home, "t1"), home / "published" / "warehouse.duckdb",
                  home / "published" / "tenants" / "t1.duckdb"):
         assert rows_holding(path, NEEDLES) == {}, path
 
@@ -226,7 +226,7 @@ def test_erasure_leaves_no_raw_bytes_of_the_person_in_any_file_under_the_home(er
 
 def test_erasure_removes_every_row_keyed_by_the_person(erased):
     home, ids = erased["home"], [erased["cid"], erased["alias"]]
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = working(home)
     try:
         tables = con.execute("SELECT DISTINCT schema_name || '.' || table_name FROM duckdb_columns() "
                              "WHERE database_name = current_database() AND column_name IN "
@@ -246,9 +246,10 @@ def test_erasure_removes_every_row_keyed_by_the_person(erased):
 
 
 def test_other_people_and_tenants_are_untouched(erased):
-    wh = erased["home"] / "warehouse.duckdb"
-    assert q(wh, "SELECT tenant_id, count(*) FROM core.contacts GROUP BY 1 ORDER BY 1") == [
-        ("t1", 2), ("t2", 1)]
+    wh = shard(erased["home"], "t1")
+    assert q(wh, "SELECT tenant_id, count(*) FROM core.contacts GROUP BY 1") == [("t1", 2)]
+    assert q(shard(erased["home"], "t2"), "SELECT tenant_id, count(*) FROM core.contacts "
+             "GROUP BY 1") == [("t2", 1)]
     assert q(wh, "SELECT activity_id FROM core.activities ORDER BY 1") == [("g4",), ("g6",)]
     assert q(wh, "SELECT notes FROM core.activities WHERE activity_id = 'g6'") == [
         ("Ann forwarded this to [erased] and to [erased]'s assistant",)]
@@ -257,7 +258,7 @@ def test_other_people_and_tenants_are_untouched(erased):
 
 
 def test_audit_rows_keep_id_and_action_lose_values_and_the_chain_verifies(erased, capsys):
-    rows = q(erased["home"] / "warehouse.duckdb",
+    rows = q(shard(erased["home"], "t1"),
              "SELECT action, previous, new, redacted, previous_digest IS NOT NULL OR new_digest IS NOT NULL "
              "FROM audit.changes WHERE entity_id IN ($a, $b) ORDER BY change_id",
              {"a": erased["cid"], "b": erased["alias"]})
@@ -268,7 +269,7 @@ def test_audit_rows_keep_id_and_action_lose_values_and_the_chain_verifies(erased
 
 
 def test_suppression_holds_digests_never_values(erased):
-    rows = q(erased["home"] / "warehouse.duckdb",
+    rows = q(shard(erased["home"], "t1"),
              "SELECT kind, subject_digest, actor FROM gdpr.suppressions ORDER BY kind")
     kinds = {r[0] for r in rows}
     assert {"email", "phone"} <= kinds and {r[2] for r in rows} == {"dpo"}
@@ -290,7 +291,7 @@ def test_a_later_import_of_the_erased_person_is_quarantined_and_the_rest_imports
     ])
     code, _, _ = crm(erased["home"], "import", "contacts", again, "--tenant", "t1", "--as-of", AS_OF)
     assert code == 0
-    wh = erased["home"] / "warehouse.duckdb"
+    wh = shard(erased["home"], "t1")
     reasons = q(wh, "SELECT q.row_number, q.reason_code FROM quarantine.rows q JOIN raw.imports i "
                 "USING (tenant_id, import_id) WHERE i.file_name = 'again.csv' ORDER BY 1")
     assert reasons == [(1, "erased_subject"), (2, "erased_subject")]

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 import pytest
-from helpers import HUBSPOT_HEADER, crm, write_csv, write_jsonl
+from helpers import HUBSPOT_HEADER, crm, shard, write_csv, write_jsonl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_activities import ingest, line, quarantined, seed_contacts, stored
@@ -44,7 +44,7 @@ def raw_purchase(activity_id: str, amount_json: str) -> str:
 
 
 def q(home, sql, params=None):
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = duckdb.connect(str(shard(home, "t1")), read_only=True)
     try:
         return con.execute(sql, params or {}).fetchall()
     finally:
@@ -122,7 +122,7 @@ def converged(tmp_path_factory):
     ])
     assert crm(home, "import", "contacts", contacts, "--tenant", "t1", "--no-run")[0] == 0
     assert crm(home, "import", "activities", acts, "--tenant", "t1", "--as-of", AS_OF)[0] == 0
-    con = duckdb.connect(str(home / "warehouse.duckdb"))
+    con = duckdb.connect(str(shard(home, "t1")))
     try:
         for aid, amount, base in (("o1", 2e12, 2e12), ("o2", float("nan"), float("nan")),
                                   ("o3", 5e11, float("inf"))):

@@ -15,7 +15,7 @@ from datetime import datetime
 import duckdb
 import polars as pl
 import pytest
-from helpers import HUBSPOT_HEADER, crm, write_csv
+from helpers import HUBSPOT_HEADER, crm, shard, write_csv
 
 from crm_pipeline.audit import ChangeContext, append_changes, json_text, verify_chain
 
@@ -40,7 +40,7 @@ def built(tmp_path_factory):
     assert crm(home, "import", "contacts", f1, "--tenant", "t2", "--no-run")[0] == 0
     assert crm(home, "run", "--as-of", AS_OF)[0] == 0
     assert crm(home, "import", "contacts", f2, "--tenant", "t1", "--as-of", AS_OF)[0] == 0
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = duckdb.connect(str(shard(home, "t1")), read_only=True)
     alias, survivor = con.execute("SELECT alias_id, contact_id FROM core.contact_aliases "
                                   "WHERE tenant_id = 't1'").fetchone()
     con.close()
@@ -58,7 +58,7 @@ def copy(built, tmp_path):
 
 
 def _sql(home, *statements, params=None):
-    con = duckdb.connect(str(home / "warehouse.duckdb"))
+    con = duckdb.connect(str(shard(home, "t1")))
     try:
         for statement in statements:
             con.execute(statement, params or {}).fetchall()
@@ -67,7 +67,7 @@ def _sql(home, *statements, params=None):
 
 
 def _one(home, query, params=None):
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = duckdb.connect(str(shard(home, "t1")), read_only=True)
     try:
         return con.execute(query, params or {}).fetchone()
     finally:

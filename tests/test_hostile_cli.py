@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import HUBSPOT_HEADER, crm, write_csv, write_jsonl
+from helpers import HUBSPOT_HEADER, crm, shard, working, write_csv, write_jsonl
 from rich.console import Console
 
 from crm_pipeline import commands
@@ -112,7 +112,7 @@ def test_demo_force_moves_the_data_aside_whole_and_builds_the_demo(real_home, ca
     assert len(aside) == 1 and str(aside[0]) in out
     old = aside[0]
     assert (old / "secret.key").read_bytes() == secret  # the old chain and digests still verify
-    con = duckdb.connect(str(old / "warehouse.duckdb"), read_only=True)
+    con = duckdb.connect(str(shard(old, "t1")), read_only=True)
     try:
         assert con.execute("SELECT tenant_id, file_name FROM raw.imports").fetchall() == [
             ("t1", "mine.csv")]
@@ -120,7 +120,7 @@ def test_demo_force_moves_the_data_aside_whole_and_builds_the_demo(real_home, ca
         con.close()
     assert (real_home / "notes.txt").read_text(encoding="utf-8") == "mine"  # never touched
     marker = json.loads((real_home / "demo.json").read_text(encoding="utf-8"))
-    assert marker["finished_at"] and "warehouse.duckdb" in marker["created"]
+    assert marker["finished_at"] and "tenants/acme_us/warehouse.duckdb" in marker["created"]
     assert (real_home / "secret.key").read_bytes() != secret
     assert crm(old, "audit", "verify", capsys=capsys)[0] == 0
 
@@ -137,7 +137,7 @@ def test_a_previous_demo_is_rebuilt_without_force_and_only_its_files_go(tmp_path
         commands.demo_stage(quiet, home)  # rebuilt: no --force needed
     assert not stale.exists()
     assert (home.root / "notes.txt").read_text(encoding="utf-8") == "mine"
-    con = duckdb.connect(str(home.warehouse), read_only=True)
+    con = working(home.root)
     try:
         assert con.execute("SELECT count(*) FROM raw.imports").fetchone()[0] == 9
     finally:
@@ -232,8 +232,8 @@ def test_a_failing_step_is_one_line_with_its_details_in_a_log_file(tmp_path, cap
 
 def test_an_internal_error_outside_a_run_is_one_line_with_a_log(tmp_path, capsys):
     home = tmp_path / "home"
-    home.mkdir()
-    (home / "warehouse.duckdb").write_bytes(b"this is not a duckdb file" * 100)
+    shard(home, "t1").parent.mkdir(parents=True)
+    shard(home, "t1").write_bytes(b"this is not a duckdb file" * 100)
     code, _, err = crm(home, "run", capsys=capsys)
     assert code == 1 and len(lines(err)) == 1 and "internal error" in err
     log = Path(re.search(r"details in (\S+\.log)\)", err).group(1))

@@ -27,7 +27,7 @@ from crm_pipeline.home import Home
 from crm_pipeline.redaction import identifier_pattern, redact_python, redact_tables
 from crm_pipeline.resolve.unmerge import unmerged_contact_id
 from crm_pipeline.tenants import ensure_tenant
-from helpers import crm, write_csv, write_jsonl
+from helpers import crm, shard, write_csv, write_jsonl
 
 AS_OF = "2026-11-15"
 REPO = Path(__file__).resolve().parent.parent
@@ -114,7 +114,7 @@ def rows_holding(path: Path, needles=NEEDLES) -> dict[str, int]:
 
 
 def warehouses(home: Path) -> list[Path]:
-    return [home / "warehouse.duckdb", home / "published" / "warehouse.duckdb",
+    return [shard(home, "t1"), home / "published" / "warehouse.duckdb",
             home / "published" / "tenants" / "t1.duckdb"]
 
 
@@ -129,7 +129,7 @@ def base(tmp_path_factory):
     assert crm(home, "import", "contacts", contacts, "--tenant", "t1", "--no-run")[0] == 0
     code, _, err = crm(home, "import", "activities", acts, "--tenant", "t1", "--as-of", AS_OF)
     assert code == 0, err
-    wh = home / "warehouse.duckdb"
+    wh = shard(home, "t1")
     ann, = q(wh, "SELECT contact_id FROM core.contacts WHERE email = 'ann.lee@example.com'")[0]
     annie, = q(wh, "SELECT source_key FROM core.contact_sources WHERE source_id = '5102'")[0]
     person, = q(wh, "SELECT contact_id FROM core.contacts WHERE email = $e", {"e": E1})[0]
@@ -148,12 +148,12 @@ def test_unmerge_works_in_a_tenant_whose_log_had_a_malformed_line(base):
     code, _, err = base["unmerge"]
     assert code == 0, err
     new = unmerged_contact_id("t1", base["annie"])
-    assert q(base["home"] / "warehouse.duckdb",
+    assert q(shard(base["home"], "t1"),
              "SELECT contact_id FROM core.activities WHERE activity_id = 'a5'") == [(new,)]
 
 
 def test_before_erasure_the_scans_find_the_person(base):
-    assert rows_holding(base["before"] / "warehouse.duckdb")
+    assert rows_holding(shard(base["before"], "t1"))
     assert any(p.startswith("errors/") for p in files_holding(base["before"]))
 
 
@@ -181,7 +181,7 @@ def test_no_file_under_the_home_holds_the_persons_bytes(erased):
 
 
 def test_other_peoples_records_keep_their_text_with_the_mentions_redacted(base, erased, capsys):
-    wh = erased["home"] / "warehouse.duckdb"
+    wh = shard(erased["home"], "t1")
     assert q(wh, "SELECT notes FROM core.contacts WHERE contact_id = $c", {"c": base["ann"]}) == [
         ("Met [erased] at the fair; record [erased]; mobile [erased]; desk [erased]",)]
     # a date is no phone number: other people's dates are untouched
@@ -197,7 +197,7 @@ def test_other_peoples_records_keep_their_text_with_the_mentions_redacted(base, 
 
 
 def test_quarantined_rows_keyed_by_the_person_are_removed_and_others_redacted(erased):
-    wh = erased["home"] / "warehouse.duckdb"
+    wh = shard(erased["home"], "t1")
     rows = q(wh, "SELECT q.row_number, q.reason_code, q.raw FROM quarantine.rows q "
              "JOIN raw.imports i USING (tenant_id, import_id) WHERE i.file_name = 'acts.jsonl' "
              "ORDER BY 1")
@@ -211,7 +211,7 @@ def test_quarantined_rows_keyed_by_the_person_are_removed_and_others_redacted(er
 def test_the_next_run_processes_the_pending_imports_which_add_up(erased, capsys):
     code, _, err = crm(erased["home"], "run", "--as-of", AS_OF, capsys=capsys)
     assert code == 0, err
-    wh = erased["home"] / "warehouse.duckdb"
+    wh = shard(erased["home"], "t1")
     contacts = q(wh, "SELECT r.row_number, r.record, q.reason_code, q.raw FROM raw.contact_rows r "
                  "JOIN raw.imports i USING (tenant_id, import_id) LEFT JOIN quarantine.rows q "
                  "USING (tenant_id, import_id, row_number) WHERE i.file_name = 'pending.csv' "
@@ -234,7 +234,7 @@ def test_a_later_file_of_the_person_is_never_stored_with_its_values(erased, base
     ])
     code, _, err = crm(erased["home"], "import", "contacts", again, "--tenant", "t1", "--no-run")
     assert code == 0, err
-    wh = erased["home"] / "warehouse.duckdb"
+    wh = shard(erased["home"], "t1")
     rows = q(wh, "SELECT r.row_number, r.record IS NULL AND r.mapped IS NULL AND r.source_id "
              "IS NULL, q.reason_code, q.raw, q.reason_detail FROM raw.contact_rows r JOIN "
              "raw.imports i USING (tenant_id, import_id) LEFT JOIN quarantine.rows q "

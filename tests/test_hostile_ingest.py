@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from helpers import crm, write_csv
+from helpers import crm, has_shards, shard, write_csv
 
 from crm_pipeline.contacts_import import normalize_import, stage_contact_file
 from crm_pipeline.ingest import files, read_table
@@ -220,7 +220,7 @@ def test_file_size_and_line_length_limits_refuse_with_a_clear_line(tmp_path, cap
     monkeypatch.setenv("CRM_MAX_IMPORT_LINE_BYTES", "50")
     code, _, err = crm(home, "import", "contacts", f, "--tenant", "t1", capsys=capsys)
     assert code == 2 and "line 1 is longer than the limit of 50 bytes" in err
-    assert not (home / "warehouse.duckdb").exists()
+    assert not has_shards(home)
 
 
 # --- item 13: line endings, pasted exports, invisible characters --------------------------------
@@ -276,7 +276,7 @@ from crm_pipeline.home import Home
 from crm_pipeline.locking import write_lock
 home = Home.resolve(sys.argv[1])
 with write_lock(home, wait_seconds=0):
-    con = duckdb.connect(str(home.warehouse))  # the working file, open for writing
+    con = duckdb.connect(str(home.shard("t1")))  # the working file, open for writing
     print("running", flush=True)
     sys.stdin.readline()
     con.close()
@@ -289,7 +289,7 @@ def test_dry_run_during_a_run_reads_the_snapshot_and_touches_nothing(tmp_path, c
     code, _, err = crm(home, "import", "contacts", f, "--tenant", "t1", "--region", "GB",
                        capsys=capsys)
     assert code == 0, err
-    before = (home / "warehouse.duckdb").stat().st_mtime_ns
+    before = shard(home, "t1").stat().st_mtime_ns
     holder = subprocess.Popen([sys.executable, "-c", RUN_IN_PROGRESS, str(home)], cwd=REPO,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
@@ -303,7 +303,7 @@ def test_dry_run_during_a_run_reads_the_snapshot_and_touches_nothing(tmp_path, c
         holder.wait(timeout=60)
     assert code == 0, err
     assert "dry run" in out and "+442079460018" in out  # the tenant's GB region, from the snapshot
-    assert (home / "warehouse.duckdb").stat().st_mtime_ns == before
+    assert shard(home, "t1").stat().st_mtime_ns == before
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "1e3"])

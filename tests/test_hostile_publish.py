@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 
 from crm_pipeline.errors import BadArgument
 from crm_pipeline.home import Home
-from crm_pipeline.publish import TEMP_PREFIX, publish_extract, publish_snapshot
+from crm_pipeline.publish import TEMP_PREFIX, publish_all_tenants, publish_tenant
 from crm_pipeline.readonly import open_read_only
 from crm_pipeline.sql import quote_ident, quote_literal
 from crm_pipeline.warehouse import connect, create_tables, run
-from helpers import HUBSPOT_HEADER, crm, write_csv
+from helpers import HUBSPOT_HEADER, crm, shard, working, write_csv
 
 AS_OF = "2026-11-15"
 PYTHON = sys.executable
@@ -59,7 +59,7 @@ def rows(start: int, n: int) -> list[str]:
 
 def runs(home: Path) -> list[tuple]:
     """audit.runs of the working file, oldest first: (run_id, tenant, status, message)."""
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = working(home)
     try:
         return con.execute("SELECT run_id, tenant_id, status, message FROM audit.runs "
                            "ORDER BY started_at, tenant_id").fetchall()
@@ -133,26 +133,39 @@ def _contact_id(home: Path, tenant: str) -> str:
         con.close()
 
 
-def _small_warehouse(root: Path) -> tuple[Home, duckdb.DuckDBPyConnection]:
+def _small_warehouse(root: Path) -> tuple[Home, dict[str, duckdb.DuckDBPyConnection]]:
+    """A home of two tenants, each in its shard (connections open for writing)."""
     home = Home.resolve(root).ensure()
-    con = connect(home.warehouse)
-    create_tables(con)
+    cons = {}
     for t in ("t1", "t2"):
+        home.shard_dir(t).mkdir(parents=True)
+        cons[t] = con = connect(home.shard(t))
+        create_tables(con)
         run(con, "INSERT INTO core.tenants (tenant_id, home_country, base_currency, created_at) "
             "VALUES ($t, 'US', 'USD', now())", {"t": t})
-    return home, con
+    return home, cons
+
+
+def _publish(home: Home, cons: dict) -> None:
+    for t, con in cons.items():
+        publish_tenant(con, home, t)
+    publish_all_tenants(home)
+
+
+def _close(cons: dict) -> None:
+    for con in cons.values():
+        con.close()
 
 
 def test_a_logical_snapshot_and_extracts_publish_under_a_hostile_path(tmp_path):
     """The table-by-table copies (while an erasure awaits compaction, and every extract of a
     home of several tenants) ATTACH a file whose path is in the home."""
-    home, con = _small_warehouse(tmp_path.joinpath("it's \"quoted\"; --", "crm"))
-    home.compaction_pending.touch()
+    home, cons = _small_warehouse(tmp_path.joinpath("it's \"quoted\"; --", "crm"))
+    home.compaction_pending("t1").touch()
     try:
-        publish_snapshot(con, home)
-        publish_extract(con, home, "t1")
+        _publish(home, cons)
     finally:
-        con.close()
+        _close(cons)
     for path, tenants in ((home.snapshot, ["t1", "t2"]), (home.extract("t1"), ["t1"])):
         check = duckdb.connect(str(path), read_only=True)
         assert [t for t, in check.execute("SELECT tenant_id FROM core.tenants ORDER BY 1")
@@ -164,22 +177,20 @@ def test_a_logical_snapshot_and_extracts_publish_under_a_hostile_path(tmp_path):
 # --- item 2: a reader can block publishing for good -----------------------------------------
 
 def test_an_outside_readers_spill_folder_beside_each_file_never_blocks_publishing(tmp_path):
-    home, con = _small_warehouse(tmp_path / "crm")
+    home, cons = _small_warehouse(tmp_path / "crm")
     try:
-        publish_snapshot(con, home)
-        publish_extract(con, home, "t1")
+        _publish(home, cons)
         blockers = []
         for path in (home.snapshot, home.extract("t1")):
             folder = path.with_name(path.name + ".tmp")  # DuckDB's default spill folder
             folder.mkdir()
             (folder / "duckdb_temp_4242_0_owner").write_bytes(b"x")
             blockers.append(folder)
-        run(con, "INSERT INTO core.tenants (tenant_id, home_country, base_currency, created_at) "
-            "VALUES ('t3', 'US', 'USD', now())")
-        publish_snapshot(con, home)
-        publish_extract(con, home, "t1")
+        run(cons["t1"], "INSERT INTO core.tenants (tenant_id, home_country, base_currency, "
+            "created_at) VALUES ('t3', 'US', 'USD', now())")
+        _publish(home, cons)
     finally:
-        con.close()
+        _close(cons)
     check = duckdb.connect(str(home.snapshot), read_only=True)
     assert check.execute("SELECT count(*) FROM core.tenants").fetchone()[0] == 3
     check.close()
@@ -189,7 +200,7 @@ def test_an_outside_readers_spill_folder_beside_each_file_never_blocks_publishin
 
 
 def test_what_an_interrupted_publish_left_is_removed_and_a_live_ones_kept(tmp_path):
-    home, con = _small_warehouse(tmp_path / "crm")
+    home, cons = _small_warehouse(tmp_path / "crm")
     gone = subprocess.run([PYTHON, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True, check=True)
     dead_pid = int(gone.stdout)
@@ -203,10 +214,9 @@ def test_what_an_interrupted_publish_left_is_removed_and_a_live_ones_kept(tmp_pa
     for path in (dead, dead_wal, live, legacy):
         path.write_bytes(b"half a snapshot")
     try:
-        publish_snapshot(con, home)
-        publish_extract(con, home, "t1")
+        _publish(home, cons)
     finally:
-        con.close()
+        _close(cons)
     assert not dead.exists() and not dead_wal.exists() and not legacy.exists()
     assert live.exists() and reader_folder.is_dir()
 
@@ -310,7 +320,7 @@ def test_a_check_that_fails_after_the_commit_records_the_run_failed(tmp_path, ca
     home = tmp_path / "crm"
     f = write_csv(tmp_path / "a.csv", HUBSPOT_HEADER, rows(1, 2))
     assert crm(home, "import", "contacts", f, "--tenant", "t1", "--as-of", AS_OF)[0] == 0
-    con = duckdb.connect(str(home / "warehouse.duckdb"))
+    con = duckdb.connect(str(shard(home, "t1")))
     con.execute("UPDATE audit.changes SET hash = repeat('0', 64) WHERE change_id = "
                 "(SELECT max(change_id) FROM audit.changes)")
     con.close()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
-from helpers import HUBSPOT_HEADER, crm, write_csv, write_jsonl
+from helpers import HUBSPOT_HEADER, crm, working, write_csv, write_jsonl
 
 AS_OF = "2026-11-15"
 ROWS_T1 = [
@@ -49,7 +48,7 @@ def imported(home, tmp_path_factory):
 
 
 def q(home, sql, params=None):
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = working(home)
     try:
         return con.execute(sql, params or {}).fetchall()
     finally:

@@ -11,7 +11,7 @@ import hashlib
 import duckdb
 import polars as pl
 import pytest
-from helpers import HUBSPOT_HEADER, crm, write_csv
+from helpers import HUBSPOT_HEADER, crm, shard, working, write_csv
 
 from crm_pipeline.contacts_store import CONTACT_FIELDS, merge_contacts, upsert_contacts
 from crm_pipeline.profile import resolve_contact_id
@@ -63,7 +63,7 @@ def home(tmp_path_factory):
     assert crm(home, "import", "contacts", t1, "--tenant", "t1", "--no-run")[0] == 0
     assert crm(home, "import", "contacts", t2, "--tenant", "t2", "--no-run")[0] == 0
     assert crm(home, "run", "--as-of", AS_OF)[0] == 0
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = working(home)
     try:
         cid, source = con.execute(
             "SELECT contact_id, min(source_key) FROM core.contact_sources WHERE tenant_id = 't2' "
@@ -89,14 +89,14 @@ def test_the_other_tenants_id_is_real_for_its_own_tenant(home, capsys):
 def test_another_tenants_id_is_answered_exactly_like_an_id_that_never_existed(home, command,
                                                                               capsys):
     cid, absent, args = home["cid"], home["absent"], COMMANDS[command]
-    before = _state(home["home"] / "warehouse.duckdb")
+    before = _state(shard(home["home"], "t1"))
     other = crm(home["home"], *args(cid, home["source"]), capsys=capsys)
     never = crm(home["home"], *args(absent, home["source"]), capsys=capsys)
     assert other[0] == never[0] == 2
     assert other[1] == never[1] == ""
     assert other[2].replace(cid, absent) == never[2]
     assert other[2].startswith("crm: no contact ") and "'t1'" in other[2]
-    assert _state(home["home"] / "warehouse.duckdb") == before
+    assert _state(shard(home["home"], "t1")) == before
 
 
 SCHEMA = {f: pl.String for f in CONTACT_FIELDS} | {

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from crm_pipeline.contacts_store import CONTACT_FIELDS, _field_json
-from helpers import HUBSPOT_HEADER, crm, write_csv
+from helpers import HUBSPOT_HEADER, crm, shard, working, write_csv
 
 AS_OF = "2026-11-15"
 REPO = Path(__file__).resolve().parent.parent
@@ -39,7 +39,7 @@ def home(tmp_path_factory):
     assert crm(home, "import", "contacts", f1, "--tenant", "t2", "--no-run")[0] == 0
     assert crm(home, "run", "--as-of", AS_OF)[0] == 0
     assert crm(home, "import", "contacts", f2, "--tenant", "t1", "--as-of", AS_OF)[0] == 0
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = working(home)
     ann = con.execute("SELECT contact_id FROM core.contacts WHERE tenant_id = 't1' "
                       "AND email = 'ann.lee@example.com'").fetchone()[0]
     key = con.execute("SELECT source_key FROM core.contact_sources WHERE contact_id = $c "
@@ -53,7 +53,7 @@ def home(tmp_path_factory):
 
 
 def test_the_trail_holds_every_action_and_verifies(home, capsys):
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = working(home)
     actions = {r[0] for r in con.execute("SELECT DISTINCT action FROM audit.changes").fetchall()}
     con.close()
     assert {"create", "update", "merge", "unmerge", "erase"} <= actions
@@ -63,7 +63,7 @@ def test_the_trail_holds_every_action_and_verifies(home, capsys):
 
 
 def test_every_change_carries_actor_run_and_time(home):
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = working(home)
     rows = con.execute("SELECT action, actor, run_id, \"at\" FROM audit.changes").fetchall()
     con.close()
     assert all(actor and run_id and at for _, actor, run_id, at in rows)
@@ -73,7 +73,7 @@ def test_every_change_carries_actor_run_and_time(home):
 
 
 def test_updates_record_previous_and_new_values_of_each_changed_field(home):
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = working(home)
     rows = con.execute("SELECT previous, new FROM audit.changes WHERE tenant_id = 't1' "
                        "AND action = 'update'").fetchall()
     con.close()
@@ -102,7 +102,7 @@ def _replayed(con, tenant: str) -> dict[str, dict]:
 
 def test_replaying_the_trail_rebuilds_core_contacts_exactly(home):
     """Proof that no path changed core.contacts without its audit row."""
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = working(home)
     try:
         for tenant in ("t1", "t2"):
             actual = {
@@ -171,7 +171,7 @@ def test_each_kind_of_tampering_is_named_by_audit_verify(home, tmp_path, capsys,
     statement, change_id, reason = TAMPERING[kind]
     copy = tmp_path / "home"
     shutil.copytree(home, copy, ignore=shutil.ignore_patterns("dagster", "published"))
-    con = duckdb.connect(str(copy / "warehouse.duckdb"))
+    con = duckdb.connect(str(shard(copy, "t1")))
     con.execute(statement).fetchall()
     if change_id is None and reason == "digest":
         change_id = con.execute("SELECT min(change_id) FROM audit.changes WHERE tenant_id = 't1' "

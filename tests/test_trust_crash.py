@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from helpers import HUBSPOT_HEADER, crm, write_csv, write_jsonl
+from helpers import HUBSPOT_HEADER, crm, shard, write_csv, write_jsonl
 
 AS_OF = "2026-11-15"
 REPO = Path(__file__).resolve().parent.parent
@@ -99,7 +99,7 @@ def uninterrupted(staged):
     home = staged["dir"] / "reference"
     shutil.copytree(staged["home"], home)
     assert crm(home, "run", "--as-of", AS_OF)[0] == 0
-    return contents(home / "warehouse.duckdb")
+    return contents(shard(home))
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +135,7 @@ def test_the_next_run_converges_to_the_uninterrupted_result(killed, uninterrupte
     home = killed[0][point]
     code, _, err = crm(home, "run", "--as-of", AS_OF, capsys=capsys)
     assert code == 0, err
-    assert contents(home / "warehouse.duckdb") == uninterrupted
+    assert contents(shard(home)) == uninterrupted
     assert crm(home, "audit", "verify", capsys=capsys)[0] == 0
     published = snapshot_of(home / "published" / "warehouse.duckdb")
-    assert published == snapshot_of(home / "warehouse.duckdb")
+    assert published == snapshot_of(shard(home))

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from helpers import HUBSPOT_HEADER, crm, write_csv
+from helpers import HUBSPOT_HEADER, crm, shard, write_csv
 
 AS_OF = "2026-11-15"
 REPO = Path(__file__).resolve().parent.parent
@@ -107,7 +107,7 @@ def test_crm_sql_refuses_every_write_with_one_line_and_changes_nothing(home, tmp
     assert len(err.strip().splitlines()) == 1 and err.startswith("crm: ")
     assert sha(snapshot) == before
     assert list(tmp_path.iterdir()) == []
-    assert q(home / "warehouse.duckdb", "SELECT count(*) FROM core.contacts") == [(4,)]
+    assert q(shard(home), "SELECT count(*) FROM core.contacts") == [(4,)]
 
 
 def _start(args: list[str], **kw) -> subprocess.Popen:
@@ -148,7 +148,7 @@ def test_a_second_writer_is_refused_naming_the_lock_and_changes_nothing(home, tm
     try:
         assert holder.stdout.readline().strip() == "held"
         monkeypatch.setenv("CRM_LOCK_WAIT_SECONDS", "0.3")
-        runs = q(home / "warehouse.duckdb", "SELECT count(*) FROM audit.runs")
+        runs = q(shard(home), "SELECT count(*) FROM audit.runs")
         f = write_csv(tmp_path / "c.csv", HUBSPOT_HEADER, rows(20, 2))
         for args in (["run", "--as-of", AS_OF], ["run", "--tenant", "t1"],
                      ["import", "contacts", str(f), "--tenant", "t1"],
@@ -156,8 +156,8 @@ def test_a_second_writer_is_refused_naming_the_lock_and_changes_nothing(home, tm
             code, _, err = crm(home, *args, capsys=capsys)
             assert code == 2, args
             assert "write.lock" in err and f"pid {holder.pid}" in err and len(err.strip().splitlines()) == 1
-        assert q(home / "warehouse.duckdb", "SELECT count(*) FROM audit.runs") == runs
-        assert q(home / "warehouse.duckdb", "SELECT count(*) FROM raw.imports WHERE file_name = 'c.csv'") == [(0,)]
+        assert q(shard(home), "SELECT count(*) FROM audit.runs") == runs
+        assert q(shard(home), "SELECT count(*) FROM raw.imports WHERE file_name = 'c.csv'") == [(0,)]
     finally:
         holder.communicate("\n", timeout=30)
 
@@ -185,7 +185,7 @@ def test_two_crm_runs_at_once_never_corrupt_the_home(home, capsys):
     for status, message in ((code, err), (other.returncode, other_err)):
         assert status == 0 or (status == 2 and "write.lock" in message), message
     assert crm(home, "audit", "verify", capsys=capsys)[0] == 0
-    assert q(home / "warehouse.duckdb", "SELECT count(*), count(DISTINCT contact_id) FROM core.contacts") == [
+    assert q(shard(home), "SELECT count(*), count(DISTINCT contact_id) FROM core.contacts") == [
         (9, 9)]
     assert q(home / "published" / "warehouse.duckdb", "SELECT count(*) FROM core.contacts") == [(9,)]
-    assert q(home / "warehouse.duckdb", "SELECT count(*) FROM audit.runs WHERE status <> 'success'") == [(0,)]
+    assert q(shard(home), "SELECT count(*) FROM audit.runs WHERE status <> 'success'") == [(0,)]

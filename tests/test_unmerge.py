@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from crm_pipeline.resolve.unmerge import unmerged_contact_id
-from helpers import crm, write_csv, write_jsonl
+from helpers import crm, working, write_csv, write_jsonl
 
 AS_OF = "2026-11-15"
 HEADER = ("Record ID,First Name,Last Name,Email,Phone Number,Company Name,City,Country/Region,"
@@ -19,7 +18,7 @@ ROWS = [
 
 
 def q(home, sql, params=None):
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = working(home)
     try:
         return con.execute(sql, params or {}).fetchall()
     finally:
