@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from .errors import WarehouseLocked
 from .home import Home
 
-
 DEFAULT_WAIT_SECONDS = 30.0
 WAIT_ENV = "CRM_LOCK_WAIT_SECONDS"
 
@@ -73,7 +72,15 @@ def _flock(path, mode: int, deadline: float, what: str):
 @contextmanager
 def heads_lock(home: Home):
     """Held while the audit head files are read and rewritten: short, never refused."""
-    fd = os.open(home.heads_lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    with short_lock(home.heads_lock_file):
+        yield
+
+
+@contextmanager
+def short_lock(path):
+    """An exclusive lock on `path` for a moment's work (waits, never refused): one process at a
+    time creates a shared file, such as Dagster's run storage on a home's first runs."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

@@ -6,7 +6,7 @@ import warnings
 
 import dagster as dg
 
-from crm_pipeline.audit import run_heads, verify_chain
+from crm_pipeline.audit import chain_head, run_heads, verify_chain
 from crm_pipeline.invariants import orphan_rows, processed_imports, unbalanced_imports
 from crm_pipeline.pipeline import audit_heads, record_verified_heads, verified_heads
 from crm_pipeline.validation import (
@@ -134,17 +134,22 @@ def audit_chain_verifies(context, crm: CrmSettings, duckdb: Warehouse) -> dg.Ass
     verified row are re-checked): `crm audit verify` re-computes the whole chain."""
     home = crm.crm_home
     t = context.partition_key
-    heads = {k: v for k, v in audit_heads(home).items() if k == t}
+    # Held to two heads kept outside the table: the head file's (this run has just rewritten
+    # it) and the one the tenant's previous run recorded in audit.runs, so rows cut off before
+    # this run are found even when the head file was lost or rewritten meanwhile.
+    held = {k: v for k, v in audit_heads(home).items() if k == t}
     with warehouse(duckdb, t) as con:
-        # A tenant the head file lacks (deleted or unreadable, rewritten by this run) is held
-        # to its last run's head in audit.runs, verified whole: that head may be older than
-        # where its chain last verified.
-        fallback = {k: h for k, h in run_heads(con).items() if k == t and k not in heads}
-        heads = heads | fallback
-        problems = verify_chain(con, home.key(), t, expected_heads=heads, verified_heads={
-            k: h for k, h in verified_heads(home).items() if k == t and k not in fallback})
+        previous = run_heads(con, context.op_execution_context.run_id).get(t)
+        heads = {t: tuple(dict.fromkeys(h for h in (held.get(t), previous) if h))}
+        # The rows up to where the chain last verified are only re-counted when that is where
+        # the previous run ended (the usual case); otherwise the chain is verified whole.
+        verified = {k: h for k, h in verified_heads(home).items()
+                    if k == t and previous in (None, h)}
+        problems = verify_chain(con, home.key(), t, expected_heads=heads,
+                                verified_heads=verified)
+        current = chain_head(con, t)[1]
     if not problems:
-        record_verified_heads(home, heads)
+        record_verified_heads(home, {t: current})
     return dg.AssetCheckResult(
         passed=not problems,
         metadata={"broken_chains": len(problems),

@@ -8,14 +8,18 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef
 
+from crm_pipeline import pipeline
+from crm_pipeline.commands import working_warehouse
 from crm_pipeline.home import Home
-from crm_pipeline.locking import write_lock
+from crm_pipeline.locking import short_lock, write_lock
 from crm_pipeline.publish import publish_all_tenants
 
+from .assets import failure_cause
 from .definitions import build_definitions
 from .partitions import register_tenants
 from .storage import in_process_overrides
@@ -45,10 +49,18 @@ def _root_cause(error) -> str:
 
 
 def _instance(home: Home) -> dg.DagsterInstance:
+    """The home's Dagster instance. Its storage is created (tables, migration stamps) under a
+    lock: two first runs of different tenants started together would otherwise both create it."""
     os.environ["DAGSTER_HOME"] = str(home.dagster_home)
-    ref = InstanceRef.from_dir(str(home.dagster_home),
-                               overrides=in_process_overrides(home.dagster_home))
-    return dg.DagsterInstance.from_ref(ref)
+    home.dagster_home.mkdir(parents=True, exist_ok=True)
+    with short_lock(home.dagster_home / "storage.lock"):
+        ref = InstanceRef.from_dir(str(home.dagster_home),
+                                   overrides=in_process_overrides(home.dagster_home))
+        instance = dg.DagsterInstance.from_ref(ref)
+        instance.run_storage  # noqa: B018 (created now, under the lock)
+        instance.event_log_storage  # noqa: B018
+        instance.schedule_storage  # noqa: B018
+    return instance
 
 
 def run_pipeline(home: Home, tenant: str | None = None, as_of: str | None = None,
@@ -66,13 +78,29 @@ def run_pipeline(home: Home, tenant: str | None = None, as_of: str | None = None
         outcomes = [run_tenant(home, t, as_of, True, lock) for t in tenants]
     else:
         outcomes = _run_side_by_side(home, tenants, as_of, workers or worker_count(len(tenants)))
-        publish_all_tenants(home)
+        try:
+            publish_all_tenants(home)
+        except Exception as error:  # each tenant's run did not reach the analysts: it failed
+            outcomes.append(_record_publish_failure(home, outcomes, as_of, error))
     run_ids, failures, details = {}, [], []
     for outcome in outcomes:
         run_ids.update(outcome.run_ids)
         failures.extend(outcome.failures)
         details.extend(outcome.details)
     return RunOutcome(run_ids, failures, details)
+
+
+def _record_publish_failure(home: Home, outcomes: list[RunOutcome], as_of: str | None,
+                            error: Exception) -> RunOutcome:
+    """Each tenant's run recorded as failed when the all-tenant snapshot could not be written
+    (its rows are in its own extract, not where the analysts read them)."""
+    cause = f"publish: {failure_cause(error)}"
+    day = date.fromisoformat(as_of) if as_of else date.today()
+    for outcome in outcomes:
+        for tenant, run_id in outcome.run_ids.items():
+            with write_lock(home, tenant), working_warehouse(home, tenant) as con:
+                pipeline.mark_run_failed(con, run_id, [tenant], day, cause)
+    return RunOutcome(failures=[cause], details=[f"all-tenant snapshot failed: {error!r}"])
 
 
 def worker_count(tenants: int) -> int:

@@ -81,7 +81,9 @@ def _open(database: str) -> duckdb.DuckDBPyConnection:
     for attempt in range(OPEN_ATTEMPTS - 1):
         try:
             return connect(database)
-        except duckdb.IOException:  # locked by another process: wait for it, briefly
+        except duckdb.IOException as error:  # locked by another process: wait for it, briefly
+            if "lock" not in str(error).lower():
+                raise  # not a valid database, unreadable...: waiting will not help
             time.sleep(0.1 * 2**min(attempt, 5))
     return connect(database)
 

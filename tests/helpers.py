@@ -53,7 +53,7 @@ def working(home: Path):
 
     con = duckdb.connect()
     for i, path in enumerate(sorted(Path(home).glob("tenants/*/warehouse.duckdb"))):
-        con.execute(f"ATTACH '{path}' AS _s{i} (READ_ONLY)")
+        con.execute(f"ATTACH $path AS _s{i} (READ_ONLY)", {"path": str(path)})
     tables = con.execute("SELECT schema_name, table_name, list(database_name) FROM duckdb_tables() "
                          "WHERE database_name LIKE '\\_s%' ESCAPE '\\' GROUP BY ALL").fetchall()
     for schema, table, dbs in tables:

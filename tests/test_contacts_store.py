@@ -4,7 +4,11 @@ import polars as pl
 
 from crm_pipeline.audit import verify_chain
 from crm_pipeline.contacts_store import (
-    CONTACT_FIELDS, delete_contacts, merge_contacts, set_contact_fields, upsert_contacts,
+    CONTACT_FIELDS,
+    delete_contacts,
+    merge_contacts,
+    set_contact_fields,
+    upsert_contacts,
 )
 from crm_pipeline.warehouse import run
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 
+import dagster as dg
 import duckdb
 import pytest
 import yaml
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.run_coordinator import QueuedRunCoordinator
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
+from helpers import HUBSPOT_HEADER, write_csv
 
-import dagster as dg
 from crm_pipeline.home import Home
 from crm_pipeline.pipeline import audit_heads, verified_heads
 from dagster_defs.checks import ALL_CHECKS
@@ -19,7 +20,6 @@ from dagster_defs.definitions import build_definitions
 from dagster_defs.launch import run_pipeline
 from dagster_defs.partitions import tenant_partitions
 from dagster_defs.storage import POOLED, HomeSqliteStorage, in_process_overrides
-from helpers import HUBSPOT_HEADER, write_csv
 
 AS_OF = "2026-11-15"
 ROWS = [

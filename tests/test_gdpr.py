@@ -9,7 +9,6 @@ import sqlite3
 
 import duckdb
 import pytest
-
 from helpers import crm, shard, working, write_csv, write_jsonl
 
 AS_OF = "2026-11-15"

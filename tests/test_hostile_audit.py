@@ -57,8 +57,8 @@ def copy(built, tmp_path):
     return target
 
 
-def _sql(home, *statements, params=None):
-    con = duckdb.connect(str(shard(home, "t1")))
+def _sql(home, *statements, params=None, tenant="t1"):
+    con = duckdb.connect(str(shard(home, tenant)))
     try:
         for statement in statements:
             con.execute(statement, params or {}).fetchall()
@@ -66,8 +66,8 @@ def _sql(home, *statements, params=None):
         con.close()
 
 
-def _one(home, query, params=None):
-    con = duckdb.connect(str(shard(home, "t1")), read_only=True)
+def _one(home, query, params=None, tenant="t1"):
+    con = duckdb.connect(str(shard(home, tenant)), read_only=True)
     try:
         return con.execute(query, params or {}).fetchone()
     finally:
@@ -218,7 +218,7 @@ def test_rows_cut_off_are_found_by_the_heads_in_audit_runs_when_the_head_file_is
     code, out, err = _verify(copy, capsys)
     assert code == 0 and "verified" in out
     assert "audit_head.json is" in err and "audit.runs" in err
-    _sql(copy, CUT_PAST_LAST_RUN)
+    _sql(copy, CUT_PAST_LAST_RUN, tenant="t2")
     code, _, err = _verify(copy, capsys)
     assert code == 1 and "tenant t2 broken at end of chain" in err and "cut off" in err
     assert "tenant t1" not in err
@@ -235,19 +235,21 @@ def test_a_chain_with_no_head_recorded_anywhere_does_not_verify(copy, capsys, re
 
 def test_the_head_file_and_the_last_run_are_both_held_to(copy, capsys):
     """A head file rewritten to an older head does not hide rows cut off after the last run."""
-    older = _one(copy, "SELECT hash FROM audit.changes WHERE tenant_id = 't2' AND change_id = 1")[0]
+    older = _one(copy, "SELECT hash FROM audit.changes WHERE tenant_id = 't2' AND change_id = 1",
+                 tenant="t2")[0]
     heads = json.loads((copy / "audit_head.json").read_text(encoding="utf-8"))
     (copy / "audit_head.json").write_text(json.dumps(heads | {"t2": older}), encoding="utf-8")
-    _sql(copy, CUT_PAST_LAST_RUN)
+    _sql(copy, CUT_PAST_LAST_RUN, tenant="t2")
     code, _, err = _verify(copy, capsys)
     assert code == 1 and "tenant t2" in err and "cut off" in err
 
 
 def test_the_runs_check_falls_back_to_audit_runs_for_tenants_the_head_file_lacks(copy, capsys):
-    """After the head file is lost, a run of another tenant still fails on t2's cut chain."""
+    """After the head file is lost, t2's next run still fails on its cut chain (each tenant's
+    run verifies its own shard's chain, held to the head its last run recorded)."""
     (copy / "audit_head.json").unlink()
-    _sql(copy, CUT_PAST_LAST_RUN)
-    code, _, err = crm(copy, "run", "--tenant", "t1", "--as-of", AS_OF, capsys=capsys)
+    _sql(copy, CUT_PAST_LAST_RUN, tenant="t2")
+    code, _, err = crm(copy, "run", "--tenant", "t2", "--as-of", AS_OF, capsys=capsys)
     assert code == 1 and "audit_chain_verifies" in err
 
 

@@ -29,8 +29,8 @@ def test_no_source_line_in_the_library_imports_dagster():
 
 def test_definitions_load_with_every_asset_check_schedule_and_sensor(tmp_path, monkeypatch):
     monkeypatch.setenv("CRM_HOME", str(tmp_path / "home"))
-    from dagster_defs.definitions import build_definitions
     from crm_pipeline.home import Home
+    from dagster_defs.definitions import build_definitions
 
     defs = build_definitions(Home.resolve(tmp_path / "home"))
     graph = defs.resolve_asset_graph()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from helpers import HUBSPOT_HEADER, crm, working, write_csv, write_jsonl
 
 AS_OF = "2026-11-15"

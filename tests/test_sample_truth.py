@@ -7,9 +7,9 @@ import shutil
 import duckdb
 import polars as pl
 import pytest
+from helpers import crm
 
 from crm_pipeline.paths import SAMPLE_DIR
-from helpers import crm
 
 
 @pytest.fixture(scope="module")

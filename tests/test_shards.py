@@ -10,10 +10,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import HUBSPOT_HEADER, crm, shard, working, write_csv, write_jsonl
 
 from crm_pipeline.home import Home
 from crm_pipeline.migrate import migrate_home
-from helpers import HUBSPOT_HEADER, crm, shard, working, write_csv, write_jsonl
 
 AS_OF = "2026-11-15"
 CRM = str(Path(sys.executable).with_name("crm"))

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import HUBSPOT_HEADER, crm, shard, working, write_csv
 
 from crm_pipeline.contacts_store import CONTACT_FIELDS, _field_json
-from helpers import HUBSPOT_HEADER, crm, shard, working, write_csv
 
 AS_OF = "2026-11-15"
 REPO = Path(__file__).resolve().parent.parent

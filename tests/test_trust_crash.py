@@ -12,7 +12,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from helpers import HUBSPOT_HEADER, crm, shard, write_csv, write_jsonl
 
 AS_OF = "2026-11-15"
