@@ -72,11 +72,11 @@ def run_pipeline(home: Home, tenant: str | None = None, as_of: str | None = None
     with _instance(home) as instance:
         tenants = [tenant] if tenant else register_tenants(instance, home)
         if tenant:
-            if tenant not in instance.get_dynamic_partitions("tenants"):
+            if not instance.has_dynamic_partition("tenants", tenant):
                 instance.add_dynamic_partitions("tenants", [tenant])
-    if len(tenants) <= 1:
-        outcomes = [run_tenant(home, t, as_of, True, lock) for t in tenants]
-    else:
+        if len(tenants) <= 1:  # in this process, on the same instance
+            outcomes = [run_tenant(home, t, as_of, True, lock, instance) for t in tenants]
+    if len(tenants) > 1:
         outcomes = _run_side_by_side(home, tenants, as_of, workers or worker_count(len(tenants)))
         try:
             publish_all_tenants(home)
@@ -136,35 +136,37 @@ def _share_of_memory(workers: int) -> str:
 
 
 def run_tenant(home: Home, tenant: str, as_of: str | None = None, publish_all: bool = True,
-               lock: bool = True) -> RunOutcome:
+               lock: bool = True, instance: dg.DagsterInstance | None = None) -> RunOutcome:
     """One tenant partition's run, in this process, holding the tenant's write lock (unless the
-    caller holds it)."""
+    caller holds it), on the given Dagster instance (or the home's, opened for it)."""
     if lock:
         with write_lock(home, tenant):
-            return run_tenant(home, tenant, as_of, publish_all, lock=False)
+            return run_tenant(home, tenant, as_of, publish_all, False, instance)
+    if instance is None:
+        with _instance(home) as opened:
+            return run_tenant(home, tenant, as_of, publish_all, False, opened)
     defs = build_definitions(home, as_of, publish_all)
     job = defs.resolve_job_def("refresh_everything")
-    with _instance(home) as instance:
-        result = job.execute_in_process(
-            instance=instance, raise_on_error=False, partition_key=tenant,
-            # failures are returned (one line each, details apart): nothing on the console
-            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-        )
-        failures, details = [], []
-        for event in result.all_events:
-            if event.is_step_failure:
-                data = event.step_failure_data
-                error = data.error if data else None
-                failures.append(f"{tenant}: {event.step_key}: "
-                                f"{_root_cause(error) if error else 'step failed'}")
-                if error:
-                    details.append(f"tenant {tenant}, step {event.step_key} failed:\n"
-                                   f"{error.to_string()}")
-            elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-                evaluation = event.event_specific_data
-                if not evaluation.passed:
-                    failures.append(f"{tenant}: check {evaluation.check_name} failed on "
-                                    f"{evaluation.asset_key.to_user_string()}")
-        if not result.success and not failures:
-            failures.append(f"{tenant}: run {result.run_id} failed")
+    result = job.execute_in_process(
+        instance=instance, raise_on_error=False, partition_key=tenant,
+        # failures are returned (one line each, details apart): nothing on the console
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+    )
+    failures, details = [], []
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data
+            error = data.error if data else None
+            failures.append(f"{tenant}: {event.step_key}: "
+                            f"{_root_cause(error) if error else 'step failed'}")
+            if error:
+                details.append(f"tenant {tenant}, step {event.step_key} failed:\n"
+                               f"{error.to_string()}")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                failures.append(f"{tenant}: check {evaluation.check_name} failed on "
+                                f"{evaluation.asset_key.to_user_string()}")
+    if not result.success and not failures:
+        failures.append(f"{tenant}: run {result.run_id} failed")
     return RunOutcome({tenant: result.run_id}, failures, details)
