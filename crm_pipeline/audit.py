@@ -16,7 +16,7 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
-from .warehouse import run
+from crm_pipeline.warehouse import run
 
 GENESIS = "0" * 64
 ACTIONS = ("create", "update", "delete", "merge", "unmerge", "erase")

@@ -29,15 +29,15 @@ import numpy as np
 import polars as pl
 import scipy
 
-from .forecast import (
+from crm_pipeline.forecast import (
     _add_months,
     forecast_loaded,
     forecast_periods,
     members_query,
 )
-from .ltv import fitted_values
-from .ltv.summary import SUMMARY_COLUMNS, customer_summaries_query
-from .warehouse import frame, run
+from crm_pipeline.ltv import fitted_values
+from crm_pipeline.ltv.summary import SUMMARY_COLUMNS, customer_summaries_query
+from crm_pipeline.warehouse import frame, run
 
 ORIGIN_MONTHS = (3, 6, 12)
 HORIZON_MONTHS = 3

@@ -22,8 +22,8 @@ import typer
 from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
-from .errors import BadArgument, CrmError, RunFailed
-from .home import Home
+from crm_pipeline.errors import BadArgument, CrmError, RunFailed
+from crm_pipeline.home import Home
 
 
 def _no_type(ctx=None) -> None:
@@ -136,7 +136,7 @@ def _launch():
 
 
 def _progress(message: str) -> None:
-    from .render import styled
+    from crm_pipeline.render import styled
 
     err.print(styled((f"… {message}", "dim")))
 
@@ -144,8 +144,8 @@ def _progress(message: str) -> None:
 def _run(home: Home, tenant: str | None, as_of: str | None) -> None:
     """Run the pipeline for the tenant (whose lock the caller holds), or for every tenant (each
     run takes its tenant's lock)."""
-    from .commands import working_warehouse
-    from .progress import set_reporter
+    from crm_pipeline.commands import working_warehouse
+    from crm_pipeline.progress import set_reporter
 
     if tenant:
         with working_warehouse(home, tenant):
@@ -177,7 +177,7 @@ def run_cmd(
     $ crm run
     $ crm run --tenant acme_us --as-of 2026-11-15
     """
-    from . import commands
+    from crm_pipeline import commands
 
     h = _home(home)
     as_of = commands.checked_as_of(as_of)
@@ -219,7 +219,7 @@ def import_contacts(
     $ crm import contacts kunden.csv --tenant deutsch_de --mapping map.yaml --region DE
     $ crm import contacts export.csv --tenant acme_us --dry-run
     """
-    from . import commands
+    from crm_pipeline import commands
 
     h = _home(home)
     _user_paths(file, mapping)
@@ -249,7 +249,7 @@ def import_activities(
     $ crm import activities events.jsonl --tenant acme_us
     $ crm import activities events.jsonl --tenant acme_us --no-run
     """
-    from . import commands
+    from crm_pipeline import commands
 
     h = _home(home)
     _user_paths(file)
@@ -284,8 +284,8 @@ def sql_cmd(
     $ crm sql "select * from core.contacts" --all
     $ crm sql "select * from core.contacts" --format csv > contacts.csv
     """
-    from .readonly import query_snapshot
-    from .render import TABLE_ROWS, styled, write_rows
+    from crm_pipeline.readonly import query_snapshot
+    from crm_pipeline.render import TABLE_ROWS, styled, write_rows
 
     if fmt not in ("table", "csv", "json"):
         raise BadArgument(f"--format {fmt!r} is not one of table, csv, json")
@@ -314,8 +314,8 @@ def contact_show(
     $ crm contact show --tenant acme_us c_0123456789abcdef
     $ crm contact show --tenant acme_us c_0123456789abcdef --format json
     """
-    from .profile import contact_profile
-    from .render import print_profile
+    from crm_pipeline.profile import contact_profile
+    from crm_pipeline.render import print_profile
 
     h = _home(home)
     _show(contact_profile(h, tenant, contact_id), fmt, print_profile)
@@ -334,8 +334,8 @@ def contact_explain(
 
     $ crm contact explain --tenant acme_us c_0123456789abcdef
     """
-    from .render import print_explanation
-    from .resolve.explain import explain_contact
+    from crm_pipeline.render import print_explanation
+    from crm_pipeline.resolve.explain import explain_contact
 
     h = _home(home)
     _show(explain_contact(h, tenant, contact_id), fmt, print_explanation)
@@ -369,8 +369,8 @@ def unmerge_cmd(
 
     $ crm unmerge --tenant acme_us --contact c_0123456789abcdef --source imp_2579ebfeaa050ed0:17
     """
-    from . import commands
-    from .render import styled
+    from crm_pipeline import commands
+    from crm_pipeline.render import styled
 
     h = _home(home)
     with commands.locked(h, tenant):
@@ -395,9 +395,9 @@ def gdpr_export(
     $ crm gdpr export --tenant acme_us --contact c_0123456789abcdef
     $ crm gdpr export --tenant acme_us --contact c_0123456789abcdef --out ann-lee.json
     """
-    from . import commands
-    from .gdpr import export_subject
-    from .render import styled
+    from crm_pipeline import commands
+    from crm_pipeline.gdpr import export_subject
+    from crm_pipeline.render import styled
 
     h = _home(home)
     _user_paths(out_file)
@@ -426,8 +426,8 @@ def gdpr_erase(
 
     $ crm gdpr erase --tenant acme_us --contact c_0123456789abcdef --actor dpo
     """
-    from . import commands
-    from .render import styled
+    from crm_pipeline import commands
+    from crm_pipeline.render import styled
 
     h = _home(home)
     with commands.locked(h, tenant):
@@ -450,8 +450,8 @@ def audit_verify(
     $ crm audit verify
     $ crm audit verify --tenant acme_us
     """
-    from . import commands
-    from .render import styled
+    from crm_pipeline import commands
+    from crm_pipeline.render import styled
 
     h = _home(home)
     if not h.tenant_ids() and not h.legacy_warehouse.exists():
@@ -488,7 +488,7 @@ def demo_cmd(
     $ crm --home /tmp/demo demo
     $ crm demo --force
     """
-    from . import commands
+    from crm_pipeline import commands
 
     h = _home(home)
     with commands.locked(h):
@@ -507,8 +507,8 @@ def migrate_cmd(home: HomeOpt = None) -> None:
 
     $ crm migrate
     """
-    from .migrate import migrate_home
-    from .render import styled
+    from crm_pipeline.migrate import migrate_home
+    from crm_pipeline.render import styled
 
     h = _home(home)
     moved = migrate_home(h)
@@ -518,7 +518,7 @@ def migrate_cmd(home: HomeOpt = None) -> None:
 
 def _say(message: str) -> None:
     """One line on stderr, values never read as markup, never wrapped."""
-    from .render import shown
+    from crm_pipeline.render import shown
 
     err.print(shown(" ".join(message.split("\n"))), soft_wrap=True)
 
@@ -530,7 +530,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 def _refused_path(exc: OSError) -> CrmError | None:
     """An OS error on a path the user named (the home, FILE, --mapping, --out), as a refusal."""
-    from .errors import path_problem
+    from crm_pipeline.errors import path_problem
 
     if not isinstance(exc.filename, str | os.PathLike) or not exc.filename:
         return None
@@ -545,7 +545,7 @@ def _refused_path(exc: OSError) -> CrmError | None:
 
 
 def _internal_error(argv: list[str] | None, exc: BaseException) -> None:
-    from .logfile import first_line, write_log
+    from crm_pipeline.logfile import first_line, write_log
 
     home = STATE.get("home")
     log = write_log(home.root if home else None, sys.argv[1:] if argv is None else argv, exc)

@@ -11,14 +11,14 @@ import duckdb
 import yaml
 from rich.console import Console
 
-from .errors import BadArgument, BadMapping, RefusedFile, WarehouseLocked, path_problem
-from .home import Home
-from .locking import write_lock
-from .paths import SAMPLE_DIR
-from .pipeline import utc_now
-from .render import add_row, styled, table
-from .tenants import checked_tenant_id, ensure_tenant
-from .warehouse import connect, create_tables, frame, run
+from crm_pipeline.errors import BadArgument, BadMapping, RefusedFile, WarehouseLocked, path_problem
+from crm_pipeline.home import Home
+from crm_pipeline.locking import write_lock
+from crm_pipeline.paths import SAMPLE_DIR
+from crm_pipeline.pipeline import utc_now
+from crm_pipeline.render import add_row, styled, table
+from crm_pipeline.tenants import checked_tenant_id, ensure_tenant
+from crm_pipeline.warehouse import connect, create_tables, frame, run
 
 AS_OF_FIRST = date(1970, 1, 1)
 AS_OF_YEARS_AHEAD = 10  # --as-of may be up to the end of the year ten years from today
@@ -27,7 +27,7 @@ AS_OF_YEARS_AHEAD = 10  # --as-of may be up to the end of the year ten years fro
 @contextmanager
 def locked(home: Home, tenant: str | None = None):
     """The tenant's write lock (or the whole home's), after migrating a home from before shards."""
-    from .migrate import migrate_home
+    from crm_pipeline.migrate import migrate_home
 
     home = usable_home(home)
     migrate_home(home)
@@ -158,7 +158,7 @@ def _checked_region(region: str | None) -> str | None:
 def stage_contacts(home: Home, file: Path, tenant: str, mapping: Path | None,
                    region: str | None) -> str:
     """Read, check and register a contact file; nothing is written if the file is refused."""
-    from .contacts_import import preview_contact_file, stage_contact_file
+    from crm_pipeline.contacts_import import preview_contact_file, stage_contact_file
 
     tenant = checked_tenant_id(tenant)
     region = _checked_region(region)
@@ -173,7 +173,7 @@ def stage_contacts(home: Home, file: Path, tenant: str, mapping: Path | None,
 
 
 def stage_activities(home: Home, file: Path, tenant: str) -> str:
-    from .activities import stage_activity_file
+    from crm_pipeline.activities import stage_activity_file
 
     tenant = checked_tenant_id(tenant)
     _checked_file(file)
@@ -187,8 +187,8 @@ def stage_activities(home: Home, file: Path, tenant: str) -> str:
 def dry_run_contacts(out: Console, home: Home, file: Path, tenant: str, mapping: Path | None,
                      region: str | None) -> None:
     """Detected encoding, delimiter, mapping, a few normalized rows and predicted counts."""
-    from .contacts_import import preview_contact_file, published_home_country
-    from .normalize import identity_expr, normalize_contacts
+    from crm_pipeline.contacts_import import preview_contact_file, published_home_country
+    from crm_pipeline.normalize import identity_expr, normalize_contacts
 
     tenant = checked_tenant_id(tenant)
     region = _checked_region(region)
@@ -273,9 +273,9 @@ def print_run_summary(out: Console, home: Home, tenant: str | None) -> None:
 def demo_stage(out: Console, home: Home, force: bool = False) -> str:
     """A fresh demo from data/sample: every sample file staged; returns the sample's as-of date.
     Only an empty home or a previous demo is rebuilt, unless `force` (see demo_home.py)."""
-    from .activities import stage_activity_file
-    from .contacts_import import stage_contact_file
-    from .demo_home import prepare_demo_home
+    from crm_pipeline.activities import stage_activity_file
+    from crm_pipeline.contacts_import import stage_contact_file
+    from crm_pipeline.demo_home import prepare_demo_home
 
     manifest = yaml.safe_load((SAMPLE_DIR / "manifest.yaml").read_text(encoding="utf-8"))
     moved = prepare_demo_home(home, manifest, force)
@@ -300,7 +300,7 @@ def demo_stage(out: Console, home: Home, force: bool = False) -> str:
 
 def finish_demo(home: Home) -> None:
     """Record in the demo's marker what the finished demo created."""
-    from .demo_home import record_demo_finished
+    from crm_pipeline.demo_home import record_demo_finished
 
     record_demo_finished(home)
 
@@ -350,9 +350,9 @@ def print_demo_summary(out: Console, home: Home) -> None:
 
 
 def unmerge(home: Home, tenant: str, contact: str, source: str, actor: str) -> str:
-    from .audit import ChangeContext
-    from .pipeline import record_chain_heads
-    from .resolve.unmerge import unmerge_source
+    from crm_pipeline.audit import ChangeContext
+    from crm_pipeline.pipeline import record_chain_heads
+    from crm_pipeline.resolve.unmerge import unmerge_source
 
     tenant = checked_tenant_id(tenant)
     if not contact or not source:
@@ -367,7 +367,7 @@ def unmerge(home: Home, tenant: str, contact: str, source: str, actor: str) -> s
 
 
 def erase(home: Home, tenant: str, contact: str, actor: str) -> dict:
-    from .gdpr import erase_subject
+    from crm_pipeline.gdpr import erase_subject
 
     tenant = checked_tenant_id(tenant)
     if not actor:
@@ -381,7 +381,7 @@ def verify_audit(home: Home, tenant: str | None):
     """(problems, rows checked, note): the whole chain of every tenant (or one) re-computed,
     with every head recorded outside the rows (the head file's and the last run's in
     audit.runs) required to still be in it. The note says when the head file could not serve."""
-    from .audit import run_heads, verify_chain
+    from crm_pipeline.audit import run_heads, verify_chain
 
     tenants = home.tenant_ids()
     if not tenants:
@@ -422,7 +422,7 @@ def _head_file_heads(home: Home) -> tuple[dict[str, str], str | None]:
 
 
 def _republish(con, home: Home, tenant: str) -> None:
-    from .publish import publish_all_tenants, publish_tenant
+    from crm_pipeline.publish import publish_all_tenants, publish_tenant
 
     publish_tenant(con, home, tenant)
     publish_all_tenants(home)

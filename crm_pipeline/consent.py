@@ -11,8 +11,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from .audit import ChangeContext
-from .warehouse import run
+from crm_pipeline.audit import ChangeContext
+from crm_pipeline.warehouse import run
 
 
 def consent_changes(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:

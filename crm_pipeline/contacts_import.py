@@ -16,17 +16,17 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from .audit import keyed_digest_sql
-from .errors import RefusedFile
-from .home import Home
-from .imports import existing_import, import_id_for, register_import
-from .ingest import canonical_rows, read_table, resolve_mapping
-from .normalize import hygiene_issues, identity_expr, normalize_contacts
-from .normalize.identifiers import other_identifiers, split_first
-from .quarantine import quarantine_rows
-from .readonly import open_read_only
-from .tenants import get_tenant
-from .warehouse import frame, memory_capped, run
+from crm_pipeline.audit import keyed_digest_sql
+from crm_pipeline.errors import RefusedFile
+from crm_pipeline.home import Home
+from crm_pipeline.imports import existing_import, import_id_for, register_import
+from crm_pipeline.ingest import canonical_rows, read_table, resolve_mapping
+from crm_pipeline.normalize import hygiene_issues, identity_expr, normalize_contacts
+from crm_pipeline.normalize.identifiers import other_identifiers, split_first
+from crm_pipeline.quarantine import quarantine_rows
+from crm_pipeline.readonly import open_read_only
+from crm_pipeline.tenants import get_tenant
+from crm_pipeline.warehouse import frame, memory_capped, run
 
 CANONICAL_FIELDS = (
     "source_id", "first_name", "last_name", "full_name", "email", "phone", "company",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from .audit import ChangeContext, append_changes
-from .warehouse import frame, run
+from crm_pipeline.audit import ChangeContext, append_changes
+from crm_pipeline.warehouse import frame, run
 
 # Golden-record fields: what survivorship fills and what an update compares.
 CONTACT_FIELDS = (

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import polars as pl
 
-from .errors import CrmError, RefusedFile
-from .paths import REFERENCE_DIR
+from crm_pipeline.errors import CrmError, RefusedFile
+from crm_pipeline.paths import REFERENCE_DIR
 
 RATES_FILE = REFERENCE_DIR / "currency_rates.csv"
 

@@ -30,11 +30,11 @@ from pathlib import Path
 
 import duckdb
 
-from .errors import BadArgument
-from .home import Home
-from .imports import import_id_for
-from .paths import SAMPLE_DIR
-from .warehouse import connect
+from crm_pipeline.errors import BadArgument
+from crm_pipeline.home import Home
+from crm_pipeline.imports import import_id_for
+from crm_pipeline.paths import SAMPLE_DIR
+from crm_pipeline.warehouse import connect
 
 MARKER = "demo.json"
 # What any command sets up in a new home (Home.ensure, the write lock): no data.

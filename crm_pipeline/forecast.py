@@ -71,7 +71,7 @@ import numpy as np
 import polars as pl
 from scipy.special import ndtr
 
-from .ltv import (
+from crm_pipeline.ltv import (
     MODEL_FITTED,
     BgNbdParams,
     GammaGammaParams,
@@ -80,8 +80,8 @@ from .ltv import (
     ltv_tables,
     p_alive,
 )
-from .ltv.bgnbd import _if_alive, distinct
-from .warehouse import frame, run
+from crm_pipeline.ltv.bgnbd import _if_alive, distinct
+from crm_pipeline.warehouse import frame, run
 
 ALL_SEGMENT = "all"
 LOOKBACK_DAYS = 365

@@ -24,16 +24,16 @@ import duckdb
 import phonenumbers
 import polars as pl
 
-from .audit import ChangeContext, keyed_digest_sql
-from .contacts_import import suppress_rows
-from .contacts_store import CONTACT_FIELDS, delete_contacts, set_contact_fields
-from .gdpr_files import compact_warehouse, rewrite_error_files, scrub_files
-from .home import Home
-from .pipeline import record_chain_heads, transaction, utc_now
-from .profile import resolve_contact_id, tenant_extract, unknown
-from .progress import report
-from .publish import publish_all_tenants, publish_tenant
-from .redaction import (
+from crm_pipeline.audit import ChangeContext, keyed_digest_sql
+from crm_pipeline.contacts_import import suppress_rows
+from crm_pipeline.contacts_store import CONTACT_FIELDS, delete_contacts, set_contact_fields
+from crm_pipeline.gdpr_files import compact_warehouse, rewrite_error_files, scrub_files
+from crm_pipeline.home import Home
+from crm_pipeline.pipeline import record_chain_heads, transaction, utc_now
+from crm_pipeline.profile import resolve_contact_id, tenant_extract, unknown
+from crm_pipeline.progress import report
+from crm_pipeline.publish import publish_all_tenants, publish_tenant
+from crm_pipeline.redaction import (
     ERASED,
     identifier_pattern,
     matching_rows_sql,
@@ -41,8 +41,8 @@ from .redaction import (
     redact_tables,
     text_columns,
 )
-from .tenants import checked_tenant_id
-from .warehouse import connect, create_tables, frame, run
+from crm_pipeline.tenants import checked_tenant_id
+from crm_pipeline.warehouse import connect, create_tables, frame, run
 
 __all__ = ["compact_warehouse", "erase_subject", "export_subject", "scrub_files"]
 

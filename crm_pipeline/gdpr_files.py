@@ -15,10 +15,10 @@ from pathlib import Path
 
 import duckdb
 
-from .home import Home
-from .quarantine import write_error_file
-from .redaction import ERASED, quote_ident
-from .warehouse import connect, run
+from crm_pipeline.home import Home
+from crm_pipeline.quarantine import write_error_file
+from crm_pipeline.redaction import ERASED, quote_ident
+from crm_pipeline.warehouse import connect, run
 
 
 def scrub_files(home: Home, pattern: str | None) -> int:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import duckdb
 
-from .warehouse import run
+from crm_pipeline.warehouse import run
 
 
 def import_id_for(tenant_id: str, kind: str, file_sha256: str) -> str:

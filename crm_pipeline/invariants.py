@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from .warehouse import frame, run
+from crm_pipeline.warehouse import frame, run
 
 
 def processed_imports(con: duckdb.DuckDBPyConnection, run_id: str, kind: str | None = None) -> int:

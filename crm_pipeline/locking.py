@@ -12,8 +12,8 @@ import os
 import time
 from contextlib import contextmanager
 
-from .errors import WarehouseLocked
-from .home import Home
+from crm_pipeline.errors import WarehouseLocked
+from crm_pipeline.home import Home
 
 DEFAULT_WAIT_SECONDS = 30.0
 WAIT_ENV = "CRM_LOCK_WAIT_SECONDS"

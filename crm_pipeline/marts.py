@@ -43,10 +43,10 @@ import re
 
 import duckdb
 
-from .segments import segment_members
-from .sql import sql_text
-from .tenant_settings import query_params, sql_params, tenant_settings
-from .warehouse import run, unordered_inserts
+from crm_pipeline.segments import segment_members
+from crm_pipeline.sql import sql_text
+from crm_pipeline.tenant_settings import query_params, sql_params, tenant_settings
+from crm_pipeline.warehouse import run, unordered_inserts
 
 # The steps of mart_contacts, each a SELECT reading the one before it by name.
 CONTACT_STEPS = ("contact_activity", "contact_lead_score", "contact_lifecycle_stage")

@@ -13,11 +13,11 @@ import os
 
 import duckdb
 
-from .home import Home
-from .locking import write_lock
-from .progress import report
-from .publish import quote_ident, quote_literal
-from .warehouse import connect, create_tables, run
+from crm_pipeline.home import Home
+from crm_pipeline.locking import write_lock
+from crm_pipeline.progress import report
+from crm_pipeline.publish import quote_ident, quote_literal
+from crm_pipeline.warehouse import connect, create_tables, run
 
 
 def migrate_home(home: Home) -> list[str]:

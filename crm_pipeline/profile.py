@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import duckdb
 
-from .errors import UnknownContact
-from .home import Home
-from .readonly import open_read_only
-from .tenants import checked_tenant_id
+from crm_pipeline.errors import UnknownContact
+from crm_pipeline.home import Home
+from crm_pipeline.readonly import open_read_only
+from crm_pipeline.tenants import checked_tenant_id
 
 
 def _records(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> list[dict]:

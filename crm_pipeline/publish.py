@@ -20,11 +20,11 @@ from pathlib import Path
 
 import duckdb
 
-from .home import Home
-from .progress import report
-from .readonly import process_alive, remove_stale_reader_dirs
-from .sql import quote_ident, quote_literal
-from .warehouse import run
+from crm_pipeline.home import Home
+from crm_pipeline.progress import report
+from crm_pipeline.readonly import process_alive, remove_stale_reader_dirs
+from crm_pipeline.sql import quote_ident, quote_literal
+from crm_pipeline.warehouse import run
 
 # Tables are copied two at a time: DuckDB writes one table on about one core.
 COPY_WORKERS = 2

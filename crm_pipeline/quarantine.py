@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from .warehouse import frame, run
+from crm_pipeline.warehouse import frame, run
 
 CONTACT_REASONS = ("unparseable_row", "missing_tenant", "tenant_mismatch", "missing_identity",
                    "erased_subject")

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from .errors import BadArgument, ReadOnlyViolation
-from .home import Home
+from crm_pipeline.errors import BadArgument, ReadOnlyViolation
+from crm_pipeline.home import Home
 
 ALLOWED = {"SELECT", "EXPLAIN"}
 LOCKED_DOWN = {

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 import duckdb
 import phonenumbers
 
-from .warehouse import run
+from crm_pipeline.warehouse import run
 
 ERASED = "[erased]"
 # Separators people write between the digits of a phone number.

@@ -18,9 +18,9 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from .errors import CrmError
-from .normalize.confusables import confusable, folded
-from .paths import REFERENCE_DIR, SQL_DIR
+from crm_pipeline.errors import CrmError
+from crm_pipeline.normalize.confusables import confusable, folded
+from crm_pipeline.paths import REFERENCE_DIR, SQL_DIR
 
 ROLES_FILE = REFERENCE_DIR / "roles.yaml"
 ACTOR_KINDS = ("user", "agent", "system")

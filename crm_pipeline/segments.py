@@ -22,10 +22,10 @@ from pathlib import Path
 
 import duckdb
 
-from .errors import BadArgument
-from .sql import segment_files, sql_text
-from .tenant_settings import query_params, sql_params, tenant_settings
-from .warehouse import run
+from crm_pipeline.errors import BadArgument
+from crm_pipeline.sql import segment_files, sql_text
+from crm_pipeline.tenant_settings import query_params, sql_params, tenant_settings
+from crm_pipeline.warehouse import run
 
 SEGMENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 MARKER = re.compile(r"^--\s*([a-z_]+)\s*:\s*(.*?)\s*$")

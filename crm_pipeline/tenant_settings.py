@@ -16,9 +16,9 @@ from functools import cache
 import duckdb
 import yaml
 
-from .errors import BadArgument
-from .paths import REFERENCE_DIR
-from .warehouse import run
+from crm_pipeline.errors import BadArgument
+from crm_pipeline.paths import REFERENCE_DIR
+from crm_pipeline.warehouse import run
 
 DEFAULTS_FILE = REFERENCE_DIR / "tenant_defaults.yaml"
 NUMBER_SECTIONS = ("thresholds", "score_weights", "scoring")

@@ -6,7 +6,7 @@ import duckdb
 import pandera.polars as pa
 import polars as pl
 
-from .warehouse import frame
+from crm_pipeline.warehouse import frame
 
 E164 = r"^\+[1-9][0-9]{6,14}$"
 EMAIL = r"^[^@\sA-Z]+@[^@\sA-Z]+$"

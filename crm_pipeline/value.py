@@ -28,23 +28,23 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from .backtest import (
+from crm_pipeline.backtest import (
     BacktestPlan,
     backtest_plan,
     backtest_rows,
     plan_actuals,
     recomputed_rows,
 )
-from .forecast import forecast_loaded, segment_memberships
-from .ltv import (
+from crm_pipeline.forecast import forecast_loaded, segment_memberships
+from crm_pipeline.ltv import (
     MODEL_FITTED,
     customer_ltv_rows,
     fitted_values,
     previous_parameters,
     segment_ltv_rows,
 )
-from .ltv.summary import SUMMARY_COLUMNS, SUMMARY_SCHEMA, customer_summaries_query
-from .warehouse import frame, run
+from crm_pipeline.ltv.summary import SUMMARY_COLUMNS, SUMMARY_SCHEMA, customer_summaries_query
+from crm_pipeline.warehouse import frame, run
 
 PARAMETERS = ("r", "alpha", "a", "b", "p", "q", "v")
 
@@ -140,7 +140,7 @@ def write_value(
     in the stages' order and transactions. A back-test that failed is raised after lifetime
     value and the forecast are written, with its own rows left as they were. `recomputed` gives
     `backtest_recomputed`'s result, waited for only when the back-test's rows are written."""
-    from .pipeline import replace_slice, transaction, write_ltv_tables
+    from crm_pipeline.pipeline import replace_slice, transaction, write_ltv_tables
 
     summary, customers, model_row, values, plan, _ = prepared
     customer_ltv = customer_ltv_rows(tenant_id, as_of, summary, values)

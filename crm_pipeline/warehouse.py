@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from .sql import quote_ident, table_files
+from crm_pipeline.sql import quote_ident, table_files
 
 WAREHOUSE_FILE = "warehouse.duckdb"
 

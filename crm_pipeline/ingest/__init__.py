@@ -1,7 +1,7 @@
 """Reading contact files and mapping their headers to canonical fields."""
 
-from .files import RawTable, read_table
-from .headers import (
+from crm_pipeline.ingest.files import RawTable, read_table
+from crm_pipeline.ingest.headers import (
     CANONICAL_FIELDS,
     ColumnMapping,
     Source,

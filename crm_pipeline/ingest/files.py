@@ -31,10 +31,9 @@ from pathlib import Path
 
 import polars as pl
 
-from ..errors import RefusedFile
-from ..normalize.text import INVISIBLE_CLASS, INVISIBLE_EDGES
-from .headers import is_known_header
-from .limits import (
+from crm_pipeline.errors import RefusedFile
+from crm_pipeline.ingest.headers import is_known_header
+from crm_pipeline.ingest.limits import (
     MAX_COLUMNS_ENV,
     MAX_LINE_ENV,
     max_columns,
@@ -42,6 +41,7 @@ from .limits import (
     regular_file_bytes,
     size_text,
 )
+from crm_pipeline.normalize.text import INVISIBLE_CLASS, INVISIBLE_EDGES
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_LINES = 200

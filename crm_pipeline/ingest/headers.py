@@ -39,13 +39,13 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import yaml
 
-from ..errors import BadMapping, RefusedFile
-from ..normalize.text import INVISIBLE_EDGES
-from ..paths import REFERENCE_DIR
-from .limits import regular_file_bytes
+from crm_pipeline.errors import BadMapping, RefusedFile
+from crm_pipeline.ingest.limits import regular_file_bytes
+from crm_pipeline.normalize.text import INVISIBLE_EDGES
+from crm_pipeline.paths import REFERENCE_DIR
 
 if TYPE_CHECKING:
-    from .files import RawTable
+    from crm_pipeline.ingest.files import RawTable
 
 SYNONYMS_FILE = REFERENCE_DIR / "header_synonyms.yaml"
 CANONICAL_FIELDS = (

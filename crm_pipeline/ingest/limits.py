@@ -12,7 +12,7 @@ import os
 import stat
 from pathlib import Path
 
-from ..errors import BadArgument, RefusedFile
+from crm_pipeline.errors import BadArgument, RefusedFile
 
 MAX_BYTES_ENV = "CRM_MAX_IMPORT_BYTES"
 MAX_COLUMNS_ENV = "CRM_MAX_IMPORT_COLUMNS"

@@ -21,7 +21,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from .bgnbd import (
+from crm_pipeline.ltv.bgnbd import (
     BgNbdFit,
     BgNbdParams,
     expected_purchases,
@@ -29,14 +29,14 @@ from .bgnbd import (
     fit_bgnbd,
     p_alive,
 )
-from .gamma_gamma import (
+from crm_pipeline.ltv.gamma_gamma import (
     GammaGammaFit,
     GammaGammaParams,
     expected_order_value,
     fit_gamma_gamma,
     fit_mask,
 )
-from .summary import customer_summary
+from crm_pipeline.ltv.summary import customer_summary
 
 __all__ = [
     "MIN_REPEAT_CUSTOMERS",
@@ -391,7 +391,7 @@ def ltv_by_segment(
     reader sees it is worth nothing yet rather than missing. `model` and `run_id` come from
     `model_row` (the tenant's row of `marts.ltv_model`), NULL without one.
     """
-    from ..forecast import segment_memberships
+    from crm_pipeline.forecast import segment_memberships
 
     memberships = segment_memberships(con, tenant_id, as_of, customer_ltv["contact_id"])
     values = {

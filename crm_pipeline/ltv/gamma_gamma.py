@@ -12,7 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, gammaln, polygamma
 
-from .bgnbd import WARM_START_CUSTOMERS, _dot, _optimum, covariance_from_hessian, distinct
+from crm_pipeline.ltv.bgnbd import (
+    WARM_START_CUSTOMERS,
+    _dot,
+    _optimum,
+    covariance_from_hessian,
+    distinct,
+)
 
 
 @dataclass(frozen=True)

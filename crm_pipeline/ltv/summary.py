@@ -7,7 +7,7 @@ import datetime
 import duckdb
 import polars as pl
 
-from ..sql import sql_text
+from crm_pipeline.sql import sql_text
 
 SUMMARIES_MODEL = "models/marts/customer_summaries"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from . import emails, phones
+from crm_pipeline.normalize import emails, phones
 
 SEPARATOR = " ::: "
 

@@ -23,16 +23,16 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from ..audit import ChangeContext
-from ..consent import record_consent_changes
-from ..contacts_store import merge_contacts, upsert_contacts
-from ..normalize.emails import confusable
-from ..warehouse import frame, memory_capped, run
-from . import train
-from .blocking import candidate_pairs, random_pairs, related_rows
-from .cluster import EXACT, LINK, cluster_rows, star_edges, unambiguous_links
-from .compare import FIELDS, compare_pairs, match_rows, name_columns, value_ids
-from .survive import flag_held_rows, golden_records
+from crm_pipeline.audit import ChangeContext
+from crm_pipeline.consent import record_consent_changes
+from crm_pipeline.contacts_store import merge_contacts, upsert_contacts
+from crm_pipeline.normalize.emails import confusable
+from crm_pipeline.resolve import train
+from crm_pipeline.resolve.blocking import candidate_pairs, random_pairs, related_rows
+from crm_pipeline.resolve.cluster import EXACT, LINK, cluster_rows, star_edges, unambiguous_links
+from crm_pipeline.resolve.compare import FIELDS, compare_pairs, match_rows, name_columns, value_ids
+from crm_pipeline.resolve.survive import flag_held_rows, golden_records
+from crm_pipeline.warehouse import frame, memory_capped, run
 
 RULE_KEYS = {
     "same_source_id": "k_source",

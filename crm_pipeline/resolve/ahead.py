@@ -15,8 +15,8 @@ from contextlib import contextmanager
 
 import duckdb
 
-from ..audit import ChangeContext
-from . import Decision, decide
+from crm_pipeline.audit import ChangeContext
+from crm_pipeline.resolve import Decision, decide
 
 
 @contextmanager

@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 from rapidfuzz import distance, fuzz, process
 
-from ..paths import REPO_ROOT
+from crm_pipeline.paths import REPO_ROOT
 
 NICKNAMES_FILE = REPO_ROOT / "data" / "reference" / "nicknames.csv"
 

@@ -10,8 +10,8 @@ import json
 
 import duckdb
 
-from ..home import Home
-from ..profile import resolve_contact_id, tenant_extract, unknown
+from crm_pipeline.home import Home
+from crm_pipeline.profile import resolve_contact_id, tenant_extract, unknown
 
 RULE_WORDS = {
     "same_source_id": "is the same record of the same source system",

@@ -20,9 +20,9 @@ import unicodedata
 import duckdb
 import polars as pl
 
-from ..contacts_store import CONTACT_FIELDS
-from ..normalize.emails import confusable
-from ..warehouse import frame, run
+from crm_pipeline.contacts_store import CONTACT_FIELDS
+from crm_pipeline.normalize.emails import confusable
+from crm_pipeline.warehouse import frame, run
 
 # Fields taken from the most recent source with a non-empty valid value: every golden field but
 # those with a rule of their own below.

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compare import FIELDS, LEVELS
+from crm_pipeline.resolve.compare import FIELDS, LEVELS
 
 # Shipped starting values (level 0 = no evidence is not modelled). Roughly what EM finds on the
 # labelled generator; they only seed EM and stand in when a tenant is too small to estimate.

@@ -11,13 +11,13 @@ import hashlib
 import duckdb
 import polars as pl
 
-from ..audit import ChangeContext, append_changes, json_text
-from ..consent import record_consent_changes, stored_consent
-from ..contacts_store import upsert_contacts
-from ..errors import BadArgument
-from ..profile import resolve_contact_id, unknown
-from ..warehouse import run
-from .survive import golden_records
+from crm_pipeline.audit import ChangeContext, append_changes, json_text
+from crm_pipeline.consent import record_consent_changes, stored_consent
+from crm_pipeline.contacts_store import upsert_contacts
+from crm_pipeline.errors import BadArgument
+from crm_pipeline.profile import resolve_contact_id, unknown
+from crm_pipeline.resolve.survive import golden_records
+from crm_pipeline.warehouse import run
 
 
 def unmerged_contact_id(tenant_id: str, source_key: str) -> str:
