@@ -15,14 +15,14 @@ from pathlib import Path
 
 import duckdb
 
-from crm_pipeline.audit import ChangeContext, chain_head
-from crm_pipeline.contacts_import import normalize_import
+from crm_pipeline.contacts.importer import normalize_import
+from crm_pipeline.contacts.imports import close_import, pending_imports
+from crm_pipeline.contacts.quarantine import quarantine_counts, write_error_file
+from crm_pipeline.contacts.resolve import Decision, apply_decision, resolve_tenant
 from crm_pipeline.home import Home
-from crm_pipeline.imports import close_import, pending_imports
-from crm_pipeline.locking import heads_lock
-from crm_pipeline.quarantine import quarantine_counts, write_error_file
-from crm_pipeline.resolve import Decision, apply_decision, resolve_tenant
 from crm_pipeline.tenants import Tenant, all_tenants, get_tenant
+from crm_pipeline.trust.audit import ChangeContext, chain_head
+from crm_pipeline.trust.locking import heads_lock
 from crm_pipeline.warehouse import run, unordered_inserts
 
 PIPELINE_ACTOR = "pipeline"
@@ -270,7 +270,7 @@ def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) 
     """Link, validate and load every pending activity import of the tenant (and re-check the
     stored ones: a row moved to quarantine rewrites its import's error file too)."""
     from crm_pipeline.activities import process_activities
-    from crm_pipeline.roles import Roles
+    from crm_pipeline.trust.roles import Roles
 
     tenant = get_tenant(con, tenant_id)
     ctx = pipeline_context(home, tenant_id, run_id)
@@ -295,7 +295,7 @@ def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) 
 
 def marts_stage(con, tenant_id: str, as_of: date) -> dict:
     """Engagement, scores, lifecycle, segments (with history), retention risk and hygiene."""
-    from crm_pipeline.marts import refresh_marts
+    from crm_pipeline.marts.refresh import refresh_marts
 
     with transaction(con):
         return refresh_marts(con, tenant_id, as_of)
@@ -311,7 +311,7 @@ def marts_and_value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict
     as it was before the refresh; the back-test's segments are those of dates before the as-of
     date, which the refresh does not change. Each part alone leaves a core idle much of the
     time."""
-    from crm_pipeline.value import backtest_recomputed, prepare_value, write_value
+    from crm_pipeline.value.refresh import backtest_recomputed, prepare_value, write_value
 
     cursor = con.cursor()
     prepared_future: Future = Future()
@@ -343,14 +343,14 @@ def marts_and_value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict
 
 def value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
     """Lifetime value, the revenue forecast and its back-test, in one pass (`value`)."""
-    from crm_pipeline.value import refresh_value
+    from crm_pipeline.value.refresh import refresh_value
 
     return refresh_value(con, tenant_id, as_of, run_id)
 
 
 def ltv_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
     """Fit the tenant's lifetime-value models; write marts.ltv_model, customer_ltv, segment_ltv."""
-    from crm_pipeline.ltv import ltv_by_segment, ltv_tables, previous_parameters
+    from crm_pipeline.value.ltv import ltv_by_segment, ltv_tables, previous_parameters
 
     model, customers = ltv_tables(con, tenant_id, as_of, run_id,
                                   start=previous_parameters(con, tenant_id))
@@ -374,7 +374,7 @@ def write_ltv_tables(con, tenant_id: str, run_id: str, customer_ltv, segment_ltv
 
 def forecast_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
     """The tenant's 12-month revenue forecast by segment."""
-    from crm_pipeline.forecast import stored_revenue_forecast
+    from crm_pipeline.value.forecast import stored_revenue_forecast
 
     forecast = stored_revenue_forecast(con, tenant_id, as_of, run_id)
     with transaction(con):
@@ -389,7 +389,7 @@ def replace_slice(con, table: str, tenant_id: str, rows) -> None:
     Keyed tables are changed in place (see marts.replace_rows: DuckDB commits mass deletes from
     indexed tables slowly). The rows are read straight from the frame, in any order (a mart is
     a set)."""
-    from crm_pipeline.marts import replace_rows
+    from crm_pipeline.marts.refresh import replace_rows
 
     schema, name = table.split(".")
     if schema != "marts":
@@ -422,8 +422,8 @@ def _processed_imports(con, tenant_id: str, run_id: str, kind: str) -> list[str]
 
 def backtest_stage(con, tenant_id: str, as_of: date) -> dict:
     """Forecasts re-made 3, 6 and 12 months back, beside what then happened."""
-    from crm_pipeline.backtest import forecast_backtest
-    from crm_pipeline.ltv import previous_parameters
+    from crm_pipeline.value.backtest import forecast_backtest
+    from crm_pipeline.value.ltv import previous_parameters
 
     rows = forecast_backtest(con, tenant_id, as_of, start=previous_parameters(con, tenant_id))
     with transaction(con):

@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from crm_pipeline import pipeline
-from crm_pipeline.contacts_import import stage_contact_file
+from crm_pipeline.contacts.importer import stage_contact_file
 from crm_pipeline.errors import CrmError
 from crm_pipeline.progress import report
-from crm_pipeline.publish import publish_all_tenants, publish_tenant
 from crm_pipeline.tenants import ensure_tenant
+from crm_pipeline.trust.publish import publish_all_tenants, publish_tenant
 from crm_pipeline.warehouse import run
 
 from .partitions import tenant_partitions

@@ -14,10 +14,10 @@ import dagster as dg
 from dagster._core.instance.ref import InstanceRef
 
 from crm_pipeline import pipeline
-from crm_pipeline.commands import working_warehouse
+from crm_pipeline.cli.commands import working_warehouse
 from crm_pipeline.home import Home
-from crm_pipeline.locking import short_lock, write_lock
-from crm_pipeline.publish import publish_all_tenants
+from crm_pipeline.trust.locking import short_lock, write_lock
+from crm_pipeline.trust.publish import publish_all_tenants
 
 from .assets import failure_cause
 from .definitions import build_definitions

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_pipeline.activities import process_activities, stage_activity_file
-from crm_pipeline.audit import ChangeContext
-from crm_pipeline.currency import load_rates
+from crm_pipeline.activities.currency import load_rates
+from crm_pipeline.trust.audit import ChangeContext
 from crm_pipeline.warehouse import connect, create_tables, run
 
 AS_OF = date(2024, 6, 1)

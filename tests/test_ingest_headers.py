@@ -8,10 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_pipeline.errors import BadMapping
-from crm_pipeline.ingest import canonical_rows, read_table, resolve_mapping
-from crm_pipeline.ingest.files import RawTable
-from crm_pipeline.ingest.headers import (
+from crm_pipeline.contacts.ingest import canonical_rows, read_table, resolve_mapping
+from crm_pipeline.contacts.ingest.files import RawTable
+from crm_pipeline.contacts.ingest.headers import (
     CANONICAL_FIELDS,
     MULTI_VALUE_SEPARATOR,
     first_and_others,
@@ -19,6 +18,7 @@ from crm_pipeline.ingest.headers import (
     is_known_header,
     synonym_table,
 )
+from crm_pipeline.errors import BadMapping
 
 
 def split(headers):

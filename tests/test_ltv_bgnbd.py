@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import approx_fprime
 
-from crm_pipeline.ltv import bgnbd
-from crm_pipeline.ltv.bgnbd import (
+from crm_pipeline.value.ltv import bgnbd
+from crm_pipeline.value.ltv.bgnbd import (
     BgNbdParams,
     expected_purchases,
     expected_purchases_if_alive,

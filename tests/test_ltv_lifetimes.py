@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm_pipeline.ltv import (
+from crm_pipeline.value.ltv import (
     expected_order_value,
     expected_purchases,
     fit_bgnbd,
@@ -16,8 +16,8 @@ from crm_pipeline.ltv import (
     ltv_tables,
     p_alive,
 )
-from crm_pipeline.ltv.bgnbd import BgNbdParams, simulate
-from crm_pipeline.ltv.gamma_gamma import GammaGammaParams, simulate_average_spend
+from crm_pipeline.value.ltv.bgnbd import BgNbdParams, simulate
+from crm_pipeline.value.ltv.gamma_gamma import GammaGammaParams, simulate_average_spend
 from crm_pipeline.warehouse import connect, create_tables
 
 lifetimes = pytest.importorskip("lifetimes")

@@ -22,12 +22,12 @@ from crm_pipeline.activities.link import gather_contact_keys, link_contacts
 from crm_pipeline.activities.read import stage_activity_file
 from crm_pipeline.activities.recheck import requarantine_unholdable
 from crm_pipeline.activities.validate import check_batch
-from crm_pipeline.audit import ChangeContext
-from crm_pipeline.contacts_store import set_contact_fields
-from crm_pipeline.imports import close_import, pending_imports
-from crm_pipeline.quarantine import quarantine_rows
-from crm_pipeline.roles import ACTIVITY_TYPES, Roles
+from crm_pipeline.contacts.imports import close_import, pending_imports
+from crm_pipeline.contacts.quarantine import quarantine_rows
+from crm_pipeline.contacts.store import set_contact_fields
 from crm_pipeline.sql import sql_text
+from crm_pipeline.trust.audit import ChangeContext
+from crm_pipeline.trust.roles import ACTIVITY_TYPES, Roles
 from crm_pipeline.warehouse import frame, run
 
 __all__ = ["ACTIVITY_TYPES", "process_activities", "stage_activity_file"]

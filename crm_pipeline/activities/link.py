@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from crm_pipeline.normalize import emails, phones
+from crm_pipeline.contacts.normalize import emails, phones
 from crm_pipeline.sql import sql_text
 from crm_pipeline.warehouse import frame, run
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from crm_pipeline.contacts.imports import existing_import, import_id_for, register_import
 from crm_pipeline.errors import RefusedFile
-from crm_pipeline.imports import existing_import, import_id_for, register_import
 from crm_pipeline.warehouse import run
 
 BLANK_FILE = "the file has only blank lines: export the activity log again"

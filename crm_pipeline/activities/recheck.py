@@ -18,8 +18,8 @@ import duckdb
 import polars as pl
 
 from crm_pipeline.activities.validate import EARLIEST, LATEST, MAX_AMOUNT
-from crm_pipeline.audit import ChangeContext
-from crm_pipeline.quarantine import quarantine_rows
+from crm_pipeline.contacts.quarantine import quarantine_rows
+from crm_pipeline.trust.audit import ChangeContext
 from crm_pipeline.warehouse import frame, run
 
 # DuckDB orders NaN above every number, so "strictly between" fails for NaN and both infinities.

@@ -19,9 +19,9 @@ from datetime import date, datetime, time, timedelta
 import duckdb
 import polars as pl
 
-from crm_pipeline import currency
-from crm_pipeline.roles import ACTIVITY_TYPES, Roles
+from crm_pipeline.activities import currency
 from crm_pipeline.sql import sql_text
+from crm_pipeline.trust.roles import ACTIVITY_TYPES, Roles
 from crm_pipeline.warehouse import frame, run
 
 MAX_AMOUNT = 1e12
