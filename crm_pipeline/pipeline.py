@@ -269,7 +269,7 @@ def one_line(message: str, limit: int = 500) -> str:
 def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) -> dict:
     """Link, validate and load every pending activity import of the tenant (and re-check the
     stored ones: a row moved to quarantine rewrites its import's error file too)."""
-    from crm_pipeline.activities import process_activities
+    from crm_pipeline.activities.process import process_activities
     from crm_pipeline.trust.roles import Roles
 
     tenant = get_tenant(con, tenant_id)

@@ -71,7 +71,7 @@ def _ingest_landing(context, con, crm: CrmSettings, kind: str) -> dict:
                 result = stage_contact_file(con, tenant_id=tenant_id, path=path, at=at,
                                             key=home.key())
             else:
-                from crm_pipeline.activities import stage_activity_file
+                from crm_pipeline.activities.read import stage_activity_file
 
                 result = stage_activity_file(con, tenant_id=tenant_id, path=path, at=at)
         except CrmError as exc:

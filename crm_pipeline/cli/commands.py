@@ -173,7 +173,7 @@ def stage_contacts(home: Home, file: Path, tenant: str, mapping: Path | None,
 
 
 def stage_activities(home: Home, file: Path, tenant: str) -> str:
-    from crm_pipeline.activities import stage_activity_file
+    from crm_pipeline.activities.read import stage_activity_file
 
     tenant = checked_tenant_id(tenant)
     _checked_file(file)
@@ -273,7 +273,7 @@ def print_run_summary(out: Console, home: Home, tenant: str | None) -> None:
 def demo_stage(out: Console, home: Home, force: bool = False) -> str:
     """A fresh demo from data/sample: every sample file staged; returns the sample's as-of date.
     Only an empty home or a previous demo is rebuilt, unless `force` (see demo_home.py)."""
-    from crm_pipeline.activities import stage_activity_file
+    from crm_pipeline.activities.read import stage_activity_file
     from crm_pipeline.cli.demo_home import prepare_demo_home
     from crm_pipeline.contacts.importer import stage_contact_file
 
