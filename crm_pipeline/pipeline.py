@@ -18,7 +18,8 @@ import duckdb
 from crm_pipeline.contacts.importer import normalize_import
 from crm_pipeline.contacts.imports import close_import, pending_imports
 from crm_pipeline.contacts.quarantine import quarantine_counts, write_error_file
-from crm_pipeline.contacts.resolve import Decision, apply_decision, resolve_tenant
+from crm_pipeline.contacts.resolve.apply import apply_decision, resolve_tenant
+from crm_pipeline.contacts.resolve.decide import Decision
 from crm_pipeline.home import Home
 from crm_pipeline.tenants import Tenant, all_tenants, get_tenant
 from crm_pipeline.trust.audit import ChangeContext, chain_head

@@ -21,7 +21,7 @@ from helpers import crm, has_shards, shard, write_csv
 from crm_pipeline.contacts.importer import normalize_import, stage_contact_file
 from crm_pipeline.contacts.ingest import files, read_table
 from crm_pipeline.contacts.normalize import emails
-from crm_pipeline.contacts.resolve import resolve_tenant
+from crm_pipeline.contacts.resolve.apply import resolve_tenant
 from crm_pipeline.trust.confusables import ascii_skeleton, mixed_script
 from crm_pipeline.warehouse import run
 

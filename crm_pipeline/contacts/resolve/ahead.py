@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import duckdb
 
-from crm_pipeline.contacts.resolve import Decision, decide
+from crm_pipeline.contacts.resolve.decide import Decision, decide
 from crm_pipeline.trust.audit import ChangeContext
 
 
