@@ -25,8 +25,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from crm_pipeline.value.ltv import BgNbdParams, GammaGammaParams, customer_summary, ltv_tables
-from crm_pipeline.value.ltv.bgnbd import simulate
+from crm_pipeline.value.ltv.bgnbd import BgNbdParams, simulate
+from crm_pipeline.value.ltv.gamma_gamma import GammaGammaParams
+from crm_pipeline.value.ltv.model import ltv_tables
+from crm_pipeline.value.ltv.summary import customer_summary
 from crm_pipeline.warehouse import connect, create_tables
 
 AS_OF = datetime.date(2024, 12, 31)

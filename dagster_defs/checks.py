@@ -14,8 +14,8 @@ from crm_pipeline.contacts.validation import (
     model_columns,
     validation_failures,
 )
-from crm_pipeline.pipeline import audit_heads, record_verified_heads, verified_heads
 from crm_pipeline.trust.audit import chain_head, run_heads, verify_chain
+from crm_pipeline.trust.heads import audit_heads, record_verified_heads, verified_heads
 from crm_pipeline.trust.invariants import orphan_rows, processed_imports, unbalanced_imports
 from crm_pipeline.warehouse import frame
 

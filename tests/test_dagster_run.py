@@ -14,7 +14,7 @@ from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 from helpers import HUBSPOT_HEADER, write_csv
 
 from crm_pipeline.home import Home
-from crm_pipeline.pipeline import audit_heads, verified_heads
+from crm_pipeline.trust.heads import audit_heads, verified_heads
 from dagster_defs.checks import ALL_CHECKS
 from dagster_defs.definitions import build_definitions
 from dagster_defs.launch import run_pipeline

@@ -13,8 +13,8 @@ from crm_pipeline.value.forecast import (
     revenue_forecast,
     stored_revenue_forecast,
 )
-from crm_pipeline.value.ltv import LtvFallbackWarning, ltv_tables
 from crm_pipeline.value.ltv.bgnbd import BgNbdParams, simulate
+from crm_pipeline.value.ltv.model import LtvFallbackWarning, ltv_tables
 from crm_pipeline.warehouse import connect, create_tables
 
 AS_OF = datetime.date(2024, 6, 14)

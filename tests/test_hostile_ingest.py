@@ -19,7 +19,8 @@ import pytest
 from helpers import crm, has_shards, shard, write_csv
 
 from crm_pipeline.contacts.importer import normalize_import, stage_contact_file
-from crm_pipeline.contacts.ingest import files, read_table
+from crm_pipeline.contacts.ingest import files
+from crm_pipeline.contacts.ingest.files import read_table
 from crm_pipeline.contacts.normalize import emails
 from crm_pipeline.contacts.resolve.apply import resolve_tenant
 from crm_pipeline.trust.confusables import ascii_skeleton, mixed_script

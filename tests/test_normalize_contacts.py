@@ -3,7 +3,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from crm_pipeline.contacts.normalize import (
+from crm_pipeline.contacts.normalize.contacts import (
     OUTPUT_SCHEMA,
     hygiene_issues,
     identity_expr,

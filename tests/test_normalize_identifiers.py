@@ -1,6 +1,6 @@
 import polars as pl
 
-from crm_pipeline.contacts.normalize import normalize_contacts
+from crm_pipeline.contacts.normalize.contacts import normalize_contacts
 from crm_pipeline.contacts.normalize.identifiers import other_identifiers, split_first
 
 

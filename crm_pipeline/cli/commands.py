@@ -15,10 +15,9 @@ from crm_pipeline.cli.render import add_row, styled, table
 from crm_pipeline.errors import BadArgument, BadMapping, RefusedFile, WarehouseLocked, path_problem
 from crm_pipeline.home import Home
 from crm_pipeline.paths import SAMPLE_DIR
-from crm_pipeline.pipeline import utc_now
 from crm_pipeline.tenants import checked_tenant_id, ensure_tenant
 from crm_pipeline.trust.locking import write_lock
-from crm_pipeline.warehouse import connect, create_tables, frame, run
+from crm_pipeline.warehouse import connect, create_tables, frame, run, utc_now
 
 AS_OF_FIRST = date(1970, 1, 1)
 AS_OF_YEARS_AHEAD = 10  # --as-of may be up to the end of the year ten years from today
@@ -188,7 +187,7 @@ def dry_run_contacts(out: Console, home: Home, file: Path, tenant: str, mapping:
                      region: str | None) -> None:
     """Detected encoding, delimiter, mapping, a few normalized rows and predicted counts."""
     from crm_pipeline.contacts.importer import preview_contact_file, published_home_country
-    from crm_pipeline.contacts.normalize import identity_expr, normalize_contacts
+    from crm_pipeline.contacts.normalize.contacts import identity_expr, normalize_contacts
 
     tenant = checked_tenant_id(tenant)
     region = _checked_region(region)
@@ -351,8 +350,8 @@ def print_demo_summary(out: Console, home: Home) -> None:
 
 def unmerge(home: Home, tenant: str, contact: str, source: str, actor: str) -> str:
     from crm_pipeline.contacts.resolve.unmerge import unmerge_source
-    from crm_pipeline.pipeline import record_chain_heads
     from crm_pipeline.trust.audit import ChangeContext
+    from crm_pipeline.trust.heads import record_chain_heads
 
     tenant = checked_tenant_id(tenant)
     if not contact or not source:

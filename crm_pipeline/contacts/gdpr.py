@@ -37,12 +37,12 @@ from crm_pipeline.contacts.redaction import (
 )
 from crm_pipeline.contacts.store import CONTACT_FIELDS, delete_contacts, set_contact_fields
 from crm_pipeline.home import Home
-from crm_pipeline.pipeline import record_chain_heads, transaction, utc_now
 from crm_pipeline.progress import report
 from crm_pipeline.tenants import checked_tenant_id
 from crm_pipeline.trust.audit import ChangeContext, keyed_digest_sql
+from crm_pipeline.trust.heads import record_chain_heads
 from crm_pipeline.trust.publish import publish_all_tenants, publish_tenant
-from crm_pipeline.warehouse import connect, create_tables, frame, run
+from crm_pipeline.warehouse import connect, create_tables, frame, run, transaction, utc_now
 
 __all__ = ["compact_warehouse", "erase_subject", "export_subject", "scrub_files"]
 

@@ -17,8 +17,13 @@ import duckdb
 import polars as pl
 
 from crm_pipeline.contacts.imports import existing_import, import_id_for, register_import
-from crm_pipeline.contacts.ingest import canonical_rows, read_table, resolve_mapping
-from crm_pipeline.contacts.normalize import hygiene_issues, identity_expr, normalize_contacts
+from crm_pipeline.contacts.ingest.files import read_table
+from crm_pipeline.contacts.ingest.headers import canonical_rows, resolve_mapping
+from crm_pipeline.contacts.normalize.contacts import (
+    hygiene_issues,
+    identity_expr,
+    normalize_contacts,
+)
 from crm_pipeline.contacts.normalize.identifiers import other_identifiers, split_first
 from crm_pipeline.contacts.quarantine import quarantine_rows
 from crm_pipeline.errors import RefusedFile

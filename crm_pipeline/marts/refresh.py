@@ -210,3 +210,20 @@ def _refresh(con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.dat
     counts.update({f"segment.{name}": size for name, size in sizes.items()})
     counts["history_updated"] = int(history_moves)
     return counts
+
+
+def replace_slice(con, table: str, tenant_id: str, rows) -> None:
+    """Make one tenant's slice of a mart equal to `rows`; re-runs are idempotent.
+
+    Keyed tables are changed in place (see `replace_rows`: DuckDB commits mass deletes from
+    indexed tables slowly). The rows are read straight from the frame, in any order (a mart is
+    a set)."""
+    schema, name = table.split(".")
+    if schema != "marts":
+        raise ValueError(f"replace_slice writes marts tables only, not {table}")
+    con.register("_slice", rows)
+    try:
+        with unordered_inserts(con):
+            replace_rows(con, name, "_slice", tenant_id)
+    finally:
+        con.unregister("_slice")

@@ -30,12 +30,12 @@ import polars as pl
 import scipy
 
 from crm_pipeline.value.forecast import (
-    _add_months,
+    add_months,
     forecast_loaded,
     forecast_periods,
     members_query,
 )
-from crm_pipeline.value.ltv import fitted_values
+from crm_pipeline.value.ltv.model import fitted_values
 from crm_pipeline.value.ltv.summary import SUMMARY_COLUMNS, customer_summaries_query
 from crm_pipeline.warehouse import frame, run
 
@@ -131,7 +131,7 @@ def _origins(
     """(origin, horizon in months, periods) for each origin, in the order given."""
     out = []
     for back in origins_months:
-        origin = _add_months(as_of, -back)
+        origin = add_months(as_of, -back)
         horizon = min(horizon_months, back)
         out.append((origin, horizon, forecast_periods(origin, horizon)))
     return out

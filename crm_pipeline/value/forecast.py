@@ -64,35 +64,55 @@ import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import NamedTuple
 
 import duckdb
 import numpy as np
 import polars as pl
 from scipy.special import ndtr
 
-from crm_pipeline.value.ltv import (
-    MODEL_FITTED,
+from crm_pipeline.value.ltv.bgnbd import (
     BgNbdParams,
-    GammaGammaParams,
-    expected_order_value,
+    _if_alive,
+    distinct,
     expected_purchases_if_alive,
-    ltv_tables,
     p_alive,
 )
-from crm_pipeline.value.ltv.bgnbd import _if_alive, distinct
-from crm_pipeline.warehouse import frame, run
+from crm_pipeline.value.ltv.gamma_gamma import GammaGammaParams, expected_order_value
+from crm_pipeline.value.ltv.model import MODEL_FITTED, ltv_tables
+from crm_pipeline.value.memberships import (
+    ALL_SEGMENT,
+    Memberships,
+    members_query,
+    segment_memberships,
+)
+from crm_pipeline.warehouse import frame
 
-ALL_SEGMENT = "all"
 LOOKBACK_DAYS = 365
+
+
 PRIOR_CONVERSIONS = 2.0
+
+
 Z_80 = 1.2815515655446004  # standard normal quantile of 0.9
+
+
 INTERVAL = (0.1, 0.9)
+
+
 PARAMETER_DRAWS = 200
+
+
 SAMPLE_PER_SEGMENT = 250
+
+
 DRAW_THREADS = 2
+
+
 DRAW_SEED = 20240614
+
+
 DRAW_CELLS = 2_000_000  # (draws x periods x customers) evaluated at once
+
 
 REVENUE_FORECAST_SCHEMA = {
     "tenant_id": pl.String,
@@ -106,29 +126,16 @@ REVENUE_FORECAST_SCHEMA = {
     "as_of": pl.Date,
 }
 
-_SEGMENTS_AT = """
-SELECT contact_id, segment FROM marts.contact_segments
-WHERE tenant_id = $tenant_id AND as_of = $as_of
-"""
-_SEGMENTS_FROM_HISTORY = """
-SELECT DISTINCT contact_id, segment FROM marts.segment_history
-WHERE tenant_id = $tenant_id AND entered_on <= $as_of AND (left_on IS NULL OR left_on > $as_of)
-"""
-_HAS_SEGMENTS_AT = """
-SELECT count(*) FROM marts.contact_segments WHERE tenant_id = $tenant_id AND as_of = $as_of
-"""
 
 # The customers the forecast reads, a frame registered under this name (`registered_customers`).
 CUSTOMERS_TABLE = "forecast_customers"
+
+
 _CUSTOMER_COLUMNS = (
     "frequency, recency_days, tenure_days, avg_order_value, historical_revenue, p_alive, "
     "expected_purchases_365d, expected_clv_365d"
 )
-MEMBER_CUSTOMERS = "forecast_member_customers"  # (contact_id, position), registered
-_MEMBER_POSITIONS = """
-SELECT CAST(list_position($segments, m.segment) - 1 AS SMALLINT) AS segment, c.position
-FROM ({members}) AS m JOIN forecast_member_customers AS c USING (contact_id)
-"""
+
 
 # Leads. A contact is known from the earliest of its creation in the source CRM, its first sight
 # here and its first activity. The first activity only matters for contacts created and first seen
@@ -208,7 +215,7 @@ GROUP BY m.segment
 """
 
 
-def _add_months(day: datetime.date, months: int) -> datetime.date:
+def add_months(day: datetime.date, months: int) -> datetime.date:
     month0 = day.month - 1 + months
     year, month = day.year + month0 // 12, month0 % 12 + 1
     return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
@@ -220,35 +227,14 @@ def forecast_periods(
     """(first day, day after the last) of each period of the forecast after `as_of`."""
     if months < 1:
         raise ValueError("months must be at least 1")
-    end = _add_months(as_of, months) + datetime.timedelta(days=1)
+    end = add_months(as_of, months) + datetime.timedelta(days=1)
     starts = [as_of + datetime.timedelta(days=1)]
     while True:
-        following = _add_months(starts[-1].replace(day=1), 1)
+        following = add_months(starts[-1].replace(day=1), 1)
         if following >= end:
             break
         starts.append(following)
     return list(zip(starts, [*starts[1:], end], strict=True))
-
-
-def members_query(con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date) -> str:
-    """SQL text (parameters $tenant_id, $as_of) of (contact_id, segment) at `as_of`, each pair
-    once: `marts.contact_segments` when it holds that date, else rebuilt from the history."""
-    params = {"tenant_id": tenant_id, "as_of": as_of}
-    return _SEGMENTS_AT if run(con, _HAS_SEGMENTS_AT, params)[0][0] else _SEGMENTS_FROM_HISTORY
-
-
-def segment_members(
-    con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date
-) -> pl.DataFrame:
-    """(contact_id, segment) at `as_of`: `marts.contact_segments`, else rebuilt from the history."""
-    params = {"tenant_id": tenant_id, "as_of": as_of}
-    members = frame(con, members_query(con, tenant_id, as_of), params)
-    return members.cast({"contact_id": pl.String, "segment": pl.String})
-
-
-def _segment_names(con, members: str, params: dict) -> list[str]:
-    names = {r[0] for r in run(con, f"SELECT DISTINCT segment FROM ({members})", params)}
-    return [ALL_SEGMENT, *sorted(names - {ALL_SEGMENT})]
 
 
 def _load_customers(con, source: str, params: dict) -> dict[str, np.ndarray | pl.Series]:
@@ -266,14 +252,6 @@ def _load_customers(con, source: str, params: dict) -> dict[str, np.ndarray | pl
         "e365": rows["expected_purchases_365d"].fill_null(0.0).to_numpy(),
         "clv": rows["expected_clv_365d"].fill_null(0.0).to_numpy(),
     }
-
-
-class Memberships(NamedTuple):
-    """A date's segment names ('all' first, then sorted) and each one's customers as ascending
-    positions in the customers' arrays ('all': every customer)."""
-
-    segments: list[str]
-    members: list[np.ndarray]
 
 
 @contextmanager
@@ -294,31 +272,6 @@ def registered_customers(
         yield
     finally:
         con.unregister(CUSTOMERS_TABLE)
-
-
-def segment_memberships(
-    con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date, contact_ids: pl.Series
-) -> Memberships:
-    """The segments at `as_of` and their members among the customers `contact_ids` (positions
-    index `contact_ids`)."""
-    params = {"tenant_id": tenant_id, "as_of": as_of}
-    members_sql = members_query(con, tenant_id, as_of)
-    segments = _segment_names(con, members_sql, params)
-    n = len(contact_ids)
-    con.register(MEMBER_CUSTOMERS, pl.DataFrame({
-        "contact_id": pl.Series(contact_ids, dtype=pl.String),
-        "position": np.arange(n, dtype=np.int32),
-    }))
-    try:
-        pairs = frame(con, _MEMBER_POSITIONS.format(members=members_sql),
-                      {**params, "segments": segments})
-    finally:
-        con.unregister(MEMBER_CUSTOMERS)
-    member = np.zeros((len(segments), n), dtype=bool)  # sorts the pairs in one pass
-    member[pairs["segment"].to_numpy(), pairs["position"].to_numpy()] = True
-    return Memberships(
-        segments, [np.arange(n), *(np.flatnonzero(member[s]) for s in range(1, len(segments)))]
-    )
 
 
 def _segment_sums(weights: np.ndarray, groups: np.ndarray, members: list[np.ndarray], size: int):

@@ -28,6 +28,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from crm_pipeline.marts.refresh import replace_slice
 from crm_pipeline.value.backtest import (
     BacktestPlan,
     backtest_plan,
@@ -36,15 +37,15 @@ from crm_pipeline.value.backtest import (
     recomputed_rows,
 )
 from crm_pipeline.value.forecast import forecast_loaded, segment_memberships
-from crm_pipeline.value.ltv import (
+from crm_pipeline.value.ltv.model import (
     MODEL_FITTED,
     customer_ltv_rows,
     fitted_values,
     previous_parameters,
-    segment_ltv_rows,
 )
+from crm_pipeline.value.ltv.segments import segment_ltv_rows
 from crm_pipeline.value.ltv.summary import SUMMARY_COLUMNS, SUMMARY_SCHEMA, customer_summaries_query
-from crm_pipeline.warehouse import frame, run
+from crm_pipeline.warehouse import frame, insert_frame, run, transaction
 
 PARAMETERS = ("r", "alpha", "a", "b", "p", "q", "v")
 
@@ -140,8 +141,6 @@ def write_value(
     in the stages' order and transactions. A back-test that failed is raised after lifetime
     value and the forecast are written, with its own rows left as they were. `recomputed` gives
     `backtest_recomputed`'s result, waited for only when the back-test's rows are written."""
-    from crm_pipeline.pipeline import replace_slice, transaction, write_ltv_tables
-
     summary, customers, model_row, values, plan, _ = prepared
     customer_ltv = customer_ltv_rows(tenant_id, as_of, summary, values)
     memberships = segment_memberships(con, tenant_id, as_of, customers["contact_id"])
@@ -198,3 +197,14 @@ def _start_after_write(
         "new_model": model["model"], **{f"new_{k}": model[k] for k in PARAMETERS},
     })
     return dict(zip(PARAMETERS, rows[0], strict=True)) if rows else None
+
+
+def write_ltv_tables(con, tenant_id: str, run_id: str, customer_ltv, segment_ltv, model) -> None:
+    """The tenant's marts.customer_ltv and segment_ltv, and the run's marts.ltv_model row, in one
+    transaction."""
+    with transaction(con):
+        replace_slice(con, "marts.customer_ltv", tenant_id, customer_ltv)
+        replace_slice(con, "marts.segment_ltv", tenant_id, segment_ltv)
+        run(con, "DELETE FROM marts.ltv_model WHERE tenant_id = $t AND run_id = $r",
+            {"t": tenant_id, "r": run_id})
+        insert_frame(con, "marts.ltv_model", model)

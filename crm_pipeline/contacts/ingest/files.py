@@ -40,6 +40,7 @@ from crm_pipeline.contacts.ingest.limits import (
     regular_file_bytes,
     size_text,
 )
+from crm_pipeline.contacts.ingest.table import RawTable
 from crm_pipeline.contacts.normalize.text import INVISIBLE_CLASS, INVISIBLE_EDGES
 from crm_pipeline.errors import RefusedFile
 
@@ -71,21 +72,6 @@ FOOTER_PATTERN = (
     r'\s*"?\s*$'
 )
 REPEATED_HEADER = "repeated header row"
-
-
-@dataclass(frozen=True)
-class RawTable:
-    """A contact file as read: every record as text, and the records that could not be read."""
-
-    path: Path
-    encoding: str
-    delimiter: str
-    header_line: int
-    headers: list[str]
-    rows: pl.DataFrame
-    unparseable: pl.DataFrame
-    sha256: str
-    invisible: bool = False  # some value holds an invisible character (`text.INVISIBLE`)
 
 
 @dataclass(frozen=True)

@@ -34,18 +34,16 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 import yaml
 
 from crm_pipeline.contacts.ingest.limits import regular_file_bytes
+from crm_pipeline.contacts.ingest.table import RawTable
 from crm_pipeline.contacts.normalize.text import INVISIBLE_EDGES
 from crm_pipeline.errors import BadMapping, RefusedFile
 from crm_pipeline.paths import REFERENCE_DIR
-
-if TYPE_CHECKING:
-    from crm_pipeline.contacts.ingest.files import RawTable
 
 SYNONYMS_FILE = REFERENCE_DIR / "header_synonyms.yaml"
 CANONICAL_FIELDS = (
