@@ -72,10 +72,10 @@ from scipy.special import ndtr
 
 from crm_pipeline.value.ltv.bgnbd import (
     BgNbdParams,
-    _if_alive,
     distinct,
     expected_purchases_if_alive,
     p_alive,
+    purchases_if_alive,
 )
 from crm_pipeline.value.ltv.gamma_gamma import GammaGammaParams, expected_order_value
 from crm_pipeline.value.ltv.model import MODEL_FITTED, ltv_tables
@@ -413,7 +413,7 @@ def _fitted_ratios(
         all at once: each element is computed as for one set alone, so results are the same."""
         sets = bg.shape[0]
         with np.errstate(all="ignore"):
-            alive = _if_alive(BgNbdParams(*bg.T[:, :, None, None]), t_ends, pairs[:, 0],
+            alive = purchases_if_alive(BgNbdParams(*bg.T[:, :, None, None]), t_ends, pairs[:, 0],
                               pairs[:, 1])  # (sets, periods, pairs)
             cumulative = alive[:, :, inverse] * p_alive(BgNbdParams(*bg.T[:, :, None]), x, tx,
                                                         T)[:, None, :]

@@ -20,7 +20,7 @@ from scipy.special import digamma, expit, gammaln, hyp2f1, polygamma
 LOG_BOUND = 18.0
 
 
-def _dot(u: np.ndarray, v: np.ndarray) -> float:
+def dot(u: np.ndarray, v: np.ndarray) -> float:
     """Inner product without BLAS: OpenBLAS threads make long np.dot slow on a busy machine."""
     return float(
         np.einsum("i,i->", u, v)
@@ -161,7 +161,7 @@ def _log_likelihood_gradient_hessian(
 def _log_likelihood_terms(log_params: np.ndarray, s: _Stats, hessian: bool):
     r, alpha, a, b = np.exp(log_params)
     xv, nx = s.x_values, s.x_counts
-    ll = _dot(
+    ll = dot(
         nx,
         gammaln(r + xv)
         - gammaln(r)
@@ -171,16 +171,16 @@ def _log_likelihood_terms(log_params: np.ndarray, s: _Stats, hessian: bool):
         - gammaln(b)
         - gammaln(a + b + xv),
     )
-    g_r = _dot(nx, digamma(r + xv) - digamma(r) + np.log(alpha))
+    g_r = dot(nx, digamma(r + xv) - digamma(r) + np.log(alpha))
     g_alpha = nx.sum() * r / alpha
-    g_a = _dot(nx, digamma(a + b) - digamma(a + b + xv))
-    g_b = _dot(nx, digamma(a + b) + digamma(b + xv) - digamma(b) - digamma(a + b + xv))
+    g_a = dot(nx, digamma(a + b) - digamma(a + b + xv))
+    g_b = dot(nx, digamma(a + b) + digamma(b + xv) - digamma(b) - digamma(a + b + xv))
 
     # customers without repeat purchases: log P = A1 + A2 + A3 with A3 = -r log(alpha + T)
     log_aT0 = np.log(alpha + s.zero_T)
-    ll -= r * _dot(s.zero_w, log_aT0)
-    g_r -= _dot(s.zero_w, log_aT0)
-    g_alpha -= r * _dot(s.zero_w, 1.0 / (alpha + s.zero_T))
+    ll -= r * dot(s.zero_w, log_aT0)
+    g_r -= dot(s.zero_w, log_aT0)
+    g_alpha -= r * dot(s.zero_w, 1.0 / (alpha + s.zero_T))
 
     # with repeat purchases: log P = A1 + A2 + log(e^A3 + e^A4), still alive (A3) or dropped out
     # after the last purchase (A4); written as A3 + softplus(A4 - A3) to stay finite.
@@ -196,12 +196,12 @@ def _log_likelihood_terms(log_params: np.ndarray, s: _Stats, hessian: bool):
     softplus = np.maximum(d, 0.0) + np.log1p(np.exp(-np.abs(d)))
     w4 = np.exp(d - softplus)  # posterior probability of the drop-out branch
     ww4 = w * w4
-    ll += -r * _dot(w, log_aT) - _dot(wx, log_aT) + _dot(w, softplus)
-    g_r -= _dot(w, log_aT) + _dot(ww4, log_gap)
-    g_alpha -= r * _dot(w, inv_aT) + _dot(wx, inv_aT) + _dot(ww4 * rx, inv_atx - inv_aT)
+    ll += -r * dot(w, log_aT) - dot(wx, log_aT) + dot(w, softplus)
+    g_r -= dot(w, log_aT) + dot(ww4, log_gap)
+    g_alpha -= r * dot(w, inv_aT) + dot(wx, inv_aT) + dot(ww4 * rx, inv_atx - inv_aT)
     g_a += ww4.sum() / a
     inv_bx = inv_b.take(s.rep_x_at)
-    g_b -= _dot(ww4, inv_bx)
+    g_b -= dot(ww4, inv_bx)
     natural = np.array([g_r, g_alpha, g_a, g_b])
     p = np.array([r, alpha, a, b])
     gradient = natural * p
@@ -211,15 +211,15 @@ def _log_likelihood_terms(log_params: np.ndarray, s: _Stats, hessian: bool):
     # Second derivatives in (r, alpha, a, b). Per distinct frequency (trigamma terms):
     h = np.zeros((4, 4))
     t_ab = polygamma(1, a + b) - polygamma(1, a + b + xv)
-    h[0, 0] = _dot(nx, polygamma(1, r + xv) - polygamma(1, r))
+    h[0, 0] = dot(nx, polygamma(1, r + xv) - polygamma(1, r))
     h[0, 1] = nx.sum() / alpha
     h[1, 1] = -nx.sum() * r / alpha**2
-    h[2, 2] = h[2, 3] = _dot(nx, t_ab)
-    h[3, 3] = _dot(nx, t_ab + polygamma(1, b + xv) - polygamma(1, b))
+    h[2, 2] = h[2, 3] = dot(nx, t_ab)
+    h[3, 3] = dot(nx, t_ab + polygamma(1, b + xv) - polygamma(1, b))
     # customers without repeat purchases
     inv_aT0 = 1.0 / (alpha + s.zero_T)
-    h[0, 1] -= _dot(s.zero_w, inv_aT0)
-    h[1, 1] += r * _dot(s.zero_w, inv_aT0 * inv_aT0)
+    h[0, 1] -= dot(s.zero_w, inv_aT0)
+    h[1, 1] += r * dot(s.zero_w, inv_aT0 * inv_aT0)
     # with repeat purchases: -(r + x) log(alpha + T) + softplus(d), whose second derivative is
     # w4 (1 - w4) d_i d_j + w4 d_ij, with d_r = -gap, d_alpha = -(r + x) gap', d_a = 1/a and
     # d_b = -1 / (b + x - 1), gap' and gap'' the derivatives of the gap in alpha.
@@ -227,16 +227,16 @@ def _log_likelihood_terms(log_params: np.ndarray, s: _Stats, hessian: bool):
     gap1 = inv_atx - inv_aT
     gap2 = inv_aT * inv_aT - inv_atx * inv_atx
     rx_gap1 = rx * gap1
-    h[0, 0] += _dot(u, log_gap * log_gap)
-    h[0, 1] += _dot(u, log_gap * rx_gap1) - _dot(ww4, gap1) - _dot(w, inv_aT)
-    h[0, 2] -= _dot(u, log_gap) / a
-    h[0, 3] += _dot(u, log_gap * inv_bx)
-    h[1, 1] += _dot(u, rx_gap1 * rx_gap1) - _dot(ww4, rx * gap2) + _dot(w * rx, inv_aT * inv_aT)
-    h[1, 2] -= _dot(u, rx_gap1) / a
-    h[1, 3] += _dot(u, rx_gap1 * inv_bx)
+    h[0, 0] += dot(u, log_gap * log_gap)
+    h[0, 1] += dot(u, log_gap * rx_gap1) - dot(ww4, gap1) - dot(w, inv_aT)
+    h[0, 2] -= dot(u, log_gap) / a
+    h[0, 3] += dot(u, log_gap * inv_bx)
+    h[1, 1] += dot(u, rx_gap1 * rx_gap1) - dot(ww4, rx * gap2) + dot(w * rx, inv_aT * inv_aT)
+    h[1, 2] -= dot(u, rx_gap1) / a
+    h[1, 3] += dot(u, rx_gap1 * inv_bx)
     h[2, 2] += (u.sum() - ww4.sum()) / a**2
-    h[2, 3] -= _dot(u, inv_bx) / a
-    h[3, 3] += _dot(u + ww4, inv_bx * inv_bx)
+    h[2, 3] -= dot(u, inv_bx) / a
+    h[3, 3] += dot(u + ww4, inv_bx * inv_bx)
     h = np.triu(h) + np.triu(h, 1).T
     return float(ll), gradient, h * np.outer(p, p) + np.diag(gradient)
 
@@ -349,7 +349,7 @@ def _newton(terms, n: int, start: np.ndarray, max_iterations: int = NEWTON_ITERA
     return _Optimum(theta, True, iteration, "Newton: converged", grad_norm), hess
 
 
-def _optimum(terms, likelihood_and_gradient, n: int, starts, max_iterations: int):
+def optimum(terms, likelihood_and_gradient, n: int, starts, max_iterations: int):
     """(optimum, Hessian there or None) from the first start (a callable giving log-parameters,
     or None to skip it) from which Newton's method converges, else by L-BFGS-B from the last."""
     theta = None
@@ -382,8 +382,8 @@ def covariance_from_hessian(hessian: np.ndarray) -> np.ndarray | None:
 
 def _start(s: _Stats) -> np.ndarray:
     """Log-parameters to start from: rates matching the observed repeat rate, mild drop-out."""
-    repeats = _dot(s.x_values, s.x_counts)
-    exposure = _dot(s.zero_T, s.zero_w) + _dot(s.rep_T, s.rep_w)
+    repeats = dot(s.x_values, s.x_counts)
+    exposure = dot(s.zero_T, s.zero_w) + dot(s.rep_T, s.rep_w)
     rate = repeats / exposure if repeats > 0 and exposure > 0 else 1.0
     return np.log([1.0, 1.0 / rate, 1.0, 3.0])
 
@@ -422,11 +422,11 @@ def fit_bgnbd(
             return None
         sample = np.random.default_rng(0).choice(s.customers, WARM_START_CUSTOMERS, replace=False)
         sample_s = _stats(frequency[sample], recency[sample], T[sample])
-        sample_opt, _ = _optimum(terms(sample_s), likelihood(sample_s), sample_s.customers,
+        sample_opt, _ = optimum(terms(sample_s), likelihood(sample_s), sample_s.customers,
                                  [lambda: _start(sample_s)], max_iterations)
         return sample_opt.theta if sample_opt.converged else None
 
-    opt, hessian = _optimum(terms(s), likelihood(s), s.customers,
+    opt, hessian = optimum(terms(s), likelihood(s), s.customers,
                             [given, from_sample, lambda: _start(s)], max_iterations)
     r, alpha, a, b = np.exp(opt.theta)
     params = BgNbdParams(float(r), float(alpha), float(a), float(b))
@@ -496,13 +496,15 @@ def expected_purchases_if_alive(params: BgNbdParams, t, frequency, T) -> np.ndar
         )
     if x.size > 1000 and _integer_valued(x, T):
         _, first, inverse = distinct(x * (T.max() + 1.0) + T)
-        return _if_alive(params, horizons, x[first], T[first])[..., inverse]
-    return _if_alive(params, horizons, x, T)
+        return purchases_if_alive(params, horizons, x[first], T[first])[..., inverse]
+    return purchases_if_alive(params, horizons, x, T)
 
 
-def _if_alive(
+def purchases_if_alive(
     params: BgNbdParams, horizons: np.ndarray, x: np.ndarray, T: np.ndarray
 ) -> np.ndarray:
+    """`expected_purchases_if_alive` without its checks: horizons as a column (or one row per
+    customer), parameters that may be arrays (one set per row, the forecast's draws)."""
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     # removable singularity of the closed form; parameters may be arrays (one set per row)
     if np.ndim(a):

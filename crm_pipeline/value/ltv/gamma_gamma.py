@@ -14,10 +14,10 @@ from scipy.special import digamma, gammaln, polygamma
 
 from crm_pipeline.value.ltv.bgnbd import (
     WARM_START_CUSTOMERS,
-    _dot,
-    _optimum,
     covariance_from_hessian,
     distinct,
+    dot,
+    optimum,
 )
 
 
@@ -83,7 +83,7 @@ def _stats(frequency, monetary) -> _Stats:
         x_values, x_counts = np.unique(x, return_counts=True)
     log_m = np.log(m)
     return _Stats(
-        x_values, x_counts.astype(float), float(_dot(x, log_m)), float(log_m.sum()), x, x * m
+        x_values, x_counts.astype(float), float(dot(x, log_m)), float(log_m.sum()), x, x * m
     )
 
 
@@ -101,19 +101,19 @@ def _log_likelihood_terms(log_params: np.ndarray, s: _Stats, hessian: bool):
     p, q, v = np.exp(log_params)
     xv, nx = s.x_values, s.x_counts
     px = p * xv
-    ll = _dot(nx, gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v) + px * np.log(xv))
+    ll = dot(nx, gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v) + px * np.log(xv))
     ll += p * s.sum_x_log_m - s.sum_log_m
-    g_p = _dot(nx, xv * (digamma(px + q) - digamma(px) + np.log(xv))) + s.sum_x_log_m
-    g_q = _dot(nx, digamma(px + q) - digamma(q) + np.log(v))
+    g_p = dot(nx, xv * (digamma(px + q) - digamma(px) + np.log(xv))) + s.sum_x_log_m
+    g_q = dot(nx, digamma(px + q) - digamma(q) + np.log(v))
     g_v = q * nx.sum() / v
     log_xmv = np.log(s.xm + v)
-    sum_x_log = _dot(s.x, log_xmv)
+    sum_x_log = dot(s.x, log_xmv)
     sum_log = log_xmv.sum()
     ll -= p * sum_x_log + q * sum_log
     g_p -= sum_x_log
     g_q -= sum_log
     inv_xmv = 1.0 / (s.xm + v)
-    g_v -= _dot(p * s.x + q, inv_xmv)
+    g_v -= dot(p * s.x + q, inv_xmv)
     natural = np.array([p, q, v])
     gradient = np.array([g_p, g_q, g_v]) * natural
     if not hessian:
@@ -121,12 +121,12 @@ def _log_likelihood_terms(log_params: np.ndarray, s: _Stats, hessian: bool):
     n = nx.sum()
     t_pxq = polygamma(1, px + q)
     h = np.zeros((3, 3))
-    h[0, 0] = _dot(nx, xv * xv * (t_pxq - polygamma(1, px)))
-    h[0, 1] = _dot(nx, xv * t_pxq)
-    h[0, 2] = -_dot(s.x, inv_xmv)
-    h[1, 1] = _dot(nx, t_pxq - polygamma(1, q))
+    h[0, 0] = dot(nx, xv * xv * (t_pxq - polygamma(1, px)))
+    h[0, 1] = dot(nx, xv * t_pxq)
+    h[0, 2] = -dot(s.x, inv_xmv)
+    h[1, 1] = dot(nx, t_pxq - polygamma(1, q))
     h[1, 2] = n / v - inv_xmv.sum()
-    h[2, 2] = -q * n / v**2 + _dot(p * s.x + q, inv_xmv * inv_xmv)
+    h[2, 2] = -q * n / v**2 + dot(p * s.x + q, inv_xmv * inv_xmv)
     h = np.triu(h) + np.triu(h, 1).T
     return float(ll), gradient, h * np.outer(natural, natural) + np.diag(gradient)
 
@@ -173,12 +173,12 @@ def fit_gamma_gamma(
         sample = np.random.default_rng(0).choice(x.size, WARM_START_CUSTOMERS, replace=False)
         sample_scale = float(m[sample].mean())
         sample_s = _stats(x[sample], m[sample] / sample_scale)
-        sample_opt, _ = _optimum(terms(sample_s), likelihood(sample_s), sample.size,
+        sample_opt, _ = optimum(terms(sample_s), likelihood(sample_s), sample.size,
                                  [lambda: cold], max_iterations)
         shift = np.log([1.0, 1.0, sample_scale / scale])
         return sample_opt.theta + shift if sample_opt.converged else None
 
-    opt, hessian = _optimum(terms(s), likelihood(s), x.size, [given, from_sample, lambda: cold],
+    opt, hessian = optimum(terms(s), likelihood(s), x.size, [given, from_sample, lambda: cold],
                             max_iterations)
     p, q, v = np.exp(opt.theta)
     params = GammaGammaParams(float(p), float(q), float(v * scale))
