@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import dagster as dg
-from dagster._core.instance.ref import InstanceRef
 
 from crm_pipeline import pipeline
 from crm_pipeline.cli.commands import working_warehouse
@@ -20,6 +19,7 @@ from crm_pipeline.trust.locking import short_lock, write_lock
 from crm_pipeline.trust.publish import publish_all_tenants
 
 from .assets import failure_cause
+from .dagster_private import InstanceRef
 from .definitions import build_definitions
 from .partitions import register_tenants
 from .storage import in_process_overrides
