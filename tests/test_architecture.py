@@ -113,7 +113,8 @@ def private_imports(path: Path, source: str) -> list[str]:
     tree = ast.parse(source)
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            parts = package.split(".")
+            base = parts[: len(parts) - node.level + 1] if node.level else []
             source_module = ".".join([*base, *([node.module] if node.module else [])])
             if source_module.split(".")[0] not in PACKAGES:
                 continue

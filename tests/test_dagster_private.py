@@ -104,7 +104,8 @@ def private_dagster_imports(path: Path, strings: bool = True) -> list[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names = [node.module]
         elif strings and isinstance(node, ast.Constant) and isinstance(node.value, str):
-            names = [node.value] if node.value.startswith(PRIVATE_PREFIXES) and " " not in node.value else []
+            text = node.value
+            names = [text] if text.startswith(PRIVATE_PREFIXES) and " " not in text else []
         found += [f"{path.relative_to(REPO_ROOT)}:{node.lineno}: {n}" for n in names
                   if n.startswith(PRIVATE_PREFIXES)]
     return found

@@ -247,7 +247,7 @@ def test_the_value_work_beside_the_marts_sees_the_warehouse_as_before_the_refres
         return prepare_value(cursor, *args, **kwargs)
 
     monkeypatch.setattr(pipeline, "marts_stage", marts_then_signal)
-    monkeypatch.setattr(pipeline, "prepare_value", prepare_after_the_refresh)  # as pipeline calls it
+    monkeypatch.setattr(pipeline, "prepare_value", prepare_after_the_refresh)  # the name it calls
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pipeline.marts_and_value_stage(con, "t1", AS_OF, "r1")

@@ -1,6 +1,7 @@
 """docs/warehouse.md's table reference, generated from the DDL's COMMENT ON text (one source).
 
-`python -m crm_pipeline.cli.docs` rewrites the part between the markers; a test fails when it is stale.
+`python -m crm_pipeline.cli.docs` rewrites the part between the markers; a test fails when it is
+stale.
 """
 
 from __future__ import annotations
