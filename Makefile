@@ -28,7 +28,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/run_all.py
 
 docs: $(STAMP)
-	$(VENV)/bin/python -m crm_pipeline.docs
+	$(VENV)/bin/python -m crm_pipeline.cli.docs
 
 clean:
 	rm -rf crm_home

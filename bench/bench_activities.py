@@ -23,9 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crm_pipeline.activities import process_activities, stage_activity_file  # noqa: E402
-from crm_pipeline.audit import ChangeContext  # noqa: E402
-from crm_pipeline.marts import refresh_marts  # noqa: E402
+from crm_pipeline.activities.process import process_activities  # noqa: E402
+from crm_pipeline.activities.read import stage_activity_file  # noqa: E402
+from crm_pipeline.marts.refresh import refresh_marts  # noqa: E402
+from crm_pipeline.trust.audit import ChangeContext  # noqa: E402
 from crm_pipeline.warehouse import connect, create_tables, run  # noqa: E402
 
 TENANT = "bench"

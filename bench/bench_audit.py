@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import polars as pl  # noqa: E402
 
-from crm_pipeline.audit import (  # noqa: E402
+from crm_pipeline.contacts.store import CONTACT_FIELDS, upsert_contacts  # noqa: E402
+from crm_pipeline.trust.audit import (  # noqa: E402
     GENESIS,
     ChangeContext,
     chain_hash,
@@ -32,7 +33,6 @@ from crm_pipeline.audit import (  # noqa: E402
     keyed_digest,
     verify_chain,
 )
-from crm_pipeline.contacts_store import CONTACT_FIELDS, upsert_contacts  # noqa: E402
 from crm_pipeline.warehouse import connect, create_tables, run  # noqa: E402
 
 KEY = b"bench-key-" * 3

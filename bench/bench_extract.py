@@ -81,7 +81,7 @@ def fresh(path: Path) -> Path:
 
 def per_table(con, target: Path, before: bool) -> dict[str, tuple[float, float]]:
     """Each extract table's copy on its own (one connection, no other table in flight)."""
-    from crm_pipeline import publish
+    from crm_pipeline.trust import publish
 
     db = run(con, "SELECT current_database()")[0][0]
     run(con, f"ATTACH '{fresh(target)}' AS _extract")
@@ -117,7 +117,7 @@ def main() -> None:
     home = prepared_home(work, args.customers)
     print("largest tables (rows):", ", ".join(f"{t} {n:,}" for t, n in table_sizes(home)[:8]))
 
-    from crm_pipeline import publish
+    from crm_pipeline.trust import publish
 
     con = connect(home.warehouse)
     run(con, "SET enable_progress_bar = false")

@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import polars as pl  # noqa: E402
 
-from crm_pipeline.contacts_import import normalize_import, stage_contact_file  # noqa: E402
+from crm_pipeline.contacts.importer import normalize_import, stage_contact_file  # noqa: E402
+from crm_pipeline.contacts.validation import StagedContact, model_columns, validation_failures  # noqa: E402
 from crm_pipeline.tenants import ensure_tenant  # noqa: E402
-from crm_pipeline.validation import StagedContact, model_columns, validation_failures  # noqa: E402
 from crm_pipeline.warehouse import connect, create_tables, frame  # noqa: E402
 
 HEADER = ["Record ID", "First Name", "Last Name", "Email", "Phone Number", "Lifecycle Stage",

@@ -27,12 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import polars as pl  # noqa: E402
 
-from crm_pipeline.audit import ChangeContext  # noqa: E402
-from crm_pipeline.contacts_store import CONTACT_FIELDS, merge_contacts, upsert_contacts  # noqa: E402
+from crm_pipeline.contacts.profile import resolve_contact_id  # noqa: E402
+from crm_pipeline.contacts.store import CONTACT_FIELDS, merge_contacts, upsert_contacts  # noqa: E402
 from crm_pipeline.home import Home  # noqa: E402
-from crm_pipeline.profile import resolve_contact_id  # noqa: E402
-from crm_pipeline.publish import publish_extract  # noqa: E402
-from crm_pipeline.readonly import open_read_only  # noqa: E402
+from crm_pipeline.trust.audit import ChangeContext  # noqa: E402
+from crm_pipeline.trust.publish import publish_extract  # noqa: E402
+from crm_pipeline.trust.readonly import open_read_only  # noqa: E402
 from crm_pipeline.warehouse import connect, create_tables  # noqa: E402
 
 TENANTS = ("t1", "t2")

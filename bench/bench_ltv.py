@@ -25,8 +25,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from crm_pipeline.ltv import BgNbdParams, GammaGammaParams, customer_summary, ltv_tables
-from crm_pipeline.ltv.bgnbd import simulate
+from crm_pipeline.value.ltv.bgnbd import BgNbdParams, simulate
+from crm_pipeline.value.ltv.gamma_gamma import GammaGammaParams
+from crm_pipeline.value.ltv.model import ltv_tables
+from crm_pipeline.value.ltv.summary import customer_summary
 from crm_pipeline.warehouse import connect, create_tables
 
 AS_OF = datetime.date(2024, 12, 31)
@@ -156,7 +158,7 @@ def run_stages(customers: int, work: Path | None) -> None:
     from bench_ltv_run import TENANT, build_home
 
     from crm_pipeline import pipeline
-    from crm_pipeline.value import refresh_value
+    from crm_pipeline.value.refresh import refresh_value
     from crm_pipeline.warehouse import run
 
     root = work or Path(tempfile.mkdtemp(prefix="bench_ltv_stages_"))

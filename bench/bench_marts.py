@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_ltv import AS_OF, clock  # noqa: E402
 from bench_ltv_run import TENANT, build_home  # noqa: E402
 
-import crm_pipeline.marts as marts  # noqa: E402
+import crm_pipeline.marts.refresh as marts  # noqa: E402
+import crm_pipeline.marts.segments as segments  # noqa: E402
 import crm_pipeline.pipeline as pipeline  # noqa: E402
-import crm_pipeline.segments as segments  # noqa: E402
 from crm_pipeline.warehouse import connect  # noqa: E402
 from crm_pipeline.warehouse import run as plain_run  # noqa: E402
 

@@ -44,12 +44,12 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.resolve_generator import TENANTS, generate  # noqa: E402
-from crm_pipeline.audit import ChangeContext  # noqa: E402
-from crm_pipeline.contacts_import import normalize_import, stage_contact_file  # noqa: E402
-from crm_pipeline.imports import register_import  # noqa: E402
-from crm_pipeline.resolve import apply_decision  # noqa: E402
-from crm_pipeline.resolve.ahead import decisions_ahead  # noqa: E402
+from crm_pipeline.contacts.importer import normalize_import, stage_contact_file  # noqa: E402
+from crm_pipeline.contacts.imports import register_import  # noqa: E402
+from crm_pipeline.contacts.resolve.ahead import decisions_ahead  # noqa: E402
+from crm_pipeline.contacts.resolve.apply import apply_decision  # noqa: E402
 from crm_pipeline.tenants import ensure_tenant  # noqa: E402
+from crm_pipeline.trust.audit import ChangeContext  # noqa: E402
 from crm_pipeline.warehouse import connect, create_tables, frame, run  # noqa: E402
 
 FIELDS = (

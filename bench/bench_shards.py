@@ -197,7 +197,7 @@ def write_activities(path: Path, tenant: str, emails: list[str], lines: int, see
 def many(out: Path, tenants: int, contacts: int, activities: int) -> dict:
     from bench_resolve import REGION, generated, write_csvs
 
-    from crm_pipeline import commands
+    from crm_pipeline.cli import commands
     from crm_pipeline.home import Home
 
     names = tuple((f"t{i:03d}", ("US", "GB", "DE")[i % 3]) for i in range(tenants))

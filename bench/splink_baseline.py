@@ -25,7 +25,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crm_pipeline.normalize import companies, emails, phones  # noqa: E402
+from crm_pipeline.contacts.normalize import companies, emails, phones  # noqa: E402
 
 # The prior from rules that admit almost no false positives, and the share of true pairs we guess
 # (without looking at the labels) they find: Splink's tutorials use 0.7.

@@ -4,7 +4,7 @@ files and the secret.
 Layout: `tenants/<T>/warehouse.duckdb` is tenant T's working shard (every table of the warehouse,
 holding T's rows only) with its write lock; `published/` holds what readers open; the home keeps
 what tenants share (the secret, the audit heads, Dagster's run history). A home written before
-shards had one `warehouse.duckdb` for every tenant: `crm_pipeline.migrate` splits it.
+shards had one `warehouse.duckdb` for every tenant: `crm_pipeline.trust.migrate` splits it.
 """
 
 from __future__ import annotations

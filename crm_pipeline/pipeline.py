@@ -7,30 +7,37 @@ and another tenant's bad data fails only its own part.
 from __future__ import annotations
 
 import json
-import os
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import date
 
 import duckdb
 
-from .audit import ChangeContext, chain_head
-from .contacts_import import normalize_import
-from .home import Home
-from .imports import close_import, pending_imports
-from .locking import heads_lock
-from .quarantine import quarantine_counts, write_error_file
-from .resolve import Decision, apply_decision, resolve_tenant
-from .tenants import Tenant, all_tenants, get_tenant
-from .warehouse import run, unordered_inserts
+from crm_pipeline.activities.process import process_activities
+from crm_pipeline.contacts.importer import normalize_import
+from crm_pipeline.contacts.imports import close_import, pending_imports
+from crm_pipeline.contacts.quarantine import quarantine_counts, write_error_file
+from crm_pipeline.contacts.resolve.apply import apply_decision, resolve_tenant
+from crm_pipeline.contacts.resolve.decide import Decision
+from crm_pipeline.home import Home
+from crm_pipeline.marts.refresh import refresh_marts, replace_slice
+from crm_pipeline.tenants import Tenant, all_tenants, get_tenant
+from crm_pipeline.trust.audit import ChangeContext, chain_head
+from crm_pipeline.trust.heads import update_heads
+from crm_pipeline.trust.roles import Roles
+from crm_pipeline.value.backtest import forecast_backtest
+from crm_pipeline.value.forecast import stored_revenue_forecast
+from crm_pipeline.value.ltv.model import ltv_tables, previous_parameters
+from crm_pipeline.value.ltv.segments import ltv_by_segment
+from crm_pipeline.value.refresh import (
+    backtest_recomputed,
+    prepare_value,
+    refresh_value,
+    write_ltv_tables,
+    write_value,
+)
+from crm_pipeline.warehouse import run, transaction, utc_now
 
 PIPELINE_ACTOR = "pipeline"
-
-
-def utc_now() -> datetime:
-    """Now in UTC, naive (the warehouse stores UTC without a zone)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def parse_as_of(value: str | date | None) -> date:
@@ -40,18 +47,6 @@ def parse_as_of(value: str | date | None) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(value)
-
-
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection):
-    """BEGIN ... COMMIT, rolled back on any error."""
-    run(con, "BEGIN TRANSACTION")
-    try:
-        yield
-    except BaseException:
-        run(con, "ROLLBACK")
-        raise
-    run(con, "COMMIT")
 
 
 def run_tenants(con: duckdb.DuckDBPyConnection, tenant: str | None) -> list[str]:
@@ -157,51 +152,7 @@ def finish_run(con, home: Home, run_id: str, tenants: list[str], status: str = "
             """,
             {"at": utc_now(), "s": status, "m": message, "h": head, "t": t, "r": run_id},
         )
-    _update_heads(home, heads)
-
-
-def _read_heads(home: Home, path: Path | None = None) -> dict[str, str]:
-    """Heads kept in a file; none when it is missing or unreadable (audit.runs keeps them too,
-    and the next write records the file afresh), so a damaged file never blocks a run."""
-    try:
-        heads = json.loads((path or home.audit_head_file).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(heads, dict):
-        return {}
-    return {t: h for t, h in heads.items() if isinstance(t, str) and isinstance(h, str)}
-
-
-def _write_heads(home: Home, heads: dict[str, str], path: Path | None = None) -> None:
-    """The chain heads outside the database, so rows cut off the end are detected."""
-    path = path or home.audit_head_file
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(heads, sort_keys=True, indent=1), encoding="utf-8")
-    tmp.replace(path)
-
-
-def _update_heads(home: Home, heads: dict[str, str], path: Path | None = None) -> None:
-    """Record some tenants' heads; other tenants' runs may update the same file meanwhile."""
-    with heads_lock(home):
-        _write_heads(home, {**_read_heads(home, path), **heads}, path)
-
-
-def audit_heads(home: Home) -> dict[str, str]:
-    return _read_heads(home)
-
-
-def verified_heads(home: Home) -> dict[str, str]:
-    """The heads at which each tenant's chain last verified: later checks re-read what follows."""
-    return _read_heads(home, home.audit_verified_file)
-
-
-def record_verified_heads(home: Home, heads: dict[str, str]) -> None:
-    _update_heads(home, heads, home.audit_verified_file)
-
-
-def record_chain_heads(con, home: Home, tenants: list[str]) -> None:
-    """Keep the tenants' current chain heads outside the database (after any audited command)."""
-    _update_heads(home, {t: chain_head(con, t)[1] for t in tenants})
+    update_heads(home, heads)
 
 
 def _already_staged(con, tenant_id: str, import_id: str) -> bool:
@@ -223,8 +174,6 @@ def _import_options(con, tenant_id: str, import_id: str) -> dict:
     if not rows or rows[0][0] is None:
         return {}
     return json.loads(rows[0][0])
-
-
 
 
 def active_tenants(con, run_id: str, tenants: list[str]) -> list[str]:
@@ -269,9 +218,6 @@ def one_line(message: str, limit: int = 500) -> str:
 def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) -> dict:
     """Link, validate and load every pending activity import of the tenant (and re-check the
     stored ones: a row moved to quarantine rewrites its import's error file too)."""
-    from .activities import process_activities
-    from .roles import Roles
-
     tenant = get_tenant(con, tenant_id)
     ctx = pipeline_context(home, tenant_id, run_id)
     with transaction(con):
@@ -295,8 +241,6 @@ def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) 
 
 def marts_stage(con, tenant_id: str, as_of: date) -> dict:
     """Engagement, scores, lifecycle, segments (with history), retention risk and hygiene."""
-    from .marts import refresh_marts
-
     with transaction(con):
         return refresh_marts(con, tenant_id, as_of)
 
@@ -311,8 +255,6 @@ def marts_and_value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict
     as it was before the refresh; the back-test's segments are those of dates before the as-of
     date, which the refresh does not change. Each part alone leaves a core idle much of the
     time."""
-    from .value import backtest_recomputed, prepare_value, write_value
-
     cursor = con.cursor()
     prepared_future: Future = Future()
 
@@ -343,15 +285,11 @@ def marts_and_value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict
 
 def value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
     """Lifetime value, the revenue forecast and its back-test, in one pass (`value`)."""
-    from .value import refresh_value
-
     return refresh_value(con, tenant_id, as_of, run_id)
 
 
 def ltv_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
     """Fit the tenant's lifetime-value models; write marts.ltv_model, customer_ltv, segment_ltv."""
-    from .ltv import ltv_by_segment, ltv_tables, previous_parameters
-
     model, customers = ltv_tables(con, tenant_id, as_of, run_id,
                                   start=previous_parameters(con, tenant_id))
     segments = ltv_by_segment(con, tenant_id, as_of, customers, model)
@@ -361,55 +299,13 @@ def ltv_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
             "expected_clv_365d": float(customers["expected_clv_365d"].sum() or 0.0)}
 
 
-def write_ltv_tables(con, tenant_id: str, run_id: str, customer_ltv, segment_ltv, model) -> None:
-    """The tenant's marts.customer_ltv and segment_ltv, and the run's marts.ltv_model row, in one
-    transaction."""
-    with transaction(con):
-        replace_slice(con, "marts.customer_ltv", tenant_id, customer_ltv)
-        replace_slice(con, "marts.segment_ltv", tenant_id, segment_ltv)
-        run(con, "DELETE FROM marts.ltv_model WHERE tenant_id = $t AND run_id = $r",
-            {"t": tenant_id, "r": run_id})
-        insert_frame(con, "marts.ltv_model", model)
-
-
 def forecast_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
     """The tenant's 12-month revenue forecast by segment."""
-    from .forecast import stored_revenue_forecast
-
     forecast = stored_revenue_forecast(con, tenant_id, as_of, run_id)
     with transaction(con):
         replace_slice(con, "marts.revenue_forecast", tenant_id, forecast)
     total = forecast.filter(forecast["segment"] == "all")
     return {"months": total.height, "expected_revenue_12m": float(total["expected_revenue"].sum())}
-
-
-def replace_slice(con, table: str, tenant_id: str, rows) -> None:
-    """Make one tenant's slice of a mart equal to `rows`; re-runs are idempotent.
-
-    Keyed tables are changed in place (see marts.replace_rows: DuckDB commits mass deletes from
-    indexed tables slowly). The rows are read straight from the frame, in any order (a mart is
-    a set)."""
-    from .marts import replace_rows
-
-    schema, name = table.split(".")
-    if schema != "marts":
-        raise ValueError(f"replace_slice writes marts tables only, not {table}")
-    con.register("_slice", rows)
-    try:
-        with unordered_inserts(con):
-            replace_rows(con, name, "_slice", tenant_id)
-    finally:
-        con.unregister("_slice")
-
-
-def insert_frame(con, table: str, rows) -> None:
-    if rows.height == 0:
-        return
-    con.register("_insert_rows", rows)
-    try:
-        run(con, f"INSERT INTO {table} BY NAME SELECT * FROM _insert_rows")
-    finally:
-        con.unregister("_insert_rows")
 
 
 def _processed_imports(con, tenant_id: str, run_id: str, kind: str) -> list[str]:
@@ -422,9 +318,6 @@ def _processed_imports(con, tenant_id: str, run_id: str, kind: str) -> list[str]
 
 def backtest_stage(con, tenant_id: str, as_of: date) -> dict:
     """Forecasts re-made 3, 6 and 12 months back, beside what then happened."""
-    from .backtest import forecast_backtest
-    from .ltv import previous_parameters
-
     rows = forecast_backtest(con, tenant_id, as_of, start=previous_parameters(con, tenant_id))
     with transaction(con):
         replace_slice(con, "marts.forecast_backtest", tenant_id, rows)

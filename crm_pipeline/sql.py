@@ -4,8 +4,8 @@ and paths that must enter SQL as text."""
 from functools import cache
 from pathlib import Path
 
-from .errors import BadArgument
-from .paths import SQL_DIR
+from crm_pipeline.errors import BadArgument
+from crm_pipeline.paths import SQL_DIR
 
 
 @cache

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from .errors import BadArgument
-from .warehouse import run
+from crm_pipeline.errors import BadArgument
+from crm_pipeline.warehouse import run
 
 TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 CURRENCY_BY_COUNTRY = {

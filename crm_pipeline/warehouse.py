@@ -6,12 +6,13 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from .sql import quote_ident, table_files
+from crm_pipeline.sql import quote_ident, table_files
 
 WAREHOUSE_FILE = "warehouse.duckdb"
 
@@ -216,3 +217,31 @@ def _size_in_bytes(text: str) -> float:
     if not match or match.group(2).lower() not in _UNITS | {"": 1}:
         return float("inf")
     return float(match.group(1)) * _UNITS.get(match.group(2).lower(), 1)
+
+
+def utc_now() -> datetime:
+    """Now in UTC, naive (the warehouse stores UTC without a zone)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """BEGIN ... COMMIT, rolled back on any error."""
+    run(con, "BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        run(con, "ROLLBACK")
+        raise
+    run(con, "COMMIT")
+
+
+def insert_frame(con, table: str, rows) -> None:
+    """Append a frame's rows to `table`, columns matched by name."""
+    if rows.height == 0:
+        return
+    con.register("_insert_rows", rows)
+    try:
+        run(con, f"INSERT INTO {table} BY NAME SELECT * FROM _insert_rows")
+    finally:
+        con.unregister("_insert_rows")

@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from crm_pipeline import pipeline
-from crm_pipeline.contacts_import import stage_contact_file
+from crm_pipeline.activities.read import stage_activity_file
+from crm_pipeline.contacts.importer import stage_contact_file
 from crm_pipeline.errors import CrmError
 from crm_pipeline.progress import report
-from crm_pipeline.publish import publish_all_tenants, publish_tenant
 from crm_pipeline.tenants import ensure_tenant
+from crm_pipeline.trust.publish import publish_all_tenants, publish_tenant
 from crm_pipeline.warehouse import run
 
 from .partitions import tenant_partitions
@@ -71,8 +72,6 @@ def _ingest_landing(context, con, crm: CrmSettings, kind: str) -> dict:
                 result = stage_contact_file(con, tenant_id=tenant_id, path=path, at=at,
                                             key=home.key())
             else:
-                from crm_pipeline.activities import stage_activity_file
-
                 result = stage_activity_file(con, tenant_id=tenant_id, path=path, at=at)
         except CrmError as exc:
             context.log.error(str(exc))

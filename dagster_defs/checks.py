@@ -6,10 +6,7 @@ import warnings
 
 import dagster as dg
 
-from crm_pipeline.audit import chain_head, run_heads, verify_chain
-from crm_pipeline.invariants import orphan_rows, processed_imports, unbalanced_imports
-from crm_pipeline.pipeline import audit_heads, record_verified_heads, verified_heads
-from crm_pipeline.validation import (
+from crm_pipeline.contacts.validation import (
     Activity,
     Contact,
     StagedContact,
@@ -17,6 +14,9 @@ from crm_pipeline.validation import (
     model_columns,
     validation_failures,
 )
+from crm_pipeline.trust.audit import chain_head, run_heads, verify_chain
+from crm_pipeline.trust.heads import audit_heads, record_verified_heads, verified_heads
+from crm_pipeline.trust.invariants import orphan_rows, processed_imports, unbalanced_imports
 from crm_pipeline.warehouse import frame
 
 from .assets import audit_runs, core_activities, core_contacts, staging_contact_rows

@@ -8,11 +8,11 @@ before the run recorded its start), so no run that failed stays `running` or `su
 from __future__ import annotations
 
 import dagster as dg
-from dagster._core.storage.tags import PARTITION_NAME_TAG
 
 from crm_pipeline import pipeline
 
 from .assets import failure_cause
+from .dagster_private import PARTITION_NAME_TAG
 from .resources import warehouse
 
 

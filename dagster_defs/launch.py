@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import dagster as dg
-from dagster._core.instance.ref import InstanceRef
 
 from crm_pipeline import pipeline
-from crm_pipeline.commands import working_warehouse
 from crm_pipeline.home import Home
-from crm_pipeline.locking import short_lock, write_lock
-from crm_pipeline.publish import publish_all_tenants
+from crm_pipeline.trust.locking import short_lock, write_lock
+from crm_pipeline.trust.publish import publish_all_tenants
+from crm_pipeline.warehouse import connect
 
 from .assets import failure_cause
+from .dagster_private import InstanceRef
 from .definitions import build_definitions
 from .partitions import register_tenants
 from .storage import in_process_overrides
@@ -98,8 +98,12 @@ def _record_publish_failure(home: Home, outcomes: list[RunOutcome], as_of: str |
     day = date.fromisoformat(as_of) if as_of else date.today()
     for outcome in outcomes:
         for tenant, run_id in outcome.run_ids.items():
-            with write_lock(home, tenant), working_warehouse(home, tenant) as con:
-                pipeline.mark_run_failed(con, run_id, [tenant], day, cause)
+            with write_lock(home, tenant):
+                con = connect(home.shard(tenant))
+                try:
+                    pipeline.mark_run_failed(con, run_id, [tenant], day, cause)
+                finally:
+                    con.close()
     return RunOutcome(failures=[cause], details=[f"all-tenant snapshot failed: {error!r}"])
 
 

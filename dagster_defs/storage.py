@@ -25,18 +25,20 @@ from pathlib import Path
 
 import sqlalchemy as db
 import yaml
-from dagster._core.storage.base_storage import DagsterStorage
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
-from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
-from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
-from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
-from dagster._core.storage.sqlite_storage import (
-    DagsterSqliteStorage,
-    _event_logs_directory,
-    _runs_directory,
-    _schedule_directory,
-)
 from sqlalchemy.pool import QueuePool
+
+from .dagster_private import (
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    DagsterSqliteStorage,
+    DagsterStorage,
+    NoOpComputeLogManager,
+    SqliteEventLogStorage,
+    SqliteRunStorage,
+    SqliteScheduleStorage,
+    event_logs_directory,
+    runs_directory,
+    schedule_directory,
+)
 
 STORAGE_KEYS = ("storage", "run_storage", "event_log_storage", "schedule_storage")
 POOLED = {"custom": {"module": "dagster_defs.storage", "class": "HomeSqliteStorage",
@@ -44,8 +46,8 @@ POOLED = {"custom": {"module": "dagster_defs.storage", "class": "HomeSqliteStora
 # A run in this process prints to the terminal it runs in: Dagster's copy of stdout and stderr
 # into files (two `tail` processes and two watchers started per run) is left to runs launched from
 # the UI, the schedule or the sensor, which keep the home's setting.
-NO_COMPUTE_LOGS = {"module": "dagster._core.storage.noop_compute_log_manager",
-                   "class": "NoOpComputeLogManager"}
+NO_COMPUTE_LOGS = {"module": NoOpComputeLogManager.__module__,
+                   "class": NoOpComputeLogManager.__name__}
 
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
@@ -129,9 +131,9 @@ class HomeSqliteStorage(DagsterSqliteStorage):
 
     def __init__(self, base_dir: str, inst_data=None):
         self.base_dir = base_dir
-        self._run_storage = SqliteRunStorage.from_local(_runs_directory(base_dir))
-        self._event_log_storage = PooledSqliteEventLogStorage(_event_logs_directory(base_dir))
-        self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))
+        self._run_storage = SqliteRunStorage.from_local(runs_directory(base_dir))
+        self._event_log_storage = PooledSqliteEventLogStorage(event_logs_directory(base_dir))
+        self._schedule_storage = SqliteScheduleStorage.from_local(schedule_directory(base_dir))
         self._inst_data = inst_data
         DagsterStorage.__init__(self)
 

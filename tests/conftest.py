@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from hypothesis import HealthCheck, settings
 
-from crm_pipeline.audit import ChangeContext
+from crm_pipeline.trust.audit import ChangeContext
 from crm_pipeline.warehouse import connect, create_tables
 
 # Tests never assert on timing: no per-example deadline, and no health check failing a property

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_pipeline.cli import main
+from crm_pipeline.cli.app import main
 
 HUBSPOT_HEADER = ("Record ID,First Name,Last Name,Email,Phone Number,Company Name,Job Title,"
                   "Number of Employees,City,Country/Region,Create Date")

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_pipeline.activities import process_activities, stage_activity_file
-from crm_pipeline.audit import ChangeContext
-from crm_pipeline.currency import load_rates
+from crm_pipeline.activities.currency import load_rates
+from crm_pipeline.activities.process import process_activities
+from crm_pipeline.activities.read import stage_activity_file
+from crm_pipeline.trust.audit import ChangeContext
 from crm_pipeline.warehouse import connect, create_tables, run
 
 AS_OF = date(2024, 6, 1)
@@ -394,7 +395,7 @@ def test_a_hash_stored_as_sha256_by_an_earlier_version_still_recognises_a_redeli
 
 
 def _outcome_in_slices(files, slice_lines, tmp) -> tuple:
-    import crm_pipeline.activities as activities
+    import crm_pipeline.activities.process as activities
 
     default = activities.SLICE_LINES
     activities.SLICE_LINES = slice_lines

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from crm_pipeline.activities import read
 from crm_pipeline.activities.read import stage_activity_file
+from crm_pipeline.contacts.imports import import_id_for
 from crm_pipeline.errors import RefusedFile
-from crm_pipeline.imports import import_id_for
 from crm_pipeline.warehouse import connect, create_tables, run
 
 AT = datetime(2024, 6, 1, 12)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm_pipeline.audit import (
+from crm_pipeline.trust.audit import (
     GENESIS,
     ChangeContext,
     append_changes,

@@ -4,8 +4,8 @@ import warnings
 import polars as pl
 import pytest
 
-from crm_pipeline.backtest import forecast_backtest
 from crm_pipeline.pipeline import backtest_stage
+from crm_pipeline.value.backtest import forecast_backtest
 from crm_pipeline.warehouse import run
 
 AS_OF = datetime.date(2026, 11, 15)

@@ -58,7 +58,7 @@ def test_audit_verify_without_warehouse_is_refused(tmp_path: Path, capsys):
 def test_bare_crm_shows_help_and_exits_0(capsys):
     import pytest
 
-    from crm_pipeline.cli import main
+    from crm_pipeline.cli.app import main
 
     with pytest.raises(SystemExit) as exc:
         main([])

@@ -2,14 +2,14 @@ import json
 
 import polars as pl
 
-from crm_pipeline.audit import verify_chain
-from crm_pipeline.contacts_store import (
+from crm_pipeline.contacts.store import (
     CONTACT_FIELDS,
     delete_contacts,
     merge_contacts,
     set_contact_fields,
     upsert_contacts,
 )
+from crm_pipeline.trust.audit import verify_chain
 from crm_pipeline.warehouse import run
 
 SCHEMA = {f: pl.Utf8 for f in CONTACT_FIELDS} | {

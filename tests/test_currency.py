@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from crm_pipeline.currency import (
+from crm_pipeline.activities.currency import (
     UnknownBaseCurrency,
     amount_base_expr,
     convert,

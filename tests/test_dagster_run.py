@@ -8,14 +8,12 @@ import dagster as dg
 import duckdb
 import pytest
 import yaml
-from dagster._core.run_coordinator import QueuedRunCoordinator
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
-from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 from helpers import HUBSPOT_HEADER, write_csv
 
 from crm_pipeline.home import Home
-from crm_pipeline.pipeline import audit_heads, verified_heads
+from crm_pipeline.trust.heads import audit_heads, verified_heads
 from dagster_defs.checks import ALL_CHECKS
+from dagster_defs.dagster_private import DagsterSqliteStorage, SqliteEventLogStorage
 from dagster_defs.definitions import build_definitions
 from dagster_defs.launch import run_pipeline
 from dagster_defs.partitions import tenant_partitions
@@ -93,7 +91,7 @@ def test_the_home_keeps_dagsters_own_storage_for_the_ui_and_the_daemon(runs):
         assert type(instance.event_log_storage) is SqliteEventLogStorage
         assert len(instance.get_runs()) == 2
         # runs from the UI, schedule and sensor: queued, one per tenant at a time
-        assert type(instance.run_coordinator) is QueuedRunCoordinator
+        assert type(instance.run_coordinator) is dg.QueuedRunCoordinator
         limits = instance.run_coordinator.get_run_queue_config().tag_concurrency_limits
         assert limits == [{"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True},
                            "limit": 1}]

@@ -22,14 +22,16 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import yaml
-from dagster._config import validate_config
-from dagster._core.instance.config import dagster_instance_config
-from dagster._core.launcher import RunLauncher
-from dagster._core.storage.tags import PARTITION_NAME_TAG
-from dagster._serdes.config_class import ConfigurableClassData
-from dagster._utils.tags import TagConcurrencyLimitsCounter
 
 from crm_pipeline import paths
+from dagster_defs.dagster_private import (
+    PARTITION_NAME_TAG,
+    ConfigurableClassData,
+    RunLauncher,
+    TagConcurrencyLimitsCounter,
+    dagster_instance_config,
+    validate_config,
+)
 
 REPO = paths.REPO_ROOT
 DEPLOY = REPO / "deploy"

@@ -1,6 +1,6 @@
 """docs/warehouse.md describes every table and column, from the same DDL the warehouse uses."""
 
-from crm_pipeline.docs import DOC, rendered
+from crm_pipeline.cli.docs import DOC, rendered
 from crm_pipeline.warehouse import connect, create_tables
 
 

@@ -6,15 +6,15 @@ import numpy as np
 import polars as pl
 import pytest
 
-from crm_pipeline.forecast import (
+from crm_pipeline.value.forecast import (
     LOOKBACK_DAYS,
     forecast_as_of,
     forecast_periods,
     revenue_forecast,
     stored_revenue_forecast,
 )
-from crm_pipeline.ltv import LtvFallbackWarning, ltv_tables
-from crm_pipeline.ltv.bgnbd import BgNbdParams, simulate
+from crm_pipeline.value.ltv.bgnbd import BgNbdParams, simulate
+from crm_pipeline.value.ltv.model import LtvFallbackWarning, ltv_tables
 from crm_pipeline.warehouse import connect, create_tables
 
 AS_OF = datetime.date(2024, 6, 14)

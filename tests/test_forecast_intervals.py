@@ -7,8 +7,13 @@ import polars as pl
 import pytest
 from test_forecast import AS_OF, add_contacts, add_purchases, add_segment, simulated_customers
 
-from crm_pipeline.forecast import revenue_forecast
-from crm_pipeline.ltv import MODEL_FALLBACK, MODEL_FITTED, LtvFallbackWarning, ltv_tables
+from crm_pipeline.value.forecast import revenue_forecast
+from crm_pipeline.value.ltv.model import (
+    MODEL_FALLBACK,
+    MODEL_FITTED,
+    LtvFallbackWarning,
+    ltv_tables,
+)
 from crm_pipeline.warehouse import connect, create_tables
 
 

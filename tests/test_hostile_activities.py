@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from test_activities import ingest, line, quarantined, seed_contacts, stored
 
 from crm_pipeline.activities.validate import MAX_AMOUNT, MAX_ID_LENGTH
-from crm_pipeline.normalize.confusables import _table, confusable, folded, skeleton
-from crm_pipeline.roles import SYSTEM_ACTOR, Roles
+from crm_pipeline.trust.confusables import _table, confusable, folded, skeleton
+from crm_pipeline.trust.roles import SYSTEM_ACTOR, Roles
 from crm_pipeline.warehouse import connect, create_tables, run
 
 AS_OF = "2026-11-15"

@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 from helpers import HUBSPOT_HEADER, crm, shard, write_csv
 
-from crm_pipeline.audit import ChangeContext, append_changes, json_text, verify_chain
+from crm_pipeline.trust.audit import ChangeContext, append_changes, json_text, verify_chain
 
 AS_OF = "2026-11-15"
 

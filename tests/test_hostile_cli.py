@@ -19,7 +19,7 @@ import pytest
 from helpers import HUBSPOT_HEADER, crm, shard, working, write_csv, write_jsonl
 from rich.console import Console
 
-from crm_pipeline import commands
+from crm_pipeline.cli import commands
 from crm_pipeline.home import Home
 
 AS_OF = "2026-11-15"
@@ -395,7 +395,7 @@ def test_a_missing_required_option_is_a_usage_error_naming_it(tmp_path, capsys):
 
 
 def test_a_flag_never_shows_a_value_type():
-    result = subprocess.run([sys.executable, "-m", "crm_pipeline.cli", "import", "contacts",
+    result = subprocess.run([sys.executable, "-m", "crm_pipeline.cli.app", "import", "contacts",
                              "--help"], capture_output=True, text=True, cwd=REPO,
                             env={**os.environ, "COLUMNS": "200"}, timeout=60)
     row = next(line for line in result.stdout.splitlines() if "--dry-run" in line)

@@ -22,11 +22,11 @@ import duckdb
 import pytest
 from helpers import crm, shard, write_csv, write_jsonl
 
-from crm_pipeline.contacts_import import normalize_import, stage_contact_file
-from crm_pipeline.gdpr_files import scrub_files
+from crm_pipeline.contacts.gdpr_files import scrub_files
+from crm_pipeline.contacts.importer import normalize_import, stage_contact_file
+from crm_pipeline.contacts.redaction import identifier_pattern, redact_python, redact_tables
+from crm_pipeline.contacts.resolve.unmerge import unmerged_contact_id
 from crm_pipeline.home import Home
-from crm_pipeline.redaction import identifier_pattern, redact_python, redact_tables
-from crm_pipeline.resolve.unmerge import unmerged_contact_id
 from crm_pipeline.tenants import ensure_tenant
 
 AS_OF = "2026-11-15"

@@ -18,11 +18,12 @@ import polars as pl
 import pytest
 from helpers import crm, has_shards, shard, write_csv
 
-from crm_pipeline.contacts_import import normalize_import, stage_contact_file
-from crm_pipeline.ingest import files, read_table
-from crm_pipeline.normalize import emails
-from crm_pipeline.normalize.confusables import ascii_skeleton, mixed_script
-from crm_pipeline.resolve import resolve_tenant
+from crm_pipeline.contacts.importer import normalize_import, stage_contact_file
+from crm_pipeline.contacts.ingest import files
+from crm_pipeline.contacts.ingest.files import read_table
+from crm_pipeline.contacts.normalize import emails
+from crm_pipeline.contacts.resolve.apply import resolve_tenant
+from crm_pipeline.trust.confusables import ascii_skeleton, mixed_script
 from crm_pipeline.warehouse import run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -273,7 +274,7 @@ def test_csv_complaints_are_said_in_plain_words():
 RUN_IN_PROGRESS = """
 import sys, duckdb
 from crm_pipeline.home import Home
-from crm_pipeline.locking import write_lock
+from crm_pipeline.trust.locking import write_lock
 home = Home.resolve(sys.argv[1])
 with write_lock(home, wait_seconds=0):
     con = duckdb.connect(str(home.shard("t1")))  # the working file, open for writing

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from crm_pipeline.errors import BadArgument
 from crm_pipeline.home import Home
-from crm_pipeline.publish import TEMP_PREFIX, publish_all_tenants, publish_tenant
-from crm_pipeline.readonly import open_read_only
 from crm_pipeline.sql import quote_ident, quote_literal
+from crm_pipeline.trust.publish import TEMP_PREFIX, publish_all_tenants, publish_tenant
+from crm_pipeline.trust.readonly import open_read_only
 from crm_pipeline.warehouse import connect, create_tables, run
 
 AS_OF = "2026-11-15"
@@ -33,7 +33,7 @@ SPILL = "SELECT * FROM range(2000000) r(x) ORDER BY hash(x)"  # more than 32MB t
 PRODUCT_READER = f"""
 import sys
 from crm_pipeline.home import Home
-from crm_pipeline.readonly import open_read_only
+from crm_pipeline.trust.readonly import open_read_only
 home = Home.resolve(sys.argv[1])
 con = open_read_only(home.snapshot, home)
 con.execute({SPILL!r}).fetchmany(1)

@@ -11,9 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from crm_pipeline.contacts.ingest.files import read_table, unique_headers
 from crm_pipeline.errors import RefusedFile
-from crm_pipeline.ingest import read_table
-from crm_pipeline.ingest.files import unique_headers
 
 HEADER = "Record ID,First Name,Last Name,Email,Phone Number,Postal Code"
 

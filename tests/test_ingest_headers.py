@@ -8,17 +8,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_pipeline.errors import BadMapping
-from crm_pipeline.ingest import canonical_rows, read_table, resolve_mapping
-from crm_pipeline.ingest.files import RawTable
-from crm_pipeline.ingest.headers import (
+from crm_pipeline.contacts.ingest.files import RawTable, read_table
+from crm_pipeline.contacts.ingest.headers import (
     CANONICAL_FIELDS,
     MULTI_VALUE_SEPARATOR,
+    canonical_rows,
     first_and_others,
     fold,
     is_known_header,
+    resolve_mapping,
     synonym_table,
 )
+from crm_pipeline.errors import BadMapping
 
 
 def split(headers):

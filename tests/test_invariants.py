@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from crm_pipeline.invariants import processed_imports, unbalanced_imports
+from crm_pipeline.trust.invariants import processed_imports, unbalanced_imports
 from crm_pipeline.warehouse import run
 
 AT = datetime(2026, 1, 1, 12)

@@ -7,15 +7,15 @@ import numpy as np
 import polars as pl
 import pytest
 
-from crm_pipeline.ltv import (
+from crm_pipeline.value.ltv.bgnbd import BgNbdParams, simulate
+from crm_pipeline.value.ltv.model import (
     MODEL_FALLBACK,
     MODEL_FITTED,
     LtvFallbackWarning,
-    ltv_by_segment,
     ltv_tables,
     previous_parameters,
 )
-from crm_pipeline.ltv.bgnbd import BgNbdParams, simulate
+from crm_pipeline.value.ltv.segments import ltv_by_segment
 from crm_pipeline.warehouse import connect, create_tables
 
 AS_OF = datetime.date(2024, 12, 31)

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import approx_fprime
 
-from crm_pipeline.ltv import bgnbd
-from crm_pipeline.ltv.bgnbd import (
+from crm_pipeline.value.ltv import bgnbd
+from crm_pipeline.value.ltv.bgnbd import (
     BgNbdParams,
     expected_purchases,
     expected_purchases_if_alive,
@@ -144,7 +144,7 @@ def test_expected_purchases_if_alive_match_a_monte_carlo_over_the_posterior(x):
 def test_grouped_and_direct_expected_purchases_agree():
     x, tx, T = simulated(5000, seed=4)
     grouped = expected_purchases_if_alive(TRUE, np.array([30.0, 365.0]), x, T)
-    direct = np.stack([bgnbd._if_alive(TRUE, np.asarray(t), x, T) for t in (30.0, 365.0)])
+    direct = np.stack([bgnbd.purchases_if_alive(TRUE, np.asarray(t), x, T) for t in (30.0, 365.0)])
     np.testing.assert_allclose(grouped, direct, rtol=1e-12)
 
 

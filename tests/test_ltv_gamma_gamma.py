@@ -5,8 +5,8 @@ import pytest
 from scipy.optimize import approx_fprime
 from scipy.special import gammaln
 
-from crm_pipeline.ltv import gamma_gamma
-from crm_pipeline.ltv.gamma_gamma import (
+from crm_pipeline.value.ltv import gamma_gamma
+from crm_pipeline.value.ltv.gamma_gamma import (
     GammaGammaParams,
     expected_order_value,
     fit_gamma_gamma,

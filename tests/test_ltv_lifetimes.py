@@ -7,17 +7,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm_pipeline.ltv import (
-    expected_order_value,
+from crm_pipeline.value.ltv.bgnbd import (
+    BgNbdParams,
     expected_purchases,
     fit_bgnbd,
+    p_alive,
+    simulate,
+)
+from crm_pipeline.value.ltv.gamma_gamma import (
+    GammaGammaParams,
+    expected_order_value,
     fit_gamma_gamma,
     fit_mask,
-    ltv_tables,
-    p_alive,
+    simulate_average_spend,
 )
-from crm_pipeline.ltv.bgnbd import BgNbdParams, simulate
-from crm_pipeline.ltv.gamma_gamma import GammaGammaParams, simulate_average_spend
+from crm_pipeline.value.ltv.model import ltv_tables
 from crm_pipeline.warehouse import connect, create_tables
 
 lifetimes = pytest.importorskip("lifetimes")

@@ -7,7 +7,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_pipeline.ltv.summary import SUMMARY_COLUMNS, customer_summaries_query, customer_summary
+from crm_pipeline.value.ltv.summary import (
+    SUMMARY_COLUMNS,
+    customer_summaries_query,
+    customer_summary,
+)
 from crm_pipeline.warehouse import connect, create_tables
 
 AS_OF = datetime.date(2024, 6, 30)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_pipeline.marts import refresh_marts
+from crm_pipeline.marts.refresh import refresh_marts
 from crm_pipeline.warehouse import connect, create_tables, run
 
 AS_OF = datetime.date(2025, 6, 30)

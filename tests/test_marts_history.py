@@ -8,7 +8,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm_pipeline.marts import latest_history_date, refresh_marts
+from crm_pipeline.marts.refresh import latest_history_date, refresh_marts
 from crm_pipeline.warehouse import connect, create_tables, run
 
 D1 = datetime.date(2025, 3, 31)

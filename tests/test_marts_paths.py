@@ -9,8 +9,8 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm_pipeline.marts import refresh_marts
-from crm_pipeline.segments import Segment, membership_insert
+from crm_pipeline.marts.refresh import refresh_marts
+from crm_pipeline.marts.segments import Segment, membership_insert
 from crm_pipeline.warehouse import connect, create_tables, run
 
 D1 = datetime.date(2025, 3, 31)

@@ -4,7 +4,7 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_pipeline.normalize import companies
+from crm_pipeline.contacts.normalize import companies
 
 
 def test_legal_suffixes_and_punctuation_are_removed_from_the_key():

@@ -3,13 +3,13 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from crm_pipeline.errors import BadArgument
-from crm_pipeline.normalize import (
+from crm_pipeline.contacts.normalize.contacts import (
     OUTPUT_SCHEMA,
     hygiene_issues,
     identity_expr,
     normalize_contacts,
 )
+from crm_pipeline.errors import BadArgument
 
 
 def _frame(**columns):

@@ -1,7 +1,7 @@
 import polars as pl
 
-from crm_pipeline.normalize import countries
-from crm_pipeline.normalize.text import compact_key
+from crm_pipeline.contacts.normalize import countries
+from crm_pipeline.contacts.normalize.text import compact_key
 
 
 def test_codes_names_and_aliases_map_to_alpha2():

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crm_pipeline.contacts.normalize import dates
 from crm_pipeline.errors import BadArgument
-from crm_pipeline.normalize import dates
 
 
 @pytest.mark.parametrize(

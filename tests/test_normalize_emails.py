@@ -2,7 +2,7 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_pipeline.normalize import emails
+from crm_pipeline.contacts.normalize import emails
 
 
 def test_email_is_trimmed_lowercased_and_split():

@@ -1,7 +1,7 @@
 import polars as pl
 import pytest
 
-from crm_pipeline.normalize import fields
+from crm_pipeline.contacts.normalize import fields
 
 VERBATIM = ['=HYPERLINK("http://x")', "+cmd|' /C calc'!A0", "@SUM(A1)", "'; DROP TABLE x; --"]
 

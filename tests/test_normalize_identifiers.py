@@ -1,7 +1,7 @@
 import polars as pl
 
-from crm_pipeline.normalize import normalize_contacts
-from crm_pipeline.normalize.identifiers import other_identifiers, split_first
+from crm_pipeline.contacts.normalize.contacts import normalize_contacts
+from crm_pipeline.contacts.normalize.identifiers import other_identifiers, split_first
 
 
 def test_a_cell_with_several_values_keeps_the_first_and_moves_the_rest():

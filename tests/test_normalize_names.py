@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_pipeline.normalize import names
+from crm_pipeline.contacts.normalize import names
 
 
 @pytest.mark.parametrize(

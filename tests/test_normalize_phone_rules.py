@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from phonenumbers import PhoneMetadata, PhoneNumberFormat
 from phonenumbers.phonenumberutil import COUNTRY_CODES_FOR_NON_GEO_REGIONS, SUPPORTED_REGIONS
 
-from crm_pipeline.normalize import phone_rules
-from crm_pipeline.normalize.phones import parse_phone
+from crm_pipeline.contacts.normalize import phone_rules
+from crm_pipeline.contacts.normalize.phones import parse_phone
 
 IDD_CANDIDATES = ("00", "011", "0011", "010", "001", "000", "009", "810", "119", "0010", "99")
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm_pipeline.normalize import phones
+from crm_pipeline.contacts.normalize import phones
 
 
 def _one(raw, region):

@@ -2,7 +2,7 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_pipeline.normalize import text
+from crm_pipeline.contacts.normalize import text
 
 
 def test_clean_line_folds_whitespace_and_composes_unicode():

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_pipeline.home import Home
-from crm_pipeline.publish import publish_all_tenants, publish_tenant
+from crm_pipeline.trust.publish import publish_all_tenants, publish_tenant
 from crm_pipeline.warehouse import connect, create_tables, run
 
 NEEDLE = "ZXQJ-erased-subject@victim.example"  # unlike the other rows

@@ -9,15 +9,16 @@ from datetime import datetime
 import numpy as np
 import polars as pl
 
-from crm_pipeline.audit import ChangeContext
-from crm_pipeline.imports import register_import
-from crm_pipeline.normalize.contacts import normalize_contacts
-from crm_pipeline.resolve import apply_decision, resolve_tenant, train
-from crm_pipeline.resolve.ahead import decisions_ahead
-from crm_pipeline.resolve.cluster import EXACT, cluster_rows, unambiguous_links
-from crm_pipeline.resolve.compare import FIELDS, compare_pairs, match_rows
-from crm_pipeline.resolve.explain import explanation
-from crm_pipeline.resolve.unmerge import unmerge_source
+from crm_pipeline.contacts.imports import register_import
+from crm_pipeline.contacts.normalize.contacts import normalize_contacts
+from crm_pipeline.contacts.resolve import train
+from crm_pipeline.contacts.resolve.ahead import decisions_ahead
+from crm_pipeline.contacts.resolve.apply import apply_decision, resolve_tenant
+from crm_pipeline.contacts.resolve.cluster import EXACT, cluster_rows, unambiguous_links
+from crm_pipeline.contacts.resolve.compare import FIELDS, compare_pairs, match_rows
+from crm_pipeline.contacts.resolve.explain import explanation
+from crm_pipeline.contacts.resolve.unmerge import unmerge_source
+from crm_pipeline.trust.audit import ChangeContext
 from crm_pipeline.warehouse import connect, create_tables, run
 
 COLUMNS = ("source_id", "first_name", "last_name", "email", "phone", "company", "job_title", "city")
@@ -320,7 +321,7 @@ def test_unmerged_source_is_never_merged_back_by_a_probabilistic_link(con, ctx):
 def test_vectorised_new_contact_ids_equal_the_reference_formula():
     import polars as pl
 
-    from crm_pipeline.resolve import new_contact_id, new_contact_ids
+    from crm_pipeline.contacts.resolve.decide import new_contact_id, new_contact_ids
 
     creators = pl.DataFrame({"import_id": ["imp_a", "imp_b"], "row_number": [1, 123456]})
     assert new_contact_ids("t1", creators).to_list() == [
@@ -330,7 +331,7 @@ def test_vectorised_new_contact_ids_equal_the_reference_formula():
 
 
 def test_a_few_new_rows_resolved_on_related_rows_only_give_the_full_result(con, ctx, monkeypatch):
-    import crm_pipeline.resolve as resolve_module
+    import crm_pipeline.contacts.resolve.decide as resolve_module
     from bench.resolve_generator import generate
 
     rows = generate(1500, seed=3, tenants=(("gen_us", "US"),))

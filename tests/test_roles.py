@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crm_pipeline.errors import CrmError
-from crm_pipeline.roles import ACTIVITY_TYPES, Roles, mart_names
+from crm_pipeline.trust.roles import ACTIVITY_TYPES, Roles, mart_names
 
 ROLES = Roles.load()
 
@@ -65,7 +65,7 @@ def test_the_kind_comes_from_the_registry_never_from_the_line():
 
 def test_the_system_actor_is_the_pipelines_own_name():
     from crm_pipeline.pipeline import PIPELINE_ACTOR
-    from crm_pipeline.roles import SYSTEM_ACTOR
+    from crm_pipeline.trust.roles import SYSTEM_ACTOR
 
     assert SYSTEM_ACTOR == PIPELINE_ACTOR
 

@@ -9,8 +9,8 @@ import json
 import pytest
 
 from crm_pipeline.errors import BadArgument
-from crm_pipeline.marts import refresh_marts
-from crm_pipeline.segments import load_segment, segment_definitions
+from crm_pipeline.marts.refresh import refresh_marts
+from crm_pipeline.marts.segments import load_segment, segment_definitions
 from crm_pipeline.warehouse import run
 
 AS_OF = datetime.date(2025, 6, 30)

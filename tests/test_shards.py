@@ -13,7 +13,7 @@ import pytest
 from helpers import HUBSPOT_HEADER, crm, shard, working, write_csv, write_jsonl
 
 from crm_pipeline.home import Home
-from crm_pipeline.migrate import migrate_home
+from crm_pipeline.trust.migrate import migrate_home
 
 AS_OF = "2026-11-15"
 CRM = str(Path(sys.executable).with_name("crm"))

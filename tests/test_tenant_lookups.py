@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 from helpers import HUBSPOT_HEADER, crm, shard, working, write_csv
 
-from crm_pipeline.contacts_store import CONTACT_FIELDS, merge_contacts, upsert_contacts
-from crm_pipeline.profile import resolve_contact_id
+from crm_pipeline.contacts.profile import resolve_contact_id
+from crm_pipeline.contacts.store import CONTACT_FIELDS, merge_contacts, upsert_contacts
 
 AS_OF = "2026-11-15"
 T1_ROWS = ["1,Ann,Lee,ann@example.com,+1 415 555 2671,Acme,CEO,250,Boston,US,2024-03-12 09:14",

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crm_pipeline.errors import BadArgument
-from crm_pipeline.tenant_settings import (
+from crm_pipeline.marts.tenant_settings import (
     default_settings,
     merged_settings,
     query_params,

@@ -6,7 +6,7 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_pipeline.consent import consent_changes, record_consent_changes, stored_consent
+from crm_pipeline.contacts.consent import consent_changes, record_consent_changes, stored_consent
 from crm_pipeline.warehouse import run
 
 STATUS = st.sampled_from(["granted", "denied", "unknown", None])

@@ -32,7 +32,7 @@ print(counts(), flush=True)
 LOCK_HOLDER = """
 import sys, time
 from crm_pipeline.home import Home
-from crm_pipeline.locking import write_lock
+from crm_pipeline.trust.locking import write_lock
 with write_lock(Home.resolve(sys.argv[1]), wait_seconds=0):
     print("held", flush=True)
     if sys.argv[2] == "stdin":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import crm, working, write_csv, write_jsonl
 
-from crm_pipeline.resolve.unmerge import unmerged_contact_id
+from crm_pipeline.contacts.resolve.unmerge import unmerged_contact_id
 
 AS_OF = "2026-11-15"
 HEADER = ("Record ID,First Name,Last Name,Email,Phone Number,Company Name,City,Country/Region,"

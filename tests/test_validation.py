@@ -6,9 +6,9 @@ import dataclasses
 
 import polars as pl
 
-from crm_pipeline.audit import chain_head
-from crm_pipeline.contacts_store import CONTACT_FIELDS, upsert_contacts
-from crm_pipeline.validation import Contact, contacts_written_since, validation_failures
+from crm_pipeline.contacts.store import CONTACT_FIELDS, upsert_contacts
+from crm_pipeline.contacts.validation import Contact, contacts_written_since, validation_failures
+from crm_pipeline.trust.audit import chain_head
 from crm_pipeline.warehouse import run
 
 SCHEMA = {f: pl.Utf8 for f in CONTACT_FIELDS} | {

@@ -9,9 +9,10 @@ import pytest
 from polars.testing import assert_frame_equal
 from test_forecast import add_contacts, add_purchases, add_segment, insert, simulated_customers
 
-from crm_pipeline import pipeline, value
+from crm_pipeline import pipeline
 from crm_pipeline.pipeline import backtest_stage, forecast_stage, ltv_stage
-from crm_pipeline.value import refresh_value
+from crm_pipeline.value import refresh as value
+from crm_pipeline.value.refresh import refresh_value
 from crm_pipeline.warehouse import connect, create_tables, frame, run
 
 AS_OF = datetime.date(2024, 6, 14)
@@ -246,7 +247,7 @@ def test_the_value_work_beside_the_marts_sees_the_warehouse_as_before_the_refres
         return prepare_value(cursor, *args, **kwargs)
 
     monkeypatch.setattr(pipeline, "marts_stage", marts_then_signal)
-    monkeypatch.setattr(value, "prepare_value", prepare_after_the_refresh)
+    monkeypatch.setattr(pipeline, "prepare_value", prepare_after_the_refresh)  # the name it calls
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pipeline.marts_and_value_stage(con, "t1", AS_OF, "r1")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from ..normalize import emails, phones
-from ..sql import sql_text
-from ..warehouse import frame, run
+from crm_pipeline.contacts.normalize import emails, phones
+from crm_pipeline.sql import sql_text
+from crm_pipeline.warehouse import frame, run
 
 # A number already in E.164 form is its own normalization whenever it is valid, and a stored
 # phone is always valid, so these can skip phonenumbers without changing any match.

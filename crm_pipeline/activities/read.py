@@ -22,9 +22,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ..errors import RefusedFile
-from ..imports import existing_import, import_id_for, register_import
-from ..warehouse import run
+from crm_pipeline.contacts.imports import existing_import, import_id_for, register_import
+from crm_pipeline.errors import RefusedFile
+from crm_pipeline.warehouse import run
 
 BLANK_FILE = "the file has only blank lines: export the activity log again"
 NO_JSON_OBJECT = "no line is a JSON object: give a JSON lines activity log"

@@ -17,10 +17,10 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from ..audit import ChangeContext
-from ..quarantine import quarantine_rows
-from ..warehouse import frame, run
-from .validate import EARLIEST, LATEST, MAX_AMOUNT
+from crm_pipeline.activities.validate import EARLIEST, LATEST, MAX_AMOUNT
+from crm_pipeline.contacts.quarantine import quarantine_rows
+from crm_pipeline.trust.audit import ChangeContext
+from crm_pipeline.warehouse import frame, run
 
 # DuckDB orders NaN above every number, so "strictly between" fails for NaN and both infinities.
 _UNHOLDABLE = """

@@ -19,10 +19,10 @@ from datetime import date, datetime, time, timedelta
 import duckdb
 import polars as pl
 
-from .. import currency
-from ..roles import ACTIVITY_TYPES, Roles
-from ..sql import sql_text
-from ..warehouse import frame, run
+from crm_pipeline.activities import currency
+from crm_pipeline.sql import sql_text
+from crm_pipeline.trust.roles import ACTIVITY_TYPES, Roles
+from crm_pipeline.warehouse import frame, run
 
 MAX_AMOUNT = 1e12
 MAX_OFFSET_MINUTES = 14 * 60

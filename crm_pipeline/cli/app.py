@@ -1,0 +1,599 @@
+"""The `crm` command: a thin shell over the library.
+
+Exit status: 0 done; 2 refused (bad arguments, or a file that cannot be imported: one line on
+stderr naming the file and the problem); 1 an internal error (one line; the details go to a log
+file under <home>/logs whose path is printed). Warnings are one line each.
+"""
+
+from __future__ import annotations
+
+import os
+
+# The LTV optimizer makes many tiny BLAS calls: threads only add contention on 2 cores.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
+
+from crm_pipeline.errors import BadArgument, CrmError, RunFailed
+from crm_pipeline.home import Home
+
+
+def _no_type(ctx=None) -> None:
+    return None
+
+
+class _FlagsTakeNoValue:
+    """typer's rich help prints a value type after every parameter, flags and --help included
+    (`--help <bool>`, `FILE <path>`): a flag takes no value and an argument is named by its
+    metavar, so they show none. Options that take a value name it with their metavar
+    (`--tenant TENANT`), never typer's `<str>`."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+            elif param.param_type_name == "argument":
+                param.display_type_rich = _no_type
+        return params
+
+
+class _Command(_FlagsTakeNoValue, TyperCommand):
+    pass
+
+
+class _Group(_FlagsTakeNoValue, TyperGroup):
+    pass
+
+
+class _App(typer.Typer):
+    """A typer app whose groups and commands show help as described in `_FlagsTakeNoValue`."""
+
+    def __init__(self, **options):
+        options.setdefault("no_args_is_help", True)
+        super().__init__(cls=_Group, rich_markup_mode="rich", **options)
+
+    def command(self, *args, **options):
+        options.setdefault("cls", _Command)
+        return super().command(*args, **options)
+
+
+app = _App(add_completion=False, pretty_exceptions_enable=False,
+           help="""Atlas CRM warehouse: import, resolve, segment, value and audit CRM data.
+
+Every command works on one CRM home: [bold]--home PATH[/bold], else $CRM_HOME, else ./crm_home.
+Exit status: 0 done, 2 refused (one line saying why), 1 internal error (one line; details in
+a log file under the home).
+
+[bold]Examples[/bold]
+
+$ crm demo
+$ crm import contacts hubspot.csv --tenant acme_us
+$ crm run --tenant acme_us --as-of 2026-11-15
+$ crm sql "select segment, count(*) from marts.contact_segments group by 1"
+$ crm contact show --tenant acme_us c_0123456789abcdef
+""")
+import_app = _App(help="Import contact exports and activity logs.")
+contact_app = _App(help="Look at one contact.")
+gdpr_app = _App(help="Right of access and right to erasure.")
+audit_app = _App(help="The audit trail.")
+app.add_typer(import_app, name="import")
+app.add_typer(contact_app, name="contact")
+app.add_typer(gdpr_app, name="gdpr")
+app.add_typer(audit_app, name="audit")
+
+# Values printed come from files and users: never read as markup or emoji codes (see render.py).
+out = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)  # paths stay whole
+err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
+STATE: dict = {}
+
+HomeOpt = Annotated[str | None, typer.Option(
+    "--home", metavar="PATH", help="CRM home (default $CRM_HOME or ./crm_home).")]
+TenantOpt = Annotated[str, typer.Option("--tenant", metavar="TENANT", help="Tenant id.")]
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", metavar="YYYY-MM-DD",
+    help="As-of date of the run (default today; from 1970-01-01 to ten years ahead).")]
+ContactOpt = Annotated[str, typer.Option("--contact", metavar="ID",
+                                         help="Contact id (an alias works too).")]
+IdArg = Annotated[str, typer.Argument(metavar="ID", help="Contact id (an alias works too).")]
+TextFormatOpt = Annotated[str, typer.Option("--format", metavar="text|json", help="text or json.")]
+
+
+@app.callback()
+def _root(home: HomeOpt = None) -> None:
+    STATE["home"] = Home.resolve(home)
+    _home()
+
+
+def _home(home: str | None = None) -> Home:
+    """The home of this command (--home, else the root's --home, else $CRM_HOME or ./crm_home),
+    remembered so that errors name it and internal errors log into it."""
+    if home or "home" not in STATE:
+        STATE["home"] = Home.resolve(home)
+    h = STATE["home"]
+    if h.root.exists() and not h.root.is_dir():
+        raise BadArgument(f"CRM home {h.root} is a file, not a folder: give --home a folder")
+    return h
+
+
+def _user_paths(*paths: Path | None) -> None:
+    """Paths the user named: an OS error on one of them is refused (exit 2), not internal."""
+    STATE.setdefault("paths", []).extend(Path(p) for p in paths if p is not None)
+
+
+def _launch():
+    """The in-process Dagster launcher (kept out of crm_pipeline's imports: the library stays
+    free of Dagster; only commands that run the pipeline load it)."""
+    return importlib.import_module("dagster_defs.launch")
+
+
+def _progress(message: str) -> None:
+    from crm_pipeline.cli.render import styled
+
+    err.print(styled((f"… {message}", "dim")))
+
+
+def _run(home: Home, tenant: str | None, as_of: str | None) -> None:
+    """Run the pipeline for the tenant (whose lock the caller holds), or for every tenant (each
+    run takes its tenant's lock)."""
+    from crm_pipeline.cli.commands import working_warehouse
+    from crm_pipeline.progress import set_reporter
+
+    if tenant:
+        with working_warehouse(home, tenant):
+            pass  # open (and create) the shard first: a damaged file fails here, at once
+
+    set_reporter(_progress)
+    try:
+        outcome = _launch().run_pipeline(home, tenant, as_of, lock=not tenant)
+    finally:
+        set_reporter(None)
+    if not outcome.success:
+        raise RunFailed("run " + outcome.run_id + " failed: " + "; ".join(outcome.failures),
+                        outcome.details)
+
+
+@app.command("run")
+def run_cmd(
+    tenant: Annotated[str | None, typer.Option("--tenant", metavar="TENANT",
+                                               help="Only this tenant.")] = None,
+    as_of: AsOfOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Materialize every asset (all tenants unless one is named).
+
+    Prints one summary per tenant: status and row accounting.
+
+    [bold]Examples[/bold]
+
+    $ crm run
+    $ crm run --tenant acme_us --as-of 2026-11-15
+    """
+    from crm_pipeline.cli import commands
+
+    h = _home(home)
+    as_of = commands.checked_as_of(as_of)
+    if not tenant:  # every tenant: each tenant's run takes its own lock
+        with commands.locked(h):
+            pass  # a home from before shards is migrated first
+        _run(h, None, as_of)
+        commands.print_run_summary(out, h, None)
+        return
+    with commands.locked(h, tenant):  # before opening the shard: a second writer waits here
+        tenant = commands.checked_existing_tenant(h, tenant)
+        _run(h, tenant, as_of)
+        commands.print_run_summary(out, h, tenant)  # still locked: the next writer waits
+
+
+@import_app.command("contacts")
+def import_contacts(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Contact CSV exported from a CRM.")],
+    tenant: TenantOpt,
+    mapping: Annotated[Path | None, typer.Option(
+        "--mapping", metavar="MAP.yaml",
+        help="Header mapping overriding the recognised headers.")] = None,
+    region: Annotated[str | None, typer.Option(
+        "--region", metavar="CC", help="Default phone region (two-letter country code).")] = None,
+    no_run: Annotated[bool, typer.Option("--no-run", help="Stage only; run later.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Show what would happen; change nothing.")] = False,
+    as_of: AsOfOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Import a contact CSV, then run the pipeline for that tenant.
+
+    Prints rows read, accepted, merged and quarantined by reason, and the error file listing
+    the quarantined rows.
+
+    [bold]Examples[/bold]
+
+    $ crm import contacts hubspot.csv --tenant acme_us
+    $ crm import contacts kunden.csv --tenant deutsch_de --mapping map.yaml --region DE
+    $ crm import contacts export.csv --tenant acme_us --dry-run
+    """
+    from crm_pipeline.cli import commands
+
+    h = _home(home)
+    _user_paths(file, mapping)
+    if dry_run:
+        commands.dry_run_contacts(out, h, file, tenant, mapping, region)
+        return
+    as_of = commands.checked_as_of(as_of)
+    with commands.locked(h, tenant):
+        import_id = commands.stage_contacts(h, file, tenant, mapping, region)
+        if not no_run:
+            _run(h, tenant.strip(), as_of)
+        commands.print_import_report(out, h, tenant.strip(), import_id, ran=not no_run)
+
+
+@import_app.command("activities")
+def import_activities(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Activity log (JSON lines).")],
+    tenant: TenantOpt,
+    no_run: Annotated[bool, typer.Option("--no-run", help="Stage only; run later.")] = False,
+    as_of: AsOfOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Import an activity log (JSON lines), then run the pipeline for that tenant.
+
+    [bold]Examples[/bold]
+
+    $ crm import activities events.jsonl --tenant acme_us
+    $ crm import activities events.jsonl --tenant acme_us --no-run
+    """
+    from crm_pipeline.cli import commands
+
+    h = _home(home)
+    _user_paths(file)
+    as_of = commands.checked_as_of(as_of)
+    with commands.locked(h, tenant):
+        import_id = commands.stage_activities(h, file, tenant)
+        if not no_run:
+            _run(h, tenant.strip(), as_of)
+        commands.print_import_report(out, h, tenant.strip(), import_id, ran=not no_run)
+
+
+@app.command("sql")
+def sql_cmd(
+    query: Annotated[str, typer.Argument(metavar="QUERY", help="A read-only SQL query.")],
+    fmt: Annotated[str, typer.Option("--format", metavar="table|csv|json",
+                                     help="table for people; csv or json for programs.")] = "table",
+    limit: Annotated[int | None, typer.Option(
+        "--limit", metavar="N", min=1,
+        help="Show at most N rows (a table shows 50 unless told otherwise; csv and json all)."),
+    ] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Show every row as a table too.")] = False,
+    home: HomeOpt = None,
+) -> None:
+    """Run a read-only query on the published snapshot.
+
+    Only SELECT and EXPLAIN are accepted. A table shows the first 50 rows and says how many
+    were left out; csv and json print every row, values exactly as stored.
+
+    [bold]Examples[/bold]
+
+    $ crm sql "select segment, count(*) from marts.contact_segments group by 1"
+    $ crm sql "select * from core.contacts" --all
+    $ crm sql "select * from core.contacts" --format csv > contacts.csv
+    """
+    from crm_pipeline.cli.render import TABLE_ROWS, styled, write_rows
+    from crm_pipeline.trust.readonly import query_snapshot
+
+    if fmt not in ("table", "csv", "json"):
+        raise BadArgument(f"--format {fmt!r} is not one of table, csv, json")
+    if show_all and limit is not None:
+        raise BadArgument("give --limit N or --all, not both")
+    if limit is None and not show_all and fmt == "table":
+        limit = TABLE_ROWS
+    h = _home(home)
+    columns, rows = query_snapshot(h, query)
+    left_out = write_rows(out, columns, rows, fmt, limit)
+    if left_out and fmt != "table":
+        err.print(styled(f"crm: {left_out} more rows not written (--limit {limit})"))
+
+
+@contact_app.command("show")
+def contact_show(
+    contact_id: IdArg,
+    tenant: TenantOpt,
+    fmt: TextFormatOpt = "text",
+    home: HomeOpt = None,
+) -> None:
+    """One contact's profile and activity timeline, newest first.
+
+    [bold]Examples[/bold]
+
+    $ crm contact show --tenant acme_us c_0123456789abcdef
+    $ crm contact show --tenant acme_us c_0123456789abcdef --format json
+    """
+    from crm_pipeline.cli.render import print_profile
+    from crm_pipeline.contacts.profile import contact_profile
+
+    h = _home(home)
+    _show(contact_profile(h, tenant, contact_id), fmt, print_profile)
+
+
+@contact_app.command("explain")
+def contact_explain(
+    contact_id: IdArg,
+    tenant: TenantOpt,
+    fmt: TextFormatOpt = "text",
+    home: HomeOpt = None,
+) -> None:
+    """Why each source record joined the contact, in plain words.
+
+    [bold]Examples[/bold]
+
+    $ crm contact explain --tenant acme_us c_0123456789abcdef
+    """
+    from crm_pipeline.cli.render import print_explanation
+    from crm_pipeline.contacts.resolve.explain import explain_contact
+
+    h = _home(home)
+    _show(explain_contact(h, tenant, contact_id), fmt, print_explanation)
+
+
+def _show(doc: dict, fmt: str, printer) -> None:
+    """A document as JSON on stdout (`--format json`) or printed for people."""
+    if fmt not in ("text", "json"):
+        raise BadArgument(f"--format {fmt!r} is not one of text, json")
+    if fmt == "json":
+        sys.stdout.write(json.dumps(doc, indent=2, default=str, ensure_ascii=False) + "\n")
+    else:
+        printer(out, doc)
+
+
+@app.command("unmerge")
+def unmerge_cmd(
+    tenant: TenantOpt,
+    contact: Annotated[str, typer.Option("--contact", metavar="ID", help="The golden contact.")],
+    source: Annotated[str, typer.Option("--source", metavar="SOURCE_KEY",
+                                        help="The source record: import_id:row_number.")],
+    actor: Annotated[str, typer.Option("--actor", metavar="NAME",
+                                       help="Who is unmerging.")] = "cli",
+    home: HomeOpt = None,
+) -> None:
+    """Split a source record out of a golden contact, for good.
+
+    The source keys of a contact are listed by crm contact explain.
+
+    [bold]Examples[/bold]
+
+    $ crm unmerge --tenant acme_us --contact c_0123456789abcdef --source imp_2579ebfeaa050ed0:17
+    """
+    from crm_pipeline.cli import commands
+    from crm_pipeline.cli.render import styled
+
+    h = _home(home)
+    with commands.locked(h, tenant):
+        new_id = commands.unmerge(h, tenant, contact, source, actor)
+    out.print(styled(f"source {source} now forms contact {new_id}; it will not be merged into "
+                     f"{contact} again"))
+
+
+@gdpr_app.command("export")
+def gdpr_export(
+    tenant: TenantOpt,
+    contact: ContactOpt,
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", metavar="FILE",
+        help="Write the JSON to this file (readable by you only).")] = None,
+    home: HomeOpt = None,
+) -> None:
+    """The person's complete data as JSON (right of access).
+
+    [bold]Examples[/bold]
+
+    $ crm gdpr export --tenant acme_us --contact c_0123456789abcdef
+    $ crm gdpr export --tenant acme_us --contact c_0123456789abcdef --out ann-lee.json
+    """
+    from crm_pipeline.cli import commands
+    from crm_pipeline.cli.render import styled
+    from crm_pipeline.contacts.gdpr import export_subject
+
+    h = _home(home)
+    _user_paths(out_file)
+    if out_file:
+        commands.checked_out_file(out_file)  # at the door: before the person's data is read
+    document = json.dumps(export_subject(h, tenant, contact), indent=2, default=str,
+                          ensure_ascii=False)
+    if out_file:
+        commands.write_private_file(out_file, document + "\n")
+        out.print(styled(f"wrote {out_file}"))
+    else:
+        sys.stdout.write(document + "\n")
+
+
+@gdpr_app.command("erase")
+def gdpr_erase(
+    tenant: TenantOpt,
+    contact: ContactOpt,
+    actor: Annotated[str, typer.Option("--actor", metavar="NAME",
+                                       help="Who requested the erasure (recorded).")],
+    home: HomeOpt = None,
+) -> None:
+    """Erase the person everywhere, and suppress them from later imports (right to erasure).
+
+    [bold]Examples[/bold]
+
+    $ crm gdpr erase --tenant acme_us --contact c_0123456789abcdef --actor dpo
+    """
+    from crm_pipeline.cli import commands
+    from crm_pipeline.cli.render import styled
+
+    h = _home(home)
+    with commands.locked(h, tenant):
+        summary = commands.erase(h, tenant, contact, actor)
+    out.print(styled(f"erased contact {summary['contact_id']}: {summary['rows_removed']} rows "
+                     f"removed, {summary['audit_rows_redacted']} audit rows redacted; later "
+                     "imports of this person are quarantined as erased_subject"))
+
+
+@audit_app.command("verify")
+def audit_verify(
+    tenant: Annotated[str | None, typer.Option("--tenant", metavar="TENANT",
+                                               help="Only this tenant's chain.")] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Check the audit trail's hash chain; exit 1 if broken.
+
+    [bold]Examples[/bold]
+
+    $ crm audit verify
+    $ crm audit verify --tenant acme_us
+    """
+    from crm_pipeline.cli import commands
+    from crm_pipeline.cli.render import styled
+
+    h = _home(home)
+    if not h.tenant_ids() and not h.legacy_warehouse.exists():
+        commands.verify_audit(h, tenant)  # refuses: no warehouse yet
+    with commands.locked(h):  # runs in progress hold their shards: wait for them, then verify
+        problems, checked, note = commands.verify_audit(h, tenant)
+    if note:
+        err.print(f"note: {note}", markup=False, soft_wrap=True)
+    if problems:
+        for p in problems:
+            where = f"change {p.change_id}" if p.change_id is not None else "end of chain"
+            owner = f"tenant {p.tenant_id}" if p.tenant_id is not None else "no tenant"
+            err.print(f"audit chain of {owner} broken at {where}: {p.reason}", markup=False,
+                      soft_wrap=True)
+        raise typer.Exit(1)
+    out.print(styled(f"audit chain verified: {checked} changes"))
+
+
+@app.command("demo")
+def demo_cmd(
+    force: Annotated[bool, typer.Option(
+        "--force", help="Build in a home holding other data: its data is moved aside first "
+                        "(to HOME/pre-demo-TIME/), never deleted.")] = False,
+    home: HomeOpt = None,
+) -> None:
+    """Build a fresh home from the sample in data/ and run everything; print a summary.
+
+    Only an empty home or a previous demo is rebuilt; a home holding anything else is refused
+    unless --force. Files the demo did not create are never deleted.
+
+    [bold]Examples[/bold]
+
+    $ crm demo
+    $ crm --home /tmp/demo demo
+    $ crm demo --force
+    """
+    from crm_pipeline.cli import commands
+
+    h = _home(home)
+    with commands.locked(h):
+        as_of = commands.demo_stage(out, h, force=force)
+    _run(h, None, as_of)  # each tenant's run takes its own lock
+    commands.finish_demo(h)
+    commands.print_demo_summary(out, h)
+
+
+@app.command("migrate")
+def migrate_cmd(home: HomeOpt = None) -> None:
+    """Split a home written before shards (one warehouse for every tenant) into one shard per
+    tenant, keeping every row, id and audit chain; any other command does it first when needed.
+
+    [bold]Examples[/bold]
+
+    $ crm migrate
+    """
+    from crm_pipeline.cli.render import styled
+    from crm_pipeline.trust.migrate import migrate_home
+
+    h = _home(home)
+    moved = migrate_home(h)
+    out.print(styled(f"migrated {len(moved)} tenants into {h.tenants_dir}" if moved
+                     else f"{h.root} needs no migration"))
+
+
+def _say(message: str) -> None:
+    """One line on stderr, values never read as markup, never wrapped."""
+    from crm_pipeline.cli.render import shown
+
+    err.print(shown(" ".join(message.split("\n"))), soft_wrap=True)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line (`crm: warning: ...`), without the source line Python adds."""
+    _say(f"crm: warning: {' '.join(str(message).split())}")
+
+
+def _refused_path(exc: OSError) -> CrmError | None:
+    """An OS error on a path the user named (the home, FILE, --mapping, --out), as a refusal."""
+    from crm_pipeline.errors import path_problem
+
+    if not isinstance(exc.filename, str | os.PathLike) or not exc.filename:
+        return None
+    failed = Path(exc.filename).absolute()
+    home = STATE.get("home")
+    named = [*STATE.get("paths", []), *([home.root] if home else [])]
+    for path in named:
+        path = path.absolute()
+        if failed == path or path in failed.parents:
+            return CrmError(f"{exc.filename}: {path_problem(exc)}")
+    return None
+
+
+def _internal_error(argv: list[str] | None, exc: BaseException) -> None:
+    from crm_pipeline.cli.logfile import first_line, write_log
+
+    home = STATE.get("home")
+    log = write_log(home.root if home else None, sys.argv[1:] if argv is None else argv, exc)
+    where = f"details in {log}" if log else "no log could be written"
+    _say(f"crm: internal error: {first_line(exc)} ({where})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: map errors to exit statuses (2 refused, 1 internal), one line each."""
+    import warnings
+
+    if not (sys.argv[1:] if argv is None else argv):
+        argv = ["--help"]  # a bare `crm` shows what it can do
+    STATE.clear()
+    previous_showwarning = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        status = app(args=argv, standalone_mode=False)
+        if isinstance(status, int) and status:  # click returns typer.Exit's code in this mode
+            sys.exit(status)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except typer.TyperException as exc:  # usage errors: bad or missing options and arguments
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        _say(f"crm: {message}")
+        sys.exit(getattr(exc, "exit_code", 2) or 2)
+    except CrmError as exc:
+        _say(f"crm: {exc}")
+        sys.exit(2)
+    except BrokenPipeError:  # the reader went away (`crm sql ... | head`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except OSError as exc:
+        refused = _refused_path(exc)
+        if refused is None:
+            _internal_error(argv, exc)
+            sys.exit(1)
+        _say(f"crm: {refused}")
+        sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
+        _internal_error(argv, exc)
+        sys.exit(1)
+    finally:
+        warnings.showwarning = previous_showwarning
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,428 @@
+"""What the CLI's commands do, apart from parsing arguments: staging, reports, demo, trust."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import yaml
+from rich.console import Console
+
+from crm_pipeline.cli.render import add_row, styled, table
+from crm_pipeline.errors import BadArgument, BadMapping, RefusedFile, WarehouseLocked, path_problem
+from crm_pipeline.home import Home
+from crm_pipeline.paths import SAMPLE_DIR
+from crm_pipeline.tenants import checked_tenant_id, ensure_tenant
+from crm_pipeline.trust.locking import write_lock
+from crm_pipeline.warehouse import connect, create_tables, frame, run, utc_now
+
+AS_OF_FIRST = date(1970, 1, 1)
+AS_OF_YEARS_AHEAD = 10  # --as-of may be up to the end of the year ten years from today
+
+
+@contextmanager
+def locked(home: Home, tenant: str | None = None):
+    """The tenant's write lock (or the whole home's), after migrating a home from before shards."""
+    from crm_pipeline.trust.migrate import migrate_home
+
+    home = usable_home(home)
+    migrate_home(home)
+    with write_lock(home, checked_tenant_id(tenant) if tenant is not None else None):
+        yield
+
+
+def usable_home(home: Home) -> Home:
+    """The home, created if missing; refused in one line when it cannot be a folder to write in."""
+    if home.root.exists() and not home.root.is_dir():
+        raise BadArgument(f"CRM home {home.root} is a file, not a folder: give --home a folder")
+    try:
+        home.ensure()
+    except OSError as exc:
+        raise BadArgument(f"CRM home {home.root} cannot be set up: {exc.filename or home.root}: "
+                          f"{path_problem(exc)}") from None
+    if not os.access(home.root, os.W_OK | os.X_OK):
+        raise BadArgument(f"CRM home {home.root}: permission denied (this user cannot write there)")
+    return home
+
+
+@contextmanager
+def working_warehouse(home: Home, tenant: str, read_only: bool = False):
+    """The tenant's working shard, for writers holding its lock (created if missing, unless
+    read-only)."""
+    home.ensure()
+    path = home.shard(tenant)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = connect(path, read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        raise WarehouseLocked(f"{path}: another process has tenant {tenant}'s shard open; "
+                              "readers must open the published snapshot instead") from None
+    try:
+        if not read_only:
+            create_tables(con)
+        yield con
+    finally:
+        con.close()
+
+
+def checked_as_of(value: str | None) -> str | None:
+    """The as-of date, refused unless YYYY-MM-DD from 1970-01-01 to ten years ahead (every
+    stage computes dates around it: a year before for back-tests, a year after for forecasts)."""
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise BadArgument(f"--as-of {value!r} is not a date: use YYYY-MM-DD") from None
+    last = date(date.today().year + AS_OF_YEARS_AHEAD, 12, 31)
+    if not AS_OF_FIRST <= day <= last:
+        raise BadArgument(f"--as-of {value} is out of range: use a date from {AS_OF_FIRST} "
+                          f"to {last}")
+    return day.isoformat()
+
+
+def checked_existing_tenant(home: Home, tenant: str) -> str:
+    tenant = checked_tenant_id(tenant)
+    if tenant not in home.tenant_ids():
+        raise BadArgument(f"tenant {tenant!r} has no data in {home.root}: import a file for it first")
+    return tenant
+
+
+def _checked_file(path: Path) -> Path:
+    if not path.exists():
+        raise RefusedFile(path, "no such file")
+    if path.is_dir():
+        raise RefusedFile(path, "is a folder, not a file")
+    _check_readable(path, RefusedFile)
+    return path
+
+
+def _check_readable(path: Path, refusal) -> None:
+    """Refuse a file this process cannot open (non-blocking: a FIFO must not hang the check)."""
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+    except OSError as exc:
+        raise refusal(path, path_problem(exc)) from None
+
+
+def _checked_mapping(mapping: Path | None) -> Path | None:
+    if mapping is None:
+        return None
+    if not mapping.exists():
+        raise BadArgument(f"{mapping}: mapping file not found")
+    if mapping.is_dir():
+        raise BadMapping(f"{mapping}: is a folder, not a mapping file")
+    _check_readable(mapping, lambda p, problem: BadMapping(f"{p}: {problem}"))
+    return mapping
+
+
+def checked_out_file(path: Path) -> Path:
+    """An output file the user named, refused at the door when it cannot be written there."""
+    if path.is_dir():
+        raise BadArgument(f"--out {path}: is a folder; give a file name, "
+                          f"e.g. {path / 'export.json'}")
+    folder = path.absolute().parent
+    if not folder.is_dir():
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise BadArgument(f"--out {path}: folder {folder} {problem}")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise BadArgument(f"--out {path}: permission denied")
+    return path
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write a file holding personal data, readable by its owner only when it is created."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as exc:
+        raise BadArgument(f"--out {path}: {path_problem(exc)}") from None
+
+
+def _checked_region(region: str | None) -> str | None:
+    if region is None:
+        return None
+    if len(region.strip()) != 2 or not region.strip().isalpha():
+        raise BadArgument(f"--region {region!r} is not a two-letter country code such as US or GB")
+    return region.strip().upper()
+
+
+def stage_contacts(home: Home, file: Path, tenant: str, mapping: Path | None,
+                   region: str | None) -> str:
+    """Read, check and register a contact file; nothing is written if the file is refused."""
+    from crm_pipeline.contacts.importer import preview_contact_file, stage_contact_file
+
+    tenant = checked_tenant_id(tenant)
+    region = _checked_region(region)
+    _checked_file(file)
+    _checked_mapping(mapping)
+    preview_contact_file(file, mapping)  # refuse before the warehouse is touched
+    with working_warehouse(home, tenant) as con:
+        ensure_tenant(con, tenant, home_country=region)
+        result = stage_contact_file(con, tenant_id=tenant, path=file, at=utc_now(),
+                                    mapping_file=mapping, region=region, key=home.key())
+    return result["import_id"]
+
+
+def stage_activities(home: Home, file: Path, tenant: str) -> str:
+    from crm_pipeline.activities.read import stage_activity_file
+
+    tenant = checked_tenant_id(tenant)
+    _checked_file(file)
+    if tenant not in home.tenant_ids():
+        raise BadArgument(f"tenant {tenant!r} has no contacts yet: import its contacts first")
+    with working_warehouse(home, tenant) as con:
+        result = stage_activity_file(con, tenant_id=tenant, path=file, at=utc_now())
+    return result["import_id"]
+
+
+def dry_run_contacts(out: Console, home: Home, file: Path, tenant: str, mapping: Path | None,
+                     region: str | None) -> None:
+    """Detected encoding, delimiter, mapping, a few normalized rows and predicted counts."""
+    from crm_pipeline.contacts.importer import preview_contact_file, published_home_country
+    from crm_pipeline.contacts.normalize.contacts import identity_expr, normalize_contacts
+
+    tenant = checked_tenant_id(tenant)
+    region = _checked_region(region)
+    _checked_file(file)
+    _checked_mapping(mapping)
+    read, cmap, rows = preview_contact_file(file, mapping)
+    home_region = region or published_home_country(home, tenant) or "US"
+    norm = normalize_contacts(rows, default_region=home_region)
+    with_identity = norm.filter(identity_expr()).height
+    out.print(styled((str(file), "bold"), " (dry run: nothing is changed)"))
+    out.print(styled(f"encoding {read.encoding}, delimiter {read.delimiter!r}, header on line "
+                     f"{read.header_line}, looks like a {cmap.vendor} export"))
+    mt = table("column", "field", title="Mapping")
+    for field, columns in cmap.describe()["fields"].items():
+        for column in columns:
+            name = column["column"] + " (inverted)" if isinstance(column, dict) else column
+            add_row(mt, (name, field))
+    for column in cmap.describe().get("extras", []):
+        add_row(mt, (column, styled(("(kept as extra attribute)", "dim"))))
+    out.print(mt)
+    show = ["first_name", "last_name", "email", "phone", "company", "country"]
+    nt = table(*show, title="First normalized rows")
+    for r in norm.select(show).head(5).iter_rows():
+        add_row(nt, r)
+    out.print(nt)
+    out.print(styled(f"predicted: {read.rows.height + read.unparseable.height} rows read, "
+                     f"{read.unparseable.height} unparseable, {norm.height - with_identity} "
+                     f"without identity, {with_identity} to accept or merge (duplicates are "
+                     "found when run)"))
+
+
+def print_import_report(out: Console, home: Home, tenant: str, import_id: str, ran: bool) -> None:
+    with working_warehouse(home, tenant) as con:
+        rows = run(con, "SELECT file_name, rows_in, rows_accepted, rows_merged, rows_quarantined, "
+                   "error_file, processed_run_id FROM raw.imports WHERE tenant_id = $t AND import_id = $i",
+                   {"t": tenant, "i": import_id})
+        reasons = run(con, "SELECT reason_code, count(*) FROM quarantine.rows WHERE tenant_id = $t "
+                      "AND import_id = $i GROUP BY 1 ORDER BY 1", {"t": tenant, "i": import_id})
+    name, rows_in, acc, mer, qua, error_file, processed = rows[0]
+    out.print(styled((name, "bold"), f" → tenant {tenant} (import {import_id})"))
+    if processed is None:
+        out.print(styled(f"rows read {rows_in}; staged, not yet run "
+                         f"(run: crm run --tenant {tenant})"))
+        return
+    t = table("rows read", "accepted", "merged", "quarantined")
+    add_row(t, (rows_in, acc, mer, qua))
+    out.print(t)
+    for code, n in reasons:
+        out.print(styled(f"  quarantined {code}: {n}"))
+    if error_file:
+        out.print(styled(f"error file: {error_file}"))
+
+
+def latest_runs(home: Home, tenants: list[str]) -> list[dict]:
+    """Each tenant's latest run (from its shard: a failed run is never published)."""
+    rows = []
+    for t in tenants:
+        with working_warehouse(home, t, read_only=True) as con:
+            rows.extend(frame(con, """
+                SELECT tenant_id, status, as_of, rows_in, rows_accepted, rows_merged,
+                       rows_quarantined, activities_in, activities_accepted, activities_merged,
+                       activities_quarantined, message
+                FROM audit.runs ORDER BY started_at DESC LIMIT 1""").iter_rows(named=True))
+    return rows
+
+
+def print_run_summary(out: Console, home: Home, tenant: str | None) -> None:
+    """One line per tenant of its latest run: status and row accounting."""
+    for r in latest_runs(home, [tenant] if tenant else home.tenant_ids()):
+        out.print(styled((r["tenant_id"], "bold"), f" {r['status']} (as of {r['as_of']})"))
+        if r["rows_in"]:
+            out.print(styled(f"  contact rows: {r['rows_in']} read, {r['rows_accepted']} accepted, "
+                             f"{r['rows_merged']} merged, {r['rows_quarantined']} quarantined"))
+        if r["activities_in"]:
+            out.print(styled(f"  activity lines: {r['activities_in']} read, "
+                             f"{r['activities_accepted']} accepted, {r['activities_merged']} "
+                             f"merged, {r['activities_quarantined']} quarantined"))
+        if r["message"]:
+            out.print(styled(f"  {r['message']}"))
+
+
+def demo_stage(out: Console, home: Home, force: bool = False) -> str:
+    """A fresh demo from data/sample: every sample file staged; returns the sample's as-of date.
+    Only an empty home or a previous demo is rebuilt, unless `force` (see demo_home.py)."""
+    from crm_pipeline.activities.read import stage_activity_file
+    from crm_pipeline.cli.demo_home import prepare_demo_home
+    from crm_pipeline.contacts.importer import stage_contact_file
+
+    manifest = yaml.safe_load((SAMPLE_DIR / "manifest.yaml").read_text(encoding="utf-8"))
+    moved = prepare_demo_home(home, manifest, force)
+    if moved is not None:
+        out.print(styled(f"moved this home's previous data to {moved} (a CRM home of its own: "
+                         f"crm --home {moved} ...); nothing was deleted"))
+    for t in manifest["tenants"]:
+        with working_warehouse(home, t["tenant_id"]) as con:
+            ensure_tenant(con, t["tenant_id"], home_country=t["home_country"],
+                          base_currency=t["base_currency"], name=t.get("name"))
+            for item in manifest["imports"]:
+                if item["tenant_id"] != t["tenant_id"]:
+                    continue
+                path = SAMPLE_DIR / item["file"]
+                out.print(styled((f"staging {item['file']} for {item['tenant_id']}", "dim")))
+                if item["kind"] == "contacts":
+                    stage_contact_file(con, tenant_id=item["tenant_id"], path=path, at=utc_now())
+                else:
+                    stage_activity_file(con, tenant_id=item["tenant_id"], path=path, at=utc_now())
+    return str(manifest["as_of"])
+
+
+def finish_demo(home: Home) -> None:
+    """Record in the demo's marker what the finished demo created."""
+    from crm_pipeline.cli.demo_home import record_demo_finished
+
+    record_demo_finished(home)
+
+
+def print_demo_summary(out: Console, home: Home) -> None:
+    con = connect(home.snapshot, read_only=True)
+    try:
+        imports = frame(con, """
+            SELECT tenant_id, kind, sum(rows_in) AS rows_in, sum(rows_accepted) AS accepted,
+                   sum(rows_merged) AS merged, sum(rows_quarantined) AS quarantined
+            FROM raw.imports GROUP BY ALL ORDER BY tenant_id, kind""")
+        segments = frame(con, """
+            SELECT tenant_id, segment, count(*) AS n FROM marts.contact_segments
+            GROUP BY ALL ORDER BY tenant_id, segment""")
+        ltv = frame(con, """
+            SELECT m.tenant_id, m.model, m.customers, t.base_currency,
+                   (SELECT sum(expected_clv_365d) FROM marts.customer_ltv c WHERE c.tenant_id = m.tenant_id) AS clv,
+                   (SELECT sum(expected_revenue) FROM marts.revenue_forecast f
+                     WHERE f.tenant_id = m.tenant_id AND f.segment = 'all') AS forecast
+            FROM marts.ltv_model m JOIN core.tenants t USING (tenant_id)
+            WHERE m.run_id = (SELECT run_id FROM audit.runs r WHERE r.tenant_id = m.tenant_id
+                              ORDER BY started_at DESC LIMIT 1)
+            ORDER BY m.tenant_id""")
+        contacts = dict(run(con, "SELECT tenant_id, count(*) FROM core.contacts GROUP BY 1"))
+    finally:
+        con.close()
+    t = table("tenant", "file kind", "rows read", "accepted", "merged", "quarantined",
+              title="Imports")
+    for r in imports.iter_rows():
+        add_row(t, r)
+    out.print(t)
+    tenants = sorted(contacts)
+    seg_names = sorted(set(segments["segment"].to_list()))
+    st = table("segment", *tenants, title="Segment sizes")
+    sizes = {(a, b): n for a, b, n in segments.iter_rows()}
+    add_row(st, (styled(("contacts", "bold")), *[contacts[t] for t in tenants]))
+    for s in seg_names:
+        add_row(st, (s, *[sizes.get((t, s), 0) for t in tenants]))
+    out.print(st)
+    lt = table("tenant", "model", "customers", "expected value, next 365 days",
+               "forecast revenue, next 12 months", title="Lifetime value and forecast")
+    for tenant, model, customers, cur, clv, fc in ltv.iter_rows():
+        add_row(lt, (tenant, model, customers, f"{clv or 0:,.0f} {cur}", f"{fc or 0:,.0f} {cur}"))
+    out.print(lt)
+    out.print(styled(f"tenant shards: {home.tenants_dir}\nsnapshot for analysts: {home.snapshot} "
+                     "(try: .venv/bin/crm sql \"select * from marts.contact_segments limit 5\")"))
+
+
+def unmerge(home: Home, tenant: str, contact: str, source: str, actor: str) -> str:
+    from crm_pipeline.contacts.resolve.unmerge import unmerge_source
+    from crm_pipeline.trust.audit import ChangeContext
+    from crm_pipeline.trust.heads import record_chain_heads
+
+    tenant = checked_tenant_id(tenant)
+    if not contact or not source:
+        raise BadArgument("give both --contact ID and --source SOURCE_KEY (see crm contact show)")
+    with working_warehouse(home, tenant) as con:
+        ctx = ChangeContext(tenant, f"unmerge-{utc_now():%Y%m%dT%H%M%S}", actor or "cli", "user",
+                            home.key(), utc_now())
+        new_id = unmerge_source(con, ctx, contact, source)
+        record_chain_heads(con, home, [tenant])
+        _republish(con, home, tenant)
+    return new_id
+
+
+def erase(home: Home, tenant: str, contact: str, actor: str) -> dict:
+    from crm_pipeline.contacts.gdpr import erase_subject
+
+    tenant = checked_tenant_id(tenant)
+    if not actor:
+        raise BadArgument("give --actor NAME: erasures are recorded with who requested them")
+    if not contact:
+        raise BadArgument("give --contact ID")
+    return erase_subject(home, tenant, contact, actor)
+
+
+def verify_audit(home: Home, tenant: str | None):
+    """(problems, rows checked, note): the whole chain of every tenant (or one) re-computed,
+    with every head recorded outside the rows (the head file's and the last run's in
+    audit.runs) required to still be in it. The note says when the head file could not serve."""
+    from crm_pipeline.trust.audit import run_heads, verify_chain
+
+    tenants = home.tenant_ids()
+    if not tenants:
+        raise BadArgument(f"{home.root} has no warehouse yet: run crm demo or crm import first")
+    if tenant is not None:
+        tenant = checked_tenant_id(tenant)
+        if tenant not in tenants:
+            raise BadArgument(f"unknown tenant {tenant!r}: {home.root} holds no data for it")
+    file_heads, note = _head_file_heads(home)
+    problems, checked = [], 0
+    for t in [tenant] if tenant else tenants:
+        with working_warehouse(home, t, read_only=True) as con:
+            recorded = run_heads(con)
+            heads = {k: tuple(dict.fromkeys(h for h in (file_heads.get(k), recorded.get(k)) if h))
+                     for k in {*file_heads, *recorded} if k == t}
+            problems += verify_chain(con, home.key(), t, heads, heads_required=True)
+            checked += run(con, "SELECT count(*) FROM audit.changes WHERE tenant_id = $t",
+                           {"t": t})[0][0]
+    return problems, checked, note if checked else None
+
+
+def _head_file_heads(home: Home) -> tuple[dict[str, str], str | None]:
+    """The heads in audit_head.json, and a note when the file is missing or unreadable (then
+    the heads recorded in audit.runs stand in for it)."""
+    import json
+
+    path = home.audit_head_file
+    if not path.exists():
+        return {}, f"{path.name} is missing: checked against the heads recorded in audit.runs"
+    try:
+        heads = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        heads = None
+    if not isinstance(heads, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in heads.items()):
+        return {}, f"{path.name} is unreadable: checked against the heads recorded in audit.runs"
+    return heads, None
+
+
+def _republish(con, home: Home, tenant: str) -> None:
+    from crm_pipeline.trust.publish import publish_all_tenants, publish_tenant
+
+    publish_tenant(con, home, tenant)
+    publish_all_tenants(home)
+

@@ -1,0 +1,2 @@
+"""Reading contact files (`files`, within `limits`, as a `table`) and mapping their headers to
+canonical fields (`headers`)."""

@@ -1,0 +1,384 @@
+"""Comparison vectors of candidate pairs: one discrete level per field, plus the raw similarities.
+
+Levels follow the usual Fellegi-Sunter layout: level 0 means "no evidence" (a value missing on
+either side) and contributes nothing; level 1 is the strongest agreement; the last level is
+disagreement. Similarities are computed with rapidfuzz over whole pair arrays (`cpdist`, all
+cores), so there is no per-pair Python.
+
+Names are compared straight and crossed (first against last), and the better alignment is kept,
+so a record with first and last name swapped still agrees. First names also agree through the
+nickname reference (Robert, Bob, Rob). Email local part and domain are compared separately, so a
+domain typo (`gmial.com`) or a plus-tag still shows the same mailbox.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import polars as pl
+from rapidfuzz import distance, fuzz, process
+
+from crm_pipeline.paths import REPO_ROOT
+
+NICKNAMES_FILE = REPO_ROOT / "data" / "reference" / "nicknames.csv"
+
+# Field -> number of levels including level 0 (no evidence).
+LEVELS: dict[str, int] = {
+    "first_name": 6,  # exact, nickname, jw>=.92, jw>=.80 or initial, different
+    "last_name": 5,  # exact, jw>=.92, jw>=.80, different
+    # same mailbox, same local + domain typo, local typo + same domain, both typos, different
+    "email": 6,
+    "phone": 3,  # same, different
+    "company": 5,  # same key, token set >= 90, >= 70, different
+    "job_title": 3,  # token sort >= 90, different
+    "city": 3,  # same, different
+}
+FIELDS = tuple(LEVELS)
+
+# Columns of the row frame that comparisons read.
+ROW_COLUMNS = (
+    "fn", "ln", "email", "email_local_base", "email_domain", "phone", "company_key", "job_title_key",
+    "city_key", "fn_groups",
+)  # fmt: skip
+
+# Every compared column gets an integer id per distinct value (`<col>_vid`, 0 when missing), so
+# equality is an integer comparison and the distinct value pairs of millions of row pairs are
+# found with numpy.
+VALUE_COLUMNS = (
+    "fn", "ln", "email", "email_local_base", "email_domain", "phone", "company_key",
+    "job_title_key", "city_key",
+)  # fmt: skip
+VALUE_ID, DIGITS_ID, LENGTH = "_vid", "_digits", "_len"
+DIRECT_SPAN = 1 << 22  # distinct pairs found by direct addressing below this many slots (per pair)
+
+_JW = distance.JaroWinkler.normalized_similarity
+_OSA = distance.OSA.distance
+NO_EDITS = 99.0  # edit distance of pairs not compared: more than any typo
+
+# Well-known mail providers: two of them one edit apart (mail.com, gmail.com) are not a typo.
+MAIL_PROVIDERS = frozenset(
+    """gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.de ymail.com outlook.com hotmail.com
+    hotmail.co.uk hotmail.de live.com live.co.uk msn.com icloud.com me.com mac.com aol.com
+    proton.me protonmail.com mail.com gmx.de gmx.net gmx.com web.de t-online.de freenet.de
+    btinternet.com sky.com virginmedia.com zoho.com yandex.com mail.ru fastmail.com
+    hey.com""".split()
+)
+
+
+@cache
+def nickname_groups() -> dict[str, tuple[str, ...]]:
+    """Each known first name -> the canonical names whose nickname group holds it."""
+    table = pl.read_csv(NICKNAMES_FILE, schema={"name": pl.String, "nickname": pl.String})
+    groups: dict[str, set[str]] = {}
+    for name, nick in table.iter_rows():
+        groups.setdefault(name, set()).add(name)
+        groups.setdefault(nick, set()).add(name)
+    return {k: tuple(sorted(v)) for k, v in groups.items()}
+
+
+def first_name_groups(fn: pl.Series) -> pl.Series:
+    """Nickname groups of each first-name key (the name itself when it is in no group)."""
+    groups = nickname_groups()
+    distinct = fn.drop_nulls().unique()
+    mapped = pl.DataFrame(
+        {
+            "fn": distinct,
+            "fn_groups": pl.Series(
+                [list(groups.get(v, (v,))) for v in distinct], dtype=pl.List(pl.String)
+            ),
+        }
+    )
+    return fn.to_frame("fn").join(mapped, on="fn", how="left", maintain_order="left")["fn_groups"]
+
+
+def name_columns(staged: pl.DataFrame) -> pl.DataFrame:
+    """`fn`, `ln` and `fn_groups` of staged rows: what blocking and name frequencies need."""
+    rows = staged.with_columns(
+        pl.col("first_name_key").replace("", None).alias("fn"),
+        pl.col("last_name_key").replace("", None).alias("ln"),
+    )
+    return rows.with_columns(first_name_groups(rows["fn"]).alias("fn_groups"))
+
+
+def match_rows(staged: pl.DataFrame) -> pl.DataFrame:
+    """The comparison columns of staged rows (first_name_key, last_name_key, email, ...)."""
+
+    def key(col: str) -> pl.Expr:
+        return (
+            pl.col(col)
+            .str.to_lowercase()
+            .str.replace_all(r"[^\p{L}\p{N}]+", " ")
+            .str.strip_chars()
+            .replace("", None)
+        )
+
+    rows = name_columns(staged).with_columns(
+        key("job_title").alias("job_title_key"),
+        key("city").alias("city_key"),
+    )
+
+    email_parts = ("email_local_base", "email_domain")
+    digits = rows.select(pl.col(c).str.replace_all(r"[^0-9]", "") for c in email_parts)
+    return rows.with_columns(
+        *[value_ids(rows[c]).alias(c + VALUE_ID) for c in VALUE_COLUMNS],
+        *[value_ids(digits[c]).alias(c + DIGITS_ID) for c in email_parts],
+        *[pl.col(c).str.len_chars().fill_null(0).alias(c + LENGTH) for c in email_parts],
+    )
+
+
+def value_ids(values: pl.Series) -> pl.Series:
+    """An integer per distinct value (1, 2, ...; 0 for null): exact, and cheaper than a rank."""
+    distinct = values.drop_nulls().unique().to_frame("v").with_row_index("vid", offset=1)
+    ids = values.to_frame("v").join(distinct, on="v", how="left", maintain_order="left")["vid"]
+    return ids.fill_null(0).cast(pl.Int64)
+
+
+def _distinct(ka: np.ndarray, kb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One position per distinct (ka, kb) pair, and each pair's index among them.
+
+    Direct addressing when the id space is small (first names, titles), else a sort."""
+    width = int(kb.max()) + 1
+    key = ka * width + kb
+    span = int(key.max()) + 1
+    if span > 4 * len(key) + DIRECT_SPAN:
+        distinct, inverse = np.unique(key, return_inverse=True)
+        first = np.empty(len(distinct), dtype=np.int64)
+        first[inverse] = np.arange(len(key))
+        return first, inverse.ravel()
+    slot = np.full(span, -1, dtype=np.int64)
+    slot[key] = np.arange(len(key))
+    distinct = np.flatnonzero(slot >= 0)
+    first = slot[distinct]
+    slot[distinct] = np.arange(len(distinct))
+    return first, slot[key]
+
+
+def _similarity(
+    rows: pl.DataFrame,
+    a: np.ndarray,
+    b: np.ndarray,
+    col_a: str,
+    col_b: str | None = None,
+    scorer=_JW,
+    mask: np.ndarray | None = None,
+    missing: float = 0.0,
+) -> np.ndarray:
+    """Similarity of two columns over the pairs (where `mask`; else `missing`).
+
+    JW in [0, 1], ratios in [0, 100], OSA in edits. Computed once per distinct pair of values
+    where values repeat (names, titles), through the columns' integer value ids.
+    """
+    col_b = col_b or col_a
+    out = np.full(len(a), missing, dtype=np.float64)
+    where = np.flatnonzero(mask) if mask is not None else np.arange(len(a))
+    if len(where) == 0:
+        return out
+    pa, pb = a[where], b[where]
+    first, inverse = _distinct(
+        rows[col_a + VALUE_ID].to_numpy()[pa], rows[col_b + VALUE_ID].to_numpy()[pb]
+    )
+    sim = process.cpdist(
+        rows[col_a].fill_null("").gather(pa[first]).to_list(),
+        rows[col_b].fill_null("").gather(pb[first]).to_list(),
+        scorer=scorer,
+        workers=-1,
+        dtype=np.float32,
+    )
+    sim = np.asarray(sim, dtype=np.float64)
+    out[where] = sim[inverse]
+    return out
+
+
+class _Pairs:
+    """Integer views of the compared columns over one set of pairs."""
+
+    def __init__(self, rows: pl.DataFrame, a: np.ndarray, b: np.ndarray):
+        self.rows, self.a, self.b = rows, a, b
+
+    def ids(self, col: str) -> tuple[np.ndarray, np.ndarray]:
+        v = self.rows[col + VALUE_ID].to_numpy()
+        return v[self.a], v[self.b]
+
+    def present(self, col: str) -> np.ndarray:
+        va, vb = self.ids(col)
+        return (va > 0) & (vb > 0)
+
+    def equal(self, col: str) -> np.ndarray:
+        va, vb = self.ids(col)
+        return (va == vb) & (va > 0)
+
+    def ratio(self, col: str, scorer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(present, equal, similarity in [0, 1]) of a field compared by a token ratio."""
+        present, same = self.present(col), self.equal(col)
+        sim = _similarity(self.rows, self.a, self.b, col, scorer=scorer, mask=present & ~same)
+        return present, same, np.where(same, 1.0, sim / 100.0)
+
+    def values(self, col: str) -> tuple[np.ndarray, np.ndarray]:
+        v = self.rows[col].to_numpy().astype(np.int64)
+        return v[self.a], v[self.b]
+
+
+def _first_name_facts(
+    rows: pl.DataFrame, pairs: _Pairs
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Jaro-Winkler, shared nickname group, one side an initial of the other) per pair, each
+    worked out once per distinct pair of first names."""
+    fa, fb = pairs.ids("fn")
+    first, inverse = _distinct(fa, fb)
+    ra, rb = pairs.a[first], pairs.b[first]
+    names = rows["fn"].fill_null("")
+    na, nb = names.gather(ra), names.gather(rb)
+    jw = np.asarray(
+        process.cpdist(na.to_list(), nb.to_list(), scorer=_JW, workers=-1, dtype=np.float32),
+        dtype=np.float64,
+    )
+    groups = rows["fn_groups"]
+    nickname = (
+        pl.DataFrame({"a": groups.gather(ra), "b": groups.gather(rb)})
+        .select(pl.col("a").list.set_intersection(pl.col("b")).list.len() > 0)
+        .to_series()
+        .fill_null(False)
+        .to_numpy()
+    )
+    initial = (
+        ((na.str.len_chars() == 1) | (nb.str.len_chars() == 1))
+        & (na.str.slice(0, 1) == nb.str.slice(0, 1))
+    ).to_numpy()
+    return jw[inverse], nickname[inverse], initial[inverse]
+
+
+def compare_pairs(
+    rows: pl.DataFrame, a: np.ndarray, b: np.ndarray, similarities: bool = True
+) -> tuple[np.ndarray, pl.DataFrame]:
+    """Levels (int8 matrix pairs x FIELDS) and the similarities behind them (a frame).
+
+    `rows` is a `match_rows` frame indexed by position; `a` and `b` are row positions. Scoring
+    needs the levels only (`similarities=False`): then edit distances are worked out only for
+    pairs where a typo is possible, and the frame is empty.
+    """
+    n = len(a)
+    levels = np.zeros((n, len(FIELDS)), dtype=np.int8)
+    if n == 0:
+        return levels, pl.DataFrame()
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    p = _Pairs(rows, a, b)
+
+    # Names, straight and crossed; keep the alignment with the higher total. Crossing can only
+    # win (by 0.2, both crossed names >= 0.92) where the straight names are not already close.
+    fn_present, ln_present = p.present("fn"), p.present("ln")
+    both_names = fn_present & ln_present
+    fn_s, nick, initial = _first_name_facts(rows, p)
+    same_ln = p.equal("ln")
+    ln_s = np.where(same_ln, 1.0, _similarity(rows, a, b, "ln", mask=ln_present & ~same_ln))
+    cross = both_names & (fn_s + ln_s < 1.8)
+    fn_x = _similarity(rows, a, b, "fn", "ln", mask=cross)
+    ln_x = _similarity(rows, a, b, "ln", "fn", mask=cross & (fn_x >= 0.92))
+    swapped = cross & (fn_x + ln_x > fn_s + ln_s + 0.2) & (np.minimum(fn_x, ln_x) >= 0.92)
+    fn_sim = np.where(swapped, fn_x, fn_s)
+    ln_sim = np.where(swapped, ln_x, ln_s)
+    nickname = nick & ~swapped
+    levels[:, 0] = np.select(
+        [~fn_present, fn_sim >= 0.9999, nickname, fn_sim >= 0.92, (fn_sim >= 0.80) | initial],
+        [0, 1, 2, 3, 4],
+        5,
+    )
+    levels[:, 1] = np.select(
+        [~ln_present, ln_sim >= 0.9999, ln_sim >= 0.92, ln_sim >= 0.80],
+        [0, 1, 2, 3],
+        4,
+    )
+
+    # Email: the same mailbox, or the local part and domain judged apart. A typo is one edit
+    # (OSA: a letter dropped, added, changed or two swapped) that keeps the digits, so
+    # mary.garcia63@ and mary.garcia@ are two mailboxes, and two well-known providers one edit
+    # apart (mail.com, gmail.com) are two domains, not a typo. One edit needs lengths within one.
+    em_present = p.present("email")
+    same_email = p.equal("email")
+    same_local, same_domain = p.equal("email_local_base"), p.equal("email_domain")
+    la, lb = p.values("email_local_base" + LENGTH)
+    local_digits = np.equal(*p.values("email_local_base" + DIGITS_ID))
+    maybe_local = em_present & ~same_local & local_digits & (np.minimum(la, lb) >= 5)
+    if not similarities:
+        maybe_local &= np.abs(la - lb) <= 1
+    local_edits = _similarity(
+        rows, a, b, "email_local_base", scorer=_OSA, missing=NO_EDITS,
+        mask=em_present if similarities else maybe_local,
+    )  # fmt: skip
+    local_edits = np.where(same_local, 0.0, local_edits)
+    local_typo = maybe_local & (local_edits <= 1)
+    provider = rows["email_domain"].is_in(list(MAIL_PROVIDERS)).fill_null(False).to_numpy()
+    da, db = p.values("email_domain" + LENGTH)
+    maybe_domain = (
+        em_present
+        & ~same_domain
+        & np.equal(*p.values("email_domain" + DIGITS_ID))
+        & ~(provider[a] & provider[b])
+    )
+    if not similarities:
+        maybe_domain &= (same_local | local_typo) & (np.abs(da - db) <= 1)
+    domain_edits = _similarity(
+        rows, a, b, "email_domain", scorer=_OSA, missing=NO_EDITS,
+        mask=em_present if similarities else maybe_domain,
+    )  # fmt: skip
+    domain_edits = np.where(same_domain, 0.0, domain_edits)
+    domain_typo = maybe_domain & (domain_edits <= 1)
+    # The same local part at an unrelated domain (john.smith@gmail / john.smith@yahoo) is no
+    # evidence: local parts are made from names, which are compared already.
+    levels[:, 2] = np.select(
+        [
+            ~em_present,
+            same_email | (same_local & same_domain),
+            same_local & domain_typo,
+            same_local,
+            local_typo & same_domain,
+            local_typo & domain_typo,
+        ],
+        [0, 1, 2, 0, 3, 4],
+        5,
+    )
+
+    ph_present, same_phone = p.present("phone"), p.equal("phone")
+    levels[:, 3] = np.select([~ph_present, same_phone], [0, 1], 2)
+
+    co_present, same_co, co_sim = p.ratio("company_key", fuzz.token_set_ratio)
+    levels[:, 4] = np.select(
+        [~co_present, same_co, co_sim >= 0.90, co_sim >= 0.70],
+        [0, 1, 2, 3],
+        4,
+    )
+
+    jt_present, _, jt_sim = p.ratio("job_title_key", fuzz.token_sort_ratio)
+    levels[:, 5] = np.select([~jt_present, jt_sim >= 0.90], [0, 1], 2)
+
+    ci_present, same_city = p.present("city_key"), p.equal("city_key")
+    # A company's people share its city: the city is evidence only when companies cannot be compared.
+    levels[:, 6] = np.select(
+        [~ci_present | (levels[:, 4] == 1) | (levels[:, 4] == 2), same_city], [0, 1], 2
+    )
+    if not similarities:
+        return levels, pl.DataFrame()
+
+    def masked(values: np.ndarray, present: np.ndarray) -> pl.Series:
+        return pl.Series(np.round(values, 3)).scatter(np.flatnonzero(~present), None)
+
+    def edit_similarity(edits: np.ndarray, col: str) -> np.ndarray:
+        longest = np.maximum(*p.values(col + LENGTH))
+        return 1.0 - edits / np.maximum(longest, 1)
+
+    sims = pl.DataFrame(
+        {
+            "first_name": masked(fn_sim, fn_present),
+            "last_name": masked(ln_sim, ln_present),
+            "swapped_names": swapped,
+            "nickname": nickname & (fn_sim < 0.9999),
+            "email_local": masked(edit_similarity(local_edits, "email_local_base"), em_present),
+            "email_domain": masked(edit_similarity(domain_edits, "email_domain"), em_present),
+            "phone": masked(same_phone.astype(np.float64), ph_present),
+            "company": masked(co_sim, co_present),
+            "job_title": masked(jt_sim, jt_present),
+            "city": masked(same_city.astype(np.float64), ci_present),
+        }
+    )
+    return levels, sims

@@ -1,0 +1,320 @@
+"""Survivorship: the golden record of a contact from all of its source rows.
+
+The newest source with a value wins each field, with one guard: a source row that would replace
+two or more of the contact's established contact details (email, phone, address) is held back,
+so one row (a look-alike of the person with an attacker's phone and street, or a stale export)
+cannot take a contact over. A held row still joins the contact (nothing is lost) but gives none of
+its contact details, and its other fields only fill fields that are empty. Likewise an email that
+can pass for another (`normalize.emails.confusable`) never replaces an established one.
+
+"Established" is what the contact's earlier sources, taken in import order, settled: the guard
+is replayed from the first source on every time, so a run that adds a third source (or a rebuild)
+decides as the run that first met the held row did.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import duckdb
+import polars as pl
+
+from crm_pipeline.contacts.normalize.emails import confusable
+from crm_pipeline.contacts.store import CONTACT_FIELDS
+from crm_pipeline.warehouse import frame, run
+
+# Fields taken from the most recent source with a non-empty valid value: every golden field but
+# those with a rule of their own below.
+OWN_RULES = ("source_id", "tags", "notes", "consent_status", "created_at", "email_status",
+             "phone_status", "extra")
+LATEST_FIELDS = tuple(f for f in CONTACT_FIELDS if f not in OWN_RULES)
+# Contact details one new source row may not replace several of at once (how to reach the
+# person; a state or country spelled another way is no new detail).
+GUARDED_FIELDS = ("email", "phone", "street", "city", "postcode")
+MOST_REPLACED = 1  # a row replacing more of the established details than this is held back
+HELD_SCHEMA = {"contact_id": pl.String, "import_id": pl.String, "row_number": pl.Int64,
+               "held": pl.Boolean, "email_held": pl.Boolean}
+
+# Every source row of the contacts in `_golden_ids`, with its recency as one number (the import's
+# place, then the row's, without a sort) and its contact's number of sources.
+_SOURCES = """
+    imports AS (
+        SELECT import_id,
+               row_number() OVER (ORDER BY imported_at, import_id) AS import_rank
+        FROM raw.imports WHERE tenant_id = $t
+    ),
+    sizes AS (
+        SELECT cs.contact_id, count(*) AS _sources
+        FROM core.contact_sources cs JOIN _golden_ids g USING (contact_id)
+        WHERE cs.tenant_id = $t GROUP BY cs.contact_id
+    ),
+    src AS (
+        SELECT s.*, cs.contact_id, i.import_rank * 4294967296 + s.row_number AS _rank,
+               z._sources
+        FROM staging.contact_rows s
+        JOIN core.contact_sources cs USING (tenant_id, import_id, row_number)
+        JOIN imports i USING (import_id)
+        JOIN sizes z ON z.contact_id = cs.contact_id
+        WHERE s.tenant_id = $t
+    )"""
+HELD_UPDATE = "held_update"
+
+
+def golden_records(
+    con: duckdb.DuckDBPyConnection,
+    tenant_id: str,
+    contact_ids: pl.Series,
+    into: str | None = None,
+) -> pl.DataFrame:
+    """Golden rows for the given contacts from their sources in staging (newest source wins,
+    except over several established contact details: see the module's guard).
+
+    Recency is the import time, then the row order in the file; tags are unioned, notes kept from
+    every source (distinct, in a stable order, so a re-run changes nothing), created_at is the
+    earliest, consent the newest known status.
+    A contact with one source (most) is that row, taken as it is; only the others aggregate, and
+    only the few with a held source pay for the guard's filters.
+    With `into`, the rows go to that temporary table instead (a million golden rows then never
+    leave DuckDB) and the held source rows (`held_sources`) are returned.
+    """
+    ids = pl.DataFrame({"contact_id": contact_ids.unique()})
+    con.register("_golden_ids", ids)
+    try:
+        held = held_sources(con, tenant_id)
+        con.register("_held", held)
+        try:
+            query = _golden_query(guarded=held.height > 0)
+            if into:
+                run(con, f"CREATE OR REPLACE TEMP TABLE {into} AS {query}", {"t": tenant_id})
+                return held
+            return frame(con, query + " ORDER BY contact_id", {"t": tenant_id})
+        finally:
+            con.unregister("_held")
+    finally:
+        con.unregister("_golden_ids")
+
+
+def _aggregated(latest: dict[str, str], email_found: str, phone_found: str) -> str:
+    """The select list folding several sources into one golden row."""
+    fields = ",\n".join(f"{expr} AS {f}" for f, expr in latest.items())
+    return f"""
+        SELECT contact_id,
+               arg_min(source_id, _rank) AS source_id,
+               {fields},
+               list_distinct(flatten(list(tags ORDER BY _rank) FILTER (WHERE tags IS NOT NULL)))
+                   AS tags,
+               string_agg(DISTINCT notes, '\n\n' ORDER BY notes)
+                   FILTER (WHERE notes IS NOT NULL) AS notes,
+               coalesce(arg_max(consent_status, _rank)
+                            FILTER (WHERE consent_status <> 'unknown'), 'unknown')
+                   AS consent_status,
+               min(created_at) AS created_at,
+               CASE WHEN {email_found} THEN 'valid'
+                    WHEN bool_or(email_status = 'invalid') THEN 'invalid'
+                    ELSE 'missing' END AS email_status,
+               CASE WHEN {phone_found} THEN 'valid'
+                    WHEN bool_or(phone_status = 'invalid') THEN 'invalid'
+                    ELSE 'missing' END AS phone_status,
+               arg_max(extra, _rank) FILTER (WHERE extra IS NOT NULL) AS extra"""
+
+
+def _guarded_latest(f: str) -> str:
+    """A field's newest value when some sources are held: held rows give no contact detail and
+    only fill other fields no other source gives; a look-alike email gives way to another."""
+    newest = f"arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL AND NOT _held"
+    if f == "email":
+        return (f"coalesce({newest} AND NOT _email_held), "
+                f"arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL AND NOT _held))")
+    if f in GUARDED_FIELDS:
+        return f"{newest})"
+    return f"coalesce({newest}), arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL))"
+
+
+def _golden_query(guarded: bool) -> str:
+    plain = _aggregated(
+        {f: f"arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL)" for f in LATEST_FIELDS},
+        "bool_or(email IS NOT NULL)", "bool_or(phone IS NOT NULL)",
+    )
+    query = f"""
+        WITH {_SOURCES}
+        SELECT contact_id, source_id, {", ".join(LATEST_FIELDS)},
+               list_distinct(tags) AS tags, notes,
+               CASE WHEN consent_status <> 'unknown' THEN consent_status
+                    ELSE 'unknown' END AS consent_status,
+               created_at,
+               CASE WHEN email IS NOT NULL THEN 'valid'
+                    WHEN email_status = 'invalid' THEN 'invalid'
+                    ELSE 'missing' END AS email_status,
+               CASE WHEN phone IS NOT NULL THEN 'valid'
+                    WHEN phone_status = 'invalid' THEN 'invalid'
+                    ELSE 'missing' END AS phone_status,
+               extra
+        FROM src WHERE _sources = 1
+        UNION ALL
+        {plain}
+        FROM src WHERE _sources > 1
+        """
+    if not guarded:
+        return query + " GROUP BY contact_id"
+    guard = _aggregated(
+        {f: _guarded_latest(f) for f in LATEST_FIELDS},
+        "bool_or(email IS NOT NULL AND NOT _held)", "bool_or(phone IS NOT NULL AND NOT _held)",
+    )
+    return query + f"""
+              AND contact_id NOT IN (SELECT contact_id FROM _held)
+        GROUP BY contact_id
+        UNION ALL
+        {guard}
+        FROM (
+            SELECT src.*, coalesce(h.held, false) AS _held,
+                   coalesce(h.email_held, false) AS _email_held
+            FROM src LEFT JOIN _held h USING (import_id, row_number)
+            WHERE src.contact_id IN (SELECT contact_id FROM _held)
+        )
+        GROUP BY contact_id
+        """
+
+
+def held_sources(con: duckdb.DuckDBPyConnection, tenant_id: str) -> pl.DataFrame:
+    """Source rows of the contacts in `_golden_ids` that the guard holds back: `held` (gives no
+    contact detail, only fills empty other fields) or `email_held` (its look-alike email does not
+    replace the established one), with their contact. Only contacts whose sources disagree on two
+    or more details, or on an email with characters outside ASCII, are replayed, in Python; one
+    aggregate finds them, and they are few."""
+    # Two or more distinct values of a detail, compared by hash (integers aggregate faster than
+    # text; a collision would only spare a contact the replay, at odds of one in 2**64).
+    varies = {f: f"coalesce(min(hash(s.{f})) FILTER (WHERE s.{f} IS NOT NULL) "
+                 f"<> max(hash(s.{f})) FILTER (WHERE s.{f} IS NOT NULL), false)"
+              for f in GUARDED_FIELDS}
+    differs = " + ".join(f"{v}::INT" for v in varies.values())
+    disputed = frame(
+        con,
+        f"""
+        WITH shared AS (  -- contacts with more than one source: only they can hold a row back
+            SELECT contact_id FROM core.contact_sources JOIN _golden_ids USING (contact_id)
+            WHERE tenant_id = $t GROUP BY contact_id HAVING count(*) > 1
+        )
+        SELECT cs.contact_id
+        FROM core.contact_sources cs
+        SEMI JOIN shared USING (contact_id)
+        JOIN staging.contact_rows s USING (tenant_id, import_id, row_number)
+        WHERE cs.tenant_id = $t
+        GROUP BY cs.contact_id
+        HAVING {differs} > {MOST_REPLACED}
+            OR ({varies["email"]} AND bool_or(strlen(s.email) <> length(s.email)))
+        """,
+        {"t": tenant_id},
+    )
+    if disputed.height == 0:
+        return pl.DataFrame(schema=HELD_SCHEMA)
+    con.register("_disputed", disputed)
+    try:
+        rows = frame(
+            con,
+            f"""
+            WITH imports AS (
+                SELECT import_id,
+                       row_number() OVER (ORDER BY imported_at, import_id) AS import_rank
+                FROM raw.imports WHERE tenant_id = $t
+            )
+            SELECT cs.contact_id, s.import_id, s.row_number,
+                   {", ".join(f"s.{f}" for f in GUARDED_FIELDS)},
+                   -- the mailbox: plus tags and the dots Gmail ignores make no other address
+                   CASE WHEN s.email_local_base IS NOT NULL AND s.email_domain IS NOT NULL
+                        THEN s.email_local_base || '@' || s.email_domain
+                        ELSE s.email END AS _mailbox
+            FROM core.contact_sources cs
+            JOIN _disputed d USING (contact_id)
+            JOIN staging.contact_rows s USING (tenant_id, import_id, row_number)
+            JOIN imports i ON i.import_id = s.import_id
+            WHERE cs.tenant_id = $t
+            ORDER BY cs.contact_id, i.import_rank, s.row_number
+            """,
+            {"t": tenant_id},
+        )
+    finally:
+        con.unregister("_disputed")
+    rows = rows.with_columns(confusable(rows["email"]).alias("_confusable"))
+    held, email_held = _replayed(rows)
+    return rows.select(
+        "contact_id", "import_id", "row_number", pl.Series("held", held),
+        pl.Series("email_held", email_held),
+    ).filter(pl.col("held") | pl.col("email_held")).cast(HELD_SCHEMA)
+
+
+def _replayed(rows: pl.DataFrame) -> tuple[list[bool], list[bool]]:
+    """The guard replayed over each contact's sources, oldest first (rows sorted so)."""
+    held, email_held = [], []
+    established: dict[str, str] = {}
+    email_confusable = False
+    contact = None
+    keys = rows.select(
+        "contact_id",
+        *[pl.col("_mailbox" if f == "email" else f).cast(pl.String) for f in GUARDED_FIELDS],
+        "_confusable",
+    ).iter_rows()
+    for contact_id, *values, is_confusable in keys:
+        details = {f: _key(f, v) for f, v in zip(GUARDED_FIELDS, values, strict=True)
+                   if v is not None}
+        if contact_id != contact:
+            contact, established = contact_id, {}
+            email_confusable = False
+        replaced = sum(1 for f, v in details.items() if established.get(f, v) != v)
+        is_held = replaced > MOST_REPLACED
+        look_alike = (
+            not is_held and is_confusable and "email" in established
+            and not email_confusable and established["email"] != details.get("email")
+        )
+        held.append(is_held)
+        email_held.append(look_alike)
+        if is_held:
+            continue
+        if look_alike:
+            details.pop("email")
+        elif "email" in details:
+            email_confusable = bool(is_confusable)
+        established.update(details)
+    return held, email_held
+
+
+def _key(field: str, value: str) -> str:
+    """A detail as compared: an address's case, spacing, punctuation and common abbreviations
+    (`Street`/`St.`) do not make it another value; emails (as mailboxes) and phones are
+    normalized already and compared as they are."""
+    if field in ("email", "phone"):
+        return value
+    folded = unicodedata.normalize("NFKC", value).casefold()
+    words = (_ABBREVIATIONS.get(w, w) for w in _WORDS.findall(folded))
+    return "".join(w[:-4] if w.endswith("strasse") else w for w in words) or folded
+
+
+_WORDS = re.compile(r"\w+")
+_ABBREVIATIONS = {
+    "street": "st", "avenue": "ave", "av": "ave", "road": "rd", "drive": "dr", "boulevard": "blvd",
+    "lane": "ln", "court": "ct", "place": "pl", "square": "sq", "highway": "hwy", "parkway": "pkwy",
+    "terrace": "ter", "suite": "ste", "apartment": "apt", "floor": "fl", "north": "n",
+    "south": "s", "east": "e", "west": "w",
+}
+
+
+def flag_held_rows(con: duckdb.DuckDBPyConnection, tenant_id: str, held: pl.DataFrame,
+                   placed: pl.DataFrame) -> None:
+    """Record the rows placed now whose contact details were held back (`held_update`, field
+    `record`) in staging.field_issues, so marts.data_hygiene lists them for review."""
+    rows = held.filter(pl.col("held")).join(
+        placed.select("import_id", pl.col("row_number").cast(pl.Int64)),
+        on=["import_id", "row_number"], how="semi",
+    )
+    if rows.height == 0:
+        return
+    issues = rows.select(
+        pl.lit(tenant_id).alias("tenant_id"), "import_id", "row_number",
+        pl.lit("record").alias("field"), pl.lit(None, pl.String).alias("original_value"),
+        pl.lit(HELD_UPDATE).alias("issue"),
+    )
+    con.register("_held_issues", issues)
+    try:
+        run(con, "INSERT INTO staging.field_issues BY NAME SELECT * FROM _held_issues")
+    finally:
+        con.unregister("_held_issues")

@@ -1,0 +1,210 @@
+"""Publishing: each tenant's read-only snapshot (its extract, for agents) and the analysts'
+all-tenant snapshot.
+
+Readers never open a working shard (DuckDB admits one writer, and a reader would block it). Each
+file is written under a temporary name and renamed into place, so a reader sees the previous
+snapshot or the new one, never half of a run. A tenant's snapshot is a copy of its shard, which
+holds that tenant's rows only; the all-tenant snapshot is made from the tenants' snapshots.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import secrets
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from crm_pipeline.home import Home
+from crm_pipeline.progress import report
+from crm_pipeline.sql import quote_ident, quote_literal
+from crm_pipeline.trust.readonly import process_alive, remove_stale_reader_dirs
+from crm_pipeline.warehouse import run
+
+# Tables are copied two at a time: DuckDB writes one table on about one core.
+COPY_WORKERS = 2
+SCHEMAS = ("raw", "staging", "quarantine", "core", "marts", "audit", "gdpr")
+TEMP_PREFIX = ".publish-"  # then the publishing process's id, a random part and .duckdb
+_TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)-[0-9a-f]+\.duckdb(?:\.wal)?")
+
+
+def _fresh(path: Path) -> Path:
+    """A new temporary name beside `path` that no reader can collide with.
+
+    DuckDB names a reader's spill folder `<file>.tmp` and a writer's log `<file>.wal`; a name
+    derived from the published file's (`warehouse.duckdb.tmp`, as before) is the folder a
+    reader of the snapshot creates when a query spills, after which every publish failed. The
+    name here holds this process's id and a random part, starts with a dot (no reader opens it)
+    and is not a DuckDB suffix of any file a reader opens."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path.parent)
+    return path.parent / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}.duckdb"
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete what an interrupted publish left in `folder`: temporaries of processes no longer
+    running, and a regular file `<name>.tmp` (or its `.wal`) an older version left. A folder
+    `<name>.tmp` is a reader's spill folder, possibly in use: left alone."""
+    removed = []
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        match = _TEMP_NAME.fullmatch(entry.name)
+        stale = (match is not None and not _alive(int(match.group(1)))) or (
+            entry.name.endswith((".duckdb.tmp", ".duckdb.tmp.wal")) and entry.is_file()
+            and not entry.is_symlink())
+        if stale and entry.is_file():
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """This process counts as running: another thread's publish may be under way (this process
+    discards its own temporary after a failure)."""
+    return pid == os.getpid() or process_alive(pid)
+
+
+def _swap(tmp: Path, final: Path) -> None:
+    os.replace(tmp, final)
+    dir_fd = os.open(final.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _discard(tmp: Path) -> None:
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+
+def _source_path(con: duckdb.DuckDBPyConnection) -> str:
+    """The file of the connection's own database (the working shard)."""
+    query = "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    return run(con, query)[0][0]
+
+
+def publish_tenant(con: duckdb.DuckDBPyConnection, home: Home, tenant_id: str) -> Path:
+    """The tenant's snapshot (`published/tenants/<T>.duckdb`), copied from its shard, atomically.
+
+    Normally a checkpoint leaves the shard whole with an empty WAL and its bytes are copied (the
+    file system's fast path; the tenant's write lock is held, so nothing writes meanwhile).
+    Freed pages travel with the bytes, which is harmless (the audit trail holds earlier values
+    anyway) except after an erasure whose compaction has not finished: then the snapshot is a
+    table-by-table copy, which carries no freed pages.
+    """
+    remove_stale_reader_dirs(home.root / "tmp")  # a killed reader's spill: no one else removes it
+    final = home.extract(tenant_id)
+    tmp = _fresh(final)
+    try:
+        if home.compaction_pending(tenant_id).exists():
+            db = run(con, "SELECT current_database()")[0][0]
+            run(con, "ATTACH $path AS _snapshot", {"path": str(tmp)})
+            try:
+                run(con, f"COPY FROM DATABASE {quote_ident(db)} TO _snapshot")
+            finally:
+                run(con, "DETACH _snapshot")
+        else:
+            run(con, "CHECKPOINT")
+            shutil.copyfile(_source_path(con), tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+        report("publish: snapshot written")  # the new file is whole; readers still see the old
+        _swap(tmp, final)
+    except BaseException:
+        _discard(tmp)
+        raise
+    return final
+
+
+@contextmanager
+def _all_tenants_lock(home: Home):
+    """Runs of several tenants may finish together: one at a time writes the all-tenant file."""
+    home.published_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(home.published_dir / ".all-tenants.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def published_tenants(home: Home) -> list[str]:
+    return [t for t in home.tenant_ids() if home.extract(t).is_file()]
+
+
+def publish_all_tenants(home: Home) -> Path:
+    """The analysts' snapshot (`published/warehouse.duckdb`): every tenant's tables under the
+    same names, made from the tenants' snapshots (never their working shards, which runs of other
+    tenants may be writing). A home of one tenant links the tenant's snapshot (no copy)."""
+    with _all_tenants_lock(home):
+        tenants = published_tenants(home)
+        tmp = _fresh(home.snapshot)
+        try:
+            if len(tenants) == 1:
+                try:
+                    os.link(home.extract(tenants[0]), tmp)
+                except OSError:  # a file system without hard links
+                    shutil.copyfile(home.extract(tenants[0]), tmp)
+            else:
+                _merge_snapshots(home, tenants, tmp)
+            report("publish: all tenants")
+            _swap(tmp, home.snapshot)
+        except BaseException:
+            _discard(tmp)
+            raise
+    return home.snapshot
+
+
+def _merge_snapshots(home: Home, tenants: list[str], tmp: Path) -> None:
+    con = duckdb.connect(str(tmp))
+    try:
+        aliases = {}
+        for i, t in enumerate(tenants):
+            aliases[t] = f"_t{i}"
+            run(con, f"ATTACH $path AS _t{i} (READ_ONLY)", {"path": str(home.extract(t))})
+        tables = run(con, """
+            SELECT schema_name, table_name, list(database_name ORDER BY database_name)
+            FROM duckdb_tables() WHERE database_name LIKE '\\_t%' ESCAPE '\\'
+            GROUP BY ALL ORDER BY max(estimated_size) DESC, 1, 2""")
+        for schema in sorted({s for s, _, _ in tables} | set(SCHEMAS)):
+            run(con, f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+        queue = iter(tables)  # largest first: each worker takes the next when done
+
+        def copy(_: int) -> None:
+            cursor = con.cursor()
+            try:
+                for schema, name, databases in queue:
+                    _merge_table(cursor, schema, name, databases)
+            finally:
+                cursor.close()
+
+        with ThreadPoolExecutor(COPY_WORKERS) as pool:
+            list(pool.map(copy, range(COPY_WORKERS)))
+        for alias in aliases.values():
+            run(con, f"DETACH {alias}")
+        run(con, "CHECKPOINT")
+    finally:
+        con.close()
+
+
+def _merge_table(con, schema: str, name: str, databases: list[str]) -> None:
+    """One table of every tenant, with the table's comments (from the first tenant's)."""
+    ref = f"{quote_ident(schema)}.{quote_ident(name)}"
+    union = " UNION ALL BY NAME ".join(f"SELECT * FROM {d}.{ref}" for d in databases)
+    run(con, f"CREATE TABLE {ref} AS {union}")
+    comments = run(
+        con,
+        "SELECT NULL, comment FROM duckdb_tables() WHERE database_name = $db "
+        "AND schema_name = $s AND table_name = $n AND comment IS NOT NULL "
+        "UNION ALL SELECT column_name, comment FROM duckdb_columns() WHERE database_name = $db "
+        "AND schema_name = $s AND table_name = $n AND comment IS NOT NULL",
+        {"db": databases[0], "s": schema, "n": name},
+    )
+    for column, comment in comments:
+        target = f"TABLE {ref}" if column is None else f"COLUMN {ref}.{quote_ident(column)}"
+        run(con, f"COMMENT ON {target} IS {quote_literal(comment)}")

@@ -1,0 +1,204 @@
+"""Who may write which activity types and read which marts (`data/reference/roles.yaml`).
+
+The kind of an actor comes from the registry, never from what a line declares: a name listed
+under `agents` is an agent and may do only what its role grants; the pipeline itself
+(`SYSTEM_ACTOR`) is the system; anyone else is a person (a user), who writes every type and reads
+every mart. Names are compared folded (NFKC, case, invisible characters), and a name that only
+*looks like* an agent's or the system's (a Cyrillic `і` in `tіna`) is refused rather than taken
+for a person with full rights. A kind a line declares must agree with the registry's, or the
+line is refused. The grants also come as small frames so that a whole batch is checked with
+one join instead of a call per line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from crm_pipeline.errors import CrmError
+from crm_pipeline.paths import REFERENCE_DIR, SQL_DIR
+from crm_pipeline.trust.confusables import confusable, folded
+
+ROLES_FILE = REFERENCE_DIR / "roles.yaml"
+ACTOR_KINDS = ("user", "agent", "system")
+# The pipeline's own name as an actor (its audit rows and the lines it logs).
+SYSTEM_ACTOR = "pipeline"
+ACTORS_SCHEMA = {"actor": pl.String, "kind": pl.String, "agent": pl.String,
+                 "lookalike": pl.String}
+# The activity vocabulary (CONTRACT.md): what a grant can name.
+ACTIVITY_TYPES = (
+    "email", "call", "meeting", "support", "purchase", "webinar", "download", "form_submission",
+    "subscription_start", "subscription_end", "email_bounce", "refund",
+)
+
+
+def mart_names() -> tuple[str, ...]:
+    """Tables of the `marts` schema, from their DDL files (a grant can name only these)."""
+    return tuple(sorted(p.stem for p in (SQL_DIR / "tables" / "marts").glob("*.sql")))
+
+
+@dataclass(frozen=True)
+class Agent:
+    """One agent's grants."""
+
+    name: str
+    role: str
+    writes: frozenset[str]
+    reads: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The agents and their grants; everyone else is unrestricted."""
+
+    agents: dict[str, Agent]
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> Roles:
+        """Roles from a YAML file (the project's default when None), checked before use."""
+        path = Path(path) if path else ROLES_FILE
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise CrmError(
+                f"{path}: cannot read the roles file ({exc}): fix or restore it"
+            ) from exc
+        return cls.from_dict(doc, source=str(path))
+
+    @classmethod
+    def from_dict(cls, doc: dict, source: str = "roles") -> Roles:
+        """Roles from an already-parsed document `{agents: {name: {role, writes, reads}}}`."""
+        entries = doc.get("agents") if isinstance(doc, dict) else None
+        if not isinstance(entries, dict):
+            raise CrmError(f"{source}: no 'agents' mapping: list each agent under 'agents:'")
+        marts = set(mart_names())
+        agents = {}
+        for name, entry in entries.items():
+            entry = entry or {}
+            writes = frozenset(str(t).strip().lower() for t in entry.get("writes") or [])
+            reads = frozenset(str(m).strip().lower() for m in entry.get("reads") or [])
+            bad_types = sorted(writes - set(ACTIVITY_TYPES))
+            if bad_types:
+                raise CrmError(
+                    f"{source}: agent {name!r} may write unknown activity types {bad_types}: "
+                    f"use only {', '.join(ACTIVITY_TYPES)}"
+                )
+            bad_marts = sorted(reads - marts)
+            if bad_marts:
+                raise CrmError(
+                    f"{source}: agent {name!r} may read unknown marts {bad_marts}: "
+                    f"use only {', '.join(sorted(marts))}"
+                )
+            key = folded(str(name))
+            if not key:
+                raise CrmError(f"{source}: an agent has an empty name: name every agent")
+            for other in [*agents, SYSTEM_ACTOR]:
+                if confusable(key, other):
+                    raise CrmError(
+                        f"{source}: agent {name!r} looks like {other!r}"
+                        f"{' (the pipeline itself)' if other == SYSTEM_ACTOR else ''}: "
+                        "give every agent a name that cannot be mistaken for another"
+                    )
+            agents[key] = Agent(key, str(entry.get("role") or key), writes, reads)
+        return cls(agents)
+
+    def is_agent(self, actor: str | None) -> bool:
+        return actor is not None and folded(actor) in self.agents
+
+    def lookalike(self, actor: str | None) -> str | None:
+        """The agent (or the system's name) this actor only looks like, or None: `tіna` with a
+        Cyrillic і looks like the agent `tina` but is not that name."""
+        if actor is None:
+            return None
+        name = folded(actor)
+        if name in self.agents or name == SYSTEM_ACTOR:
+            return None
+        return next((k for k in [*self.agents, SYSTEM_ACTOR] if confusable(actor, k)), None)
+
+    def kind_of(self, actor: str | None, actor_kind: str | None = None) -> str:
+        """The actor's kind from the registry: agent when listed, system for the pipeline
+        itself, else user. What a line declares (`actor_kind`) never changes it."""
+        if actor is None or not folded(actor):
+            return "user"
+        name = folded(actor)
+        if name in self.agents:
+            return "agent"
+        return "system" if name == SYSTEM_ACTOR else "user"
+
+    def _declared_agrees(self, actor: str | None, actor_kind: str | None) -> bool:
+        """A declared kind is only checked: blank, or the registry's kind (any case)."""
+        declared = (actor_kind or "").strip().lower()
+        return declared == "" or declared == self.kind_of(actor)
+
+    def _grants(self, actor: str | None, actor_kind: str | None) -> Agent | bool:
+        """True for unrestricted (a person, the system), an Agent, or False (refused)."""
+        if not self._declared_agrees(actor, actor_kind) or self.lookalike(actor):
+            return False
+        kind = self.kind_of(actor)
+        return self.agents[folded(actor)] if kind == "agent" else True
+
+    def may_write(self, actor: str | None, actor_kind: str | None, activity_type: str) -> bool:
+        """Whether this actor may log an activity of this type (a declared kind that disagrees
+        with the registry, or a look-alike name, may not)."""
+        grants = self._grants(actor, actor_kind)
+        if isinstance(grants, Agent):
+            return activity_type.strip().lower() in grants.writes
+        return grants
+
+    def may_read(self, actor: str | None, actor_kind: str | None, mart: str) -> bool:
+        """Whether this actor may read a mart (`engagement` or `marts.engagement`)."""
+        grants = self._grants(actor, actor_kind)
+        if isinstance(grants, Agent):
+            return mart.strip().lower().removeprefix("marts.") in grants.reads
+        return grants
+
+    def actors_frame(self, actors: pl.Series) -> pl.DataFrame:
+        """(actor, kind, agent, lookalike) for each distinct actor name, for joins: the
+        registry's kind, the agent's registry name, and the name it only looks like."""
+        names = actors.cast(pl.String).drop_nulls().unique().sort().to_list()
+        rows = [
+            (a, self.kind_of(a), folded(a) if self.is_agent(a) else None, self.lookalike(a))
+            for a in names
+        ]
+        return pl.DataFrame(rows, schema=ACTORS_SCHEMA, orient="row")
+
+    def agents_frame(self) -> pl.DataFrame:
+        """Agent names (folded), for joins."""
+        return pl.DataFrame({"actor": sorted(self.agents)}, schema={"actor": pl.String})
+
+    def write_grants(self) -> pl.DataFrame:
+        """Every allowed (agent, activity type) pair, for joins."""
+        pairs = sorted((a.name, t) for a in self.agents.values() for t in a.writes)
+        return pl.DataFrame(
+            {"actor": [p[0] for p in pairs], "type": [p[1] for p in pairs]},
+            schema={"actor": pl.String, "type": pl.String},
+        )
+
+    def permitted(self, frame: pl.DataFrame) -> pl.Series:
+        """`may_write` over a frame of actor, actor_kind, type: names are looked up once per
+        distinct actor, then joined; no call per row."""
+        frame = frame.select(pl.col("actor", "actor_kind", "type").cast(pl.String))
+        actors = self.actors_frame(frame["actor"])
+        grants = self.write_grants().rename({"actor": "agent"}).with_columns(
+            pl.lit(True).alias("_granted")
+        )
+        declared = pl.col("actor_kind").str.strip_chars().str.to_lowercase()
+        keyed = (
+            frame.join(actors, on="actor", how="left", nulls_equal=False, maintain_order="left")
+            .with_columns(
+                pl.col("kind").fill_null("user"),
+                pl.col("type").str.strip_chars().str.to_lowercase(),
+            )
+            .join(grants, on=["agent", "type"], how="left", maintain_order="left")
+        )
+        agrees = declared.is_null() | (declared == "") | (declared == pl.col("kind"))
+        return keyed.select(
+            (
+                agrees
+                & pl.col("lookalike").is_null()
+                & ((pl.col("kind") != "agent") | pl.col("_granted").fill_null(False))
+            ).alias("permitted")
+        )["permitted"]
