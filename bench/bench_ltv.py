@@ -18,6 +18,7 @@ import argparse
 import datetime
 import os
 import resource
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -157,6 +158,9 @@ def run_stages(customers: int, work: Path | None) -> None:
 
     from bench_ltv_run import TENANT, build_home
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from value_stages import backtest_stage, forecast_stage, ltv_stage  # the reference
+
     from crm_pipeline import pipeline
     from crm_pipeline.value.refresh import refresh_value
     from crm_pipeline.warehouse import run
@@ -166,11 +170,11 @@ def run_stages(customers: int, work: Path | None) -> None:
     if not pristine.exists():
         start = time.perf_counter()
         home, purchases = build_home(root / "home", customers)
-        con = connect(home.warehouse)
+        con = connect(home.shard(TENANT))
         pipeline.marts_stage(con, TENANT, AS_OF)
         run(con, "CHECKPOINT")
         con.close()
-        shutil.copy(home.warehouse, pristine)
+        shutil.copy(home.shard(TENANT), pristine)
         print(f"setup: {customers:,} customers, {purchases:,} purchases "
               f"({time.perf_counter() - start:.1f} s, not timed)")
     db = root / "stages.duckdb"
@@ -178,9 +182,9 @@ def run_stages(customers: int, work: Path | None) -> None:
     con = connect(db)
     create_tables(con)
     stages = {
-        "ltv": lambda: pipeline.ltv_stage(con, TENANT, AS_OF, "bench-run"),
-        "forecast": lambda: pipeline.forecast_stage(con, TENANT, AS_OF, "bench-run"),
-        "backtest": lambda: pipeline.backtest_stage(con, TENANT, AS_OF),
+        "ltv": lambda: ltv_stage(con, TENANT, AS_OF, "bench-run"),
+        "forecast": lambda: forecast_stage(con, TENANT, AS_OF, "bench-run"),
+        "backtest": lambda: backtest_stage(con, TENANT, AS_OF),
     }
     print(f"load average before timing: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     for attempt in ("first run", "re-run"):

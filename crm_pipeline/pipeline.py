@@ -19,20 +19,15 @@ from crm_pipeline.contacts.quarantine import quarantine_counts, write_error_file
 from crm_pipeline.contacts.resolve.apply import apply_decision, resolve_tenant
 from crm_pipeline.contacts.resolve.decide import Decision
 from crm_pipeline.home import Home
-from crm_pipeline.marts.refresh import refresh_marts, replace_slice
+from crm_pipeline.marts.refresh import refresh_marts
 from crm_pipeline.tenants import Tenant, all_tenants, get_tenant
 from crm_pipeline.trust.audit import ChangeContext, chain_head
 from crm_pipeline.trust.heads import update_heads
 from crm_pipeline.trust.roles import Roles
-from crm_pipeline.value.backtest import forecast_backtest
-from crm_pipeline.value.forecast import stored_revenue_forecast
-from crm_pipeline.value.ltv.model import ltv_tables, previous_parameters
-from crm_pipeline.value.ltv.segments import ltv_by_segment
 from crm_pipeline.value.refresh import (
     backtest_recomputed,
     prepare_value,
     refresh_value,
-    write_ltv_tables,
     write_value,
 )
 from crm_pipeline.warehouse import run, transaction, utc_now
@@ -288,40 +283,9 @@ def value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
     return refresh_value(con, tenant_id, as_of, run_id)
 
 
-def ltv_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
-    """Fit the tenant's lifetime-value models; write marts.ltv_model, customer_ltv, segment_ltv."""
-    model, customers = ltv_tables(con, tenant_id, as_of, run_id,
-                                  start=previous_parameters(con, tenant_id))
-    segments = ltv_by_segment(con, tenant_id, as_of, customers, model)
-    write_ltv_tables(con, tenant_id, run_id, customers, segments, model)
-    row = model.row(0, named=True)
-    return {"model": row["model"], "customers": row["customers"],
-            "expected_clv_365d": float(customers["expected_clv_365d"].sum() or 0.0)}
-
-
-def forecast_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
-    """The tenant's 12-month revenue forecast by segment."""
-    forecast = stored_revenue_forecast(con, tenant_id, as_of, run_id)
-    with transaction(con):
-        replace_slice(con, "marts.revenue_forecast", tenant_id, forecast)
-    total = forecast.filter(forecast["segment"] == "all")
-    return {"months": total.height, "expected_revenue_12m": float(total["expected_revenue"].sum())}
-
-
 def _processed_imports(con, tenant_id: str, run_id: str, kind: str) -> list[str]:
     return [r[0] for r in run(
         con,
         "SELECT import_id FROM raw.imports WHERE tenant_id = $t AND processed_run_id = $r AND kind = $k",
         {"t": tenant_id, "r": run_id, "k": kind},
     )]
-
-
-def backtest_stage(con, tenant_id: str, as_of: date) -> dict:
-    """Forecasts re-made 3, 6 and 12 months back, beside what then happened."""
-    rows = forecast_backtest(con, tenant_id, as_of, start=previous_parameters(con, tenant_id))
-    with transaction(con):
-        replace_slice(con, "marts.forecast_backtest", tenant_id, rows)
-    overall = rows.filter(rows["segment"] == "all")
-    return {"rows": rows.height,
-            "within_interval_share": float(overall["within_interval"].mean() or 0.0)
-            if overall.height else None}

@@ -3,8 +3,8 @@ import warnings
 
 import polars as pl
 import pytest
+from value_stages import backtest_stage
 
-from crm_pipeline.pipeline import backtest_stage
 from crm_pipeline.value.backtest import forecast_backtest
 from crm_pipeline.warehouse import run
 

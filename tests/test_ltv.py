@@ -234,7 +234,7 @@ def test_value_per_segment_sums_its_customers_and_all_sums_everyone(con):
 
 
 def test_the_ltv_stage_writes_one_row_per_segment_with_all_and_leads_segments(con):
-    from crm_pipeline.pipeline import ltv_stage
+    from value_stages import ltv_stage
 
     insert(con, purchases_frame("t1", 300, seed=8))
     _, customers = ltv_tables(con, "t1", AS_OF, "run-0")
@@ -290,7 +290,7 @@ def test_segment_value_under_the_fallback_leaves_the_alive_counts_unknown(con):
 
 
 def test_the_next_fit_starts_from_the_tenants_latest_fitted_parameters(con):
-    from crm_pipeline.pipeline import ltv_stage
+    from value_stages import ltv_stage
 
     assert previous_parameters(con, "t1") is None
     insert(con, purchases_frame("t1", 300, seed=8))

@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 from test_forecast import add_contacts, add_purchases, add_segment, insert, simulated_customers
+from value_stages import backtest_stage, forecast_stage, ltv_stage
 
 from crm_pipeline import pipeline
-from crm_pipeline.pipeline import backtest_stage, forecast_stage, ltv_stage
 from crm_pipeline.value import refresh as value
 from crm_pipeline.value.refresh import refresh_value
 from crm_pipeline.warehouse import connect, create_tables, frame, run

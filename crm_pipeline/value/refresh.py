@@ -1,9 +1,10 @@
 """A tenant's lifetime value, revenue forecast and forecast back-test, refreshed in one pass.
 
-The same rows as `pipeline.ltv_stage`, `forecast_stage` and `backtest_stage` run in turn, for
-less. One pass over the purchases gives the customer summary at the as-of date and at each
-back-test origin that is recomputed (an origin whose inputs are unchanged keeps its rows and needs
-none). The forecast takes the fitted customers from memory rather than reading them back, and
+The pipeline's only way to these tables. It writes the same rows as writing each table on its
+own from its model functions (the reference in `tests/value_stages.py`, which the tests and
+`bench/bench_ltv.py` compare it with), for less. One pass over the purchases gives the
+customer summary at the as-of date and at each back-test origin that is recomputed (an origin
+whose inputs are unchanged keeps its rows and needs none). The forecast takes the fitted customers from memory rather than reading them back, and
 shares the as-of date's segment memberships with the per-segment values.
 
 Two phases. `prepare_value` reads only and needs nothing of this run's segments: the summaries,
