@@ -1,0 +1,208 @@
+"""Leads' and customers' features as of past dates, computed from the tables exactly as the
+pipeline would have seen them then.
+
+A cut-off is a day. What a contact looked like at a cut-off is read from what the warehouse
+holds up to the end of that day (UTC) and nothing later: activities dated by then, the contact
+known by then (`known_since`), profile fields as they were then (a later audited update is undone
+with the value it replaced). The same SQL (`sql/models/scoring/features.sql`) gives the training
+rows at past cut-offs and the rows scored at a run's as-of date, so a model is applied to exactly
+what it learned from; a test recomputes past features after adding later data and finds them
+unchanged.
+
+The time plan (`plan_cutoffs`): cut-offs every `STEP_DAYS` days back from `HORIZON_DAYS` before the
+training date (the anchor), whose labels (what happened in the `HORIZON_DAYS` days after each) are
+therefore all observed by the anchor. The newest `HOLDOUT_CUTOFFS` form the held-out period; the
+model that is validated learns only from cut-offs whose label windows end before the held-out
+period begins. The model that is then used learns from every cut-off.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from ..sql import sql_text
+from ..tenant_settings import query_params
+from ..warehouse import frame, run
+
+HORIZON_DAYS = 90  # "becomes a customer within 90 days", "churns in the next 90 days"
+STEP_DAYS = 30  # one cut-off a month
+HOLDOUT_CUTOFFS = 3  # the held-out period: the newest three cut-offs (60 days of cut-offs)
+MAX_CUTOFFS = 24  # at most two years of cut-offs for a model to learn from
+WARMUP_DAYS = 60  # a cut-off needs this much of the tenant's history before it
+
+# Activity kinds counted per window; email and call split by direction.
+COUNT_KINDS = ("email_in", "email_out", "call_in", "call_out", "meeting", "support", "webinar",
+               "download", "form_submission")
+WINDOWS = (30, 180)
+# The rule's components (sql/models/marts/contact_lead_score.sql), in points.
+RULE_COMPONENTS = ("fit_company_size", "fit_role", "fit_industry", "engagement_recency",
+                   "engagement_frequency", "engagement_depth")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The cut-offs a model learns and is validated on, for one training date (`anchor`)."""
+
+    anchor: datetime.date
+    holdout: tuple[datetime.date, ...]  # the held-out period, newest first
+    validation_train: tuple[datetime.date, ...]  # what the validated model learns from
+    deploy: tuple[datetime.date, ...]  # what the model in use learns from (every cut-off)
+
+    @property
+    def cutoffs(self) -> tuple[datetime.date, ...]:
+        return tuple(sorted(set(self.deploy) | set(self.holdout) | set(self.validation_train)))
+
+    @property
+    def usable(self) -> bool:
+        """Whether there is a held-out period and something before it to learn from."""
+        return bool(self.holdout) and len(self.holdout) == HOLDOUT_CUTOFFS and bool(
+            self.validation_train)
+
+
+def anchor_date(as_of: datetime.date, retrain_days: int) -> datetime.date:
+    """The training date for a run at `as_of`: the latest day on or before it whose ordinal is a
+    multiple of `retrain_days` from 0001-01-01 (for 7: the Monday on or before). Every as-of
+    date of the same period uses the model of the same anchor, so the scores of a date do not
+    depend on which runs came before."""
+    return as_of - datetime.timedelta(days=(as_of.toordinal() - 1) % max(1, int(retrain_days)))
+
+
+def plan_cutoffs(anchor: datetime.date, history_start: datetime.date | None) -> Plan:
+    """The cut-offs for a model trained at `anchor` on a history beginning `history_start`."""
+    if history_start is None:
+        return Plan(anchor, (), (), ())
+    first = history_start + datetime.timedelta(days=WARMUP_DAYS)
+    step = datetime.timedelta(days=STEP_DAYS)
+    last = anchor - datetime.timedelta(days=HORIZON_DAYS)
+    holdout = tuple(d for d in (last - k * step for k in range(HOLDOUT_CUTOFFS)) if d >= first)
+    train_end = last - (HOLDOUT_CUTOFFS - 1) * step - datetime.timedelta(days=HORIZON_DAYS)
+    validation = tuple(d for d in (train_end - k * step for k in range(MAX_CUTOFFS)) if d >= first)
+    deploy = tuple(d for d in (last - k * step for k in range(MAX_CUTOFFS)) if d >= first)
+    return Plan(anchor, holdout, validation, deploy)
+
+
+def history_start(con: duckdb.DuckDBPyConnection, tenant_id: str) -> datetime.date | None:
+    """The day of the tenant's first activity (None without any)."""
+    rows = run(con, "SELECT CAST(min(occurred_at) AS DATE) FROM core.activities "
+                    "WHERE tenant_id = $t", {"t": tenant_id})
+    return rows[0][0] if rows else None
+
+
+def _execute(con, name: str, params: dict, prefix: str = "") -> list:
+    text = sql_text(f"models/scoring/{name}")
+    return run(con, prefix + text, query_params(text, params, f"sql/models/scoring/{name}.sql"))
+
+
+def build_contact_facts(con: duckdb.DuckDBPyConnection, tenant_id: str) -> None:
+    """The temp table `score_contact_facts`: each contact's known_since and first conversion."""
+    _execute(con, "contact_facts", {"tenant_id": tenant_id},
+             "CREATE OR REPLACE TEMP TABLE score_contact_facts AS\n")
+
+
+def build_cohort(con: duckdb.DuckDBPyConnection, target: str, tenant_id: str,
+                 cutoffs: tuple[datetime.date, ...], params: dict) -> None:
+    """The temp table `score_cohort` (cutoff, contact_id, label): open leads and whether they
+    converted (target `conversion`), or observable customers and whether they churned
+    (`churn`), at each cut-off, labelled over the `HORIZON_DAYS` days after it."""
+    name, label = {"conversion": ("lead_cohort", "converted"),
+                   "churn": ("churn_cohort", "churned")}[target]
+    text = sql_text(f"models/scoring/{name}")
+    values = {**params, "tenant_id": tenant_id, "cutoffs": sorted(cutoffs),
+              "horizon_days": HORIZON_DAYS}
+    run(con, f"CREATE OR REPLACE TEMP TABLE score_cohort AS SELECT cutoff, contact_id, "
+             f"{label} AS label FROM (\n{text}\n)",
+        query_params(text, values, f"sql/models/scoring/{name}.sql"))
+
+
+def sample_cohort(con: duckdb.DuckDBPyConnection, max_positives: int,
+                  max_negatives: int) -> dict[str, int]:
+    """The temp table `score_pairs` (cutoff, contact_id, label, weight): the cohort, each class
+    kept whole up to its cap, beyond it a deterministic sample (by a hash of contact and
+    cut-off) weighted by the inverse of its rate, so weighted sums estimate the whole cohort.
+    Returns the cohort's size per class (`positives`, `negatives`)."""
+    counts = dict(run(con, "SELECT label, count(*) FROM score_cohort GROUP BY label"))
+    positives, negatives = int(counts.get(True, 0)), int(counts.get(False, 0))
+    rate_pos = min(1.0, max_positives / positives) if positives else 1.0
+    rate_neg = min(1.0, max_negatives / negatives) if negatives else 1.0
+    run(con, """
+        CREATE OR REPLACE TEMP TABLE score_pairs AS
+        SELECT cutoff, contact_id, label,
+               1.0 / CASE WHEN label THEN $rate_pos ELSE $rate_neg END AS weight
+        FROM score_cohort
+        WHERE (hash(contact_id, cutoff) % 1000003) / 1000003.0
+              < CASE WHEN label THEN $rate_pos ELSE $rate_neg END
+        """, {"rate_pos": rate_pos, "rate_neg": rate_neg})
+    return {"positives": positives, "negatives": negatives}
+
+
+def build_scoring_pairs(con: duckdb.DuckDBPyConnection, as_of: datetime.date,
+                        stages: list[str]) -> None:
+    """The temp table `score_pairs`: the contacts of `mart_contacts` in the given lifecycle
+    stages, at the as-of date."""
+    run(con, """
+        CREATE OR REPLACE TEMP TABLE score_pairs AS
+        SELECT CAST($as_of AS DATE) AS cutoff, contact_id, CAST(NULL AS BOOLEAN) AS label,
+               1.0 AS weight
+        FROM mart_contacts WHERE list_contains(CAST($stages AS VARCHAR[]), stage)
+        """, {"as_of": as_of, "stages": stages})
+
+
+def pair_features(con: duckdb.DuckDBPyConnection, tenant_id: str, params: dict, *,
+                  with_rule: bool = True) -> pl.DataFrame:
+    """Features of every pair of `score_pairs` (with its label and weight), ordered by cut-off
+    and contact; with `with_rule`, also the rule's lead_score at each cut-off, from
+    `sql/models/marts/contact_lead_score.sql` itself (`rule_score` and its components)."""
+    values = {**params, "tenant_id": tenant_id}
+    _execute(con, "features", values, "CREATE OR REPLACE TEMP TABLE score_features AS\n")
+    if with_rule:
+        rule = sql_text("models/marts/contact_lead_score")
+        query = (
+            "WITH contact_activity AS (SELECT * FROM score_features),\n"
+            f"rule AS (\n{rule}\n)\n"
+            "SELECT r.cutoff, r.contact_id, r.lead_score AS rule_score, "
+            + ", ".join(f"r.{c}" for c in RULE_COMPONENTS) + " FROM rule AS r"
+        )
+        run(con, f"CREATE OR REPLACE TEMP TABLE score_rule AS\n{query}",
+            query_params(query, values, "sql/models/marts/contact_lead_score.sql"))
+        rule_join = ("LEFT JOIN score_rule AS r ON r.cutoff = f.cutoff "
+                     "AND r.contact_id = f.contact_id")
+        rule_column = ", r.rule_score, " + ", ".join(f"r.{c}" for c in RULE_COMPONENTS)
+    else:
+        rule_join = rule_column = ""
+    features = frame(con, f"""
+        SELECT f.*, p.label, p.weight{rule_column}
+        FROM score_features AS f
+        JOIN score_pairs AS p ON p.cutoff = f.cutoff AND p.contact_id = f.contact_id
+        {rule_join}
+        ORDER BY f.cutoff, f.contact_id
+        """)
+    return features
+
+
+def drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for table in ("score_contact_facts", "score_cohort", "score_pairs", "score_features",
+                  "score_rule"):
+        run(con, f"DROP TABLE IF EXISTS {table}")
+
+
+def features_at(con: duckdb.DuckDBPyConnection, tenant_id: str, cutoffs: list[datetime.date],
+                contact_ids: list[str] | None, params: dict) -> pl.DataFrame:
+    """Features (and the rule's score) of the given contacts (all when None) at each cut-off,
+    ordered by cut-off and contact: for tests and inspection."""
+    build_contact_facts(con, tenant_id)
+    run(con, """
+        CREATE OR REPLACE TEMP TABLE score_pairs AS
+        SELECT k.cutoff, c.contact_id, CAST(NULL AS BOOLEAN) AS label, 1.0 AS weight
+        FROM (SELECT unnest(CAST($cutoffs AS DATE[])) AS cutoff) AS k
+        CROSS JOIN (SELECT contact_id FROM core.contacts WHERE tenant_id = $t
+                    AND ($ids IS NULL OR contact_id IN (SELECT unnest(CAST($ids AS VARCHAR[]))))
+                   ) AS c
+        """, {"cutoffs": cutoffs, "t": tenant_id, "ids": contact_ids})
+    try:
+        return pair_features(con, tenant_id, params)
+    finally:
+        drop_temp_tables(con)
