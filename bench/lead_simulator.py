@@ -14,15 +14,17 @@ Each tenant is a day-by-day process over its contacts, vectorised over contacts 
   traits, the contact's age and the season) plus an excitation that each event raises and that
   decays by `decay` a day, so interest comes in bursts that feed on themselves.
 * An open lead converts on a day with a hazard `exp(intercept + fit + sum_k effect_k *
-  log(1 + excitation_k)) * season`, plus a constant `noise_hazard` unrelated to anything visible
-  (noisy labels: the share of conversions nobody could predict). A conversion is a purchase or a
-  subscription_start.
+  log(1 + memory_k)) * season`, where memory_k is the contact's count of kind k decayed by
+  `memory_decay` a day (a slower memory than the excitation: a webinar a month ago still
+  counts), plus a constant `noise_hazard` unrelated to anything visible (noisy labels: the share
+  of conversions nobody could predict). A conversion is a purchase or a subscription_start.
 * Customers: a subscriber's subscription ends with a daily hazard raised by support contacts and
   lowered by engagement; a buyer buys again with a daily hazard that fades with the days since the
   last purchase (so a lapse feeds on itself), raised by engagement and lowered by support.
 
 Everything that drives the future is visible in the data at a cut-off (traits, age, the activity
-history whose exponentially decayed counts are the excitations, the days since the last purchase),
+history whose exponentially decayed counts are the excitations and memories, the days since the
+last purchase),
 so the best possible prediction at a cut-off is the process's own probability given that state.
 `simulate` estimates it for the contacts at the requested cut-offs by running the next 90 days
 forward many times from their state (Rao-Blackwellised: the hazards along each path are
@@ -79,6 +81,7 @@ class Profile:
         "meeting": 0.0015, "support": 0.0008, "webinar": 0.002, "download": 0.003,
         "form_submission": 0.002})
     decay: float = 0.92  # excitation kept from one day to the next
+    memory_decay: float = 0.985  # what conversion and churn remember of each kind, day to day
     self_excitation: float = 0.035  # added to a kind's daily rate per event of that kind
     cross_excitation: float = 0.15  # base rates x (1 + this x all excitation)
     age_halflife_days: float = 240.0  # interest fades with the contact's age, to half by then
@@ -176,6 +179,7 @@ class _State:
         self.base = base[None, :] * np.exp(mult[self.industry])
         self.effects = np.array([p.kind_effect.get(k, 0.0) for k in KINDS])
         self.excitation = np.zeros((n, len(KINDS)))
+        self.memory = np.zeros((n, len(KINDS)))
         self.status = np.zeros(n, np.int8)  # 0 open lead, 1 subscriber, 2 buyer, 3 churned
         self.last_purchase = np.full(n, -10_000.0)
 
@@ -195,23 +199,23 @@ def _rates(p: Profile, st_base, excitation, age_days, status, season_act):
             + p.self_excitation * excitation)
 
 
-def _conversion_hazard(p: Profile, fit, effects, excitation, season) -> np.ndarray:
-    z = p.intercept + fit + np.log1p(excitation) @ effects
+def _conversion_hazard(p: Profile, fit, effects, memory, season) -> np.ndarray:
+    z = p.intercept + fit + np.log1p(memory) @ effects
     return np.minimum(np.exp(z) * season + p.noise_hazard, 0.5)
 
 
-def _churn_hazard(p: Profile, excitation) -> np.ndarray:
-    support = np.log1p(excitation[:, KINDS.index("support")])
-    engaged = np.log1p(excitation[:, [KINDS.index("meeting"), KINDS.index("email_in"),
-                                      KINDS.index("webinar")]].sum(axis=1))
+def _churn_hazard(p: Profile, memory) -> np.ndarray:
+    support = np.log1p(memory[:, KINDS.index("support")])
+    engaged = np.log1p(memory[:, [KINDS.index("meeting"), KINDS.index("email_in"),
+                                  KINDS.index("webinar")]].sum(axis=1))
     return np.minimum(np.exp(p.churn_intercept + p.churn_support * support
                              + p.churn_engagement * engaged), 0.5)
 
 
-def _rebuy_hazard(p: Profile, excitation, days_since) -> np.ndarray:
-    support = np.log1p(excitation[:, KINDS.index("support")])
-    engaged = np.log1p(excitation[:, [KINDS.index("meeting"), KINDS.index("email_in"),
-                                      KINDS.index("webinar")]].sum(axis=1))
+def _rebuy_hazard(p: Profile, memory, days_since) -> np.ndarray:
+    support = np.log1p(memory[:, KINDS.index("support")])
+    engaged = np.log1p(memory[:, [KINDS.index("meeting"), KINDS.index("email_in"),
+                                  KINDS.index("webinar")]].sum(axis=1))
     return np.minimum(np.exp(p.rebuy_intercept - days_since / p.rebuy_lapse_days
                              + p.rebuy_engagement * engaged + p.rebuy_support * support), 0.5)
 
@@ -256,7 +260,7 @@ def simulate(profile: Profile, as_of: datetime.date, seed: int = 0,
         events_day.append(np.full(int(repeat.sum()), t))
         # leads convert
         leads = idx[st.status[idx] == 0]
-        h = _conversion_hazard(p, st.fit[leads], st.effects, st.excitation[leads], season)
+        h = _conversion_hazard(p, st.fit[leads], st.effects, st.memory[leads], season)
         conv = leads[rng.random(leads.size) < h]
         if conv.size:
             sub = rng.random(conv.size) < p.subscription_share
@@ -269,7 +273,7 @@ def simulate(profile: Profile, as_of: datetime.date, seed: int = 0,
         # subscribers end, buyers buy again
         subs = idx[st.status[idx] == 1]
         subs = subs[converted_day[subs] < t]
-        ended = subs[rng.random(subs.size) < _churn_hazard(p, st.excitation[subs])]
+        ended = subs[rng.random(subs.size) < _churn_hazard(p, st.memory[subs])]
         st.status[ended] = 3
         events_contact.append(ended)
         events_day.append(np.full(ended.size, t))
@@ -277,13 +281,15 @@ def simulate(profile: Profile, as_of: datetime.date, seed: int = 0,
         buyers = idx[st.status[idx] == 2]
         buyers = buyers[st.last_purchase[buyers] < t]
         again = buyers[rng.random(buyers.size) < _rebuy_hazard(
-            p, st.excitation[buyers], t - st.last_purchase[buyers])]
+            p, st.memory[buyers], t - st.last_purchase[buyers])]
         st.last_purchase[again] = t
         events_contact.append(again)
         events_day.append(np.full(again.size, t))
         events_kind.append(np.full(again.size, 9))
         st.excitation *= p.decay
         st.excitation[idx] += counts
+        st.memory *= p.memory_decay
+        st.memory[idx] += counts
         if t in oracle_days:
             oracle_rows.append(_oracle(p, st, created, t, oracle_days[t], start, rng, replicas,
                                        events_contact, events_day, events_kind))
@@ -322,6 +328,7 @@ def _oracle(p: Profile, st: _State, created, t: int, cutoff: datetime.date, star
         m = who.size
         rep = np.repeat(who, replicas)
         exc = np.repeat(st.excitation[who], replicas, axis=0)
+        mem = np.repeat(st.memory[who], replicas, axis=0)
         status = np.repeat(st.status[who], replicas)
         age = np.repeat(t - created[who], replicas).astype(float)
         base = np.repeat(st.base[who], replicas, axis=0)
@@ -333,12 +340,14 @@ def _oracle(p: Profile, st: _State, created, t: int, cutoff: datetime.date, star
             season_act = 1.0 + 0.5 * (season - 1.0)
             rates = _rates(p, base, exc, age + s, status, season_act)
             if target == "conversion":
-                h = _conversion_hazard(p, st.fit[rep], st.effects, exc, season)
+                h = _conversion_hazard(p, st.fit[rep], st.effects, mem, season)
             else:
-                h = np.where(status == 1, _churn_hazard(p, exc),
-                             _rebuy_hazard(p, exc, (t + s) - last))
+                h = np.where(status == 1, _churn_hazard(p, mem),
+                             _rebuy_hazard(p, mem, (t + s) - last))
             survive *= 1.0 - h
-            exc = exc * p.decay + rng.poisson(rates)
+            new = rng.poisson(rates)
+            exc = exc * p.decay + new
+            mem = mem * p.memory_decay + new
         event = 1.0 - survive.reshape(m, replicas).mean(axis=1)
         if target == "churn":  # a buyer churns by not buying: the "no purchase" survival
             event = np.where(st.status[who] == 1, event, 1.0 - event)

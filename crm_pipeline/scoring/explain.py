@@ -1,11 +1,11 @@
 """Top factors in words: what raised or lowered each score, phrased from the contact's own values.
 
 A learned score's factors are the model's per-factor contributions (`model.contributions`: how
-far the contact's values move its log-odds from the average lead's); the `TOP` largest in size,
-each at least `MIN_EFFECT`, are listed strongest first, each as "+ words" (raises the score) or
-"- words" (lowers it): "+ attended 3 webinars in the last 30 days", "+ industry: healthcare",
-"- no activity in the last 180 days". A rule score's factors are its largest components, with
-their points: "+ company of 250 employees (15 points)".
+far the contact's values move its log-odds from the average lead's); the `TOP` largest in size
+are listed strongest first (the largest always, the others when at least `MIN_EFFECT`), each
+as "+ words" (raises the score) or "- words" (lowers it): "+ attended 3 webinars in the last
+30 days", "+ industry: healthcare", "- no activity in the last 180 days". A rule score's factors
+are its largest components, with their points: "+ company of 250 employees (15 points)".
 
 The time of year is never listed: every contact of a run shares it, so it explains the level
 of the probabilities but not why one lead ranks above another. Words are built with polars
@@ -105,9 +105,9 @@ def source_phrase() -> pl.Expr:
 
 def top_factor_words(features: pl.DataFrame, effects: np.ndarray, phrases: list[pl.Expr | None],
                      top: int = TOP, min_effect: float = MIN_EFFECT) -> pl.Series:
-    """Each row's top factors in words (a list, strongest first), from its per-factor effects
-    (rows x factors, in log-odds) and each factor's phrase expression over `features` (None: the
-    factor is never listed)."""
+    """Each row's top factors in words (a list, strongest first: the largest effect, then others
+    of at least `min_effect`), from its per-factor effects (rows x factors, in log-odds) and each
+    factor's phrase expression over `features` (None: the factor is never listed)."""
     n, k = effects.shape
     silent = [i for i, phrase in enumerate(phrases) if phrase is None]
     if silent:  # factors without words (the time of year, the same for every contact of a run)
@@ -124,7 +124,8 @@ def top_factor_words(features: pl.DataFrame, effects: np.ndarray, phrases: list[
         "rank": np.tile(np.arange(top, dtype=np.int64), n),
         "factor": order.ravel().astype(np.int64),
         "effect": chosen.ravel(),
-    }).filter(pl.col("effect").abs() >= min_effect)
+    }).filter((pl.col("effect").abs() >= min_effect)
+              | ((pl.col("rank") == 0) & (pl.col("effect") != 0)))
     return _assemble(features, picks, phrases, n)
 
 
@@ -135,8 +136,8 @@ def _assemble(features: pl.DataFrame, picks: pl.DataFrame, phrases: list[pl.Expr
         chosen = picks.filter(pl.col("factor") == i)
         if chosen.height == 0 or phrase is None:
             continue
-        words = features[chosen["row"].to_numpy()].select(phrase.alias("words"))
-        parts.append(chosen.with_columns(words["words"]))
+        words = features[chosen["row"].to_numpy()].with_columns(phrase.alias("_words"))
+        parts.append(chosen.with_columns(words["_words"].alias("words")))
     if not parts:
         return pl.Series("top_factors", [[]] * n, dtype=pl.List(pl.Utf8))
     listed = (
