@@ -202,6 +202,22 @@ def test_a_date_scores_the_same_whether_its_model_was_stored_or_trained_afresh(
     con.close()
 
 
+def test_another_tenants_data_never_reaches_a_tenants_model_or_scores(trained_con):
+    before = scores(trained_con), churn(trained_con)
+    other = simulate(PROFILES["enterprise"], AS_OF, seed=5, contacts=300)  # the same contact ids
+    load(trained_con, "t2", other)
+    refresh_marts(trained_con, "t1", AS_OF, run_id="r1")
+    model = one(trained_con, "SELECT * FROM marts.lead_score_model WHERE tenant_id = 't1'")
+    assert not model["retrained"]  # what t1 learns from did not change
+    after = (run(trained_con, "SELECT contact_id, lead_score, score_method, "
+                              "conversion_probability, score_percentile, top_factors "
+                              "FROM marts.lead_scores WHERE tenant_id = 't1' ORDER BY 1"),
+             run(trained_con, "SELECT contact_id, churn_method, churn_probability, top_factors "
+                              "FROM marts.retention_risk WHERE tenant_id = 't1' ORDER BY 1"))
+    assert after == before
+    assert not run(trained_con, "SELECT 1 FROM core.score_models WHERE tenant_id = 't2'")
+
+
 def test_only_data_the_model_learns_from_changes_its_fingerprint(trained_con):
     _, settings = params_of(trained_con)
     build_contact_facts(trained_con, "t1")

@@ -33,8 +33,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 MODEL_VERSION = 1
@@ -150,6 +148,8 @@ def fit(features: pl.DataFrame, factors: list[Factor]) -> Fitted:
     weights = features["weight"].to_numpy().astype(np.float64)
     y = features["label"].to_numpy().astype(np.int8)
     encoding, x = fit_encoding(features, factors, weights)
+    from sklearn.linear_model import LogisticRegression  # on first need: a second to import
+
     model = LogisticRegression(C=C, solver="newton-cholesky", max_iter=200, tol=1e-8)
     with threadpool_limits(1):  # one BLAS thread: see the module's docstring
         model.fit(x, y, sample_weight=weights * (weights.size / weights.sum()))
@@ -184,6 +184,8 @@ def contributions(model: Fitted, x: np.ndarray, n_factors: int) -> np.ndarray:
 
 def auc(y: np.ndarray, score: np.ndarray, weights: np.ndarray | None = None) -> float | None:
     """Area under the ROC curve (ties count half); None without both classes."""
+    from sklearn.metrics import roc_auc_score
+
     y = np.asarray(y).astype(bool)
     if y.size == 0 or y.all() or not y.any():
         return None

@@ -26,8 +26,6 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from ..ltv import fitted_values
-from ..ltv.summary import customer_summaries_query
 from ..warehouse import frame
 from . import explain
 from .leads import days_band, fit_factors, kind_factors, log1p, season_factor
@@ -113,6 +111,9 @@ def with_p_alive(con: duckdb.DuckDBPyConnection, tenant_id: str, rows: pl.DataFr
     """`rows` (cutoff, contact_id, ...) with `p_dead` = 1 - BG/NBD's p_alive as fitted on the
     purchases up to each cut-off: NULL for a customer without purchases, and for everyone when
     the fit falls back to historical averages (which have no p_alive)."""
+    from ..ltv import fitted_values  # only when a churn model is trained
+    from ..ltv.summary import customer_summaries_query
+
     if rows.height == 0 or not cutoffs:
         return rows.with_columns(pl.lit(None, dtype=pl.Float64).alias("p_dead"))
     dates = sorted(cutoffs)
