@@ -127,16 +127,16 @@ def test_a_profile_field_changed_after_the_cut_off_is_read_as_it_was(con):
 def test_counts_windows_and_customer_facts_at_a_cut_off(con):
     rows = {r["contact_id"]: r for r in feats(con, [CUTOFF]).to_dicts()}
     lead = rows["c_1"]
-    assert (lead["webinar_30d"], lead["webinar_180d"]) == (1, 2)
-    assert (lead["email_in_30d"], lead["email_out_180d"], lead["email_out_30d"]) == (1, 0, 0)
+    assert (lead["webinar_30d"], lead["webinar_90d"], lead["webinar_365d"]) == (1, 2, 2)
+    assert (lead["email_in_90d"], lead["email_out_90d"], lead["email_out_ever"]) == (1, 0, 1)
     assert lead["form_submission_30d"] == lead["download_30d"] == 1
-    assert lead["meeting_180d"] == 0  # scheduled meetings are not activity
-    assert lead["bounces"] == 1 and lead["days_since_last_activity"] == 0
+    assert lead["meeting_365d"] == 0  # scheduled meetings are not activity, nor are bounces
+    assert lead["days_since_last_activity"] == 0 and lead["days_since_first_activity"] == 200
     assert lead["signals_ever"] == 5 and lead["customer_days"] is None
     assert lead["depth_90d"] == 5 and lead["activities_90d"] == 5
     buyer = rows["c_2"]
-    assert (buyer["purchase_days_90d"], buyer["purchase_days_365d"]) == (1, 2)
-    assert buyer["revenue_365d"] == 700.0 and buyer["days_since_last_purchase"] == 30
+    assert (buyer["purchases_90d"], buyer["purchases_365d"]) == (1, 2)
+    assert buyer["days_since_last_purchase"] == 30
     assert buyer["customer_days"] == 100 and not buyer["subscribed"]
     subscriber = rows["c_3"]
     assert subscriber["subscribed"] and subscriber["subscription_days"] == 60
@@ -158,6 +158,42 @@ def test_at_the_as_of_date_the_features_and_rule_score_are_the_marts(con):
                                "engagement_recency", "engagement_frequency",
                                "engagement_depth")] == components
         assert (r["activities_90d"], r["days_since_last_activity"]) == (activities, days)
+
+
+def test_the_counts_at_the_as_of_date_are_the_marts_own(con):
+    from crm_pipeline.marts import _build_helper
+    from crm_pipeline.scoring.features import drop_temp_tables
+
+    values = {**params(con), "as_of": AS_OF}
+    _build_helper(con, "activity_counts", values)
+    marts = run(con, "SELECT * FROM mart_activity_counts ORDER BY contact_id, type")
+    run(con, "CREATE TEMP TABLE score_pairs AS SELECT DATE '2026-06-30' AS cutoff, contact_id "
+             "FROM core.contacts")
+    from crm_pipeline.scoring.features import _execute
+
+    _execute(con, "activity_counts", values, "CREATE TEMP TABLE score_activity_counts AS\n")
+    mine = run(con, "SELECT * EXCLUDE (cutoff) FROM score_activity_counts "
+                    "ORDER BY contact_id, type")
+    assert mine == marts and len(mine) > 5
+    drop_temp_tables(con)
+
+
+def test_scoring_at_the_as_of_date_reads_the_features_training_would_compute(con):
+    """The run scores from the marts' own counts; training counts per cut-off: the same rows."""
+    from crm_pipeline.marts import _build_helper
+    from crm_pipeline.scoring.features import build_contact_facts, pair_features
+
+    contact(con, "c_later", first_seen_at=day(AS_OF, 5))  # known only after the as-of date
+    activity(con, "c_later", "webinar", day(AS_OF, 2))
+    activity(con, "c_1", "webinar", day(AS_OF, 1))
+    values = {**params(con), "as_of": AS_OF}
+    _build_helper(con, "activity_counts", values)
+    expected = feats(con, [AS_OF])
+    build_contact_facts(con, "t1", from_marts=True)
+    run(con, "CREATE TEMP TABLE score_pairs AS SELECT DATE '2026-06-30' AS cutoff, contact_id, "
+             "CAST(NULL AS BOOLEAN) AS label, 1.0 AS weight FROM core.contacts")
+    got = pair_features(con, "t1", params(con), marts_as_of=AS_OF).drop("label", "weight")
+    assert got.equals(expected) and got.height == 4
 
 
 def test_a_contact_is_in_a_cut_offs_cohort_only_once_known(con):

@@ -26,7 +26,7 @@ from crm_pipeline.scoring.features import (
 )
 from crm_pipeline.scoring.model import Factor, calibration, learn, max_calibration_gap
 from crm_pipeline.scoring.refresh import train_model
-from crm_pipeline.scoring.store import fingerprint
+from crm_pipeline.scoring.store import data_digest, fingerprint
 from crm_pipeline.tenant_settings import default_settings, sql_params, tenant_settings
 from crm_pipeline.warehouse import connect, create_tables, frame, run
 
@@ -224,9 +224,9 @@ def test_only_data_the_model_learns_from_changes_its_fingerprint(trained_con):
     plan = plan_cutoffs(AS_OF, history_start(trained_con, "t1"))
     last = max(plan.holdout)
 
-    def digest():
+    def digest():  # the facts from every activity: the run's came from the marts' counts
         build_contact_facts(trained_con, "t1")
-        return fingerprint(trained_con, "t1", "conversion", AS_OF, last, settings)
+        return fingerprint(data_digest(trained_con, "t1", AS_OF, last), "conversion", settings)
 
     stored = run(trained_con, "SELECT fingerprint FROM core.score_models "
                               "WHERE target = 'conversion'")[0][0]
@@ -367,12 +367,17 @@ def test_calibration_splits_the_weighted_population_into_ten_ordered_deciles():
 
 
 def test_activity_counts_read_as_sentences():
-    f = pl.DataFrame({"webinar_30d": [3, 1, 0, 0], "webinar_180d": [5, 1, 2, 0]})
-    words = f.select(explain.kind_phrase("webinar").alias("w"))["w"].to_list()
+    f = pl.DataFrame({"webinar_30d": [3, 1, 0, 0, 0], "webinar_90d": [5, 1, 2, 0, 0],
+                      "webinar_365d": [5, 1, 2, 4, 0]})
+    words = f.select(explain.kind_phrase("webinar", (30, 90, 365)).alias("w"))["w"].to_list()
     assert words == ["attended 3 webinars in the last 30 days",
                      "attended 1 webinar in the last 30 days",
-                     "attended 2 webinars in the last 180 days",
-                     "no webinars in the last 180 days"]
+                     "attended 2 webinars in the last 90 days",
+                     "attended 4 webinars in the last 365 days",
+                     "no webinars in the last 365 days"]
+    e = pl.DataFrame({"email_in_90d": [0, 1], "email_in_ever": [2, 1]})
+    assert e.select(explain.kind_phrase("email_in", (90, None)))["email_in_90d"].to_list() == [
+        "received 2 e-mails from them so far", "received 1 e-mail from them in the last 90 days"]
 
 
 def test_the_rule_names_its_largest_components_with_their_points():

@@ -52,15 +52,23 @@ def _plural(n: pl.Expr, singular: str, plural: str) -> pl.Expr:
     return pl.when(n == 1).then(pl.lit(singular)).otherwise(pl.lit(plural))
 
 
-def kind_phrase(kind: str) -> pl.Expr:
-    """'attended 3 webinars in the last 30 days' (or 180), or 'no webinars in the last 180 days'."""
+def kind_phrase(kind: str, windows: tuple) -> pl.Expr:
+    """The shortest window with any of the kind, in words ('attended 3 webinars in the last 30
+    days', 'received 2 e-mails from them so far'), or 'no webinars in the last 365 days'."""
     singular, plural, verb = KIND_WORDS[kind]
-    n30, n180 = _n(f"{kind}_30d"), _n(f"{kind}_180d")
-    recent = pl.format(f"{verb} {{}} {{}} in the last 30 days", n30, _plural(n30, singular, plural))
-    older = pl.format(f"{verb} {{}} {{}} in the last 180 days", n180,
-                      _plural(n180, singular, plural))
-    return (pl.when(n180 == 0).then(pl.lit(f"no {plural} in the last 180 days"))
-            .when(n30 > 0).then(recent).otherwise(older))
+
+    def window(w):
+        return "so far" if w is None else f"in the last {w} days"
+
+    def col(w):
+        return _n(f"{kind}_{'ever' if w is None else f'{w}d'}")
+
+    expr = None
+    for w in windows:
+        n = col(w)
+        text = pl.format(f"{verb} {{}} {{}} {window(w)}", n, _plural(n, singular, plural))
+        expr = pl.when(n > 0).then(text) if expr is None else expr.when(n > 0).then(text)
+    return expr.otherwise(pl.lit(f"no {plural} {window(windows[-1])}"))
 
 
 def days_phrase(col: str, template: str, none: str) -> pl.Expr:
@@ -136,8 +144,11 @@ def _assemble(features: pl.DataFrame, picks: pl.DataFrame, phrases: list[pl.Expr
         chosen = picks.filter(pl.col("factor") == i)
         if chosen.height == 0 or phrase is None:
             continue
-        words = features[chosen["row"].to_numpy()].with_columns(phrase.alias("_words"))
-        parts.append(chosen.with_columns(words["_words"].alias("words")))
+        columns = list(dict.fromkeys(phrase.meta.root_names()))  # gather only what it reads
+        needed = (features.select(columns)[chosen["row"].to_numpy()] if columns
+                  else pl.DataFrame({"_row": chosen["row"]}))
+        words = needed.with_columns(phrase.alias("_words"))["_words"]
+        parts.append(chosen.with_columns(words.alias("words")))
     if not parts:
         return pl.Series("top_factors", [[]] * n, dtype=pl.List(pl.Utf8))
     listed = (

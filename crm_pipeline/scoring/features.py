@@ -34,10 +34,14 @@ HOLDOUT_CUTOFFS = 3  # the held-out period: the newest three cut-offs (60 days o
 MAX_CUTOFFS = 24  # at most two years of cut-offs for a model to learn from
 WARMUP_DAYS = 60  # a cut-off needs this much of the tenant's history before it
 
-# Activity kinds counted per window; email and call split by direction.
-COUNT_KINDS = ("email_in", "email_out", "call_in", "call_out", "meeting", "support", "webinar",
-               "download", "form_submission")
-WINDOWS = (30, 180)
+# Activity kinds and the windows each is counted over (days; None: ever): e-mails and calls each
+# way over 90 days and ever (the marts count direction over those), the others over 30, 90 and
+# 365 days.
+COUNT_KINDS = {
+    "email_in": (90, None), "email_out": (90, None), "call_in": (90, None),
+    "call_out": (90, None), "meeting": (30, 90, 365), "support": (30, 90, 365),
+    "webinar": (30, 90, 365), "download": (30, 90, 365), "form_submission": (30, 90, 365),
+}
 # The rule's components (sql/models/marts/contact_lead_score.sql), in points.
 RULE_COMPONENTS = ("fit_company_size", "fit_role", "fit_industry", "engagement_recency",
                    "engagement_frequency", "engagement_depth")
@@ -97,10 +101,13 @@ def _execute(con, name: str, params: dict, prefix: str = "") -> list:
     return run(con, prefix + text, query_params(text, params, f"sql/models/scoring/{name}.sql"))
 
 
-def build_contact_facts(con: duckdb.DuckDBPyConnection, tenant_id: str) -> None:
-    """The temp table `score_contact_facts`: each contact's known_since and first conversion."""
-    _execute(con, "contact_facts", {"tenant_id": tenant_id},
-             "CREATE OR REPLACE TEMP TABLE score_contact_facts AS\n")
+def build_contact_facts(con: duckdb.DuckDBPyConnection, tenant_id: str,
+                        from_marts: bool = False) -> None:
+    """The temp table `score_contact_facts`: each contact's known_since, first activity and first
+    conversion; with `from_marts`, from the marts' activity counts of the run (`mart_activity_counts`)
+    rather than from every activity."""
+    _execute(con, "contact_facts_at_as_of" if from_marts else "contact_facts",
+             {"tenant_id": tenant_id}, "CREATE OR REPLACE TEMP TABLE score_contact_facts AS\n")
 
 
 def build_cohort(con: duckdb.DuckDBPyConnection, target: str, tenant_id: str,
@@ -152,11 +159,23 @@ def build_scoring_pairs(con: duckdb.DuckDBPyConnection, as_of: datetime.date,
 
 
 def pair_features(con: duckdb.DuckDBPyConnection, tenant_id: str, params: dict, *,
-                  with_rule: bool = True) -> pl.DataFrame:
+                  with_rule: bool = True, marts_as_of: datetime.date | None = None
+                  ) -> pl.DataFrame:
     """Features of every pair of `score_pairs` (with its label and weight), ordered by cut-off
     and contact; with `with_rule`, also the rule's lead_score at each cut-off, from
-    `sql/models/marts/contact_lead_score.sql` itself (`rule_score` and its components)."""
+    `sql/models/marts/contact_lead_score.sql` itself (`rule_score` and its components).
+
+    The activity counts behind them are worked out per cut-off (`activity_counts.sql`); with
+    `marts_as_of` (every pair at that date, in a marts refresh), the run's own
+    `mart_activity_counts` are read instead of counting again."""
     values = {**params, "tenant_id": tenant_id}
+    _drop(con, "score_activity_counts")
+    if marts_as_of is not None:
+        run(con, "CREATE TEMP VIEW score_activity_counts AS SELECT DATE "
+                 f"'{marts_as_of.isoformat()}' AS cutoff, * FROM mart_activity_counts")
+    else:
+        _execute(con, "activity_counts", values,
+                 "CREATE TEMP TABLE score_activity_counts AS\n")
     _execute(con, "features", values, "CREATE OR REPLACE TEMP TABLE score_features AS\n")
     if with_rule:
         rule = sql_text("models/marts/contact_lead_score")
@@ -183,10 +202,19 @@ def pair_features(con: duckdb.DuckDBPyConnection, tenant_id: str, params: dict, 
     return features
 
 
+def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a temp table or view of this name, whichever it is."""
+    for kind, catalog in (("VIEW", "duckdb_views()"), ("TABLE", "duckdb_tables()")):
+        if run(con, f"SELECT 1 FROM {catalog} WHERE temporary AND view_name = $n"
+                    if kind == "VIEW" else
+                    f"SELECT 1 FROM {catalog} WHERE temporary AND table_name = $n", {"n": name}):
+            run(con, f"DROP {kind} {name}")
+
+
 def drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table in ("score_contact_facts", "score_cohort", "score_pairs", "score_features",
-                  "score_rule"):
-        run(con, f"DROP TABLE IF EXISTS {table}")
+                  "score_rule", "score_activity_counts"):
+        _drop(con, table)
 
 
 def features_at(con: duckdb.DuckDBPyConnection, tenant_id: str, cutoffs: list[datetime.date],

@@ -3,11 +3,11 @@
 The question it answers: will this open lead (never a customer so far) become a customer, a first
 purchase or subscription, within `features.HORIZON_DAYS` days? Its factors:
 
-* engagement by kind (e-mails and calls each way, meetings, support, webinars, downloads, forms),
-  counted over the last 30 and 180 days;
+* engagement by kind: e-mails and calls each way over the last 90 days and ever; meetings,
+  support, webinars, downloads and forms over the last 30, 90 and 365 days;
 * engagement signals so far (forms, downloads, webinars, inbound e-mails and calls: the lifecycle
-  rule's lead signals), bounced e-mails, how long the contact has been known, how long since its
-  first activity, and how long since its last (in bands);
+  rule's lead signals), how long the contact has been known, how long since its first activity,
+  and how long since its last (in bands);
 * fit: industry, company size (in the rule's bands), seniority of the job title (the tenant's
   role keywords), country, and the system the contact came from;
 * time of year, when the training period covers a year or more (seasonal buying).
@@ -66,10 +66,13 @@ def season_factor() -> Factor:
 
 
 def kind_factors() -> list[Factor]:
+    def name(kind, w):
+        return f"{kind}_{'ever' if w is None else f'{w}d'}"
+
     return [
-        Factor(kind, numeric=tuple((f"{kind}_{w}d", log1p(f"{kind}_{w}d")) for w in (30, 180)),
-               phrase=explain.kind_phrase(kind))
-        for kind in COUNT_KINDS
+        Factor(kind, numeric=tuple((name(kind, w), log1p(name(kind, w))) for w in windows),
+               phrase=explain.kind_phrase(kind, windows))
+        for kind, windows in COUNT_KINDS.items()
     ]
 
 
@@ -92,9 +95,6 @@ def lead_factors(season: bool) -> list[Factor]:
                phrase=explain.count_phrase("signals_ever", "engagement signal so far",
                                            "engagement signals so far",
                                            "no engagement signal so far")),
-        Factor("bounces", numeric=(("bounces", log1p("bounces")),),
-               phrase=explain.count_phrase("bounces", "bounced e-mail", "bounced e-mails",
-                                           "no bounced e-mail")),
         Factor("known", numeric=(("known_days", log1p("known_days")),),
                phrase=explain.days_phrase("known_days", "known for {} days",
                                           "known since the as-of date")),

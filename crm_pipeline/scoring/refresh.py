@@ -49,6 +49,7 @@ from .retention import CHURN_BASELINES, churn_factors, is_observable, with_p_ali
 from .store import (
     MODEL_TABLES,
     TARGETS,
+    data_digest,
     fingerprint,
     load_model,
     model_row,
@@ -56,8 +57,8 @@ from .store import (
     write_model_row,
 )
 
-MAX_POSITIVES = 60_000  # training rows kept per class; beyond, a weighted sample
-MAX_NEGATIVES = 240_000
+MAX_POSITIVES = 30_000  # training rows kept per class; beyond, a weighted sample
+MAX_NEGATIVES = 120_000
 CHUNK = 200_000  # contacts scored at a time (bounds the memory of the model's matrix)
 RULES = {"conversion": "rule", "churn": "declining"}
 SCORE_TABLES = ("mart_lead_model_scores", "mart_churn_model_scores")
@@ -69,10 +70,11 @@ def score_tenant(con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime
     written; rows written per model table. Needs `mart_contacts` (the rule scores and stages)."""
     learned = settings["learned_scores"]
     try:
-        build_contact_facts(con, tenant_id)
+        build_contact_facts(con, tenant_id, from_marts=True)
         anchor = anchor_date(as_of, int(learned["retrain_days"]))
         plan = plan_cutoffs(anchor, history_start(con, tenant_id))
-        models = {t: model_for(con, t, tenant_id, plan, params, settings, run_id)
+        digest = Digest(con, tenant_id, plan)
+        models = {t: model_for(con, t, tenant_id, plan, params, settings, run_id, digest)
                   for t in TARGETS}
         text = sql_text("models/scoring/rule_inputs")
         inputs = frame(con, text, query_params(text, params, "sql/models/scoring/rule_inputs.sql"))
@@ -81,7 +83,7 @@ def score_tenant(con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime
         features = None
         if stages:  # only the contacts a learned model scores need its features
             build_scoring_pairs(con, as_of, stages)
-            features = pair_features(con, tenant_id, params, with_rule=False)
+            features = pair_features(con, tenant_id, params, with_rule=False, marts_as_of=as_of)
         leads = lead_rows(inputs, features, models["conversion"][0])
         churn = churn_rows(inputs, features, models["churn"][0], params)
         for name, rows in zip(SCORE_TABLES, (leads, churn), strict=True):
@@ -139,18 +141,33 @@ def _quick_reason(con, target: str, plan: Plan, settings: dict) -> str | None:
     return None
 
 
+class Digest:
+    """The data digest of a plan's anchor (`store.data_digest`), worked out once, when first
+    needed, for both targets."""
+
+    def __init__(self, con, tenant_id: str, plan: Plan):
+        self._args = (con, tenant_id, plan.anchor, max(plan.holdout) if plan.holdout else None)
+        self._value: str | None = None
+
+    def __call__(self) -> str:
+        if self._value is None:
+            self._value = data_digest(*self._args)
+        return self._value
+
+
 def model_for(con, target: str, tenant_id: str, plan: Plan, params: dict, settings: dict,
-              run_id: str | None) -> tuple[dict, bool]:
+              run_id: str | None, digest: Digest | None = None) -> tuple[dict, bool]:
     """(the model of the plan's anchor, whether this call trained it)."""
     reason = _quick_reason(con, target, plan, settings)
     if reason is not None:
         return {**_base(target, plan), "method": "rule", "reason": reason, "metrics": {}}, False
-    digest = fingerprint(con, tenant_id, target, plan.anchor, max(plan.holdout), settings)
-    stored = load_model(con, tenant_id, target, plan.anchor, digest)
+    data = (digest or Digest(con, tenant_id, plan))()
+    key = fingerprint(data, target, settings)
+    stored = load_model(con, tenant_id, target, plan.anchor, key)
     if stored is not None:
         return stored, False
     model, _ = train_model(con, target, tenant_id, plan, params, settings)
-    save_model(con, tenant_id, target, plan.anchor, digest, run_id, model)
+    save_model(con, tenant_id, target, plan.anchor, key, run_id, model)
     return model, True
 
 

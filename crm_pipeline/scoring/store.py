@@ -26,13 +26,18 @@ from .model import MODEL_VERSION
 TARGETS = ("conversion", "churn")
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection, tenant_id: str, target: str,
-                anchor: datetime.date, last: datetime.date, settings: dict) -> str:
-    """Digest of the data and settings a model of `target` trained at `anchor` learns from
-    (`last`: its newest cut-off). Needs `score_contact_facts`."""
+def data_digest(con: duckdb.DuckDBPyConnection, tenant_id: str, anchor: datetime.date,
+                last: datetime.date) -> str:
+    """Digest of the data a model trained at `anchor` learns from (`last`: its newest cut-off),
+    the same for both targets. Needs `score_contact_facts`."""
     text = sql_text("models/scoring/fingerprint")
     params = {"tenant_id": tenant_id, "anchor": anchor, "last": last}
-    data = run(con, text, query_params(text, params, "sql/models/scoring/fingerprint.sql"))[0][0]
+    return run(con, text, query_params(text, params, "sql/models/scoring/fingerprint.sql"))[0][0]
+
+
+def fingerprint(data: str, target: str, settings: dict) -> str:
+    """What a model of `target` learns from: the data's digest, the settings, the model's
+    version."""
     payload = json.dumps({"data": data, "target": target, "version": MODEL_VERSION,
                           "settings": settings}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

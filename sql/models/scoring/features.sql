@@ -1,93 +1,68 @@
 -- Features of each (cutoff, contact_id) pair of the temp table score_pairs, from what the
--- warehouse holds about the contact up to the end of the cut-off day (UTC) and nothing later:
--- the same query gives the training rows at past cut-offs and the scored rows at a run's as-of
--- date, so a model sees at scoring time exactly what it learned from (crm_pipeline/scoring).
+-- warehouse held about the contact up to the end of the cut-off day (UTC) and nothing later: the
+-- same query gives the training rows at past cut-offs and the rows scored at a run's as-of date,
+-- so a model is applied to exactly what it learned from (crm_pipeline/scoring).
 -- Parameters: $tenant_id; $role_top, $role_high, $role_mid (the tenant's title patterns);
 -- $decline_recent_days, $decline_baseline_days, $decline_ratio (the tenant's decline rule).
--- Reads score_pairs (cutoff DATE, contact_id) and score_contact_facts (contact_facts.sql).
+-- Reads score_pairs (cutoff DATE, contact_id), score_activity_counts (per cut-off, contact and
+-- type: the marts' activity counts, activity_counts.sql) and score_contact_facts
+-- (contact_facts.sql).
 --
--- Activities: those dated up to the end of the cut-off day; scheduled meetings are never activity
--- (as in the marts); email bounces are counted apart (bounces) and are not activity.
--- d = cut-off date minus activity date in whole days; "in the last N days" is d <= N.
--- Kinds: email and call split by direction (_in: inbound, _out: anything else), then meeting,
--- support, webinar, download, form_submission; each counted in the last 30 and 180 days.
+-- Activity is what the marts count (no email bounces, no scheduled meetings); windows are "in the
+-- last N days" as in the marts (d <= N). Per kind:
+--   email and call, each way (_in: inbound, _out: anything else): in the last 90 days, and ever;
+--   meeting, support, webinar, download, form_submission: in the last 30, 90 and 365 days.
 -- Rule ingredients, as sql/models/marts/contact_activity.sql works them out at the as-of date:
 --   days_since_last_activity, activities_90d, depth_90d (meetings, webinars, downloads, forms
---   and anything inbound, in the last 90 days), company_size, job_title, industry.
+--   and anything inbound, in the last 90 days), signals_ever, company_size, job_title, industry.
 -- Profile fields (industry, company_size, job_title) as they were at the cut-off: the current
 -- value, unless the audit trail shows an update after the cut-off day changed it; then the value
 -- that update replaced (the earliest such update's previous value).
 -- Customer facts (retention): subscribed (the latest subscription_start not followed by a
--- subscription_end), purchase days in 90 / 365 days, net revenue of the last 365 days (purchases
--- less refunds, base currency), refunds in 365 days, days since the last and the first purchase,
--- and the decline rule's recent and baseline activity counts and flag (as retention_risk.sql).
--- Sums of amounts are DECIMAL, so they do not depend on the order parallel threads add them in.
-WITH acts AS (
-    SELECT p.cutoff,
-           p.contact_id,
-           a.type,
-           a.occurred_at,
-           coalesce(lower(a.direction), '') = 'inbound' AS inbound,
-           date_diff('day', CAST(a.occurred_at AS DATE), p.cutoff) AS d,
-           coalesce(a.amount_base, 0) AS amount
-    FROM score_pairs AS p
-    JOIN core.activities AS a ON a.contact_id = p.contact_id
-    WHERE a.tenant_id = $tenant_id
-      AND a.occurred_at < p.cutoff + INTERVAL 1 DAY
-      AND NOT (a.type = 'meeting' AND coalesce(lower(a.status), '') = 'scheduled')
-),
-counted AS (
+-- subscription_end), purchases in the last 90 and 365 days, days since the last purchase and since
+-- the first conversion, refunds in 365 days, and the decline rule's recent and baseline counts and
+-- flag (as retention_risk.sql).
+WITH counted AS (
     SELECT cutoff,
            contact_id,
-           max(occurred_at) FILTER (WHERE type <> 'email_bounce') AS last_activity_at,
-           min(occurred_at) FILTER (WHERE type <> 'email_bounce') AS first_activity_at,
-           count(*) FILTER (WHERE type <> 'email_bounce' AND d <= 90) AS activities_90d,
-           count(*) FILTER (
-               WHERE type <> 'email_bounce' AND d <= 90
-                 AND (type IN ('meeting', 'webinar', 'download', 'form_submission') OR inbound)
-           ) AS depth_90d,
-           count(*) FILTER (
-               WHERE type IN ('webinar', 'download', 'form_submission')
-                  OR (type IN ('email', 'call') AND inbound)
-           ) AS signals_ever,
-           count(*) FILTER (WHERE type = 'email_bounce') AS bounces,
-           count(*) FILTER (WHERE type = 'email' AND inbound AND d <= 30) AS email_in_30d,
-           count(*) FILTER (WHERE type = 'email' AND inbound AND d <= 180) AS email_in_180d,
-           count(*) FILTER (WHERE type = 'email' AND NOT inbound AND d <= 30) AS email_out_30d,
-           count(*) FILTER (WHERE type = 'email' AND NOT inbound AND d <= 180) AS email_out_180d,
-           count(*) FILTER (WHERE type = 'call' AND inbound AND d <= 30) AS call_in_30d,
-           count(*) FILTER (WHERE type = 'call' AND inbound AND d <= 180) AS call_in_180d,
-           count(*) FILTER (WHERE type = 'call' AND NOT inbound AND d <= 30) AS call_out_30d,
-           count(*) FILTER (WHERE type = 'call' AND NOT inbound AND d <= 180) AS call_out_180d,
-           count(*) FILTER (WHERE type = 'meeting' AND d <= 30) AS meeting_30d,
-           count(*) FILTER (WHERE type = 'meeting' AND d <= 180) AS meeting_180d,
-           count(*) FILTER (WHERE type = 'support' AND d <= 30) AS support_30d,
-           count(*) FILTER (WHERE type = 'support' AND d <= 180) AS support_180d,
-           count(*) FILTER (WHERE type = 'webinar' AND d <= 30) AS webinar_30d,
-           count(*) FILTER (WHERE type = 'webinar' AND d <= 180) AS webinar_180d,
-           count(*) FILTER (WHERE type = 'download' AND d <= 30) AS download_30d,
-           count(*) FILTER (WHERE type = 'download' AND d <= 180) AS download_180d,
-           count(*) FILTER (WHERE type = 'form_submission' AND d <= 30) AS form_submission_30d,
-           count(*) FILTER (WHERE type = 'form_submission' AND d <= 180) AS form_submission_180d,
-           max(occurred_at) FILTER (WHERE type = 'subscription_start') AS last_start_at,
-           max(occurred_at) FILTER (WHERE type = 'subscription_end') AS last_end_at,
-           max(occurred_at) FILTER (WHERE type = 'purchase') AS last_purchase_at,
-           min(occurred_at) FILTER (WHERE type IN ('purchase', 'subscription_start'))
-               AS first_conversion_at,
-           count(DISTINCT CAST(occurred_at AS DATE)) FILTER (WHERE type = 'purchase' AND d <= 90)
-               AS purchase_days_90d,
-           count(DISTINCT CAST(occurred_at AS DATE)) FILTER (WHERE type = 'purchase' AND d <= 365)
-               AS purchase_days_365d,
-           sum(CAST(CASE WHEN type = 'purchase' THEN amount WHEN type = 'refund' THEN -amount END
-                    AS DECIMAL(18, 6))) FILTER (WHERE d <= 365) AS revenue_365d,
-           count(*) FILTER (WHERE type = 'refund' AND d <= 365) AS refunds_365d,
-           count(*) FILTER (WHERE type <> 'email_bounce' AND d <= $decline_recent_days)
-               AS recent_activities,
-           count(*) FILTER (
-               WHERE type <> 'email_bounce' AND d > $decline_recent_days
-                 AND d <= $decline_recent_days + $decline_baseline_days
-           ) AS baseline_activities
-    FROM acts
+           max(last_at) AS last_activity_at,
+           sum(n_90d) AS activities_90d,
+           sum(CASE WHEN type IN ('meeting', 'webinar', 'download', 'form_submission')
+                    THEN n_90d ELSE n_90d_inbound END) AS depth_90d,
+           sum(CASE WHEN type IN ('webinar', 'download', 'form_submission') THEN n_total
+                    WHEN type IN ('email', 'call') THEN n_total_inbound END) AS signals_ever,
+           sum(n_90d_inbound) FILTER (WHERE type = 'email') AS email_in_90d,
+           sum(n_90d - n_90d_inbound) FILTER (WHERE type = 'email') AS email_out_90d,
+           sum(n_total_inbound) FILTER (WHERE type = 'email') AS email_in_ever,
+           sum(n_total - n_total_inbound) FILTER (WHERE type = 'email') AS email_out_ever,
+           sum(n_90d_inbound) FILTER (WHERE type = 'call') AS call_in_90d,
+           sum(n_90d - n_90d_inbound) FILTER (WHERE type = 'call') AS call_out_90d,
+           sum(n_total_inbound) FILTER (WHERE type = 'call') AS call_in_ever,
+           sum(n_total - n_total_inbound) FILTER (WHERE type = 'call') AS call_out_ever,
+           sum(n_30d) FILTER (WHERE type = 'meeting') AS meeting_30d,
+           sum(n_90d) FILTER (WHERE type = 'meeting') AS meeting_90d,
+           sum(n_365d) FILTER (WHERE type = 'meeting') AS meeting_365d,
+           sum(n_30d) FILTER (WHERE type = 'support') AS support_30d,
+           sum(n_90d) FILTER (WHERE type = 'support') AS support_90d,
+           sum(n_365d) FILTER (WHERE type = 'support') AS support_365d,
+           sum(n_30d) FILTER (WHERE type = 'webinar') AS webinar_30d,
+           sum(n_90d) FILTER (WHERE type = 'webinar') AS webinar_90d,
+           sum(n_365d) FILTER (WHERE type = 'webinar') AS webinar_365d,
+           sum(n_30d) FILTER (WHERE type = 'download') AS download_30d,
+           sum(n_90d) FILTER (WHERE type = 'download') AS download_90d,
+           sum(n_365d) FILTER (WHERE type = 'download') AS download_365d,
+           sum(n_30d) FILTER (WHERE type = 'form_submission') AS form_submission_30d,
+           sum(n_90d) FILTER (WHERE type = 'form_submission') AS form_submission_90d,
+           sum(n_365d) FILTER (WHERE type = 'form_submission') AS form_submission_365d,
+           sum(n_90d) FILTER (WHERE type = 'purchase') AS purchases_90d,
+           sum(n_365d) FILTER (WHERE type = 'purchase') AS purchases_365d,
+           max(last_at) FILTER (WHERE type = 'purchase') AS last_purchase_at,
+           sum(n_365d) FILTER (WHERE type = 'refund') AS refunds_365d,
+           max(last_at) FILTER (WHERE type = 'subscription_start') AS last_start_at,
+           max(last_at) FILTER (WHERE type = 'subscription_end') AS last_end_at,
+           sum(n_recent) AS recent_activities,
+           sum(n_baseline) AS baseline_activities
+    FROM score_activity_counts
     GROUP BY cutoff, contact_id
 ),
 profile_updates AS (  -- profile fields changed after the earliest cut-off, with what they were
@@ -137,7 +112,9 @@ profiles AS (
            CASE WHEN t.job_title_changed THEN t.job_title ELSE c.job_title END AS job_title,
            c.country,
            coalesce(s.source, 'unknown') AS source,
-           f.known_since
+           f.known_since,
+           f.first_activity_at,
+           f.first_conversion_at
     FROM score_pairs AS p
     JOIN core.contacts AS c ON c.tenant_id = $tenant_id AND c.contact_id = p.contact_id
     LEFT JOIN profile_then AS t ON t.cutoff = p.cutoff AND t.contact_id = p.contact_id
@@ -168,31 +145,39 @@ SELECT p.cutoff,
        r.seniority,
        coalesce(p.country, '') AS country,
        p.source,
-       date_diff('day', CAST(p.known_since AS DATE), p.cutoff) AS known_days,
+       CASE WHEN p.known_since < p.cutoff + INTERVAL 1 DAY
+            THEN date_diff('day', CAST(p.known_since AS DATE), p.cutoff) ELSE 0
+       END AS known_days,
        date_diff('day', CAST(a.last_activity_at AS DATE), p.cutoff) AS days_since_last_activity,
-       date_diff('day', CAST(a.first_activity_at AS DATE), p.cutoff) AS days_since_first_activity,
+       CASE WHEN p.first_activity_at < p.cutoff + INTERVAL 1 DAY
+            THEN date_diff('day', CAST(p.first_activity_at AS DATE), p.cutoff)
+       END AS days_since_first_activity,
        CAST(coalesce(a.activities_90d, 0) AS INTEGER) AS activities_90d,
        CAST(coalesce(a.depth_90d, 0) AS INTEGER) AS depth_90d,
        CAST(coalesce(a.signals_ever, 0) AS INTEGER) AS signals_ever,
-       CAST(coalesce(a.bounces, 0) AS INTEGER) AS bounces,
-       CAST(coalesce(a.email_in_30d, 0) AS INTEGER) AS email_in_30d,
-       CAST(coalesce(a.email_in_180d, 0) AS INTEGER) AS email_in_180d,
-       CAST(coalesce(a.email_out_30d, 0) AS INTEGER) AS email_out_30d,
-       CAST(coalesce(a.email_out_180d, 0) AS INTEGER) AS email_out_180d,
-       CAST(coalesce(a.call_in_30d, 0) AS INTEGER) AS call_in_30d,
-       CAST(coalesce(a.call_in_180d, 0) AS INTEGER) AS call_in_180d,
-       CAST(coalesce(a.call_out_30d, 0) AS INTEGER) AS call_out_30d,
-       CAST(coalesce(a.call_out_180d, 0) AS INTEGER) AS call_out_180d,
+       CAST(coalesce(a.email_in_90d, 0) AS INTEGER) AS email_in_90d,
+       CAST(coalesce(a.email_out_90d, 0) AS INTEGER) AS email_out_90d,
+       CAST(coalesce(a.email_in_ever, 0) AS INTEGER) AS email_in_ever,
+       CAST(coalesce(a.email_out_ever, 0) AS INTEGER) AS email_out_ever,
+       CAST(coalesce(a.call_in_90d, 0) AS INTEGER) AS call_in_90d,
+       CAST(coalesce(a.call_out_90d, 0) AS INTEGER) AS call_out_90d,
+       CAST(coalesce(a.call_in_ever, 0) AS INTEGER) AS call_in_ever,
+       CAST(coalesce(a.call_out_ever, 0) AS INTEGER) AS call_out_ever,
        CAST(coalesce(a.meeting_30d, 0) AS INTEGER) AS meeting_30d,
-       CAST(coalesce(a.meeting_180d, 0) AS INTEGER) AS meeting_180d,
+       CAST(coalesce(a.meeting_90d, 0) AS INTEGER) AS meeting_90d,
+       CAST(coalesce(a.meeting_365d, 0) AS INTEGER) AS meeting_365d,
        CAST(coalesce(a.support_30d, 0) AS INTEGER) AS support_30d,
-       CAST(coalesce(a.support_180d, 0) AS INTEGER) AS support_180d,
+       CAST(coalesce(a.support_90d, 0) AS INTEGER) AS support_90d,
+       CAST(coalesce(a.support_365d, 0) AS INTEGER) AS support_365d,
        CAST(coalesce(a.webinar_30d, 0) AS INTEGER) AS webinar_30d,
-       CAST(coalesce(a.webinar_180d, 0) AS INTEGER) AS webinar_180d,
+       CAST(coalesce(a.webinar_90d, 0) AS INTEGER) AS webinar_90d,
+       CAST(coalesce(a.webinar_365d, 0) AS INTEGER) AS webinar_365d,
        CAST(coalesce(a.download_30d, 0) AS INTEGER) AS download_30d,
-       CAST(coalesce(a.download_180d, 0) AS INTEGER) AS download_180d,
+       CAST(coalesce(a.download_90d, 0) AS INTEGER) AS download_90d,
+       CAST(coalesce(a.download_365d, 0) AS INTEGER) AS download_365d,
        CAST(coalesce(a.form_submission_30d, 0) AS INTEGER) AS form_submission_30d,
-       CAST(coalesce(a.form_submission_180d, 0) AS INTEGER) AS form_submission_180d,
+       CAST(coalesce(a.form_submission_90d, 0) AS INTEGER) AS form_submission_90d,
+       CAST(coalesce(a.form_submission_365d, 0) AS INTEGER) AS form_submission_365d,
        coalesce(a.last_start_at IS NOT NULL
                 AND (a.last_end_at IS NULL OR a.last_end_at < a.last_start_at), false)
            AS subscribed,
@@ -201,13 +186,14 @@ SELECT p.cutoff,
             THEN date_diff('day', CAST(a.last_start_at AS DATE), p.cutoff)
        END AS subscription_days,
        date_diff('day', CAST(a.last_purchase_at AS DATE), p.cutoff) AS days_since_last_purchase,
-       date_diff('day', CAST(a.first_conversion_at AS DATE), p.cutoff) AS customer_days,
-       CAST(coalesce(a.purchase_days_90d, 0) AS INTEGER) AS purchase_days_90d,
-       CAST(coalesce(a.purchase_days_365d, 0) AS INTEGER) AS purchase_days_365d,
-       CAST(coalesce(a.revenue_365d, 0) AS DOUBLE) AS revenue_365d,
+       CASE WHEN p.first_conversion_at < p.cutoff + INTERVAL 1 DAY
+            THEN date_diff('day', CAST(p.first_conversion_at AS DATE), p.cutoff)
+       END AS customer_days,
+       CAST(coalesce(a.purchases_90d, 0) AS INTEGER) AS purchases_90d,
+       CAST(coalesce(a.purchases_365d, 0) AS INTEGER) AS purchases_365d,
        CAST(coalesce(a.refunds_365d, 0) AS INTEGER) AS refunds_365d,
        CAST(coalesce(a.recent_activities, 0) AS INTEGER) AS recent_activities,
-       CAST(coalesce(a.baseline_activities, 0) AS INTEGER) * CAST($decline_recent_days AS DOUBLE)
+       coalesce(a.baseline_activities, 0) * CAST($decline_recent_days AS DOUBLE)
            / $decline_baseline_days AS baseline_monthly_rate,
        coalesce(a.baseline_activities > 0
                 AND coalesce(a.recent_activities, 0)
