@@ -151,15 +151,12 @@ def _assemble(features: pl.DataFrame, picks: pl.DataFrame, phrases: list[pl.Expr
         parts.append(chosen.with_columns(words.alias("words")))
     if not parts:
         return pl.Series("top_factors", [[]] * n, dtype=pl.List(pl.Utf8))
-    listed = (
-        pl.concat(parts)
-        .with_columns(pl.when(pl.col("effect") > 0).then(pl.lit("+ ")).otherwise(pl.lit("- "))
-                      .add(pl.col("words")).alias("words"))
-        .sort("row", "rank")
-        .group_by("row", maintain_order=True)
-        .agg(pl.col("words"))
-    )
-    full = pl.DataFrame({"row": np.arange(n, dtype=np.int64)}).join(listed, on="row", how="left")
+    words = pl.concat(parts).with_columns(
+        pl.when(pl.col("effect") > 0).then(pl.lit("+ ")).otherwise(pl.lit("- "))
+        .add(pl.col("words")).alias("words"))
+    listed = words.sort("row", "rank").group_by("row", maintain_order=True).agg(pl.col("words"))
+    full = pl.DataFrame({"row": np.arange(n, dtype=np.int64)}).join(
+        listed, on="row", how="left", maintain_order="left")
     return full["words"].fill_null([]).cast(pl.List(pl.Utf8)).alias("top_factors")
 
 

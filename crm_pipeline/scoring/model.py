@@ -104,21 +104,24 @@ def _levels(values: pl.Series) -> list[str]:
 
 def _matrix(raw: pl.DataFrame, factors: list[Factor], levels: dict[str, list[str]]
             ) -> tuple[np.ndarray, list[str], list[int]]:
-    blocks, columns, factor_of = [], [], []
+    """The model's columns, unstandardized: numeric columns as they are (NULL as 0), one 0/1
+    column per one-hot level; with each column's name and factor index."""
+    exprs, columns, factor_of = [], [], []
     for i, f in enumerate(factors):
         for name, _ in f.numeric:
-            blocks.append(raw[name].fill_null(0.0).to_numpy().astype(np.float64))
+            exprs.append(pl.col(name).fill_null(0.0).alias(name))
             columns.append(name)
             factor_of.append(i)
         if f.categorical is not None:
-            values = raw[f"cat:{f.name}"]
             for level in levels.get(f.name, []):
-                blocks.append((values == level).to_numpy().astype(np.float64))
-                columns.append(f"{f.name}={level}")
+                column = f"{f.name}={level}"
+                exprs.append((pl.col(f"cat:{f.name}") == level).cast(pl.Float64).alias(column))
+                columns.append(column)
                 factor_of.append(i)
-    if not blocks:
+    if not exprs:
         return np.zeros((raw.height, 0)), columns, factor_of
-    return np.column_stack(blocks), columns, factor_of
+    matrix = raw.select(exprs).to_numpy(order="c").astype(np.float64, copy=False)
+    return matrix, columns, factor_of
 
 
 def fit_encoding(features: pl.DataFrame, factors: list[Factor], weights: np.ndarray
@@ -171,12 +174,11 @@ def predict(model: Fitted, features: pl.DataFrame, factors: list[Factor]) -> np.
 
 def contributions(model: Fitted, x: np.ndarray, n_factors: int) -> np.ndarray:
     """Each row's logit split by factor: coefficient x standardized value, summed per factor
-    (0 for the average training row, whose standardized values are all 0)."""
-    per_column = x * np.asarray(model.coef)
-    out = np.zeros((x.shape[0], n_factors))
-    for j, f in enumerate(model.encoding.factor_of):
-        out[:, f] += per_column[:, j]
-    return out
+    (0 for the average training row, whose standardized values are all 0): one product with the
+    columns' coefficients placed in their factors' columns."""
+    membership = np.zeros((len(model.coef), n_factors))
+    membership[np.arange(len(model.coef)), model.encoding.factor_of] = model.coef
+    return x @ membership
 
 
 # --- measuring --------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ from .store import (
 
 MAX_POSITIVES = 30_000  # training rows kept per class; beyond, a weighted sample
 MAX_NEGATIVES = 120_000
-CHUNK = 200_000  # contacts scored at a time (bounds the memory of the model's matrix)
+CHUNK = 500_000  # contacts scored at a time (bounds the memory of the model's matrix)
 RULES = {"conversion": "rule", "churn": "declining"}
 SCORE_TABLES = ("mart_lead_model_scores", "mart_churn_model_scores")
 
