@@ -110,27 +110,41 @@ def build_contact_facts(con: duckdb.DuckDBPyConnection, tenant_id: str,
              {"tenant_id": tenant_id}, "CREATE OR REPLACE TEMP TABLE score_contact_facts AS\n")
 
 
+def contact_rate(con: duckdb.DuckDBPyConnection, target: str, cutoffs: tuple,
+                 max_pairs: int) -> float:
+    """The share of contacts a cohort keeps (by a hash of the contact id) so that it holds about
+    `max_pairs` (cut-off, contact) pairs at most: every contact known (leads) or ever a customer
+    (churn) counted once per cut-off, an upper bound of the cohort's size. 1 for all but large
+    tenants."""
+    where = "" if target == "conversion" else "WHERE first_conversion_at IS NOT NULL"
+    contacts = run(con, f"SELECT count(*) FROM score_contact_facts {where}")[0][0]
+    pairs = contacts * max(1, len(cutoffs))
+    return 1.0 if pairs <= max_pairs else max_pairs / pairs
+
+
 def build_cohort(con: duckdb.DuckDBPyConnection, target: str, tenant_id: str,
-                 cutoffs: tuple[datetime.date, ...], params: dict) -> None:
+                 cutoffs: tuple[datetime.date, ...], params: dict, rate: float = 1.0) -> None:
     """The temp table `score_cohort` (cutoff, contact_id, label): open leads and whether they
     converted (target `conversion`), or observable customers and whether they churned
-    (`churn`), at each cut-off, labelled over the `HORIZON_DAYS` days after it."""
+    (`churn`), at each cut-off, labelled over the `HORIZON_DAYS` days after it; with `rate`
+    below 1, of that share of the contacts only (`contact_rate`)."""
     name, label = {"conversion": ("lead_cohort", "converted"),
                    "churn": ("churn_cohort", "churned")}[target]
     text = sql_text(f"models/scoring/{name}")
     values = {**params, "tenant_id": tenant_id, "cutoffs": sorted(cutoffs),
-              "horizon_days": HORIZON_DAYS}
+              "horizon_days": HORIZON_DAYS, "rate": rate}
     run(con, f"CREATE OR REPLACE TEMP TABLE score_cohort AS SELECT cutoff, contact_id, "
              f"{label} AS label FROM (\n{text}\n)",
         query_params(text, values, f"sql/models/scoring/{name}.sql"))
 
 
 def sample_cohort(con: duckdb.DuckDBPyConnection, max_positives: int,
-                  max_negatives: int) -> dict[str, int]:
+                  max_negatives: int, rate: float = 1.0) -> dict[str, int]:
     """The temp table `score_pairs` (cutoff, contact_id, label, weight): the cohort, each class
     kept whole up to its cap, beyond it a deterministic sample (by a hash of contact and
-    cut-off) weighted by the inverse of its rate, so weighted sums estimate the whole cohort.
-    Returns the cohort's size per class (`positives`, `negatives`)."""
+    cut-off) weighted by the inverse of its rate, so weighted sums estimate the whole cohort
+    (`rate`: the share of contacts the cohort kept, also in the weights). Returns the
+    cohort's size per class (`positives`, `negatives`), as estimated for every contact."""
     counts = dict(run(con, "SELECT label, count(*) FROM score_cohort GROUP BY label"))
     positives, negatives = int(counts.get(True, 0)), int(counts.get(False, 0))
     rate_pos = min(1.0, max_positives / positives) if positives else 1.0
@@ -138,12 +152,13 @@ def sample_cohort(con: duckdb.DuckDBPyConnection, max_positives: int,
     run(con, """
         CREATE OR REPLACE TEMP TABLE score_pairs AS
         SELECT cutoff, contact_id, label,
-               1.0 / CASE WHEN label THEN $rate_pos ELSE $rate_neg END AS weight
+               1.0 / (CASE WHEN label THEN $rate_pos ELSE $rate_neg END * $rate) AS weight
         FROM score_cohort
         WHERE (hash(contact_id, cutoff) % 1000003) / 1000003.0
               < CASE WHEN label THEN $rate_pos ELSE $rate_neg END
-        """, {"rate_pos": rate_pos, "rate_neg": rate_neg})
-    return {"positives": positives, "negatives": negatives}
+        """, {"rate_pos": rate_pos, "rate_neg": rate_neg, "rate": rate})
+    return {"positives": int(round(positives / rate)), "negatives": int(round(negatives / rate)),
+            "contact_rate": rate}
 
 
 def build_scoring_pairs(con: duckdb.DuckDBPyConnection, as_of: datetime.date,

@@ -237,11 +237,12 @@ def log_loss(y: np.ndarray, p: np.ndarray, weights: np.ndarray) -> float | None:
     return round(float(value), 6) if math.isfinite(value) else None
 
 
-def converting_contacts(rows: pl.DataFrame) -> int:
-    """Distinct contacts with a positive label among the rows."""
+def converting_contacts(rows: pl.DataFrame, contact_rate: float = 1.0) -> int:
+    """Distinct contacts with a positive label among the rows (estimated for every contact when
+    the rows hold a share `contact_rate` of them)."""
     if rows.height == 0:
         return 0
-    return int(rows.filter(pl.col("label"))["contact_id"].n_unique())
+    return int(round(rows.filter(pl.col("label"))["contact_id"].n_unique() / contact_rate))
 
 
 # --- learning and deciding ----------------------------------------------------------------------
@@ -260,21 +261,25 @@ class Outcome:
 
 
 def learn(rows: pl.DataFrame, plan, factors: list[Factor], baselines: dict[str, pl.Expr],
-          rule: str, settings: dict) -> Outcome:
+          rule: str, settings: dict, contact_rate: float = 1.0) -> Outcome:
     """Validate a model learned from `plan.validation_train` on `plan.holdout`, against the
     baselines (`rule` names the one it must beat), and decide; when it is used, refit it on
     every cut-off of `plan.deploy`.
 
     `rows`: features of the sampled cohort at every cut-off of the plan, with `label` and
     `weight`. `settings`: the tenant's learned_scores settings (min_conversions,
-    min_holdout_conversions, min_auc_gain)."""
+    min_holdout_conversions, min_auc_gain). `contact_rate`: the share of contacts the cohort
+    kept; counts of converting contacts are estimated for all of them."""
     train = rows.filter(pl.col("cutoff").is_in(list(plan.validation_train)))
     hold = rows.filter(pl.col("cutoff").is_in(list(plan.holdout)))
     deploy = rows.filter(pl.col("cutoff").is_in(list(plan.deploy)))
     metrics: dict = {
-        "train_rows": _population(deploy), "train_positives": converting_contacts(deploy),
-        "validation_rows": _population(train), "validation_positives": converting_contacts(train),
-        "holdout_rows": _population(hold), "holdout_positives": converting_contacts(hold),
+        "train_rows": _population(deploy),
+        "train_positives": converting_contacts(deploy, contact_rate),
+        "validation_rows": _population(train),
+        "validation_positives": converting_contacts(train, contact_rate),
+        "holdout_rows": _population(hold),
+        "holdout_positives": converting_contacts(hold, contact_rate),
         "auc_learned": None, "calibration": [], "calibration_max_gap": None,
         "holdout_log_loss": None,
     }

@@ -36,6 +36,7 @@ from .features import (
     anchor_date,
     build_cohort,
     build_contact_facts,
+    contact_rate,
     build_scoring_pairs,
     drop_temp_tables,
     history_start,
@@ -59,6 +60,7 @@ from .store import (
 
 MAX_POSITIVES = 30_000  # training rows kept per class; beyond, a weighted sample
 MAX_NEGATIVES = 120_000
+MAX_COHORT = 1_500_000  # (cut-off, contact) pairs a cohort holds at most: beyond, a share of contacts
 CHUNK = 500_000  # contacts scored at a time (bounds the memory of the model's matrix)
 RULES = {"conversion": "rule", "churn": "declining"}
 SCORE_TABLES = ("mart_lead_model_scores", "mart_churn_model_scores")
@@ -175,8 +177,9 @@ def train_model(con, target: str, tenant_id: str, plan: Plan, params: dict,
                 settings: dict) -> tuple[dict, Outcome]:
     """Train, validate and decide (`model.learn`) on the tenant's history at the plan's cut-offs;
     (the model as stored, the outcome with its held-out rows). Needs `score_contact_facts`."""
-    build_cohort(con, target, tenant_id, plan.cutoffs, params)
-    sizes = sample_cohort(con, MAX_POSITIVES, MAX_NEGATIVES)
+    rate = contact_rate(con, target, plan.cutoffs, MAX_COHORT)
+    build_cohort(con, target, tenant_id, plan.cutoffs, params, rate)
+    sizes = sample_cohort(con, MAX_POSITIVES, MAX_NEGATIVES, rate)
     rows = pair_features(con, tenant_id, params, with_rule=target == "conversion")
     validation = sorted(plan.validation_train)
     season = (validation[-1] - validation[0]).days >= SEASON_MIN_SPAN_DAYS
@@ -186,7 +189,8 @@ def train_model(con, target: str, tenant_id: str, plan: Plan, params: dict,
         factors, baselines = churn_factors(season), CHURN_BASELINES
         with threadpool_limits(1):  # BG/NBD's optimiser too: one BLAS thread
             rows = with_p_alive(con, tenant_id, rows, plan.holdout)
-    outcome = learn(rows, plan, factors, baselines, RULES[target], settings["learned_scores"])
+    outcome = learn(rows, plan, factors, baselines, RULES[target], settings["learned_scores"],
+                    contact_rate=rate)
     model = {
         **_base(target, plan), "method": outcome.method, "reason": outcome.reason,
         "season": season, "cohort": sizes, "metrics": outcome.metrics,

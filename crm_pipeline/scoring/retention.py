@@ -79,7 +79,7 @@ def churn_factors(season: bool) -> list[Factor]:
     return [*factors, season_factor()] if season else factors
 
 
-P_ALIVE_FIT_CUSTOMERS = 50_000
+P_ALIVE_FIT_CUSTOMERS = 10_000
 
 CHURN_BASELINES = {
     "declining": pl.col("declining").fill_null(False).cast(pl.Float64),

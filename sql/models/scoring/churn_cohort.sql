@@ -1,7 +1,8 @@
 -- The customers at each cut-off of $cutoffs whose churn can be observed, and whether each churned
 -- within $horizon_days days after it: what the churn model learns from
 -- (crm_pipeline/scoring/retention.py). Parameters: $tenant_id, $cutoffs (DATE[]), $horizon_days,
--- $customer_purchase_days. Days are UTC dates: "at the cut-off" is up to the end of its day.
+-- $customer_purchase_days, $rate (the share of contacts kept, by a hash of the contact id: 1 but
+-- for large tenants). Days are UTC dates: "at the cut-off" is up to the end of its day.
 --   customer    at the cut-off (as the lifecycle rules say): an active subscription (the latest
 --               subscription_start not followed by a subscription_end) or a purchase in the last
 --               $customer_purchase_days days
@@ -18,6 +19,7 @@ purchases AS (
     SELECT contact_id, CAST(occurred_at AS DATE) AS day
     FROM core.activities
     WHERE tenant_id = $tenant_id AND type = 'purchase'
+      AND ($rate >= 1 OR (hash(contact_id) % 1000003) / 1000003.0 < $rate)
 ),
 bought AS (
     SELECT k.cutoff,
@@ -45,6 +47,7 @@ subscriptions AS (
         SELECT contact_id, type, occurred_at, CAST(occurred_at AS DATE) AS day
         FROM core.activities
         WHERE tenant_id = $tenant_id AND type IN ('subscription_start', 'subscription_end')
+          AND ($rate >= 1 OR (hash(contact_id) % 1000003) / 1000003.0 < $rate)
     ) AS s ON s.day <= k.cutoff + CAST($horizon_days AS INTEGER)
     GROUP BY k.cutoff, s.contact_id
 ),
