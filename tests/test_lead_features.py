@@ -190,8 +190,9 @@ def test_scoring_at_the_as_of_date_reads_the_features_training_would_compute(con
     _build_helper(con, "activity_counts", values)
     expected = feats(con, [AS_OF])
     build_contact_facts(con, "t1", from_marts=True)
-    run(con, "CREATE TEMP TABLE score_pairs AS SELECT DATE '2026-06-30' AS cutoff, contact_id, "
-             "CAST(NULL AS BOOLEAN) AS label, 1.0 AS weight FROM core.contacts")
+    run(con, "CREATE TEMP TABLE score_pairs AS SELECT row_number() OVER (ORDER BY contact_id) - 1 "
+             "AS i, DATE '2026-06-30' AS cutoff, contact_id, CAST(NULL AS BOOLEAN) AS label, "
+             "1.0 AS weight FROM core.contacts")
     got = pair_features(con, "t1", params(con), marts_as_of=AS_OF).drop("label", "weight")
     assert got.equals(expected) and got.height == 4
 

@@ -22,6 +22,7 @@ import datetime
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from ..sql import sql_text
@@ -104,7 +105,7 @@ def _execute(con, name: str, params: dict, prefix: str = "") -> list:
 def build_contact_facts(con: duckdb.DuckDBPyConnection, tenant_id: str,
                         from_marts: bool = False) -> None:
     """The temp table `score_contact_facts`: each contact's known_since, first activity and first
-    conversion; with `from_marts`, from the marts' activity counts of the run (`mart_activity_counts`)
+    conversion; with `from_marts`, from the run's own activity counts (`mart_activity_counts`)
     rather than from every activity."""
     _execute(con, "contact_facts_at_as_of" if from_marts else "contact_facts",
              {"tenant_id": tenant_id}, "CREATE OR REPLACE TEMP TABLE score_contact_facts AS\n")
@@ -151,8 +152,8 @@ def sample_cohort(con: duckdb.DuckDBPyConnection, max_positives: int,
     rate_neg = min(1.0, max_negatives / negatives) if negatives else 1.0
     run(con, """
         CREATE OR REPLACE TEMP TABLE score_pairs AS
-        SELECT cutoff, contact_id, label,
-               1.0 / (CASE WHEN label THEN $rate_pos ELSE $rate_neg END * $rate) AS weight
+        SELECT row_number() OVER (ORDER BY cutoff, contact_id) - 1 AS i, cutoff, contact_id,
+               label, 1.0 / (CASE WHEN label THEN $rate_pos ELSE $rate_neg END * $rate) AS weight
         FROM score_cohort
         WHERE (hash(contact_id, cutoff) % 1000003) / 1000003.0
               < CASE WHEN label THEN $rate_pos ELSE $rate_neg END
@@ -167,8 +168,8 @@ def build_scoring_pairs(con: duckdb.DuckDBPyConnection, as_of: datetime.date,
     stages, at the as-of date."""
     run(con, """
         CREATE OR REPLACE TEMP TABLE score_pairs AS
-        SELECT CAST($as_of AS DATE) AS cutoff, contact_id, CAST(NULL AS BOOLEAN) AS label,
-               1.0 AS weight
+        SELECT row_number() OVER (ORDER BY contact_id) - 1 AS i, CAST($as_of AS DATE) AS cutoff,
+               contact_id, CAST(NULL AS BOOLEAN) AS label, 1.0 AS weight
         FROM mart_contacts WHERE list_contains(CAST($stages AS VARCHAR[]), stage)
         """, {"as_of": as_of, "stages": stages})
 
@@ -177,10 +178,11 @@ def pair_features(con: duckdb.DuckDBPyConnection, tenant_id: str, params: dict, 
                   with_rule: bool = True, marts_as_of: datetime.date | None = None
                   ) -> pl.DataFrame:
     """Features of every pair of `score_pairs` (with its label and weight), ordered by cut-off
-    and contact; with `with_rule`, also the rule's lead_score at each cut-off, from
+    and contact (`i`); with `with_rule`, also the rule's lead_score at each cut-off, from
     `sql/models/marts/contact_lead_score.sql` itself (`rule_score` and its components).
 
-    The activity counts behind them are worked out per cut-off (`activity_counts.sql`); with
+    The contact's own facts come from `features.sql`; the activity counts are worked out per
+    cut-off (`activity_counts.sql`) and added up per pair here (`activity_columns`); with
     `marts_as_of` (every pair at that date, in a marts refresh), the run's own
     `mart_activity_counts` are read instead of counting again."""
     values = {**params, "tenant_id": tenant_id}
@@ -191,30 +193,120 @@ def pair_features(con: duckdb.DuckDBPyConnection, tenant_id: str, params: dict, 
     else:
         _execute(con, "activity_counts", values,
                  "CREATE TEMP TABLE score_activity_counts AS\n")
-    _execute(con, "features", values, "CREATE OR REPLACE TEMP TABLE score_features AS\n")
-    if with_rule:
-        rule = sql_text("models/marts/contact_lead_score")
-        query = (
-            "WITH contact_activity AS (SELECT * FROM score_features),\n"
-            f"rule AS (\n{rule}\n)\n"
-            "SELECT r.cutoff, r.contact_id, r.lead_score AS rule_score, "
-            + ", ".join(f"r.{c}" for c in RULE_COMPONENTS) + " FROM rule AS r"
-        )
-        run(con, f"CREATE OR REPLACE TEMP TABLE score_rule AS\n{query}",
-            query_params(query, values, "sql/models/marts/contact_lead_score.sql"))
-        rule_join = ("LEFT JOIN score_rule AS r ON r.cutoff = f.cutoff "
-                     "AND r.contact_id = f.contact_id")
-        rule_column = ", r.rule_score, " + ", ".join(f"r.{c}" for c in RULE_COMPONENTS)
-    else:
-        rule_join = rule_column = ""
-    features = frame(con, f"""
-        SELECT f.*, p.label, p.weight{rule_column}
-        FROM score_features AS f
-        JOIN score_pairs AS p ON p.cutoff = f.cutoff AND p.contact_id = f.contact_id
-        {rule_join}
-        ORDER BY f.cutoff, f.contact_id
-        """)
-    return features
+    text = sql_text("models/scoring/features")
+    contacts = frame(con, f"SELECT f.*, p.label, p.weight FROM (\n{text}\n) AS f "
+                          "JOIN score_pairs AS p USING (i)",
+                     query_params(text, values, "sql/models/scoring/features.sql")).sort("i")
+    rows = frame(con, sql_text("models/scoring/activity_rows"))
+    cutoff_days = (contacts["cutoff"].cast(pl.Int32).to_numpy()).astype(np.int64)
+    features = contacts.hstack(pl.DataFrame(activity_columns(rows, cutoff_days, params)))
+    if not with_rule:
+        return features
+    _drop(con, "score_features")
+    con.register("_score_features", features)
+    try:
+        run(con, "CREATE TEMP TABLE score_features AS SELECT * FROM _score_features")
+    finally:
+        con.unregister("_score_features")
+    rule = sql_text("models/marts/contact_lead_score")
+    query = (
+        "WITH contact_activity AS (SELECT * FROM score_features),\n"
+        f"rule AS (\n{rule}\n)\n"
+        "SELECT r.i, r.lead_score AS rule_score, "
+        + ", ".join(f"r.{c}" for c in RULE_COMPONENTS) + " FROM rule AS r"
+    )
+    scores = frame(con, query, query_params(query, values,
+                                            "sql/models/marts/contact_lead_score.sql")).sort("i")
+    return features.hstack(scores.drop("i"))
+
+
+KIND_CODE = {"email": 0, "call": 1, "meeting": 2, "support": 3, "webinar": 4, "download": 5,
+             "form_submission": 6, "purchase": 7, "refund": 8, "subscription_start": 9,
+             "subscription_end": 10}  # `k` in activity_rows.sql
+DAY_US = 86_400_000_000
+
+
+def activity_columns(rows: pl.DataFrame, cutoff_days: np.ndarray, params: dict
+                     ) -> dict[str, np.ndarray]:
+    """The activity features of each pair, from its rows of activity counts (one per type, as
+    `activity_rows.sql` gives them): sums over types with numpy (`bincount`, vectorised), the
+    latest dates with `maximum.at`. `cutoff_days`: each pair's cut-off as days since 1970.
+
+    What each is (the windows as in the marts: "in the last N days" is d <= N):
+      activities_90d, depth_90d (meetings, webinars, downloads, forms and anything inbound),
+      signals_ever (webinars, downloads, forms, inbound e-mails and calls), as
+      sql/models/marts/contact_activity.sql; days_since_last_activity;
+      e-mails and calls each way (`_in` inbound) in 90 days and ever; meetings, support,
+      webinars, downloads, forms in 30, 90 and 365 days; purchases in 90 and 365 days, refunds in
+      365; days since the last purchase; subscribed (the latest subscription_start not followed
+      by a subscription_end) and its age; the decline rule's recent and baseline counts, rate
+      and flag (as sql/models/marts/retention_risk.sql)."""
+    n = cutoff_days.size
+    i = rows["i"].to_numpy().astype(np.int64)
+    k = rows["k"].to_numpy()
+    col = {c: rows[c].to_numpy().astype(np.float64) for c in (
+        "n_total", "n_total_inbound", "n_30d", "n_90d", "n_90d_inbound", "n_365d", "n_recent",
+        "n_baseline")}
+    last = rows["last_us"].to_numpy().astype(np.int64)
+
+    def total(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        if mask is None:
+            return np.bincount(i, weights=values, minlength=n).astype(np.int64)
+        return np.bincount(i[mask], weights=values[mask], minlength=n).astype(np.int64)
+
+    def is_(*kinds: str) -> np.ndarray:
+        return np.isin(k, [KIND_CODE[x] for x in kinds])
+
+    def latest(mask: np.ndarray | None = None) -> np.ndarray:
+        out = np.full(n, np.iinfo(np.int64).min)
+        np.maximum.at(out, i if mask is None else i[mask], last if mask is None else last[mask])
+        return out
+
+    def days_since(us: np.ndarray) -> np.ndarray:  # NaN without any
+        days = (cutoff_days - np.floor_divide(us, DAY_US)).astype(np.float64)
+        return np.where(us == np.iinfo(np.int64).min, np.nan, days)
+
+    deep = is_("meeting", "webinar", "download", "form_submission")
+    signal_total = np.where(is_("webinar", "download", "form_submission"), col["n_total"],
+                            np.where(is_("email", "call"), col["n_total_inbound"], 0.0))
+    out: dict[str, np.ndarray] = {
+        "days_since_last_activity": days_since(latest()),
+        "activities_90d": total(col["n_90d"]),
+        "depth_90d": total(np.where(deep, col["n_90d"], col["n_90d_inbound"])),
+        "signals_ever": total(signal_total),
+    }
+    for kind, code in (("email", "email"), ("call", "call")):
+        m = is_(code)
+        out[f"{kind}_in_90d"] = total(col["n_90d_inbound"], m)
+        out[f"{kind}_out_90d"] = total(col["n_90d"] - col["n_90d_inbound"], m)
+        out[f"{kind}_in_ever"] = total(col["n_total_inbound"], m)
+        out[f"{kind}_out_ever"] = total(col["n_total"] - col["n_total_inbound"], m)
+    for kind in ("meeting", "support", "webinar", "download", "form_submission"):
+        m = is_(kind)
+        for w in (30, 90, 365):
+            out[f"{kind}_{w}d"] = total(col[f"n_{w}d"], m)
+    purchase = is_("purchase")
+    out["purchases_90d"] = total(col["n_90d"], purchase)
+    out["purchases_365d"] = total(col["n_365d"], purchase)
+    out["refunds_365d"] = total(col["n_365d"], is_("refund"))
+    out["days_since_last_purchase"] = days_since(latest(purchase))
+    start, end = latest(is_("subscription_start")), latest(is_("subscription_end"))
+    none = np.iinfo(np.int64).min
+    subscribed = (start != none) & ((end == none) | (end < start))
+    out["subscribed"] = subscribed
+    out["subscription_days"] = np.where(subscribed, days_since(start), np.nan)
+    recent_days = float(params["decline_recent_days"])
+    baseline = total(col["n_baseline"]).astype(np.float64)
+    out["recent_activities"] = total(col["n_recent"])
+    rate = baseline * recent_days / float(params["decline_baseline_days"])
+    out["baseline_monthly_rate"] = rate
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["declining"] = (rate > 0) & (out["recent_activities"] / rate
+                                         < float(params["decline_ratio"]))
+    return {name: (pl.Series(name, values).fill_nan(None).cast(pl.Int64)
+                   if values.dtype == np.float64 and name.startswith("days_")
+                   or name == "subscription_days" else pl.Series(name, values))
+            for name, values in out.items()}
 
 
 def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -239,7 +331,8 @@ def features_at(con: duckdb.DuckDBPyConnection, tenant_id: str, cutoffs: list[da
     build_contact_facts(con, tenant_id)
     run(con, """
         CREATE OR REPLACE TEMP TABLE score_pairs AS
-        SELECT k.cutoff, c.contact_id, CAST(NULL AS BOOLEAN) AS label, 1.0 AS weight
+        SELECT row_number() OVER (ORDER BY k.cutoff, c.contact_id) - 1 AS i, k.cutoff,
+               c.contact_id, CAST(NULL AS BOOLEAN) AS label, 1.0 AS weight
         FROM (SELECT unnest(CAST($cutoffs AS DATE[])) AS cutoff) AS k
         CROSS JOIN (SELECT contact_id FROM core.contacts WHERE tenant_id = $t
                     AND ($ids IS NULL OR contact_id IN (SELECT unnest(CAST($ids AS VARCHAR[]))))

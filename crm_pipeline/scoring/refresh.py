@@ -36,8 +36,8 @@ from .features import (
     anchor_date,
     build_cohort,
     build_contact_facts,
-    contact_rate,
     build_scoring_pairs,
+    contact_rate,
     drop_temp_tables,
     history_start,
     pair_features,
@@ -60,7 +60,7 @@ from .store import (
 
 MAX_POSITIVES = 30_000  # training rows kept per class; beyond, a weighted sample
 MAX_NEGATIVES = 120_000
-MAX_COHORT = 1_500_000  # (cut-off, contact) pairs a cohort holds at most: beyond, a share of contacts
+MAX_COHORT = 1_500_000  # (cut-off, contact) pairs of a cohort at most: beyond, a share of contacts
 CHUNK = 500_000  # contacts scored at a time (bounds the memory of the model's matrix)
 RULES = {"conversion": "rule", "churn": "declining"}
 SCORE_TABLES = ("mart_lead_model_scores", "mart_churn_model_scores")

@@ -24,7 +24,6 @@ import datetime
 import warnings
 
 import duckdb
-import numpy as np
 import polars as pl
 
 from ..warehouse import frame
