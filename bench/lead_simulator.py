@@ -135,7 +135,7 @@ def _profiles() -> dict[str, Profile]:
         season_amplitude=0.8, season_peak_day=325,
     )
     noisy = replace(healthcare, name="noisy", noise_hazard=0.0004)
-    few = replace(healthcare, name="few_conversions", contacts=1_500, intercept=-8.4)
+    few = replace(healthcare, name="few_conversions", contacts=400, intercept=-9.0)
     young = replace(healthcare, name="young", history_days=200)
     return {p.name: p for p in (healthcare, enterprise, seasonal, noisy, few, young)}
 

@@ -261,7 +261,8 @@ class Outcome:
 
 
 def learn(rows: pl.DataFrame, plan, factors: list[Factor], baselines: dict[str, pl.Expr],
-          rule: str, settings: dict, contact_rate: float = 1.0) -> Outcome:
+          rule: str, settings: dict, contact_rate: float = 1.0,
+          event: str = "conversions") -> Outcome:
     """Validate a model learned from `plan.validation_train` on `plan.holdout`, against the
     baselines (`rule` names the one it must beat), and decide; when it is used, refit it on
     every cut-off of `plan.deploy`.
@@ -269,7 +270,8 @@ def learn(rows: pl.DataFrame, plan, factors: list[Factor], baselines: dict[str, 
     `rows`: features of the sampled cohort at every cut-off of the plan, with `label` and
     `weight`. `settings`: the tenant's learned_scores settings (min_conversions,
     min_holdout_conversions, min_auc_gain). `contact_rate`: the share of contacts the cohort
-    kept; counts of converting contacts are estimated for all of them."""
+    kept; counts of converting contacts are estimated for all of them. `event`: what a positive
+    label is, in the reasons ("conversions", "churned customers")."""
     train = rows.filter(pl.col("cutoff").is_in(list(plan.validation_train)))
     hold = rows.filter(pl.col("cutoff").is_in(list(plan.holdout)))
     deploy = rows.filter(pl.col("cutoff").is_in(list(plan.deploy)))
@@ -299,10 +301,10 @@ def learn(rows: pl.DataFrame, plan, factors: list[Factor], baselines: dict[str, 
     minimum_holdout = int(settings["min_holdout_conversions"])
     reason = None
     if metrics["validation_positives"] < minimum:
-        reason = (f"fewer than {minimum} conversions to learn from before the held-out period "
+        reason = (f"fewer than {minimum} {event} to learn from before the held-out period "
                   f"({metrics['validation_positives']})")
     elif metrics["holdout_positives"] < minimum_holdout:
-        reason = (f"fewer than {minimum_holdout} conversions in the held-out period to validate "
+        reason = (f"fewer than {minimum_holdout} {event} in the held-out period to validate "
                   f"on ({metrics['holdout_positives']})")
     if reason is None:
         validated = fit(train, factors)

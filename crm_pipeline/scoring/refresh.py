@@ -190,7 +190,8 @@ def train_model(con, target: str, tenant_id: str, plan: Plan, params: dict,
         with threadpool_limits(1):  # BG/NBD's optimiser too: one BLAS thread
             rows = with_p_alive(con, tenant_id, rows, plan.holdout)
     outcome = learn(rows, plan, factors, baselines, RULES[target], settings["learned_scores"],
-                    contact_rate=rate)
+                    contact_rate=rate,
+                    event="conversions" if target == "conversion" else "churned customers")
     model = {
         **_base(target, plan), "method": outcome.method, "reason": outcome.reason,
         "season": season, "cohort": sizes, "metrics": outcome.metrics,
