@@ -234,10 +234,10 @@ def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) 
     return result
 
 
-def marts_stage(con, tenant_id: str, as_of: date) -> dict:
+def marts_stage(con, tenant_id: str, as_of: date, run_id: str | None = None) -> dict:
     """Engagement, scores, lifecycle, segments (with history), retention risk and hygiene."""
     with transaction(con):
-        return refresh_marts(con, tenant_id, as_of)
+        return refresh_marts(con, tenant_id, as_of, run_id)
 
 
 def marts_and_value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
@@ -270,7 +270,7 @@ def marts_and_value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict
         run(cursor, "SELECT count(*) FROM core.tenants")  # the snapshot starts at the first read
         with ThreadPoolExecutor(1, thread_name_prefix="value-prepare") as pool:
             recomputed = pool.submit(work)
-            marts = marts_stage(con, tenant_id, as_of)  # on failure, the pool waits, then raises
+            marts = marts_stage(con, tenant_id, as_of, run_id)  # on failure, the pool waits
             value = write_value(con, tenant_id, as_of, run_id, prepared_future.result(),
                                 recomputed.result)
     finally:

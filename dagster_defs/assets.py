@@ -35,7 +35,13 @@ KINDS = {"duckdb", "polars"}
 MART_TABLES = (
     "engagement", "engagement_by_type", "lead_scores", "lifecycle", "lifecycle_history",
     "contact_segments", "segment_history", "data_hygiene", "retention_risk",
+    "lead_score_model", "retention_model",
 )
+# The learned models' tables report which score is in use and its held-out AUC as metadata.
+MODEL_METADATA = {
+    "lead_score_model": "SELECT score_method, auc_learned, auc_rule, retrained",
+    "retention_model": "SELECT churn_method, auc_learned, auc_declining, retrained",
+}
 
 
 def _count(con, table: str, tenant_id: str) -> int:
@@ -163,7 +169,8 @@ VALUE_TABLES = ("ltv_model", "customer_ltv", "segment_ltv", "revenue_forecast", 
     partitions_def=tenant_partitions,
 )
 def marts_and_value(context, crm: CrmSettings, duckdb: Warehouse):
-    """Engagement, lead scores, lifecycle, segments with history, hygiene and retention risk;
+    """Engagement, lead scores (learned where the tenant's history allows), lifecycle, segments
+    with history, hygiene and retention risk, with the learned models' tables;
     then lifetime value per customer and segment (BG/NBD, Gamma-Gamma), the 12-month revenue
     forecast with 80% bounds, and its back-test. One step: the value computations that do not
     need this run's segments are made while the marts refresh (`pipeline.marts_and_value_stage`)."""
@@ -177,7 +184,17 @@ def marts_and_value(context, crm: CrmSettings, duckdb: Warehouse):
             metadata = {"dagster/row_count": _count(con, f"marts.{table}", t)}
             if table == "forecast_backtest" and share is not None:
                 metadata["within_interval_share"] = share
+            if table in MODEL_METADATA:
+                metadata.update(_model_metadata(con, table, t, context.run_id))
             yield dg.MaterializeResult(asset_key=["marts", table], metadata=metadata)
+
+
+def _model_metadata(con, table: str, tenant_id: str, run_id: str) -> dict:
+    """The run's method and held-out AUCs of a learned model's table (none: not written)."""
+    rows = run(con, f"{MODEL_METADATA[table]} FROM marts.{table} "
+                    "WHERE tenant_id = $t AND run_id = $r", {"t": tenant_id, "r": run_id})
+    names = MODEL_METADATA[table].removeprefix("SELECT ").split(", ")
+    return {k: v for k, v in zip(names, rows[0], strict=True) if v is not None} if rows else {}
 
 
 @_asset(["audit", "runs"], TRUST, deps=[marts_and_value])

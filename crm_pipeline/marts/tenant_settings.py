@@ -21,12 +21,12 @@ from crm_pipeline.paths import REFERENCE_DIR
 from crm_pipeline.warehouse import run
 
 DEFAULTS_FILE = REFERENCE_DIR / "tenant_defaults.yaml"
-NUMBER_SECTIONS = ("thresholds", "score_weights", "scoring")
+NUMBER_SECTIONS = ("thresholds", "score_weights", "scoring", "learned_scores")
 DAY_KEYS = frozenset({
     "hot_days", "customer_purchase_days", "support_days", "cold_days", "stale_days",
-    "decline_recent_days", "decline_baseline_days", "recency_zero_at_days",
+    "decline_recent_days", "decline_baseline_days", "recency_zero_at_days", "retrain_days",
 })
-FRACTION_KEYS = frozenset({"hot_percentile", "decline_ratio", "trend_band"})
+FRACTION_KEYS = frozenset({"hot_percentile", "decline_ratio", "trend_band", "min_auc_gain"})
 ROLE_LEVELS = ("top", "high", "mid")
 PARAM_NAME = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 LINE_COMMENT = re.compile(r"--[^\n]*")

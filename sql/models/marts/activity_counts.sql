@@ -14,7 +14,8 @@
 --   inbound ones of n_total / n_90d
 --   n_prior_90d: 31 <= d <= 120 (the 90 days before the last 30; engagement.trend)
 --   n_recent: d <= $decline_recent_days; n_baseline: the $decline_baseline_days days before that
---   (retention_risk).
+--   (retention_risk); first_at / last_at: the first and the latest (first_at: crm_pipeline/scoring).
+-- sql/models/scoring/activity_counts.sql gives the same rows at any number of past cut-offs.
 WITH acts AS (
     SELECT contact_id,
            type,
@@ -41,6 +42,7 @@ SELECT contact_id,
        count(*) FILTER (
            WHERE d > $decline_recent_days AND d <= $decline_recent_days + $decline_baseline_days
        ) AS n_baseline,
+       min(occurred_at) AS first_at,
        max(occurred_at) AS last_at
 FROM acts
 GROUP BY contact_id, type

@@ -1,6 +1,6 @@
 -- Step 2 of the helper mart_contacts: the contacts of step 1 (contact_activity) with their lead
 -- score 0-100 = fit (who they are) + engagement (what they do), in named components.
--- Parameters: $tenant_id; weights $w_company_size, $w_role, $w_industry, $w_recency,
+-- Parameters: weights $w_company_size, $w_role, $w_industry, $w_recency,
 -- $w_frequency, $w_depth (adding up to 100); $target_industries (lower-case list);
 -- $role_top, $role_high, $role_mid (whole-word patterns); $recency_zero_at_days,
 -- $frequency_full_at, $depth_full_at.
@@ -18,6 +18,8 @@
 --   engagement_depth      high-intent activities in 90 days (meetings held, webinars, downloads,
 --                         forms, anything inbound) / $depth_full_at, at most 1
 -- score_percentile is added when marts.lead_scores is written (lead_scores.sql).
+-- Reads nothing but contact_activity (titles included), so crm_pipeline/scoring computes the same
+-- score at past cut-offs from its own features (sql/models/scoring/features.sql).
 WITH roles AS (  -- the title patterns matched once per distinct title, not once per contact
     SELECT title_key,
            CASE
@@ -30,11 +32,7 @@ WITH roles AS (  -- the title patterns matched once per distinct title, not once
     FROM (
         SELECT title_key,
                regexp_replace(lower(title_key), '\bvice[ -]?president\b', 'vp', 'g') AS title
-        FROM (
-            SELECT DISTINCT coalesce(job_title, '') AS title_key
-            FROM core.contacts
-            WHERE tenant_id = $tenant_id
-        )
+        FROM (SELECT DISTINCT coalesce(job_title, '') AS title_key FROM contact_activity)
     )
 ),
 factors AS (

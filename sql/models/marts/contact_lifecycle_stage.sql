@@ -29,8 +29,9 @@ WITH customer_reason AS (
         FROM contact_lead_score
     )
 )
--- The profile fields and the facts only the scores and rules read are left out of mart_contacts.
-SELECT * EXCLUDE (company_size, job_title, industry, signals_ever, signals_90d, depth_90d,
+-- The profile fields and the facts only the scores and rules read are left out of mart_contacts
+-- (depth_90d stays: crm_pipeline/scoring puts the rule's depth points into words with it).
+SELECT * EXCLUDE (company_size, job_title, industry, signals_ever, signals_90d,
                   last_purchase_at, days_since_last_purchase, subscription_active, ever_subscribed,
                   recent_purchase, ever_customer, is_customer, why_customer),
        CASE
