@@ -20,6 +20,8 @@ SCRIPTS = [
     ["bench_extract.py", "--customers", "1000000"],
     ["bench_audit.py", "--rows", "1000000"],
     ["bench_lookup_timing.py"],
+    ["bench_lead_scores.py", "accuracy", "--contacts", "20000"],
+    ["bench_lead_scores.py", "scale", "--contacts", "1000000"],
 ]
 
 

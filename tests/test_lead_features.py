@@ -237,7 +237,7 @@ def prop_con():
     c.close()
 
 
-@settings(max_examples=12)
+@settings(max_examples=8)
 @given(rows=activity_rows)
 def test_features_from_the_whole_history_equal_those_from_the_history_up_to_the_cut_off(
         prop_con, rows):

@@ -41,7 +41,7 @@ def files(tmp, tenant: str, sim) -> tuple:
 def home(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("lead_e2e")
     home = tmp / "home"
-    sim = simulate(PROFILES["healthcare_smb"], AS_OF, seed=11, contacts=500)
+    sim = simulate(PROFILES["healthcare_smb"], AS_OF, seed=11, contacts=300)
     contacts, log = files(tmp, "learns", sim)
     assert crm(home, "import", "contacts", contacts, "--tenant", "learns", "--no-run")[0] == 0
     assert crm(home, "import", "activities", log, "--tenant", "learns", "--no-run",
@@ -49,7 +49,7 @@ def home(tmp_path_factory):
     # a small tenant: the thresholds lowered to what its history holds
     con = duckdb.connect(str(shard(home, "learns")))
     con.execute("UPDATE core.tenants SET settings = $s", {"s": json.dumps(
-        {"learned_scores": {"min_conversions": 20, "min_holdout_conversions": 8}})})
+        {"learned_scores": {"min_conversions": 15, "min_holdout_conversions": 6}})})
     con.close()
     assert crm(home, "run", "--as-of", AS_OF.isoformat())[0] == 0
     return home

@@ -42,7 +42,8 @@ def contents(path: Path) -> dict[str, list]:
     try:
         marts = [r[0] for r in con.execute(
             "SELECT 'marts.' || table_name FROM duckdb_tables() WHERE schema_name = 'marts' "
-            "AND table_name NOT IN ('ltv_model') ORDER BY 1").fetchall()]
+            "AND table_name NOT IN ('ltv_model', 'lead_score_model', 'retention_model') "
+            "ORDER BY 1").fetchall()]  # one row per run: a killed run that committed keeps its row
         out = {}
         for table in (*COMPARED, *marts):
             schema, name = table.split(".")

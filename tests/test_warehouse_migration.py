@@ -53,6 +53,8 @@ def _row(columns: list[str], n: int) -> str:
             return f"'c{n}'"
         if column == "as_of":
             return "DATE '2026-01-01'"
+        if column == "top_factors":  # a list (added with the learned scores)
+            return "['1']"
         return "1"
 
     return ", ".join(value(c) for c in columns)

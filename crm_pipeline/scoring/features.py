@@ -318,10 +318,18 @@ def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
             run(con, f"DROP {kind} {name}")
 
 
+TEMP_TABLES = ("score_contact_facts", "score_cohort", "score_pairs", "score_features",
+               "score_activity_counts")
+
+
 def drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for table in ("score_contact_facts", "score_cohort", "score_pairs", "score_features",
-                  "score_rule", "score_activity_counts"):
-        _drop(con, table)
+    """Drop the helpers' temp tables and views (one look at the catalog)."""
+    found = run(con, "SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary "
+                     "AND list_contains($names, table_name) UNION ALL "
+                     "SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary "
+                     "AND list_contains($names, view_name)", {"names": list(TEMP_TABLES)})
+    for kind, name in found:
+        run(con, f"DROP {kind} {name}")
 
 
 def features_at(con: duckdb.DuckDBPyConnection, tenant_id: str, cutoffs: list[datetime.date],

@@ -7,21 +7,22 @@ tenant's data holds often enough. Logistic regression was chosen over gradient b
 reasons that matter here: its probabilities come out calibrated (it minimises log loss, with no
 separate calibration step to validate), each score splits exactly into per-factor contributions
 (coefficient x distance from the average lead), which is what `top_factors` puts into words, and
-it trains on 300,000 rows in a few seconds and scores a million in well under one; its
+it trains on 150,000 rows in about a second and scores a million in about one; its
 coefficients are kept as JSON (no pickled objects, nothing personal). Bands and one-hot levels
 let it bend where a driver is not linear (small companies converting more than mid-sized ones,
 say); what it cannot see is interactions between drivers.
 
-The matrices are small (at most 300,000 rows by about 90 columns): BLAS runs on one thread
+The matrices are small (at most 150,000 rows by about 90 columns): BLAS runs on one thread
 (`threadpool_limits(1)`): the value stage computes beside the marts refresh on the other core, and
 two BLAS threads fighting for a busy core made the same product ten times slower.
 
 Rows are weighted: when a cohort is larger than the caps, each class is sampled and its rows
-carry the inverse of their sampling rate (`features.sample_cohort`); weights are normalised to a
-mean of 1 so the regularisation means the same at every size.
+carry the inverse of their sampling rate (`features.sample_cohort`, and `features.contact_rate`
+for the share of contacts a large tenant's cohort keeps); weights are normalised to a mean of 1
+so the regularisation means the same at every size.
 
-The decision (`decide`): the rule is used when the training period holds fewer than
-`min_conversions` converting contacts (distinct), when the held-out period holds fewer than
+The decision (`learn`): the rule is used when the cut-offs before the held-out period hold fewer
+than `min_conversions` converting contacts (distinct), when the held-out period holds fewer than
 `min_holdout_conversions`, or when the learned model's held-out AUC does not beat the rule's by
 more than `min_auc_gain`; otherwise the model is refitted on every cut-off and used.
 """
