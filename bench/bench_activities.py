@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crm_pipeline.activities.process import process_activities  # noqa: E402
 from crm_pipeline.activities.read import stage_activity_file  # noqa: E402
-from crm_pipeline.marts.refresh import refresh_marts  # noqa: E402
+from crm_pipeline.pipeline import marts_stage  # noqa: E402
 from crm_pipeline.trust.audit import ChangeContext  # noqa: E402
 from crm_pipeline.warehouse import connect, create_tables, run  # noqa: E402
 
@@ -163,7 +163,7 @@ def main() -> None:
     run(con, "INSERT INTO core.tenants VALUES ($t, NULL, 'US', 'USD', NULL, $at) "
         "ON CONFLICT DO NOTHING", {"t": TENANT, "at": AT})
     run(con, "BEGIN TRANSACTION")
-    sizes = refresh_marts(con, TENANT, AS_OF)
+    sizes = marts_stage(con, TENANT, AS_OF)
     run(con, "COMMIT")
     t_marts = time.perf_counter() - t2
     print(f"refresh_marts:       {t_marts:6.1f} s wall (target <= 30 s at 1M contacts, 10M lines)")

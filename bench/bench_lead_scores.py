@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -35,11 +36,11 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.lead_simulator import PROFILES, load, simulate  # noqa: E402
-from crm_pipeline import marts  # noqa: E402
+from crm_pipeline.marts.refresh import SCORE_TABLES, refresh_marts  # noqa: E402
+from crm_pipeline.marts.tenant_settings import sql_params, tenant_settings  # noqa: E402
 from crm_pipeline.scoring import features as F  # noqa: E402
 from crm_pipeline.scoring.model import auc, calibration  # noqa: E402
-from crm_pipeline.scoring.refresh import SCORE_TABLES, train_model  # noqa: E402
-from crm_pipeline.tenant_settings import sql_params, tenant_settings  # noqa: E402
+from crm_pipeline.scoring.refresh import score_tenant, train_model  # noqa: E402
 from crm_pipeline.warehouse import connect, create_tables, run  # noqa: E402
 
 AS_OF = datetime.date(2026, 11, 16)  # a Monday: a training date
@@ -213,11 +214,9 @@ def scale(contacts: int, directory: Path | None, seed: int, rate_scale: float) -
           f"load {load_average()}")
     timings = {}
     inner = {}
-    original = marts.score_tenant
-
     def timed(*args, **kwargs):
         start = clock()
-        result = original(*args, **kwargs)
+        result = score_tenant(*args, **kwargs)
         inner.setdefault("score", []).append(since(start))
         return result
 
@@ -228,14 +227,10 @@ def scale(contacts: int, directory: Path | None, seed: int, rate_scale: float) -
         if label.startswith("baseline") or label.startswith("training"):
             shutil.copy(base, copy)
         con = connect(copy)
-        marts.score_tenant = scorer
-        try:
-            start = clock()
-            with_tx(con, lambda c=con, d=days: marts.refresh_marts(
-                c, TENANT, AS_OF + datetime.timedelta(days=d), run_id=f"bench-{d}"))
-            timings[label] = since(start)
-        finally:
-            marts.score_tenant = original
+        start = clock()
+        with_tx(con, lambda c=con, d=days, s=scorer: refresh_marts(
+            c, TENANT, AS_OF + datetime.timedelta(days=d), partial(s, run_id=f"bench-{d}")))
+        timings[label] = since(start)
         if scorer is timed:
             row = run(con, "SELECT score_method, retrained, auc_learned, auc_rule "
                            "FROM marts.lead_score_model ORDER BY as_of DESC LIMIT 1")[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
+from functools import partial
 
 import duckdb
 
@@ -20,6 +21,7 @@ from crm_pipeline.contacts.resolve.apply import apply_decision, resolve_tenant
 from crm_pipeline.contacts.resolve.decide import Decision
 from crm_pipeline.home import Home
 from crm_pipeline.marts.refresh import refresh_marts
+from crm_pipeline.scoring.refresh import score_tenant
 from crm_pipeline.tenants import Tenant, all_tenants, get_tenant
 from crm_pipeline.trust.audit import ChangeContext, chain_head
 from crm_pipeline.trust.heads import update_heads
@@ -235,9 +237,10 @@ def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) 
 
 
 def marts_stage(con, tenant_id: str, as_of: date, run_id: str | None = None) -> dict:
-    """Engagement, scores, lifecycle, segments (with history), retention risk and hygiene."""
+    """Engagement, scores (the learned ones from crm_pipeline.scoring), lifecycle, segments (with
+    history), retention risk and hygiene. `run_id` labels the run's rows of the model tables."""
     with transaction(con):
-        return refresh_marts(con, tenant_id, as_of, run_id)
+        return refresh_marts(con, tenant_id, as_of, partial(score_tenant, run_id=run_id))
 
 
 def marts_and_value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:

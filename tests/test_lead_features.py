@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm_pipeline.audit import ChangeContext
-from crm_pipeline.contacts_store import set_contact_fields
-from crm_pipeline.marts import refresh_marts
+from crm_pipeline.contacts.store import set_contact_fields
+from crm_pipeline.marts.tenant_settings import sql_params, tenant_settings
+from crm_pipeline.pipeline import marts_stage
 from crm_pipeline.scoring.features import (
     HOLDOUT_CUTOFFS,
     HORIZON_DAYS,
@@ -23,7 +23,7 @@ from crm_pipeline.scoring.features import (
     features_at,
     plan_cutoffs,
 )
-from crm_pipeline.tenant_settings import sql_params, tenant_settings
+from crm_pipeline.trust.audit import ChangeContext
 from crm_pipeline.warehouse import connect, create_tables, frame, run
 
 AS_OF = datetime.date(2026, 6, 30)
@@ -143,7 +143,7 @@ def test_counts_windows_and_customer_facts_at_a_cut_off(con):
 
 
 def test_at_the_as_of_date_the_features_and_rule_score_are_the_marts(con):
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     mine = {r["contact_id"]: r for r in feats(con, [AS_OF]).to_dicts()}
     marts = {r[0]: r[1:] for r in run(con, """
         SELECT s.contact_id, s.lead_score, s.fit_company_size, s.fit_role, s.fit_industry,
@@ -161,7 +161,7 @@ def test_at_the_as_of_date_the_features_and_rule_score_are_the_marts(con):
 
 
 def test_the_counts_at_the_as_of_date_are_the_marts_own(con):
-    from crm_pipeline.marts import _build_helper
+    from crm_pipeline.marts.refresh import _build_helper
     from crm_pipeline.scoring.features import drop_temp_tables
 
     values = {**params(con), "as_of": AS_OF}
@@ -180,7 +180,7 @@ def test_the_counts_at_the_as_of_date_are_the_marts_own(con):
 
 def test_scoring_at_the_as_of_date_reads_the_features_training_would_compute(con):
     """The run scores from the marts' own counts; training counts per cut-off: the same rows."""
-    from crm_pipeline.marts import _build_helper
+    from crm_pipeline.marts.refresh import _build_helper
     from crm_pipeline.scoring.features import build_contact_facts, pair_features
 
     contact(con, "c_later", first_seen_at=day(AS_OF, 5))  # known only after the as-of date

@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.lead_simulator import PROFILES, load, simulate
-from crm_pipeline.marts import refresh_marts
+from crm_pipeline.marts.tenant_settings import default_settings, sql_params, tenant_settings
+from crm_pipeline.pipeline import marts_stage
 from crm_pipeline.scoring import explain
 from crm_pipeline.scoring.features import (
     anchor_date,
@@ -27,7 +28,6 @@ from crm_pipeline.scoring.features import (
 from crm_pipeline.scoring.model import Factor, calibration, learn, max_calibration_gap
 from crm_pipeline.scoring.refresh import train_model
 from crm_pipeline.scoring.store import data_digest, fingerprint
-from crm_pipeline.tenant_settings import default_settings, sql_params, tenant_settings
 from crm_pipeline.warehouse import connect, create_tables, frame, run
 
 AS_OF = datetime.date(2026, 11, 16)  # a Monday: the models' training date
@@ -52,7 +52,7 @@ def trained(sim, tmp_path_factory):
     """A warehouse whose tenant ran once at AS_OF (both models trained), closed."""
     path = tmp_path_factory.mktemp("lead") / "trained.duckdb"
     con = fresh(path, sim)
-    refresh_marts(con, "t1", AS_OF, run_id="r1")
+    marts_stage(con, "t1", AS_OF, "r1")
     con.close()
     return path
 
@@ -185,11 +185,11 @@ def churn(con) -> list[tuple]:
 def test_a_date_scores_the_same_whether_its_model_was_stored_or_trained_afresh(
         trained_con, sim, tmp_path):
     day = AS_OF + datetime.timedelta(days=1)  # same training date: the stored model is used
-    refresh_marts(trained_con, "t1", day, run_id="r2")
+    marts_stage(trained_con, "t1", day, "r2")
     reused = one(trained_con, "SELECT * FROM marts.lead_score_model WHERE run_id = 'r2'")
     assert not reused["retrained"] and reused["trained_as_of"] == AS_OF
     con = fresh(tmp_path / "afresh.duckdb", sim)
-    refresh_marts(con, "t1", day, run_id="r2")
+    marts_stage(con, "t1", day, "r2")
     afresh = one(con, "SELECT * FROM marts.lead_score_model WHERE run_id = 'r2'")
     assert afresh["retrained"]
     assert {k: v for k, v in afresh.items() if k != "retrained"} == {
@@ -206,7 +206,7 @@ def test_another_tenants_data_never_reaches_a_tenants_model_or_scores(trained_co
     before = scores(trained_con), churn(trained_con)
     other = simulate(PROFILES["enterprise"], AS_OF, seed=5, contacts=300)  # the same contact ids
     load(trained_con, "t2", other)
-    refresh_marts(trained_con, "t1", AS_OF, run_id="r1")
+    marts_stage(trained_con, "t1", AS_OF, "r1")
     model = one(trained_con, "SELECT * FROM marts.lead_score_model WHERE tenant_id = 't1'")
     assert not model["retrained"]  # what t1 learns from did not change
     after = (run(trained_con, "SELECT contact_id, lead_score, score_method, "
@@ -273,7 +273,7 @@ def test_training_never_reads_what_happened_after_its_training_date(trained_con)
 def test_a_short_history_keeps_the_rule_and_says_so(tmp_path):
     young = simulate(PROFILES["young"], AS_OF, seed=3, contacts=300)
     con = fresh(tmp_path / "young.duckdb", young)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     model = one(con, "SELECT * FROM marts.lead_score_model")
     assert model["score_method"] == "rule" and not model["retrained"]
     assert model["method_reason"].startswith("history too short")
@@ -289,7 +289,7 @@ def test_a_short_history_keeps_the_rule_and_says_so(tmp_path):
 def test_too_few_conversions_keep_the_rule_and_say_how_many(trained_con):
     run(trained_con, "UPDATE core.tenants SET settings = $s",
         {"s": json.dumps({"learned_scores": {"min_conversions": 100000}})})
-    refresh_marts(trained_con, "t1", AS_OF, run_id="r3")
+    marts_stage(trained_con, "t1", AS_OF, "r3")
     model = one(trained_con, "SELECT * FROM marts.lead_score_model WHERE run_id = 'r3'")
     assert model["score_method"] == "rule"
     assert model["method_reason"].startswith("fewer than 100000 conversions")

@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_pipeline.marts.refresh import refresh_marts
+from crm_pipeline.pipeline import marts_stage
+from crm_pipeline.scoring.refresh import score_tenant
 from crm_pipeline.warehouse import connect, create_tables, run
 
 AS_OF = datetime.date(2025, 6, 30)
@@ -56,7 +58,7 @@ def test_engagement_windows_count_the_as_of_day_and_the_n_days_before_it(con):
     contact(con, "c1")
     for days_ago in (0, 7, 8, 30, 31, 90, 91, 365, 366):
         activity(con, "c1", "email", days_ago)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     e = by_contact(con, "engagement")["c1"]
     assert (e["activities_7d"], e["activities_30d"], e["activities_90d"],
             e["activities_365d"]) == (2, 4, 6, 8)
@@ -72,7 +74,7 @@ def test_future_activity_bounces_and_scheduled_meetings_are_not_engagement(con):
     activity(con, "c1", "email_bounce", 1)
     activity(con, "c1", "meeting", 2, status="scheduled")
     activity(con, "c1", "meeting", 3, status="held")
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     e = by_contact(con, "engagement")["c1"]
     assert e["activities_7d"] == 2
     assert e["last_activity_at"] == at(0, 23)
@@ -82,7 +84,7 @@ def test_future_activity_bounces_and_scheduled_meetings_are_not_engagement(con):
 
 def test_every_contact_has_an_engagement_row_even_without_activity(con):
     contact(con, "quiet")
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     e = by_contact(con, "engagement")["quiet"]
     assert e["last_activity_at"] is None and e["days_since_last_activity"] is None
     assert (e["activities_365d"], e["inbound_90d"], e["trend"]) == (0, 0, "none")
@@ -95,7 +97,7 @@ def test_inbound_counts_what_the_contact_started(con):
     activity(con, "c1", "webinar", 2)
     activity(con, "c1", "purchase", 3)
     activity(con, "c1", "call", 91, direction="inbound")
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     assert by_contact(con, "engagement")["c1"]["inbound_90d"] == 3
 
 
@@ -111,7 +113,7 @@ def test_trend_compares_last_30_days_with_the_average_30_days_of_the_90_before(c
         for i in range(prior):
             activity(con, f"c{n}", "email", 31 + i % 90)
         activity(con, f"c{n}", "email", 121)  # outside both windows
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     engagement = by_contact(con, "engagement")
     assert [engagement[f"c{n}"]["trend"] for n in range(len(TREND_CASES))] == [
         trend for *_, trend in TREND_CASES]
@@ -122,7 +124,7 @@ def test_engagement_by_type_adds_up_to_engagement(con):
     for type_, days_ago in [("email", 1), ("email", 40), ("call", 5), ("support", 200),
                             ("email_bounce", 1)]:
         activity(con, "c1", type_, days_ago)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     by_type = {r["type"]: r for r in rows(con, "SELECT * FROM marts.engagement_by_type")}
     assert set(by_type) == {"email", "call", "support"}
     assert (by_type["email"]["count_30d"], by_type["email"]["count_90d"]) == (1, 2)
@@ -144,7 +146,7 @@ def test_an_ideal_lead_scores_100_and_an_unknown_contact_0(con):
         activity(con, "ideal", "webinar", 0)
         activity(con, "ideal", "email", i)
     contact(con, "unknown")
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     scores = by_contact(con, "lead_scores")
     ideal = scores["ideal"]
     assert [ideal[c] for c in COMPONENTS] == [20, 20, 10, 20, 15, 15]
@@ -163,7 +165,7 @@ SIZE_POINTS = {None: 0, 19: 0, 20: 5, 99: 5, 100: 10, 250: 15, 999: 15, 1000: 20
 def test_role_points_follow_title_seniority(con):
     for n, title in enumerate(ROLE_POINTS):
         contact(con, f"c{n}", job_title=title)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     scores = by_contact(con, "lead_scores")
     assert {title: scores[f"c{n}"]["fit_role"] for n, title in enumerate(ROLE_POINTS)} == (
         ROLE_POINTS)
@@ -172,7 +174,7 @@ def test_role_points_follow_title_seniority(con):
 def test_company_size_points_grow_with_the_company(con):
     for n, size in enumerate(SIZE_POINTS):
         contact(con, f"c{n}", company_size=size)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     scores = by_contact(con, "lead_scores")
     assert {size: scores[f"c{n}"]["fit_company_size"] for n, size in enumerate(SIZE_POINTS)} == (
         SIZE_POINTS)
@@ -182,7 +184,7 @@ def test_recency_points_fall_linearly_to_zero_at_90_days(con):
     for cid, days_ago in [("d0", 0), ("d45", 45), ("d90", 90), ("d120", 120)]:
         contact(con, cid)
         activity(con, cid, "email", days_ago)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     scores = by_contact(con, "lead_scores")
     assert [scores[c]["engagement_recency"] for c in ("d0", "d45", "d90", "d120")] == [
         20, 10, 0, 0]
@@ -192,7 +194,7 @@ def test_score_percentile_ranks_within_the_tenant_only(con):
     for i, size in enumerate([None, 20, 100, 250, 1000]):
         contact(con, f"c{i}", company_size=size)
     contact(con, "other", tenant="t2", company_size=1)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     scores = by_contact(con, "lead_scores")
     assert [scores[f"c{i}"]["score_percentile"] for i in range(5)] == [0, 0.25, 0.5, 0.75, 1.0]
 
@@ -203,7 +205,7 @@ def test_score_weights_come_from_the_tenant_settings(con):
               ' "target_industries": ["retail"]}', "at": T0})
     contact(con, "c1", company_size=5000, industry="Retail")
     contact(con, "c2", industry="software")
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     scores = by_contact(con, "lead_scores")
     assert (scores["c1"]["fit_company_size"], scores["c1"]["fit_industry"]) == (0, 30)
     assert scores["c2"]["lead_score"] == 0
@@ -224,7 +226,7 @@ def test_components_add_up_to_a_score_between_0_and_100(title, size, industry, a
     contact(con, "c1", job_title=title, company_size=size, industry=industry)
     for type_, days_ago, direction in acts:
         activity(con, "c1", type_, days_ago, direction=direction)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     s = by_contact(con, "lead_scores")["c1"]
     con.close()
     assert s["fit_score"] == pytest.approx(sum(s[c] for c in COMPONENTS[:3]))
@@ -260,7 +262,7 @@ def test_lifecycle_stages_follow_the_rules(con):
     activity(con, "almost_advocate", "webinar", 30)
     activity(con, "almost_advocate", "email", 30, direction="outbound")
     activity(con, "almost_advocate", "webinar", 91)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     life = by_contact(con, "lifecycle")
     assert {c: r["stage"] for c, r in life.items()} == {
         "prospect": "prospect", "lead_form": "lead", "lead_score": "lead",
@@ -279,7 +281,7 @@ def test_lifecycle_stages_follow_the_rules(con):
 def test_a_purchase_after_the_as_of_date_does_not_make_a_customer(con):
     contact(con, "c1")
     activity(con, "c1", "purchase", -2)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     assert by_contact(con, "lifecycle")["c1"]["stage"] == "prospect"
 
 
@@ -297,7 +299,7 @@ def test_retention_risk_compares_30_days_with_the_monthly_rate_of_the_180_before
     activity(con, "new_customer", "purchase", 2)
     contact(con, "not_customer")
     activity(con, "not_customer", "email", 100)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     risk = by_contact(con, "retention_risk")
     assert set(risk) == {"silent", "half", "busy", "new_customer"}
     assert risk["silent"]["baseline_monthly_rate"] == pytest.approx(2.0)
@@ -321,7 +323,7 @@ def test_data_hygiene_lists_cleared_fields_bounces_and_stale_records(con):
              "('t1', 'imp1', 2, 'phone', '12', 'invalid_phone'),"
              "('t1', 'imp1', 9, 'email', 'nope@', 'invalid_email'),"
              "('t2', 'imp1', 2, 'email', 'other@', 'invalid_email')")
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     found = {(r["contact_id"], r["field"], r["original_value"], r["issue"], r["row_number"])
              for r in rows(con, "SELECT * FROM marts.data_hygiene WHERE as_of = $d",
                            {"d": AS_OF})}
@@ -354,7 +356,7 @@ def busy_tenant(con, tenant: str) -> None:
 
 def test_refresh_reports_rows_per_mart_and_segment_sizes(con):
     busy_tenant(con, "t1")
-    counts = refresh_marts(con, "t1", AS_OF)
+    counts = marts_stage(con, "t1", AS_OF)
     assert counts["marts.engagement"] == counts["marts.lead_scores"] == 3
     assert counts["marts.lifecycle"] == 3
     assert counts["marts.retention_risk"] == 1
@@ -366,22 +368,22 @@ def test_refresh_reports_rows_per_mart_and_segment_sizes(con):
 
 def test_a_second_run_for_the_same_date_changes_nothing(con):
     busy_tenant(con, "t1")
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     first = snapshot(con)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     assert snapshot(con) == first
 
 
 def test_another_tenant_never_changes_a_tenants_marts(con):
     busy_tenant(con, "t1")
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     alone = snapshot(con)
     busy_tenant(con, "t2")                    # same contact ids, other tenant
     for _ in range(5):
         activity(con, "c3", "form_submission", 1, tenant="t2")
         activity(con, "c1", "email", 1, tenant="t2", direction="inbound")
-    refresh_marts(con, "t2", AS_OF)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t2", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     assert snapshot(con) == alone
     assert snapshot(con, "t2") != alone
 
@@ -389,6 +391,6 @@ def test_another_tenant_never_changes_a_tenants_marts(con):
 def test_the_refresh_runs_inside_the_callers_transaction(con):
     busy_tenant(con, "t1")
     con.execute("BEGIN")
-    refresh_marts(con, "t1", AS_OF)
+    refresh_marts(con, "t1", AS_OF, score_tenant)
     con.execute("ROLLBACK")
     assert snapshot(con) == {t: [] for t in snapshot(con)}

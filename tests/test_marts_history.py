@@ -8,7 +8,8 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm_pipeline.marts.refresh import latest_history_date, refresh_marts
+from crm_pipeline.marts.refresh import latest_history_date
+from crm_pipeline.pipeline import marts_stage
 from crm_pipeline.warehouse import connect, create_tables, run
 
 D1 = datetime.date(2025, 3, 31)
@@ -51,21 +52,21 @@ def three_contacts(con) -> None:
 
 def test_history_records_who_entered_left_and_stayed(con):
     three_contacts(con)
-    refresh_marts(con, "t1", D1)
+    marts_stage(con, "t1", D1)
     assert stale_spells(con) == {("always", D1, None), ("leaver", D1, None)}
-    refresh_marts(con, "t1", D2)
+    marts_stage(con, "t1", D2)
     assert stale_spells(con) == {("always", D1, None), ("leaver", D1, D2), ("joiner", D2, None)}
 
 
 def test_a_second_run_for_the_same_date_undoes_the_first_runs_changes(con):
     three_contacts(con)
-    refresh_marts(con, "t1", D1)
-    refresh_marts(con, "t1", D2)
+    marts_stage(con, "t1", D1)
+    marts_stage(con, "t1", D2)
     activity(con, "joiner", "call", D2)                        # late data: joiner not stale
     run(con, "DELETE FROM core.activities WHERE contact_id = 'leaver'")  # leaver stale again
-    refresh_marts(con, "t1", D2)
+    marts_stage(con, "t1", D2)
     assert stale_spells(con) == {("always", D1, None), ("leaver", D1, None)}
-    refresh_marts(con, "t1", D2)
+    marts_stage(con, "t1", D2)
     assert stale_spells(con) == {("always", D1, None), ("leaver", D1, None)}
 
 
@@ -73,10 +74,10 @@ def test_lifecycle_history_follows_stage_changes_and_gives_stage_since(con):
     contact(con, "c1")
     contact(con, "c2")
     activity(con, "c2", "form_submission", D1)
-    refresh_marts(con, "t1", D1)
+    marts_stage(con, "t1", D1)
     activity(con, "c1", "purchase", D2)
-    refresh_marts(con, "t1", D2)
-    refresh_marts(con, "t1", D3)
+    marts_stage(con, "t1", D2)
+    marts_stage(con, "t1", D3)
     assert spells(con, "lifecycle_history", "stage") == {
         ("c1", "prospect", D1, D2), ("c1", "customer", D2, None), ("c2", "lead", D1, None)}
     since = dict(run(con, "SELECT contact_id, stage_since FROM marts.lifecycle"))
@@ -87,12 +88,12 @@ def test_a_run_for_an_earlier_date_leaves_history_alone(con):
     three_contacts(con)
     contact(con, "buyer")
     activity(con, "buyer", "purchase", D2)
-    refresh_marts(con, "t1", D1)
-    refresh_marts(con, "t1", D2)
+    marts_stage(con, "t1", D1)
+    marts_stage(con, "t1", D2)
     segments_before = spells(con, "segment_history", "segment")
     stages_before = spells(con, "lifecycle_history", "stage")
 
-    counts = refresh_marts(con, "t1", D1)
+    counts = marts_stage(con, "t1", D1)
 
     assert counts["history_updated"] == 0
     assert spells(con, "segment_history", "segment") == segments_before
@@ -106,22 +107,22 @@ def test_a_run_for_an_earlier_date_leaves_history_alone(con):
 
 def test_history_goes_on_after_a_run_for_an_earlier_date(con):
     three_contacts(con)
-    refresh_marts(con, "t1", D1)
-    refresh_marts(con, "t1", D2)
-    refresh_marts(con, "t1", D1)
+    marts_stage(con, "t1", D1)
+    marts_stage(con, "t1", D2)
+    marts_stage(con, "t1", D1)
     activity(con, "always", "email", D3)
-    refresh_marts(con, "t1", D3)
+    marts_stage(con, "t1", D3)
     assert stale_spells(con) == {("always", D1, D3), ("leaver", D1, D2), ("leaver", D3, None),
                                  ("joiner", D2, None)}
 
 
 def test_one_tenants_history_is_not_touched_by_another(con):
     three_contacts(con)
-    refresh_marts(con, "t1", D1)
+    marts_stage(con, "t1", D1)
     before = spells(con, "segment_history", "segment")
     contact(con, "always", tenant="t2")
     activity(con, "always", "email", D2, tenant="t2")
-    refresh_marts(con, "t2", D2)
+    marts_stage(con, "t2", D2)
     assert spells(con, "segment_history", "segment") == before
     assert latest_history_date(con, "t1") == D1
     assert ("always", "stale_records", D2, None) not in spells(con, "segment_history",
@@ -186,7 +187,7 @@ def test_any_sequence_of_runs_keeps_one_row_per_key_and_one_open_spell(steps):
         if type_:
             activity(con, cid, type_, day - datetime.timedelta(days=1), tenant)
         latest = latest_history_date(con, tenant)
-        refresh_marts(con, tenant, day)
+        marts_stage(con, tenant, day)
         assert key_problems(con) == []
         if latest is None or day >= latest:  # the history moved to this date
             assert open_spells_match_the_marts(con, tenant)

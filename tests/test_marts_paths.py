@@ -9,8 +9,8 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm_pipeline.marts.refresh import refresh_marts
 from crm_pipeline.marts.segments import Segment, membership_insert
+from crm_pipeline.pipeline import marts_stage
 from crm_pipeline.warehouse import connect, create_tables, run
 
 D1 = datetime.date(2025, 3, 31)
@@ -59,7 +59,7 @@ def test_a_first_run_writes_the_history_that_matching_an_empty_one_gives(activit
     run(con, "INSERT INTO marts.lifecycle VALUES ('t2', 'gone', $d, 'lead', NULL, 'x')",
         {"d": D1 - datetime.timedelta(days=1)})
 
-    first, matched = refresh_marts(con, "t1", D1), refresh_marts(con, "t2", D1)
+    first, matched = marts_stage(con, "t1", D1), marts_stage(con, "t2", D1)
 
     assert first == matched
     for table in HISTORIES:
@@ -77,7 +77,7 @@ def test_every_contact_gets_one_row_in_each_per_contact_mart(con):
     same_data(con, ("t1",), [(0, "email", 1), (0, "purchase", 3), (0, "call", 40),
                              (1, "subscription_start", 10)])
     activity(con, "nobody", "email", 1, "t1")        # an activity of no known contact
-    counts = refresh_marts(con, "t1", D1)
+    counts = marts_stage(con, "t1", D1)
     for table in ("engagement", "lead_scores", "lifecycle"):
         rows = run(con, f"SELECT contact_id, count(*) FROM marts.{table} GROUP BY ALL")
         assert sorted(rows) == [(f"c{i}", 1) for i in range(4)]

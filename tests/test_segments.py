@@ -9,8 +9,8 @@ import json
 import pytest
 
 from crm_pipeline.errors import BadArgument
-from crm_pipeline.marts.refresh import refresh_marts
 from crm_pipeline.marts.segments import load_segment, segment_definitions
+from crm_pipeline.pipeline import marts_stage
 from crm_pipeline.warehouse import run
 
 AS_OF = datetime.date(2025, 6, 30)
@@ -95,7 +95,7 @@ def hot_tenant(con, tenant: str = "t1") -> None:
 
 def test_hot_leads_need_recent_activity_and_a_top_fifth_score(con):
     hot_tenant(con)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     percentile = dict(run(con, "SELECT contact_id, score_percentile FROM marts.lead_scores"))
     assert percentile["strong15"] >= 0.8 > percentile["low_today"]
     assert members(con, "hot_leads") == {"strong14"}
@@ -104,7 +104,7 @@ def test_hot_leads_need_recent_activity_and_a_top_fifth_score(con):
 def test_a_tenant_override_of_hot_days_changes_membership(con):
     tenant_settings(con, "t1", {"thresholds": {"hot_days": 15}})
     hot_tenant(con)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     assert members(con, "hot_leads") == {"strong14", "strong15"}
 
 
@@ -122,7 +122,7 @@ def test_existing_customers_have_an_active_subscription_or_a_recent_purchase(con
     contact(con, "same_moment")                    # an end at the start's moment ends it
     activity(con, "same_moment", "subscription_start", 50)
     activity(con, "same_moment", "subscription_end", 50)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     assert members(con, "existing_customers") == {"bought365", "subscriber", "ends_tomorrow"}
 
 
@@ -134,7 +134,7 @@ def test_enterprise_prospects_are_large_companies_never_customers(con):
     contact(con, "big_churned", company_size=5000)
     activity(con, "big_churned", "purchase", 800)
     contact(con, "big_denied", company_size=5000, consent_status="denied")
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     assert members(con, "enterprise_prospects") == {"size100"}
 
 
@@ -152,7 +152,7 @@ def test_support_active_means_an_open_ticket_or_recent_support_contact(con):
     activity(con, "support15", "support", 15, ticket_id="T4", status="closed")
     contact(con, "email_only")
     activity(con, "email_only", "email", 1)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     assert members(con, "support_active") == {"open_old", "support14"}
 
 
@@ -166,7 +166,7 @@ def test_cold_leads_are_non_customers_silent_for_more_than_60_days(con):
     activity(con, "bounce_only", "email_bounce", 1)
     customer(con, "silent_customer")
     contact(con, "denied", consent_status="denied")
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     assert members(con, "cold_leads") == {"never_active", "quiet61", "bounce_only"}
 
 
@@ -178,7 +178,7 @@ def test_stale_records_have_no_activity_for_more_than_90_days(con):
     activity(con, "quiet90", "email", 90)
     contact(con, "future_only")
     activity(con, "future_only", "email", -3)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     assert members(con, "stale_records") == {"never_active", "quiet91", "future_only"}
 
 
@@ -197,7 +197,7 @@ def test_declining_engagement_is_customers_below_half_their_baseline(con):
     contact(con, "not_customer")
     for i in range(12):
         activity(con, "not_customer", "email", 31 + 15 * i)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     assert members(con, "declining_engagement") == {"declined"}
 
 
@@ -207,7 +207,7 @@ def test_consent_denied_leaves_outreach_segments_only(con):
     contact(con, "denied_customer", consent_status="DENIED")
     activity(con, "denied_customer", "purchase", 200)
     activity(con, "denied_customer", "support", 1)
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     found = {r[0]: set() for r in run(con, "SELECT contact_id FROM core.contacts")}
     for cid, segment in run(con, "SELECT contact_id, segment FROM marts.contact_segments"):
         found[cid].add(segment)
@@ -219,8 +219,8 @@ def test_segments_never_include_another_tenants_contacts(con):
     hot_tenant(con, "t1")
     hot_tenant(con, "t2")
     activity(con, "strong15", "email", 0, tenant="t2")
-    refresh_marts(con, "t1", AS_OF)
-    refresh_marts(con, "t2", AS_OF)
+    marts_stage(con, "t1", AS_OF)
+    marts_stage(con, "t2", AS_OF)
     assert members(con, "hot_leads", "t1") == {"strong14"}
     assert members(con, "hot_leads", "t2") == {"strong14", "strong15"}
 
@@ -240,7 +240,7 @@ def test_outreach_uses_consent_at_the_as_of_date_and_now(con):
     history("granted_then_denied", "denied", after)
     run(con, "UPDATE core.contacts SET consent_status = 'denied' "
              "WHERE contact_id = 'granted_then_denied'")
-    refresh_marts(con, "t1", AS_OF)
+    marts_stage(con, "t1", AS_OF)
     # As it was at the as-of date, minus anyone who has said no since.
     assert members(con, "enterprise_prospects") == {"granted_throughout"}
     assert "denied_then_granted" in members(con, "stale_records")  # not an outreach segment

@@ -6,9 +6,11 @@ Order (each step reads the ones before it):
      the marts say about it: activity rolled up, lead score components, lifecycle stage and reason
      (the steps `contact_activity`, `contact_lead_score`, `contact_lifecycle_stage`, composed into
      one statement);
-  1b. the learned scores (crm_pipeline/scoring): the tenant's lead and churn models found or
-     trained, every contact scored into `mart_lead_model_scores` and `mart_churn_model_scores`,
-     and the run's rows of marts.lead_score_model and retention_model;
+  1b. the scores, by the `score` step the caller passes (the pipeline passes the learned scores
+     of crm_pipeline/scoring, which sits above this package because it also uses the value
+     models): it fills the temp tables named in SCORE_TABLES, `mart_lead_model_scores` and
+     `mart_churn_model_scores`, and writes the run's rows of marts.lead_score_model and
+     retention_model;
   2. marts.lifecycle_history, matching the stages with the spells they continue
      (`mart_lifecycle_spells`, which also gives lifecycle.stage_since);
   3. marts.engagement, engagement_by_type, lead_scores, lifecycle, retention_risk, data_hygiene:
@@ -43,12 +45,12 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 
 import duckdb
 
 from crm_pipeline.marts.segments import segment_members
 from crm_pipeline.marts.tenant_settings import query_params, sql_params, tenant_settings
-from crm_pipeline.scoring.refresh import SCORE_TABLES, score_tenant
 from crm_pipeline.sql import sql_text
 from crm_pipeline.warehouse import run, unordered_inserts
 
@@ -56,6 +58,11 @@ from crm_pipeline.warehouse import run, unordered_inserts
 CONTACT_STEPS = ("contact_activity", "contact_lead_score", "contact_lifecycle_stage")
 MARTS = ("engagement", "engagement_by_type", "lead_scores", "lifecycle", "retention_risk",
          "data_hygiene")
+# The temp tables a score step fills (one row per contact each), read by lead_scores.sql and
+# retention_risk.sql, dropped here with the other helpers.
+SCORE_TABLES = ("mart_lead_model_scores", "mart_churn_model_scores")
+# (con, tenant_id, as_of, params, settings) -> rows written per model table.
+ScoreStep = Callable[[duckdb.DuckDBPyConnection, str, datetime.date, dict, dict], dict]
 TEMP_TABLES = ("mart_activity_counts", "mart_contacts", "mart_segment_members",
                "mart_lifecycle_spells", "mart_segment_history_changes", *SCORE_TABLES)
 STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
@@ -174,12 +181,11 @@ def latest_history_date(con: duckdb.DuckDBPyConnection, tenant_id: str) -> datet
 
 
 def refresh_marts(
-    con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date,
-    run_id: str | None = None,
+    con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date, score: ScoreStep,
 ) -> dict[str, int]:
     """Refresh the tenant's marts, segments and histories for `as_of`.
 
-    `run_id` labels the run's rows of marts.lead_score_model and retention_model.
+    `score` fills SCORE_TABLES once `mart_contacts` holds the rule scores (step 1b).
     Returns rows written per mart table (`marts.engagement`, ...), the size of each segment
     (`segment.hot_leads`, ...) and `history_updated` (1, or 0 for a run before the latest date).
     Runs inside the caller's transaction; opens none itself. The marts are sets: rows are
@@ -188,11 +194,11 @@ def refresh_marts(
     if isinstance(as_of, datetime.datetime):
         as_of = as_of.date()
     with unordered_inserts(con):
-        return _refresh(con, tenant_id, as_of, run_id)
+        return _refresh(con, tenant_id, as_of, score)
 
 
 def _refresh(con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date,
-             run_id: str | None) -> dict[str, int]:
+             score: ScoreStep) -> dict[str, int]:
     settings = tenant_settings(con, tenant_id)
     params = {"tenant_id": tenant_id, "as_of": as_of, **sql_params(settings)}
     latest = latest_history_date(con, tenant_id)
@@ -200,7 +206,7 @@ def _refresh(con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.dat
 
     _build_helper(con, "activity_counts", params)
     _build_contacts(con, params)
-    scores = score_tenant(con, tenant_id, as_of, params, settings, run_id)
+    scores = score(con, tenant_id, as_of, params, settings)
     if history_moves:
         _update_history(con, "lifecycle_history_update", params)
     models = {} if history_moves else {"lifecycle": "lifecycle_past"}

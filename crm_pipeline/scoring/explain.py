@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from .features import RULE_COMPONENTS
+from crm_pipeline.scoring.features import RULE_COMPONENTS
 
 TOP = 3
 MIN_EFFECT = 0.1  # in log-odds (a tenth changes a 5% probability by about half a point)

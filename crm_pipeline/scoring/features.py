@@ -25,9 +25,9 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from ..sql import sql_text
-from ..tenant_settings import query_params
-from ..warehouse import frame, run
+from crm_pipeline.marts.tenant_settings import query_params
+from crm_pipeline.sql import sql_text
+from crm_pipeline.warehouse import frame, run
 
 HORIZON_DAYS = 90  # "becomes a customer within 90 days", "churns in the next 90 days"
 STEP_DAYS = 30  # one cut-off a month

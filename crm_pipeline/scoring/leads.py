@@ -22,9 +22,9 @@ import math
 
 import polars as pl
 
-from . import explain
-from .features import COUNT_KINDS
-from .model import Factor
+from crm_pipeline.scoring import explain
+from crm_pipeline.scoring.features import COUNT_KINDS
+from crm_pipeline.scoring.model import Factor
 
 SEASON_MIN_SPAN_DAYS = 330  # time of year is learned only from a year of cut-offs
 

@@ -25,11 +25,10 @@ import numpy as np
 import polars as pl
 from threadpoolctl import threadpool_limits
 
-from ..sql import sql_text
-from ..tenant_settings import query_params
-from ..warehouse import frame, run
-from . import explain
-from .features import (
+from crm_pipeline.marts.refresh import SCORE_TABLES
+from crm_pipeline.marts.tenant_settings import query_params
+from crm_pipeline.scoring import explain
+from crm_pipeline.scoring.features import (
     HORIZON_DAYS,
     WARMUP_DAYS,
     Plan,
@@ -44,10 +43,27 @@ from .features import (
     plan_cutoffs,
     sample_cohort,
 )
-from .leads import LEAD_BASELINES, SEASON_MIN_SPAN_DAYS, is_open_lead, lead_factors
-from .model import MODEL_VERSION, Fitted, Outcome, contributions, learn, standardized
-from .retention import CHURN_BASELINES, churn_factors, is_observable, with_p_alive
-from .store import (
+from crm_pipeline.scoring.leads import (
+    LEAD_BASELINES,
+    SEASON_MIN_SPAN_DAYS,
+    is_open_lead,
+    lead_factors,
+)
+from crm_pipeline.scoring.model import (
+    MODEL_VERSION,
+    Fitted,
+    Outcome,
+    contributions,
+    learn,
+    standardized,
+)
+from crm_pipeline.scoring.retention import (
+    CHURN_BASELINES,
+    churn_factors,
+    is_observable,
+    with_p_alive,
+)
+from crm_pipeline.scoring.store import (
     MODEL_TABLES,
     TARGETS,
     data_digest,
@@ -57,17 +73,18 @@ from .store import (
     save_model,
     write_model_row,
 )
+from crm_pipeline.sql import sql_text
+from crm_pipeline.warehouse import frame, run
 
 MAX_POSITIVES = 30_000  # training rows kept per class; beyond, a weighted sample
 MAX_NEGATIVES = 120_000
 MAX_COHORT = 1_500_000  # (cut-off, contact) pairs of a cohort at most: beyond, a share of contacts
 CHUNK = 500_000  # contacts scored at a time (bounds the memory of the model's matrix)
 RULES = {"conversion": "rule", "churn": "declining"}
-SCORE_TABLES = ("mart_lead_model_scores", "mart_churn_model_scores")
 
 
 def score_tenant(con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date,
-                 params: dict, settings: dict, run_id: str | None) -> dict:
+                 params: dict, settings: dict, run_id: str | None = None) -> dict:
     """Models found or trained, every contact scored into the two temp tables, the model rows
     written; rows written per model table. Needs `mart_contacts` (the rule scores and stages)."""
     learned = settings["learned_scores"]

@@ -26,10 +26,10 @@ import warnings
 import duckdb
 import polars as pl
 
-from ..warehouse import frame
-from . import explain
-from .leads import days_band, fit_factors, kind_factors, log1p, season_factor
-from .model import Factor
+from crm_pipeline.scoring import explain
+from crm_pipeline.scoring.leads import days_band, fit_factors, kind_factors, log1p, season_factor
+from crm_pipeline.scoring.model import Factor
+from crm_pipeline.warehouse import frame
 
 
 def churn_factors(season: bool) -> list[Factor]:
@@ -108,8 +108,11 @@ def with_p_alive(con: duckdb.DuckDBPyConnection, tenant_id: str, rows: pl.DataFr
     customers when there are more: the parameters of a million customers are those of a large
     random sample, for a fraction of the time): NULL for a customer without purchases, and for
     everyone when the fit does not converge."""
-    from ..ltv.bgnbd import fit_bgnbd, p_alive  # only when a churn model is trained
-    from ..ltv.summary import customer_summaries_query
+    from crm_pipeline.value.ltv.bgnbd import (  # only when a churn model is trained
+        fit_bgnbd,
+        p_alive,
+    )
+    from crm_pipeline.value.ltv.summary import customer_summaries_query
 
     if rows.height == 0 or not cutoffs:
         return rows.with_columns(pl.lit(None, dtype=pl.Float64).alias("p_dead"))

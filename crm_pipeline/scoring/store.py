@@ -18,10 +18,10 @@ import json
 import duckdb
 import polars as pl
 
-from ..sql import sql_text
-from ..tenant_settings import query_params
-from ..warehouse import run
-from .model import MODEL_VERSION
+from crm_pipeline.marts.tenant_settings import query_params
+from crm_pipeline.scoring.model import MODEL_VERSION
+from crm_pipeline.sql import sql_text
+from crm_pipeline.warehouse import run
 
 TARGETS = ("conversion", "churn")
 
