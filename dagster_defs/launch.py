@@ -19,7 +19,7 @@ from crm_pipeline.trust.publish import publish_all_tenants
 from crm_pipeline.warehouse import connect
 
 from .assets import failure_cause
-from .dagster_private import InstanceRef
+from .dagster_private import InstanceRef, read_migrations_once
 from .definitions import build_definitions
 from .partitions import register_tenants
 from .storage import in_process_overrides
@@ -51,6 +51,7 @@ def _root_cause(error) -> str:
 def _instance(home: Home) -> dg.DagsterInstance:
     """The home's Dagster instance. Its storage is created (tables, migration stamps) under a
     lock: two first runs of different tenants started together would otherwise both create it."""
+    read_migrations_once()
     os.environ["DAGSTER_HOME"] = str(home.dagster_home)
     home.dagster_home.mkdir(parents=True, exist_ok=True)
     with short_lock(home.dagster_home / "storage.lock"):

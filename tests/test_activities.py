@@ -410,7 +410,7 @@ def _outcome_in_slices(files, slice_lines, tmp) -> tuple:
         activities.SLICE_LINES = default
 
 
-@settings(max_examples=20, deadline=None,
+@settings(max_examples=8, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     files=st.lists(st.lists(st.one_of(

@@ -132,3 +132,21 @@ def test_a_context_manager_is_what_connect_gives(tmp_path):
         assert isinstance(storage._connect("index"), AbstractContextManager)
     finally:
         storage.dispose()
+
+
+def test_migration_scripts_are_read_once_and_a_new_storage_is_stamped_at_dagsters_head(tmp_path):
+    import alembic.command
+
+    dagster_sql = private.dagster_sql
+    # the names Dagster's storage and alembic's stamp build their ScriptDirectory from
+    assert dagster_sql.ScriptDirectory is not None and alembic.command.ScriptDirectory is not None
+    assert parameters(dagster_sql.get_alembic_config)[:1] == ["dunder_file"]
+    private.read_migrations_once()
+    config = dagster_sql.get_alembic_config(inspect.getfile(private.SqliteEventLogStorage))
+    first = dagster_sql.ScriptDirectory.from_config(config)
+    assert alembic.command.ScriptDirectory.from_config(config) is first
+    head = first.as_revision_number("head")
+    storage = HomeSqliteStorage(str(tmp_path))
+    with storage.event_log_storage.index_connection() as conn:
+        assert dagster_sql.check_alembic_revision(config, conn) == (head, head)
+    storage.dispose()

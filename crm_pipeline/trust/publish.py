@@ -24,7 +24,7 @@ from crm_pipeline.home import Home
 from crm_pipeline.progress import report
 from crm_pipeline.sql import quote_ident, quote_literal
 from crm_pipeline.trust.readonly import process_alive, remove_stale_reader_dirs
-from crm_pipeline.warehouse import run
+from crm_pipeline.warehouse import run, transaction
 
 # Tables are copied two at a time: DuckDB writes one table on about one core.
 COPY_WORKERS = 2
@@ -185,6 +185,12 @@ def _merge_snapshots(home: Home, tenants: list[str], tmp: Path) -> None:
 
         with ThreadPoolExecutor(COPY_WORKERS) as pool:
             list(pool.map(copy, range(COPY_WORKERS)))
+        first = {(schema, name): databases[0] for schema, name, databases in tables}
+        with transaction(con):  # one commit for all (each its own: most of a small merge's time)
+            for schema, name, column, comment in _comments(con, first):
+                ref = f"{quote_ident(schema)}.{quote_ident(name)}"
+                target = f"TABLE {ref}" if column is None else f"COLUMN {ref}.{quote_ident(column)}"
+                run(con, f"COMMENT ON {target} IS {quote_literal(comment)}")
         for alias in aliases.values():
             run(con, f"DETACH {alias}")
         run(con, "CHECKPOINT")
@@ -193,18 +199,19 @@ def _merge_snapshots(home: Home, tenants: list[str], tmp: Path) -> None:
 
 
 def _merge_table(con, schema: str, name: str, databases: list[str]) -> None:
-    """One table of every tenant, with the table's comments (from the first tenant's)."""
+    """One table of every tenant."""
     ref = f"{quote_ident(schema)}.{quote_ident(name)}"
     union = " UNION ALL BY NAME ".join(f"SELECT * FROM {d}.{ref}" for d in databases)
     run(con, f"CREATE TABLE {ref} AS {union}")
-    comments = run(
-        con,
-        "SELECT NULL, comment FROM duckdb_tables() WHERE database_name = $db "
-        "AND schema_name = $s AND table_name = $n AND comment IS NOT NULL "
-        "UNION ALL SELECT column_name, comment FROM duckdb_columns() WHERE database_name = $db "
-        "AND schema_name = $s AND table_name = $n AND comment IS NOT NULL",
-        {"db": databases[0], "s": schema, "n": name},
-    )
-    for column, comment in comments:
-        target = f"TABLE {ref}" if column is None else f"COLUMN {ref}.{quote_ident(column)}"
-        run(con, f"COMMENT ON {target} IS {quote_literal(comment)}")
+
+
+def _comments(con, first: dict[tuple[str, str], str]) -> list[tuple]:
+    """(schema, table, column or None, comment) of every merged table, as the first tenant's
+    snapshot holding the table has them."""
+    rows = run(con, """
+        SELECT database_name, schema_name, table_name, NULL, comment FROM duckdb_tables()
+        WHERE database_name LIKE '\\_t%' ESCAPE '\\' AND comment IS NOT NULL
+        UNION ALL
+        SELECT database_name, schema_name, table_name, column_name, comment FROM duckdb_columns()
+        WHERE database_name LIKE '\\_t%' ESCAPE '\\' AND comment IS NOT NULL""")
+    return [(s, t, c, comment) for db, s, t, c, comment in rows if first.get((s, t)) == db]
