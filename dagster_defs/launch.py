@@ -4,9 +4,13 @@ processes, at most one per core."""
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
+import threading
+from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -48,20 +52,58 @@ def _root_cause(error) -> str:
     return lines[0] if lines else error.cls_name or "error"
 
 
-def _instance(home: Home) -> dg.DagsterInstance:
-    """The home's Dagster instance. Its storage is created (tables, migration stamps) under a
-    lock: two first runs of different tenants started together would otherwise both create it."""
+def _instance(home: Home) -> AbstractContextManager[dg.DagsterInstance]:
+    """The home's Dagster instance, kept open for the next run of the same home in this process
+    (a process that runs often, the side-by-side workers or a test session, builds it once
+    instead of at every run: about half a second each). Its storage is created (tables,
+    migration stamps) under a lock: two first runs of different tenants started together would
+    otherwise both create it."""
     read_migrations_once()
     os.environ["DAGSTER_HOME"] = str(home.dagster_home)
     home.dagster_home.mkdir(parents=True, exist_ok=True)
-    with short_lock(home.dagster_home / "storage.lock"):
-        ref = InstanceRef.from_dir(str(home.dagster_home),
-                                   overrides=in_process_overrides(home.dagster_home))
-        instance = dg.DagsterInstance.from_ref(ref)
-        instance.run_storage  # noqa: B018 (created now, under the lock)
-        instance.event_log_storage  # noqa: B018
-        instance.schedule_storage  # noqa: B018
-    return instance
+    key = _storage_identity(home)
+    with _OPEN_LOCK:
+        instance = _OPEN.pop(key, None)
+        if instance is None:
+            with short_lock(home.dagster_home / "storage.lock"):
+                ref = InstanceRef.from_dir(str(home.dagster_home),
+                                           overrides=in_process_overrides(home.dagster_home))
+                instance = dg.DagsterInstance.from_ref(ref)
+                instance.run_storage  # noqa: B018 (created now, under the lock)
+                instance.event_log_storage  # noqa: B018
+                instance.schedule_storage  # noqa: B018
+            key = _storage_identity(home)  # the files exist now
+        _OPEN[key] = instance
+        while len(_OPEN) > KEPT_INSTANCES:
+            _OPEN.popitem(last=False)[1].dispose()
+    return nullcontext(instance)
+
+
+KEPT_INSTANCES = 4
+_OPEN: OrderedDict[tuple, dg.DagsterInstance] = OrderedDict()
+_OPEN_LOCK = threading.Lock()
+
+
+def _storage_identity(home: Home) -> tuple:
+    """What makes an open instance still the home's: the same files (a home deleted and made
+    again at the same path is another) and the same settings."""
+    def stat(path) -> tuple:
+        try:
+            found = os.stat(path)
+        except OSError:
+            return ()
+        return (found.st_dev, found.st_ino, found.st_mtime_ns)
+
+    root = home.dagster_home
+    return (str(root), stat(root)[:2], stat(root / "dagster.yaml"),
+            stat(root / "history" / "runs.db")[:2])
+
+
+@atexit.register
+def _close_instances() -> None:
+    with _OPEN_LOCK:
+        while _OPEN:
+            _OPEN.popitem()[1].dispose()
 
 
 def run_pipeline(home: Home, tenant: str | None = None, as_of: str | None = None,
