@@ -13,6 +13,7 @@ from functools import partial
 
 import duckdb
 
+from crm_pipeline.accounts.link import link_accounts
 from crm_pipeline.activities.process import process_activities
 from crm_pipeline.contacts.importer import normalize_import
 from crm_pipeline.contacts.imports import close_import, pending_imports
@@ -210,6 +211,13 @@ def one_line(message: str, limit: int = 500) -> str:
     audit.runs.message is read in a table; a traceback belongs in a log."""
     line = " ".join(str(message).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def accounts_stage(con, home: Home, tenant_id: str, run_id: str) -> dict[str, int]:
+    """Accounts found from the contacts' business e-mail domains, and each contact linked to
+    its account (or by an unambiguous company name), in one transaction with its audit rows."""
+    with transaction(con):
+        return link_accounts(con, pipeline_context(home, tenant_id, run_id))
 
 
 def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) -> dict:

@@ -26,6 +26,7 @@ from .resources import CrmSettings, Warehouse, warehouse
 
 INGEST = "ingest"
 CONTACTS = "contacts"
+ACCOUNTS = "accounts"
 ACTIVITIES = "activities"
 MARTS = "marts"
 VALUE = "value"
@@ -35,7 +36,7 @@ KINDS = {"duckdb", "polars"}
 MART_TABLES = (
     "engagement", "engagement_by_type", "lead_scores", "lifecycle", "lifecycle_history",
     "contact_segments", "segment_history", "data_hygiene", "retention_risk",
-    "lead_score_model", "retention_model",
+    "lead_score_model", "retention_model", "account_engagement",
 )
 # The learned models' tables report which score is in use and its held-out AUC as metadata.
 MODEL_METADATA = {
@@ -141,6 +142,17 @@ def core_contacts(context, crm: CrmSettings, duckdb: Warehouse) -> dg.Materializ
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, **totals})
 
 
+@_asset(["core", "accounts"], ACCOUNTS, deps=[core_contacts])
+def core_accounts(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
+    """Companies resolved from the contacts' e-mail domains and names, and each contact's link."""
+    t = context.partition_key
+    with warehouse(duckdb, t) as con:
+        home = crm.crm_home
+        counts = _stage(context, con, crm, "accounts",
+                        lambda t: pipeline.accounts_stage(con, home, t, context.run_id))
+    return dg.MaterializeResult(metadata={"dagster/row_count": counts["accounts"], **counts})
+
+
 @_asset(["core", "activities"], ACTIVITIES, deps=[raw_activity_events, core_contacts])
 def core_activities(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """Activities linked to golden contacts, in UTC; bad lines quarantined with reason codes."""
@@ -160,7 +172,8 @@ VALUE_TABLES = ("ltv_model", "customer_ltv", "segment_ltv", "revenue_forecast", 
 
 @dg.multi_asset(
     specs=[
-        *(dg.AssetSpec(["marts", t], group_name=MARTS, kinds=KINDS, deps=[core_activities])
+        *(dg.AssetSpec(["marts", t], group_name=MARTS, kinds=KINDS,
+                       deps=[core_activities, core_accounts])
           for t in MART_TABLES),
         *(dg.AssetSpec(["marts", t], group_name=VALUE, kinds=KINDS, deps=[core_activities])
           for t in VALUE_TABLES),
@@ -240,6 +253,7 @@ def failure_cause(exc: BaseException) -> str:
 
 
 ALL_ASSETS = [
-    raw_contact_rows, raw_activity_events, staging_contact_rows, core_contacts, core_activities,
+    raw_contact_rows, raw_activity_events, staging_contact_rows, core_contacts, core_accounts,
+    core_activities,
     marts_and_value, audit_runs, published_snapshot,
 ]

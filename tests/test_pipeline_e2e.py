@@ -102,6 +102,17 @@ def test_segments_and_value_tables_are_materialized(home, imported):
         assert q(home, f"SELECT count(*) FROM {table}")[0][0] > 0, table
 
 
+def test_contacts_are_linked_to_their_companys_account_within_their_tenant(home, imported):
+    # Ann, Bob and Carol write from example.com: one account per tenant, named as most say
+    assert q(home, "SELECT tenant_id, name, domain FROM core.accounts ORDER BY 1") == [
+        ("t1", "Beta LLC", "example.com"), ("t2", "Other Ltd", "example.com")]
+    assert q(home, "SELECT tenant_id, count(*), list(DISTINCT linked_by) FROM core.contact_accounts "
+                   "JOIN core.accounts USING (tenant_id, account_id) GROUP BY 1 ORDER BY 1") == [
+        ("t1", 3, ["email_domain"]), ("t2", 1, ["email_domain"])]
+    assert q(home, "SELECT count(*) FROM audit.changes WHERE entity IN ('account', 'contact_account')"
+                   "") == [(6,)]
+
+
 def test_reimporting_the_same_file_changes_nothing(home, imported, capsys):
     _, t1 = imported
     before = q(home, "SELECT (SELECT count(*) FROM core.contacts), (SELECT count(*) FROM audit.changes), "

@@ -85,10 +85,12 @@ import_app = _App(help="Import contact exports and activity logs.")
 contact_app = _App(help="Look at one contact.")
 gdpr_app = _App(help="Right of access and right to erasure.")
 audit_app = _App(help="The audit trail.")
+account_app = _App(help="Accounts: the companies contacts work for.")
 app.add_typer(import_app, name="import")
 app.add_typer(contact_app, name="contact")
 app.add_typer(gdpr_app, name="gdpr")
 app.add_typer(audit_app, name="audit")
+app.add_typer(account_app, name="account")
 
 # Values printed come from files and users: never read as markup or emoji codes (see render.py).
 out = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)  # paths stay whole
@@ -377,6 +379,82 @@ def unmerge_cmd(
         new_id = commands.unmerge(h, tenant, contact, source, actor)
     out.print(styled(f"source {source} now forms contact {new_id}; it will not be merged into "
                      f"{contact} again"))
+
+
+@account_app.command("show")
+def account_show(
+    account_id: Annotated[str, typer.Argument(metavar="ID", help="The account id (a_...).")],
+    tenant: TenantOpt,
+    fmt: TextFormatOpt = "text",
+    home: HomeOpt = None,
+) -> None:
+    """An account: name, domains, fields, engagement and its contacts.
+
+    [bold]Examples[/bold]
+
+    $ crm account show --tenant acme_us a_0123456789abcdef
+    $ crm account show --tenant acme_us a_0123456789abcdef --format json
+    """
+    from crm_pipeline.accounts.profile import account_profile
+    from crm_pipeline.cli.render import print_account
+
+    h = _home(home)
+    _show(account_profile(h, tenant, account_id), fmt, print_account)
+
+
+AccountOpt = Annotated[str, typer.Option("--account", metavar="ID", help="The account (a_...).")]
+ActorOpt = Annotated[str, typer.Option("--actor", metavar="NAME", help="Who makes the change.")]
+
+
+@account_app.command("merge")
+def account_merge(
+    tenant: TenantOpt,
+    account: AccountOpt,
+    into: Annotated[str, typer.Option("--into", metavar="ID", help="The account that stays.")],
+    actor: ActorOpt,
+    home: HomeOpt = None,
+) -> None:
+    """Merge an account into another (one company, several domains), for good; audited.
+
+    Its domains and contacts move to the account that stays; its id stays an alias.
+    crm account unmerge undoes it.
+
+    [bold]Examples[/bold]
+
+    $ crm account merge --tenant acme_us --account a_2222222222222222 --into a_1111111111111111 --actor jane
+    """
+    from crm_pipeline.cli import commands
+    from crm_pipeline.cli.render import styled
+
+    h = _home(home)
+    with commands.locked(h, tenant):
+        moved = commands.merge_account(h, tenant, account, into, actor)
+    out.print(styled(f"account {account} merged into {into}: {moved} contacts moved"))
+
+
+@account_app.command("unmerge")
+def account_unmerge(
+    tenant: TenantOpt,
+    account: AccountOpt,
+    actor: ActorOpt,
+    home: HomeOpt = None,
+) -> None:
+    """Restore an account merged into another, with its domains; audited.
+
+    Its contacts follow their domains at the next run.
+
+    [bold]Examples[/bold]
+
+    $ crm account unmerge --tenant acme_us --account a_2222222222222222 --actor jane
+    """
+    from crm_pipeline.cli import commands
+    from crm_pipeline.cli.render import styled
+
+    h = _home(home)
+    with commands.locked(h, tenant):
+        survivor = commands.unmerge_account(h, tenant, account, actor)
+    out.print(styled(f"account {account} restored (it was merged into {survivor}); its contacts "
+                     "follow their domains at the next run"))
 
 
 @gdpr_app.command("export")

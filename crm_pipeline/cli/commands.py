@@ -365,6 +365,42 @@ def unmerge(home: Home, tenant: str, contact: str, source: str, actor: str) -> s
     return new_id
 
 
+def merge_account(home: Home, tenant: str, account: str, into: str, actor: str) -> int:
+    """Contacts moved by merging `account` into `into` (audited, then republished)."""
+    from crm_pipeline.accounts.manage import merge_accounts
+
+    return _account_change(home, tenant, actor, "account-merge",
+                           lambda con, ctx: merge_accounts(con, ctx, account, into))
+
+
+def unmerge_account(home: Home, tenant: str, account: str, actor: str) -> str:
+    """The account `account` had been merged into (audited, then republished)."""
+    from crm_pipeline.accounts.manage import unmerge_account as restore
+
+    return _account_change(home, tenant, actor, "account-unmerge",
+                           lambda con, ctx: restore(con, ctx, account))
+
+
+def _account_change(home: Home, tenant: str, actor: str, label: str, change):
+    from crm_pipeline.trust.audit import ChangeContext
+    from crm_pipeline.trust.heads import record_chain_heads
+    from crm_pipeline.warehouse import transaction
+
+    tenant = checked_tenant_id(tenant)
+    if not actor or not actor.strip():
+        raise BadArgument("give --actor NAME: account changes are recorded with who made them")
+    if not home.shard(tenant).exists():
+        raise BadArgument(f"unknown tenant {tenant!r}: {home.root} holds no data for it")
+    with working_warehouse(home, tenant) as con:
+        ctx = ChangeContext(tenant, f"{label}-{utc_now():%Y%m%dT%H%M%S}", actor.strip(), "user",
+                            home.key(), utc_now())
+        with transaction(con):
+            result = change(con, ctx)
+        record_chain_heads(con, home, [tenant])
+        _republish(con, home, tenant)
+    return result
+
+
 def erase(home: Home, tenant: str, contact: str, actor: str) -> dict:
     from crm_pipeline.contacts.gdpr import erase_subject
 

@@ -96,6 +96,9 @@ def print_profile(out: Console, profile: dict) -> None:
         out.print(styled("segments: " + ", ".join(profile["segments"])))
     if profile.get("lead_score") is not None:
         out.print(styled(f"lead score: {profile['lead_score']:.1f}"))
+    if profile.get("account"):
+        a = profile["account"]
+        out.print(styled(f"account: {a['name']} ({a['account_id']}, {a['linked_by']})"))
     out.print(styled(f"sources: {len(profile.get('sources', []))}"))
     at = table("when (UTC)", "type", "actor", "subject / notes", "amount",
                title="Timeline (newest first)")
@@ -106,6 +109,36 @@ def print_profile(out: Console, profile: dict) -> None:
         add_row(at, (when, a["type"], a.get("actor") or "",
                      a.get("subject") or a.get("notes") or "", amount))
     out.print(at)
+
+
+def print_account(out: Console, profile: dict) -> None:
+    """An account: its fields, domains, engagement and contacts."""
+    a = profile["account"]
+    out.print(styled((a["name"], "bold"), f"  {a['account_id']}  tenant {a['tenant_id']}"))
+    if profile.get("resolved_from_alias"):
+        out.print(styled((f"(asked for {profile['resolved_from_alias']}, merged into this "
+                          "account)", "dim")))
+    t = Table(show_header=False, box=None)
+    for k, v in a.items():
+        if k not in ("tenant_id", "account_id", "name") and v not in (None, [], ""):
+            add_row(t, (k, v))
+    out.print(t)
+    out.print(styled("domains: " + (", ".join(d["domain"] for d in profile["domains"]) or "none")))
+    if profile.get("merged_ids"):
+        out.print(styled("merged in: " + ", ".join(profile["merged_ids"])))
+    e = profile.get("engagement")
+    if e:
+        out.print(styled(f"{e['contacts']} contacts, {e['engaged_contacts_90d']} engaged in 90 days, "
+                         f"{e['customers']} customers, {e['open_leads']} open leads; "
+                         f"{e['activities_90d']} activities in 90 days ({e['trend']})"))
+    ct = table("contact", "name", "email", "job title", "stage", "linked by", title="Contacts")
+    for c in profile["contacts"]:
+        add_row(ct, (c["contact_id"], c.get("name") or "", c.get("email") or "",
+                     c.get("job_title") or "", c.get("stage") or "", c["linked_by"]))
+    out.print(ct)
+    if profile.get("more_contacts"):
+        out.print(styled(("(more contacts: crm sql \"select * from core.contact_accounts ...\")",
+                          "dim")))
 
 
 def print_explanation(out: Console, explanation: dict) -> None:

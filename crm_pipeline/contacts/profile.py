@@ -14,7 +14,8 @@ from crm_pipeline.tenants import checked_tenant_id
 from crm_pipeline.trust.readonly import open_read_only
 
 
-def _records(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> list[dict]:
+def records(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> list[dict]:
+    """Rows as dicts by column name."""
     cursor = con.execute(query, params)
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
@@ -59,21 +60,25 @@ def contact_profile(home: Home, tenant_id: str, contact_id: str) -> dict:
         if cid is None:
             raise unknown(tenant_id, contact_id)
         p = {"t": tenant_id, "c": cid}
-        contact = _records(con, "SELECT * EXCLUDE (company_key) FROM core.contacts "
+        contact = records(con, "SELECT * EXCLUDE (company_key) FROM core.contacts "
                            "WHERE tenant_id = $t AND contact_id = $c", p)[0]
         profile = {
             "contact": contact,
             "resolved_from_alias": contact_id if cid != contact_id else None,
-            "sources": _records(con, "SELECT source_key, source_id, match_rule, match_score, linked_at "
+            "sources": records(con, "SELECT source_key, source_id, match_rule, match_score, linked_at "
                                 "FROM core.contact_sources WHERE tenant_id = $t AND contact_id = $c "
                                 "ORDER BY linked_at, source_key", p),
-            "segments": [r["segment"] for r in _records(
+            "segments": [r["segment"] for r in records(
                 con, "SELECT segment FROM marts.contact_segments WHERE tenant_id = $t "
                 "AND contact_id = $c ORDER BY segment", p)],
-            "lead_score": next(iter(r["lead_score"] for r in _records(
+            "lead_score": next(iter(r["lead_score"] for r in records(
                 con, "SELECT lead_score FROM marts.lead_scores WHERE tenant_id = $t AND contact_id = $c", p)),
                 None),
-            "activities": _records(con, "SELECT activity_id, type, occurred_at, actor, actor_kind, "
+            "account": next(iter(records(
+                con, "SELECT a.account_id, a.name, a.domain, l.linked_by FROM core.contact_accounts l "
+                "JOIN core.accounts a USING (tenant_id, account_id) "
+                "WHERE l.tenant_id = $t AND l.contact_id = $c", p)), None),
+            "activities": records(con, "SELECT activity_id, type, occurred_at, actor, actor_kind, "
                                    "direction, subject, notes, amount, currency, ticket_id, status "
                                    "FROM core.activities WHERE tenant_id = $t AND contact_id = $c "
                                    "ORDER BY occurred_at DESC, activity_id", p),

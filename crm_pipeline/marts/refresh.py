@@ -13,7 +13,8 @@ Order (each step reads the ones before it):
      retention_model;
   2. marts.lifecycle_history, matching the stages with the spells they continue
      (`mart_lifecycle_spells`, which also gives lifecycle.stage_since);
-  3. marts.engagement, engagement_by_type, lead_scores, lifecycle, retention_risk, data_hygiene:
+  3. marts.engagement, engagement_by_type, lead_scores, lifecycle, retention_risk, data_hygiene,
+     account_engagement (the accounts' contacts rolled up):
      projections of the helpers, rather than each joining core.contacts and the others again;
   4. segments (`sql/segments/`, reading the marts above) into marts.contact_segments, then
      marts.segment_history.
@@ -57,7 +58,7 @@ from crm_pipeline.warehouse import run, unordered_inserts
 # The steps of mart_contacts, each a SELECT reading the one before it by name.
 CONTACT_STEPS = ("contact_activity", "contact_lead_score", "contact_lifecycle_stage")
 MARTS = ("engagement", "engagement_by_type", "lead_scores", "lifecycle", "retention_risk",
-         "data_hygiene")
+         "data_hygiene", "account_engagement")
 # The temp tables a score step fills (one row per contact each), read by lead_scores.sql and
 # retention_risk.sql, dropped here with the other helpers.
 SCORE_TABLES = ("mart_lead_model_scores", "mart_churn_model_scores")

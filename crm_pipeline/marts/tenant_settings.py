@@ -89,6 +89,9 @@ def _check(settings: dict, where: str) -> None:
     total = sum(settings["score_weights"].values())
     if abs(total - 100) > 1e-9:
         raise BadArgument(f"{where}.score_weights must add up to 100, not {total:g}")
+    excluded = settings["accounts"]["excluded_domains"]
+    if not isinstance(excluded, list) or not all(isinstance(d, str) and d.strip() for d in excluded):
+        raise BadArgument(f"{where}.accounts.excluded_domains must be a list of domain names")
     industries = settings["target_industries"]
     if not isinstance(industries, list) or not all(isinstance(i, str) for i in industries):
         raise BadArgument(f"{where}.target_industries must be a list of industry names")
