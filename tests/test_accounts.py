@@ -224,6 +224,9 @@ def test_a_contact_who_moves_company_moves_account(con):
     counts = link_accounts(con, ctx(run_id="r2"))
     assert counts["links_updated"] == 1
     assert links(con)["c1"] == ("Acme", "email_domain")  # the globex account took her company name
+    previous, new = run(con, "SELECT previous, new FROM audit.changes "
+                             "WHERE entity = 'contact_account' AND action = 'update'")[0]
+    assert set(json.loads(previous)) == set(json.loads(new)) == {"account_id"}  # what changed
     assert run(con, "SELECT domain FROM core.accounts a JOIN core.contact_accounts l "
                     "USING (tenant_id, account_id)") == [("globex.com",)]
 

@@ -143,8 +143,11 @@ def test_export_by_alias_finds_the_person_and_holds_everything(built, exported):
     assert "core.consent_history" in doc
     quarantined = doc["quarantined_rows_with_their_email_or_phone"]
     assert [r["reason_code"] for r in quarantined] == ["unknown_activity_type"]
-    actions = [c["action"] for c in doc["audit.changes"]]
+    actions = [c["action"] for c in doc["audit.changes"] if c["entity"] == "contact"]
     assert actions.count("create") == 2 and "merge" in actions
+    assert doc["core.contact_accounts"]  # their company, and how they were linked to it
+    links = [c for c in doc["audit.changes"] if c["entity"] == "contact_account"]
+    assert links and links[0]["action"] == "create"
 
 
 def test_export_holds_no_other_persons_rows(exported):

@@ -345,8 +345,10 @@ def _erase_rows(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, subject: Sub
         removed += _delete_keyed_rows(con, subject)
     finally:
         run(con, "DROP TABLE IF EXISTS _erase_keys")
+    accounts = _their_accounts(con, subject)
+    removed += _delete_accounts(con, subject, accounts)
     redacted = _redact_text(con, ctx, subject)
-    audit = _redact_audit(con, ctx, subject)
+    audit = _redact_audit(con, ctx, subject, accounts)
     _suppress(con, ctx, subject)
     return {"rows_removed": removed, "rows_redacted": redacted, "audit_rows_redacted": audit}
 
@@ -468,6 +470,33 @@ def _delete_keyed_rows(con, subject: Subject) -> int:
     return removed
 
 
+def _their_accounts(con, subject: Subject) -> list[str]:
+    """Accounts the pipeline made from their e-mail domains that no other contact is linked to
+    (their link is gone by now): a one-person company's domain names the person."""
+    domains = sorted({e.rsplit("@", 1)[1] for e in subject.emails if "@" in e})
+    if not domains:
+        return []
+    return [a for (a,) in run(con, """
+        SELECT a.account_id FROM core.accounts AS a
+        WHERE a.tenant_id = $t AND a.created_by = 'email_domain'
+          AND EXISTS (SELECT 1 FROM core.account_domains AS d, unnest($domains::VARCHAR[]) AS e(x)
+                      WHERE d.tenant_id = $t AND d.account_id = a.account_id
+                        AND (e.x = d.domain OR suffix(e.x, '.' || d.domain)))
+          AND NOT EXISTS (SELECT 1 FROM core.contact_accounts AS l
+                          WHERE l.tenant_id = $t AND l.account_id = a.account_id)
+        ORDER BY 1""", {"t": subject.tenant_id, "domains": domains})]
+
+
+def _delete_accounts(con, subject: Subject, accounts: list[str]) -> int:
+    """Those accounts, their domains and the ids merged into them."""
+    if not accounts:
+        return 0
+    p = {"t": subject.tenant_id, "a": accounts}
+    return sum(run(con, f"DELETE FROM {table} WHERE tenant_id = $t "
+                        "AND account_id IN (SELECT unnest($a::VARCHAR[]))", p)[0][0]
+               for table in ("core.account_aliases", "core.account_domains", "core.accounts"))
+
+
 def _redact_text(con, ctx: ChangeContext, subject: Subject) -> int:
     """Replace every remaining occurrence of their identifiers in the tenant's text: every table
     but the audit trail and the suppressions; other contacts' golden records through the audited
@@ -490,7 +519,7 @@ def _redact_text(con, ctx: ChangeContext, subject: Subject) -> int:
     return changed
 
 
-def _redact_audit(con, ctx: ChangeContext, subject: Subject) -> int:
+def _redact_audit(con, ctx: ChangeContext, subject: Subject, accounts: list[str]) -> int:
     """Their audit rows lose their values; so do other rows that mention them, each listed as
     redacted by this erasure (a keyed digest of its change id in `gdpr.suppressions`, which
     `crm audit verify` requires of a redacted row that is not the erased person's own). The
@@ -499,15 +528,15 @@ def _redact_audit(con, ctx: ChangeContext, subject: Subject) -> int:
     redacted = run(con, "UPDATE audit.changes SET previous = NULL, new = NULL, redacted = true "
                    "WHERE tenant_id = $t AND entity_id IN (SELECT unnest($ids::VARCHAR[])) "
                    "AND (previous IS NOT NULL OR new IS NOT NULL OR NOT redacted)", p)[0][0]
-    pattern = subject.text_pattern()
-    if not pattern:
-        return redacted
+    pattern = subject.text_pattern() or r"\b\B"  # (a pattern that matches nothing)
     mentions = [r[0] for r in run(
         con,
         "SELECT change_id FROM audit.changes WHERE tenant_id = $t "
-        "AND (regexp_matches(previous::VARCHAR, $pattern) "
-        "     OR regexp_matches(new::VARCHAR, $pattern))",
-        {"t": subject.tenant_id, "pattern": pattern},
+        "AND ((regexp_matches(previous::VARCHAR, $pattern) "
+        "      OR regexp_matches(new::VARCHAR, $pattern)) "
+        "     OR (entity = 'account' AND entity_id IN (SELECT unnest($a::VARCHAR[])) "
+        "         AND (previous IS NOT NULL OR new IS NOT NULL)))",
+        {"t": subject.tenant_id, "pattern": pattern, "a": accounts},
     )]
     if not mentions:
         return redacted

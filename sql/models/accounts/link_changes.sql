@@ -22,11 +22,16 @@ SELECT CASE WHEN cur.contact_id IS NULL THEN 'create'
        l.account_id,
        l.linked_by,
        l.confidence,
+       -- an update records the fields it changes, as contacts' updates do
+       list_filter([{'k': 'account_id', 'o': cur.account_id, 'n': l.account_id},
+                    {'k': 'linked_by', 'o': cur.linked_by, 'n': l.linked_by}],
+                   lambda d: cur.contact_id IS NULL OR l.contact_id IS NULL OR d.o <> d.n) AS fields,
        CASE WHEN cur.contact_id IS NOT NULL
-            THEN json_object('account_id', cur.account_id, 'linked_by', cur.linked_by) END
-           AS previous,
+            THEN to_json(map_from_entries(list_transform(fields, lambda d: {'key': d.k, 'value': d.o})))
+       END AS previous,
        CASE WHEN l.contact_id IS NOT NULL
-            THEN json_object('account_id', l.account_id, 'linked_by', l.linked_by) END AS new
+            THEN to_json(map_from_entries(list_transform(fields, lambda d: {'key': d.k, 'value': d.n})))
+       END AS new
 FROM _acc_links AS l
 FULL JOIN (SELECT * FROM current
            WHERE linked_by NOT IN ('manual', 'import')
