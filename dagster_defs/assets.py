@@ -155,7 +155,8 @@ def core_activities(context, crm: CrmSettings, duckdb: Warehouse) -> dg.Material
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, **totals})
 
 
-VALUE_TABLES = ("ltv_model", "customer_ltv", "segment_ltv", "revenue_forecast", "forecast_backtest")
+VALUE_TABLES = ("ltv_model", "customer_ltv", "segment_ltv", "revenue_forecast", "forecast_backtest",
+                "forecast_accuracy", "forecast_accuracy_summary")
 
 
 @dg.multi_asset(

@@ -22,6 +22,8 @@ TABLES = {  # each table's rows in a stable order
     "segment_ltv": ("segment",),
     "revenue_forecast": ("segment", "period_start"),
     "forecast_backtest": ("origin", "segment", "period_start"),
+    "forecast_accuracy": ("method", "origin", "horizon"),
+    "forecast_accuracy_summary": ("method", "horizon"),
 }
 
 
@@ -161,7 +163,8 @@ def test_a_failure_in_the_backtest_is_raised_after_value_and_forecast_are_writte
         warnings.simplefilter("ignore")
         ltv_stage(stages, "t1", tomorrow, "r2")
         forecast_stage(stages, "t1", tomorrow, "r2")
-    for table in ("ltv_model", "customer_ltv", "segment_ltv", "revenue_forecast"):
+    for table in ("ltv_model", "customer_ltv", "segment_ltv", "revenue_forecast",
+                  "forecast_accuracy", "forecast_accuracy_summary"):
         assert_frame_equal(_rows(con, table), _rows(stages, table), rel_tol=1e-9, abs_tol=0)
     assert_frame_equal(_rows(con, "forecast_backtest"), backtest_before)
 
