@@ -10,9 +10,11 @@ the back-test re-runs every method at every month of the tenant's history.
 
 Component model (`components_forecast`).
 - Season: a multiplicative index per month of the year from the ratio of each month to its
-  centred 12-month moving average (2x12), averaged per month, shrunk towards 1 by
-  `SEASON_PRIOR_YEARS` pseudo-years (with one year of ratios a month's index keeps
-  1 / (1 + prior) of its deviation); none below `SEASON_MONTHS` (13) months of history.
+  centred 12-month moving average (2x12), averaged per month, and shrunk towards 1: with two
+  years of ratios or more, by the share of its deviation that the year-to-year noise of the
+  ratios would explain (James-Stein: a tenant without a season keeps almost none); with less, by
+  `SEASON_PRIOR_YEARS` pseudo-years (one year of ratios keeps 1 / (1 + prior) of each
+  deviation); none below `SEASON_MONTHS` (13) months of history.
 - New customers (acquisition): seasonally adjusted counts, log-linear trend over the last
   `TREND_MONTHS` months, the growth damped (`DAMPING` per month ahead) and shrunk by
   n / (n + `TREND_PRIOR_MONTHS`) when the history is short; each is worth the mean first-purchase
@@ -64,6 +66,12 @@ def seasonal_index(values: np.ndarray, month_of_year: np.ndarray) -> np.ndarray:
     index = np.where(counts > 0, sums / np.maximum(counts, 1.0), 1.0)
     index = index / index.mean()
     keep = counts / (counts + SEASON_PRIOR_YEARS)
+    spread = ratio[ok] - index[months[ok]]
+    repeated = ok.sum() - (counts > 0).sum()  # ratios beyond each month's first
+    if repeated >= 6:  # noise measured across years: shrink what noise alone would explain
+        noise = float(np.dot(spread, spread)) / repeated
+        signal = float(np.mean((index - 1.0) ** 2))
+        keep = np.clip(1.0 - noise / np.maximum(counts, 1.0) / max(signal, 1e-12), 0.0, 1.0)
     return 1.0 + keep * (index - 1.0)
 
 

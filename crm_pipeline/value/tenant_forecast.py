@@ -34,8 +34,10 @@ import polars as pl
 from crm_pipeline.marts.refresh import replace_slice
 from crm_pipeline.sql import sql_text
 from crm_pipeline.value.calibration import (
+    CALIBRATION_MONTHS,
     LEVELS,
     MIN_PAIRS,
+    SELECTION_MARGIN,
     SELECTION_MONTHS,
     evaluate_backtest,
     interval_multipliers,
@@ -169,8 +171,9 @@ def _note(k: int, tested: bool, forecasts, actuals, mask) -> str:
         return (f"component model, untested: fewer than {MIN_PAIRS} months of back-test to "
                 "compare it with the naive forecasts")
     if k == model:
-        return (f"component model: no naive forecast did better over the last "
-                f"{SELECTION_MONTHS} months of back-test")
+        return (f"component model: no naive forecast did clearly better (WAPE "
+                f"{SELECTION_MARGIN:.0%} lower) over the last {SELECTION_MONTHS} months of "
+                "back-test")
     common = mask & np.isfinite(forecasts[k]) & np.isfinite(forecasts[model])
     return (f"{METHODS[k]}: the component model lost to it over the last {SELECTION_MONTHS} "
             f"months of back-test (WAPE {wape(forecasts[model], actuals, common):.3f} against "
@@ -194,11 +197,12 @@ def tenant_forecast(
     now, parts = all_forecasts(*args, horizon)
     origins, forecasts, actuals = rolling_forecasts(*args, horizon=BACKTEST_HORIZON)
     window = known_pairs(origins, actuals, n, SELECTION_MONTHS)
-    k, tested = select_method(forecasts, actuals, window)
+    k, tested = select_method(forecasts, actuals, window, known_pairs(origins, actuals, n))
     if not np.isfinite(now[k]).all():
         k, tested = METHODS.index(COMPONENTS), False
-    factors, basis = interval_multipliers(forecasts[k], actuals, known_pairs(origins, actuals, n),
-                                          history.revenue, horizon)
+    factors, basis = interval_multipliers(
+        forecasts[k], actuals, known_pairs(origins, actuals, n, CALIBRATION_MONTHS),
+        history.revenue, horizon)
     share = _period_shares(periods)
     booked = np.zeros(horizon)
     if periods[0][0] != history.current:
