@@ -152,3 +152,14 @@ def test_only_the_all_rows_take_the_tenant_forecast_and_tenants_never_mix(con):
                       "WHERE horizon = 0 AND method = 'forecast'")["n"][0] == 1
     assert with_tenant_forecast(customer_level, None)["method"].unique().to_list() == [
         CUSTOMER_MODEL]
+
+
+def test_accuracy_rows_of_baselines_carry_no_interval(con):
+    _, purchases = _simulated(con)
+    tenant = tenant_forecast("t1", AS_OF, _history(con, purchases, AS_OF), forecast_periods(AS_OF))
+    baselines = tenant.accuracy.filter(pl.col("method") != PUBLISHED)
+    assert baselines["within_interval"].null_count() == baselines.height
+    summary = tenant.summary.filter(pl.col("method") != PUBLISHED)
+    assert summary["coverage_80"].null_count() == summary.height
+    published = tenant.summary.filter((pl.col("method") == PUBLISHED) & (pl.col("horizon") == 0))
+    assert 0.0 < published["coverage_80"][0] <= 1.0

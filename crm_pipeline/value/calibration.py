@@ -22,7 +22,10 @@ is shifted as well as widened. Fallbacks, in order, when a horizon has fewer tha
 `MIN_RESIDUALS`: the residuals of every horizon pooled, each scaled by sqrt(horizon / its
 horizon) (`pooled`); for a young tenant with fewer than `MIN_RESIDUALS` in all, a log-normal
 whose spread is the month-to-month noise of its log revenue (the standard deviation of its
-changes over sqrt(2), at least `MIN_VOLATILITY`) times sqrt(horizon) (`volatility`).
+changes over sqrt(2), at least `MIN_VOLATILITY`) times sqrt(horizon) (`volatility`). Each
+horizon is calibrated on its own errors, so with a dozen of them a later month's interval can come
+out narrower than an earlier one's (forcing them to widen took the simulated 80% coverage from 86%
+to 91%).
 """
 
 from __future__ import annotations

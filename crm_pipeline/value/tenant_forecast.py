@@ -258,7 +258,10 @@ def _accuracy_rows(tenant_id, as_of, history, origins, forecasts, actuals) -> pl
                             ("revenue_low_50", "low_50"), ("revenue_high_50", "high_50")):
             block[column] = published[key][ok] if name == PUBLISHED else np.full(ok.sum(), np.nan)
         blocks.append(pl.DataFrame(block))
+    bounds = ("revenue_low", "revenue_high", "revenue_low_50", "revenue_high_50")
     rows = pl.concat(blocks, how="vertical_relaxed").with_columns(
+        *(pl.col(c).fill_nan(None) for c in bounds)  # other methods have no interval
+    ).with_columns(
         pl.lit(tenant_id).alias("tenant_id"),
         (pl.col("actual_revenue") - pl.col("expected_revenue")).alias("error"),
         pl.col("actual_revenue").is_between(pl.col("revenue_low"), pl.col("revenue_high"))
@@ -266,9 +269,6 @@ def _accuracy_rows(tenant_id, as_of, history, origins, forecasts, actuals) -> pl
         pl.col("actual_revenue").is_between(pl.col("revenue_low_50"), pl.col("revenue_high_50"))
         .alias("within_interval_50"),
         pl.lit(as_of).alias("as_of"),
-    ).with_columns(
-        *(pl.col(c).fill_nan(None) for c in ("revenue_low", "revenue_high", "revenue_low_50",
-                                             "revenue_high_50")),
     )
     return rows.select(list(ACCURACY_SCHEMA)).cast(ACCURACY_SCHEMA).sort(
         "method", "origin", "horizon")
