@@ -37,9 +37,11 @@ def _simulated(con, tenant="t1", months=30, seed=7):
 
 def _history(con, purchases, as_of, tenant="t1"):
     """monthly_history with each customer's tenure and first purchase read off the purchases."""
-    firsts = purchases.filter(pl.col("occurred_at").dt.date() <= as_of).sort("occurred_at") \
-        .group_by("contact_id").agg(pl.col("occurred_at").first().dt.date().alias("day"),
-                                    pl.col("amount_base").first().alias("value"))
+    firsts = purchases.filter(pl.col("occurred_at").dt.date() <= as_of) \
+        .sort("contact_id", "occurred_at") \
+        .group_by("contact_id", maintain_order=True).agg(  # contact_id order, as the summary
+            pl.col("occurred_at").first().dt.date().alias("day"),
+            pl.col("amount_base").first().alias("value"))
     tenure = np.array([(as_of - d).days for d in firsts["day"].to_list()])
     return monthly_history(con, tenant, as_of, tenure, firsts["value"].to_numpy())
 
@@ -163,3 +165,14 @@ def test_accuracy_rows_of_baselines_carry_no_interval(con):
     assert summary["coverage_80"].null_count() == summary.height
     published = tenant.summary.filter((pl.col("method") == PUBLISHED) & (pl.col("horizon") == 0))
     assert 0.0 < published["coverage_80"][0] <= 1.0
+
+
+def test_the_same_as_of_date_gives_the_same_rows_whatever_comes_after(con):
+    _, purchases = _simulated(con)
+    first = tenant_forecast("t1", AS_OF, _history(con, purchases, AS_OF), forecast_periods(AS_OF))
+    add_purchases(con, "t1", pl.DataFrame({  # bought after the as-of date: not seen
+        "contact_id": ["late"], "occurred_at": [datetime.datetime(2024, 6, 20, 12)],
+        "amount_base": [1e6]}))
+    again = tenant_forecast("t1", AS_OF, _history(con, purchases, AS_OF), forecast_periods(AS_OF))
+    for a, b in zip(first, again, strict=True):
+        assert a.equals(b)
