@@ -14,6 +14,7 @@ from crm_pipeline.value.tenant_forecast import (
     CUSTOMER_MODEL,
     PUBLISHED,
     MonthlyHistory,
+    accuracy_metadata,
     first_month,
     monthly_history,
     tenant_forecast,
@@ -176,3 +177,12 @@ def test_the_same_as_of_date_gives_the_same_rows_whatever_comes_after(con):
     again = tenant_forecast("t1", AS_OF, _history(con, purchases, AS_OF), forecast_periods(AS_OF))
     for a, b in zip(first, again, strict=True):
         assert a.equals(b)
+
+
+def test_the_run_metadata_names_the_method_and_its_six_month_accuracy(con):
+    _, purchases = _simulated(con)
+    tenant = tenant_forecast("t1", AS_OF, _history(con, purchases, AS_OF), forecast_periods(AS_OF))
+    meta = accuracy_metadata(tenant)
+    assert meta["forecast_method"] == tenant.rows["method"][0]
+    assert 0 < meta["six_month_wape"] < 1 and 0 < meta["best_naive_six_month_wape"] < 1
+    assert 0 <= meta["coverage_80"] <= 1 and accuracy_metadata(None) == {}

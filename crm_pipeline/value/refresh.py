@@ -52,6 +52,7 @@ from crm_pipeline.value.ltv.segments import segment_ltv_rows
 from crm_pipeline.value.ltv.summary import SUMMARY_COLUMNS, SUMMARY_SCHEMA, customer_summaries_query
 from crm_pipeline.value.tenant_forecast import (
     MonthlyHistory,
+    accuracy_metadata,
     first_purchase_values,
     monthly_history,
     tenant_forecast,
@@ -91,9 +92,10 @@ class PreparedValue(NamedTuple):
 def refresh_value(
     con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date, run_id: str
 ) -> dict:
-    """Write the tenant's marts.ltv_model, customer_ltv, segment_ltv, revenue_forecast and
-    forecast_backtest at `as_of`; the three stages' results (model, customers,
-    expected_clv_365d, months, expected_revenue_12m, rows, within_interval_share)."""
+    """Write the tenant's marts.ltv_model, customer_ltv, segment_ltv, revenue_forecast,
+    forecast_accuracy, forecast_accuracy_summary and forecast_backtest at `as_of`; the three stages' results (model, customers,
+    expected_clv_365d, months, expected_revenue_12m, rows, within_interval_share) and the
+    tenant-level forecast's method and accuracy (`accuracy`)."""
     prepared = prepare_value(con, tenant_id, as_of, run_id)
     recomputed = backtest_recomputed(con, tenant_id, as_of, run_id, prepared)
     return write_value(con, tenant_id, as_of, run_id, prepared, lambda: recomputed)
@@ -198,6 +200,7 @@ def write_value(
         "rows": backtest.height,
         "within_interval_share": float(overall["within_interval"].mean() or 0.0)
         if overall.height else None,
+        "accuracy": accuracy_metadata(tenant),
     }
 
 

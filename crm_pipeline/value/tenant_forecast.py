@@ -332,3 +332,21 @@ def write_forecast_tables(
         replace_slice(con, "marts.forecast_accuracy", tenant_id, accuracy)
         replace_slice(con, "marts.forecast_accuracy_summary", tenant_id, summary)
     return rows
+
+
+def accuracy_metadata(tenant: TenantForecast | None) -> dict:
+    """The tenant's forecast method and six-month accuracy (summary horizon 0), for a run's
+    metadata: `forecast_method`, `six_month_wape` (as published), `best_naive_six_month_wape`,
+    `coverage_80`, `coverage_50`; empty without a tenant-level forecast."""
+    if tenant is None or tenant.summary.height == 0:
+        return {}
+    six = tenant.summary.filter(pl.col("horizon") == 0)
+    published = six.filter(pl.col("method") == PUBLISHED).row(0, named=True)
+    naive = six.filter(~pl.col("method").is_in([PUBLISHED, COMPONENTS]))["wape"].drop_nulls()
+    return {
+        "forecast_method": tenant.rows["method"][0],
+        "six_month_wape": published["wape"],
+        "best_naive_six_month_wape": float(naive.min()) if naive.len() else None,
+        "coverage_80": published["coverage_80"],
+        "coverage_50": published["coverage_50"],
+    }
