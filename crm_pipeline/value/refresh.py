@@ -93,9 +93,9 @@ def refresh_value(
     con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date, run_id: str
 ) -> dict:
     """Write the tenant's marts.ltv_model, customer_ltv, segment_ltv, revenue_forecast,
-    forecast_accuracy, forecast_accuracy_summary and forecast_backtest at `as_of`; the three stages' results (model, customers,
-    expected_clv_365d, months, expected_revenue_12m, rows, within_interval_share) and the
-    tenant-level forecast's method and accuracy (`accuracy`)."""
+    forecast_accuracy, forecast_accuracy_summary and forecast_backtest at `as_of`; the three
+    stages' results (model, customers, expected_clv_365d, months, expected_revenue_12m, rows,
+    within_interval_share) and the tenant-level forecast's method and accuracy (`accuracy`)."""
     prepared = prepare_value(con, tenant_id, as_of, run_id)
     recomputed = backtest_recomputed(con, tenant_id, as_of, run_id, prepared)
     return write_value(con, tenant_id, as_of, run_id, prepared, lambda: recomputed)
