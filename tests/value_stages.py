@@ -13,6 +13,7 @@ from crm_pipeline.value.ltv.model import ltv_tables, previous_parameters
 from crm_pipeline.value.ltv.segments import ltv_by_segment
 from crm_pipeline.value.refresh import write_ltv_tables
 from crm_pipeline.value.tenant_forecast import (
+    accuracy_metadata,
     monthly_history,
     tenant_forecast,
     write_forecast_tables,
@@ -43,7 +44,8 @@ def forecast_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
     tenant = tenant_forecast(tenant_id, as_of, history, forecast_periods(as_of))
     forecast = write_forecast_tables(con, tenant_id, forecast, tenant)
     total = forecast.filter(forecast["segment"] == "all")
-    return {"months": total.height, "expected_revenue_12m": float(total["expected_revenue"].sum())}
+    return {"months": total.height, "expected_revenue_12m": float(total["expected_revenue"].sum()),
+            "accuracy": accuracy_metadata(tenant)}
 
 
 def backtest_stage(con, tenant_id: str, as_of: date) -> dict:
