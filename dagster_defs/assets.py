@@ -167,7 +167,8 @@ def core_activities(context, crm: CrmSettings, duckdb: Warehouse) -> dg.Material
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, **totals})
 
 
-VALUE_TABLES = ("ltv_model", "customer_ltv", "segment_ltv", "revenue_forecast", "forecast_backtest")
+VALUE_TABLES = ("ltv_model", "customer_ltv", "segment_ltv", "revenue_forecast", "forecast_backtest",
+                "forecast_accuracy", "forecast_accuracy_summary")
 
 
 @dg.multi_asset(
@@ -197,6 +198,9 @@ def marts_and_value(context, crm: CrmSettings, duckdb: Warehouse):
             metadata = {"dagster/row_count": _count(con, f"marts.{table}", t)}
             if table == "forecast_backtest" and share is not None:
                 metadata["within_interval_share"] = share
+            if table == "forecast_accuracy_summary":  # method, six-month WAPE, coverage
+                metadata.update({k: v for k, v in result["value"].get("accuracy", {}).items()
+                                 if v is not None})
             if table in MODEL_METADATA:
                 metadata.update(_model_metadata(con, table, t, context.run_id))
             yield dg.MaterializeResult(asset_key=["marts", table], metadata=metadata)

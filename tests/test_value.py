@@ -22,6 +22,8 @@ TABLES = {  # each table's rows in a stable order
     "segment_ltv": ("segment",),
     "revenue_forecast": ("segment", "period_start"),
     "forecast_backtest": ("origin", "segment", "period_start"),
+    "forecast_accuracy": ("method", "origin", "horizon"),
+    "forecast_accuracy_summary": ("method", "horizon"),
 }
 
 
@@ -89,8 +91,11 @@ def test_refresh_value_writes_what_the_three_stages_write_day_after_day(two):
         expected = _stages(stages, "t1", as_of, run_id)
         got = _refresh(one_pass, "t1", as_of, run_id)
         assert got.keys() == expected.keys()
-        assert {k: v for k, v in got.items() if k != "model"} == pytest.approx(
-            {k: v for k, v in expected.items() if k != "model"}, rel=1e-9)
+        assert {k: v for k, v in got.items() if k not in ("model", "accuracy")} == pytest.approx(
+            {k: v for k, v in expected.items() if k not in ("model", "accuracy")}, rel=1e-9)
+        method = got["accuracy"].pop("forecast_method")
+        assert method == expected["accuracy"].pop("forecast_method")
+        assert got["accuracy"] == pytest.approx(expected["accuracy"], rel=1e-9)
         assert got["model"] == expected["model"]
         _assert_same_tables(stages, one_pass)
     models = _rows(one_pass, "ltv_model")
@@ -161,7 +166,8 @@ def test_a_failure_in_the_backtest_is_raised_after_value_and_forecast_are_writte
         warnings.simplefilter("ignore")
         ltv_stage(stages, "t1", tomorrow, "r2")
         forecast_stage(stages, "t1", tomorrow, "r2")
-    for table in ("ltv_model", "customer_ltv", "segment_ltv", "revenue_forecast"):
+    for table in ("ltv_model", "customer_ltv", "segment_ltv", "revenue_forecast",
+                  "forecast_accuracy", "forecast_accuracy_summary"):
         assert_frame_equal(_rows(con, table), _rows(stages, table), rel_tol=1e-9, abs_tol=0)
     assert_frame_equal(_rows(con, "forecast_backtest"), backtest_before)
 

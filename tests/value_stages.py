@@ -8,11 +8,17 @@ from datetime import date
 
 from crm_pipeline.marts.refresh import replace_slice
 from crm_pipeline.value.backtest import forecast_backtest
-from crm_pipeline.value.forecast import stored_revenue_forecast
+from crm_pipeline.value.forecast import forecast_periods, stored_revenue_forecast
 from crm_pipeline.value.ltv.model import ltv_tables, previous_parameters
 from crm_pipeline.value.ltv.segments import ltv_by_segment
 from crm_pipeline.value.refresh import write_ltv_tables
-from crm_pipeline.warehouse import transaction
+from crm_pipeline.value.tenant_forecast import (
+    accuracy_metadata,
+    monthly_history,
+    tenant_forecast,
+    write_forecast_tables,
+)
+from crm_pipeline.warehouse import frame, transaction
 
 
 def ltv_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
@@ -27,12 +33,19 @@ def ltv_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
 
 
 def forecast_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
-    """The tenant's 12-month revenue forecast by segment."""
+    """The tenant's 12-month revenue forecast by segment, the tenant's total by the method its
+    back-test proves best, and the accuracy tables."""
     forecast = stored_revenue_forecast(con, tenant_id, as_of, run_id)
-    with transaction(con):
-        replace_slice(con, "marts.revenue_forecast", tenant_id, forecast)
+    customers = frame(con, "SELECT tenure_days, historical_revenue - coalesce(avg_order_value, 0)"
+                           " * frequency AS first_value FROM marts.customer_ltv "
+                           "WHERE tenant_id = $t ORDER BY contact_id", {"t": tenant_id})
+    history = monthly_history(con, tenant_id, as_of, customers["tenure_days"].to_numpy(),
+                              customers["first_value"].to_numpy())
+    tenant = tenant_forecast(tenant_id, as_of, history, forecast_periods(as_of))
+    forecast = write_forecast_tables(con, tenant_id, forecast, tenant)
     total = forecast.filter(forecast["segment"] == "all")
-    return {"months": total.height, "expected_revenue_12m": float(total["expected_revenue"].sum())}
+    return {"months": total.height, "expected_revenue_12m": float(total["expected_revenue"].sum()),
+            "accuracy": accuracy_metadata(tenant)}
 
 
 def backtest_stage(con, tenant_id: str, as_of: date) -> dict:

@@ -317,7 +317,8 @@ def print_demo_summary(out: Console, home: Home) -> None:
         ltv = frame(con, """
             SELECT m.tenant_id, m.model, m.customers, t.base_currency,
                    (SELECT sum(expected_clv_365d) FROM marts.customer_ltv c WHERE c.tenant_id = m.tenant_id) AS clv,
-                   (SELECT sum(expected_revenue) FROM marts.revenue_forecast f
+                   (SELECT sum(expected_revenue - coalesce(booked_revenue, 0))
+                    FROM marts.revenue_forecast f
                      WHERE f.tenant_id = m.tenant_id AND f.segment = 'all') AS forecast
             FROM marts.ltv_model m JOIN core.tenants t USING (tenant_id)
             WHERE m.run_id = (SELECT run_id FROM audit.runs r WHERE r.tenant_id = m.tenant_id

@@ -4,8 +4,12 @@ The pipeline's only way to these tables. It writes the same rows as writing each
 own from its model functions (the reference in `tests/value_stages.py`, which the tests and
 `bench/bench_ltv.py` compare it with), for less. One pass over the purchases gives the
 customer summary at the as-of date and at each back-test origin that is recomputed (an origin
-whose inputs are unchanged keeps its rows and needs none). The forecast takes the fitted customers from memory rather than reading them back, and
-shares the as-of date's segment memberships with the per-segment values.
+whose inputs are unchanged keeps its rows and needs none). The forecast takes the fitted
+customers from memory rather than reading them back, and shares the as-of date's segment
+memberships with the per-segment values. The tenant's monthly history (one scan of its purchases
+by month, and its customers' first purchases from the summary) is read with the summaries; the
+tenant-level forecast and its accuracy tables (`value.tenant_forecast`) are written with the
+revenue forecast, in its transaction.
 
 Two phases. `prepare_value` reads only and needs nothing of this run's segments: the summaries,
 the as-of fit and predictions, and the back-test's refits (its origins lie before the as-of date,
@@ -37,7 +41,7 @@ from crm_pipeline.value.backtest import (
     plan_actuals,
     recomputed_rows,
 )
-from crm_pipeline.value.forecast import forecast_loaded, segment_memberships
+from crm_pipeline.value.forecast import forecast_loaded, forecast_periods, segment_memberships
 from crm_pipeline.value.ltv.model import (
     MODEL_FITTED,
     customer_ltv_rows,
@@ -46,6 +50,14 @@ from crm_pipeline.value.ltv.model import (
 )
 from crm_pipeline.value.ltv.segments import segment_ltv_rows
 from crm_pipeline.value.ltv.summary import SUMMARY_COLUMNS, SUMMARY_SCHEMA, customer_summaries_query
+from crm_pipeline.value.tenant_forecast import (
+    MonthlyHistory,
+    accuracy_metadata,
+    first_purchase_values,
+    monthly_history,
+    tenant_forecast,
+    write_forecast_tables,
+)
 from crm_pipeline.warehouse import frame, insert_frame, run, transaction
 
 PARAMETERS = ("r", "alpha", "a", "b", "p", "q", "v")
@@ -74,14 +86,16 @@ class PreparedValue(NamedTuple):
     values: dict  # each customer's predictions
     plan: BacktestPlan
     summaries: pl.DataFrame  # every date's summary: the as-of date's, then the origins'
+    history: MonthlyHistory  # the tenant's whole months before the first forecast month
 
 
 def refresh_value(
     con: duckdb.DuckDBPyConnection, tenant_id: str, as_of: datetime.date, run_id: str
 ) -> dict:
-    """Write the tenant's marts.ltv_model, customer_ltv, segment_ltv, revenue_forecast and
-    forecast_backtest at `as_of`; the three stages' results (model, customers,
-    expected_clv_365d, months, expected_revenue_12m, rows, within_interval_share)."""
+    """Write the tenant's marts.ltv_model, customer_ltv, segment_ltv, revenue_forecast,
+    forecast_accuracy, forecast_accuracy_summary and forecast_backtest at `as_of`; the three
+    stages' results (model, customers, expected_clv_365d, months, expected_revenue_12m, rows,
+    within_interval_share) and the tenant-level forecast's method and accuracy (`accuracy`)."""
     prepared = prepare_value(con, tenant_id, as_of, run_id)
     recomputed = backtest_recomputed(con, tenant_id, as_of, run_id, prepared)
     return write_value(con, tenant_id, as_of, run_id, prepared, lambda: recomputed)
@@ -112,7 +126,9 @@ def prepare_value(
         *(customers[k] for k in ("x", "tx", "T", "m", "revenue")), tenant_id, as_of, run_id,
         start=start,
     )
-    return PreparedValue(summary, customers, model_row, values, plan, summaries)
+    history = monthly_history(con, tenant_id, as_of, customers["T"],
+                              first_purchase_values(customers))
+    return PreparedValue(summary, customers, model_row, values, plan, summaries, history)
 
 
 def backtest_recomputed(
@@ -142,7 +158,7 @@ def write_value(
     in the stages' order and transactions. A back-test that failed is raised after lifetime
     value and the forecast are written, with its own rows left as they were. `recomputed` gives
     `backtest_recomputed`'s result, waited for only when the back-test's rows are written."""
-    summary, customers, model_row, values, plan, _ = prepared
+    summary, customers, model_row, values, plan, _, history = prepared
     customer_ltv = customer_ltv_rows(tenant_id, as_of, summary, values)
     memberships = segment_memberships(con, tenant_id, as_of, customers["contact_id"])
     segment_ltv = segment_ltv_rows(
@@ -159,11 +175,11 @@ def write_value(
                 forecast_loaded, cursor, tenant_id, as_of, forecast_customers,
                 model_row.row(0, named=True), memberships=memberships)
             write_ltv_tables(con, tenant_id, run_id, customer_ltv, segment_ltv, model_row)
+            tenant = tenant_forecast(tenant_id, as_of, history, forecast_periods(as_of))
             forecast = forecast_future.result()
     finally:
         cursor.close()
-    with transaction(con):
-        replace_slice(con, "marts.revenue_forecast", tenant_id, forecast)
+    forecast = write_forecast_tables(con, tenant_id, forecast, tenant)
 
     rows = recomputed()
     if isinstance(rows, Exception):
@@ -184,6 +200,7 @@ def write_value(
         "rows": backtest.height,
         "within_interval_share": float(overall["within_interval"].mean() or 0.0)
         if overall.height else None,
+        "accuracy": accuracy_metadata(tenant),
     }
 
 
