@@ -85,7 +85,9 @@ import_app = _App(help="Import contact exports and activity logs.")
 contact_app = _App(help="Look at one contact.")
 gdpr_app = _App(help="Right of access and right to erasure.")
 audit_app = _App(help="The audit trail.")
+role_app = _App(help="Agents' roles: what each may read and write.")
 app.add_typer(import_app, name="import")
+app.add_typer(role_app, name="role")
 app.add_typer(contact_app, name="contact")
 app.add_typer(gdpr_app, name="gdpr")
 app.add_typer(audit_app, name="audit")
@@ -271,21 +273,29 @@ def sql_cmd(
         help="Show at most N rows (a table shows 50 unless told otherwise; csv and json all)."),
     ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Show every row as a table too.")] = False,
+    tenant: Annotated[str | None, typer.Option(
+        "--tenant", metavar="TENANT", help="Only this tenant (its own snapshot).")] = None,
+    as_agent: Annotated[str | None, typer.Option(
+        "--as", metavar="AGENT",
+        help="Only what this agent's role may read (needs --tenant).")] = None,
     home: HomeOpt = None,
 ) -> None:
     """Run a read-only query on the published snapshot.
 
     Only SELECT and EXPLAIN are accepted. A table shows the first 50 rows and says how many
-    were left out; csv and json print every row, values exactly as stored.
+    were left out; csv and json print every row, values exactly as stored. With --tenant, the
+    query reads that tenant's snapshot only; with --as too, that agent's own file (the tables
+    its role reads; anything else is refused as not_permitted).
 
     [bold]Examples[/bold]
 
     $ crm sql "select segment, count(*) from marts.contact_segments group by 1"
     $ crm sql "select * from core.contacts" --all
     $ crm sql "select * from core.contacts" --format csv > contacts.csv
+    $ crm sql --tenant acme_us --as tina "select * from marts.customer_ltv"
     """
     from crm_pipeline.cli.render import TABLE_ROWS, styled, write_rows
-    from crm_pipeline.trust.readonly import query_snapshot
+    from crm_pipeline.trust.readonly import query_as_agent, query_snapshot, query_tenant
 
     if fmt not in ("table", "csv", "json"):
         raise BadArgument(f"--format {fmt!r} is not one of table, csv, json")
@@ -293,8 +303,15 @@ def sql_cmd(
         raise BadArgument("give --limit N or --all, not both")
     if limit is None and not show_all and fmt == "table":
         limit = TABLE_ROWS
+    if as_agent is not None and tenant is None:
+        raise BadArgument("--as AGENT needs --tenant TENANT: an agent reads one tenant at a time")
     h = _home(home)
-    columns, rows = query_snapshot(h, query)
+    if as_agent is not None:
+        columns, rows = query_as_agent(h, tenant, as_agent, query)
+    elif tenant is not None:
+        columns, rows = query_tenant(h, tenant, query)
+    else:
+        columns, rows = query_snapshot(h, query)
     left_out = write_rows(out, columns, rows, fmt, limit)
     if left_out and fmt != "table":
         err.print(styled(f"crm: {left_out} more rows not written (--limit {limit})"))
@@ -468,6 +485,38 @@ def audit_verify(
                       soft_wrap=True)
         raise typer.Exit(1)
     out.print(styled(f"audit chain verified: {checked} changes"))
+
+
+@role_app.command("list")
+def role_list(
+    tenant: Annotated[str | None, typer.Option(
+        "--tenant", metavar="TENANT",
+        help="With this tenant's own roles file (tenants/<T>/roles.yaml) laid over.")] = None,
+    fmt: TextFormatOpt = "text",
+    home: HomeOpt = None,
+) -> None:
+    """Every agent, its role and its grants: reads, personal data, edits, creates, writes.
+
+    [bold]Examples[/bold]
+
+    $ crm role list
+    $ crm role list --tenant acme_us --format json
+    """
+    from crm_pipeline.cli.render import print_roles
+    from crm_pipeline.tenants import checked_tenant_id
+    from crm_pipeline.trust.roles import Roles
+
+    h = _home(home)
+    roles = Roles.for_tenant(h, checked_tenant_id(tenant)) if tenant else Roles.load()
+    doc = [{"agent": a.name, "role": a.role, "reads": sorted(a.reads),
+            "reads_personal": a.reads_personal, "edits": sorted(a.edits), "creates": a.creates,
+            "writes": sorted(a.writes)} for a in sorted(roles.agents.values(), key=lambda a: a.name)]
+    if fmt not in ("text", "json"):
+        raise BadArgument(f"--format {fmt!r} is not one of text, json")
+    if fmt == "json":
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        print_roles(out, doc)
 
 
 @app.command("demo")

@@ -117,3 +117,14 @@ def print_explanation(out: Console, explanation: dict) -> None:
     for s in explanation["sources"]:
         source_id = f" (source id {s['source_id']})" if s.get("source_id") else ""
         out.print(styled(f"• {s['source_key']}{source_id} {s['why']}"))
+
+
+def print_roles(out: Console, agents: list[dict]) -> None:
+    """One row per agent: its role and grants (reads collapsed to `marts.*` when it has all)."""
+    t = table("agent", "role", "reads", "personal", "edits", "creates", "writes",
+              title="Agents and their grants")
+    for a in agents:
+        add_row(t, (a["agent"], a["role"], ", ".join(a["reads"]) or "-",
+                    "yes" if a["reads_personal"] else "no", ", ".join(a["edits"]) or "-",
+                    "yes" if a["creates"] else "no", ", ".join(a["writes"]) or "-"))
+    out.print(t)
