@@ -426,3 +426,53 @@ def _republish(con, home: Home, tenant: str) -> None:
     publish_tenant(con, home, tenant)
     publish_all_tenants(home)
 
+
+
+def write_contact(home: Home, tenant: str, change) -> dict:
+    """One hand-made change (crm contact create/set/tag/delete), under the tenant's lock, in
+    the working shard: audited and visible there at once; the published files follow at the
+    next run."""
+    from crm_pipeline.contacts.edits import actor_context, apply_change
+    from crm_pipeline.trust.heads import record_chain_heads
+    from crm_pipeline.trust.roles import Roles
+
+    tenant = checked_tenant_id(tenant)
+    with locked(home, tenant):
+        tenant = checked_existing_tenant(home, tenant)
+        roles = Roles.for_tenant(home, tenant)
+        now = utc_now()
+        ctx = actor_context(roles, tenant, change.actor, f"{change.op}-{now:%Y%m%dT%H%M%S%f}",
+                            home.key(), now)
+        with working_warehouse(home, tenant) as con:
+            result = apply_change(con, roles, ctx, change)
+            record_chain_heads(con, home, [tenant])
+    return result
+
+
+def import_changes(home: Home, file: Path, tenant: str) -> dict:
+    """A changes file applied line by line (crm import changes), under the tenant's lock."""
+    from crm_pipeline.contacts.changes_file import import_changes_file
+    from crm_pipeline.trust.heads import record_chain_heads
+
+    tenant = checked_tenant_id(tenant)
+    _checked_file(file)
+    with locked(home, tenant):
+        tenant = checked_existing_tenant(home, tenant)
+        with working_warehouse(home, tenant) as con:
+            result = import_changes_file(con, home, tenant, file)
+            record_chain_heads(con, home, [tenant])
+    return result
+
+
+def print_changes_report(out: Console, file: Path, tenant: str, result: dict) -> None:
+    out.print(styled((file.name, "bold"), f" → tenant {tenant} (import {result['import_id']})"))
+    if result["already"]:
+        out.print(styled("already imported: nothing changed"))
+    quarantined = sum(result["quarantined"].values())
+    t = table("lines", "applied", "quarantined")
+    add_row(t, (result["rows_in"], result["rows_in"] - quarantined, quarantined))
+    out.print(t)
+    for code, n in result["quarantined"].items():
+        out.print(styled(f"  quarantined {code}: {n}"))
+    if result.get("error_file"):
+        out.print(styled(f"error file: {result['error_file']}"))

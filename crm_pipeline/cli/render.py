@@ -97,6 +97,16 @@ def print_profile(out: Console, profile: dict) -> None:
     if profile.get("lead_score") is not None:
         out.print(styled(f"lead score: {profile['lead_score']:.1f}"))
     out.print(styled(f"sources: {len(profile.get('sources', []))}"))
+    if profile.get("set_by_hand"):
+        out.print(styled("set by hand: " + ", ".join(
+            f"{m['field']} ({m['actor']})" for m in profile["set_by_hand"])))
+    if profile.get("notes"):
+        nt = table("when (UTC)", "author", "note", title="Notes (newest first)")
+        for n in profile["notes"]:
+            when = n["noted_at"]
+            when = when.strftime("%Y-%m-%d %H:%M") if hasattr(when, "strftime") else str(when)
+            add_row(nt, (when, f"{n['author']} ({n['author_kind']})", n["body"]))
+        out.print(nt)
     at = table("when (UTC)", "type", "actor", "subject / notes", "amount",
                title="Timeline (newest first)")
     for a in profile.get("activities", []):
