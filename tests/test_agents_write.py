@@ -257,3 +257,38 @@ def test_replaying_the_trail_rebuilds_core_contacts_after_hand_made_changes(home
                   for c, r in q(home, tenant, f"SELECT contact_id, json_object({pairs})::VARCHAR "
                                               "FROM core.contacts c")}
         assert actual and replayed == actual
+
+
+def test_changes_dropped_in_the_landing_folder_apply_at_the_next_run(home, capsys):
+    bob = contact_of(home, "t1", "bob@example.com")
+    folder = home / "landing" / "t1" / "changes"
+    folder.mkdir(parents=True)
+    write_jsonl(folder / "agent.jsonl", [
+        {"op": "note", "contact_id": bob, "actor": "binky", "fields": {"note": "Budget in Q1."}},
+        {"op": "set", "contact_id": bob, "actor": "binky", "fields": {"email": "b@x.com"}},
+    ])
+    assert crm(home, "run", "--tenant", "t1", "--as-of", AS_OF)[0] == 0
+    assert not (folder / "agent.jsonl").exists()
+    assert ("binky", "Budget in Q1.") in q(home, "t1", "SELECT author, body FROM core.contact_notes")
+    assert q(home, "t1", "SELECT reason_code FROM quarantine.rows WHERE kind = 'change' "
+                         "AND raw LIKE '%b@x.com%'") == [("actor_not_permitted",)]
+
+
+def test_status_shows_runs_landing_files_and_the_audit_chain(home, capsys):
+    (home / "landing" / "t2" / "contacts").mkdir(parents=True)
+    (home / "landing" / "t2" / "contacts" / "new.csv").write_text("x\n", encoding="utf-8")
+    try:
+        code, out, err = crm(home, "status", "--format", "json", capsys=capsys)
+        assert code == 0, err
+        docs = {d["tenant_id"]: d for d in json.loads(out)}
+        assert set(docs) == {"t1", "t2"}
+        assert docs["t1"]["runs"][0]["status"] == "success"
+        assert docs["t2"]["landing_files"] == ["t2/contacts/new.csv"]
+        assert docs["t1"]["audit"]["changes"] == audit_count(home)
+        assert docs["t1"]["audit"]["head_file_matches"] is True
+        code, out, _ = crm(home, "status", "--tenant", "t1", capsys=capsys)
+        assert code == 0 and "audit chain" in out and "success" in out
+        code, _, err = crm(home, "status", "--tenant", "nosuch", capsys=capsys)
+        assert code == 2 and "nosuch" in err
+    finally:
+        (home / "landing" / "t2" / "contacts" / "new.csv").unlink()

@@ -626,6 +626,33 @@ def audit_verify(
     out.print(styled(f"audit chain verified: {checked} changes"))
 
 
+@app.command("status")
+def status_cmd(
+    tenant: Annotated[str | None, typer.Option("--tenant", metavar="TENANT",
+                                               help="Only this tenant.")] = None,
+    fmt: TextFormatOpt = "text",
+    home: HomeOpt = None,
+) -> None:
+    """The last runs per tenant (status, when, rows in/accepted/merged/quarantined, the cause
+    of a failure), files waiting in the landing folder and the audit chain's state.
+
+    [bold]Examples[/bold]
+
+    $ crm status
+    $ crm status --tenant acme_us --format json
+    """
+    from crm_pipeline.cli import commands
+
+    h = _home(home)
+    if fmt not in ("text", "json"):
+        raise BadArgument(f"--format {fmt!r} is not one of text, json")
+    docs = commands.status(h, tenant)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(docs, indent=2, default=str) + "\n")
+    else:
+        commands.print_status(out, docs)
+
+
 @role_app.command("list")
 def role_list(
     tenant: Annotated[str | None, typer.Option(
