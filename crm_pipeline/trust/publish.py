@@ -139,18 +139,26 @@ def publish_agent_files(home: Home, tenant_id: str, roles: Roles | None = None) 
     for agent in roles.agents.values():
         groups.setdefault((agent.reads, agent.reads_personal), []).append(agent)
     written = []
-    for members in groups.values():
-        built = _fresh(home.agent_file(tenant_id, members[0].name))
-        try:
-            _build_agent_file(home.extract(tenant_id), built, members[0])
+    built = {key: _fresh(home.agent_file(tenant_id, members[0].name))
+             for key, members in groups.items()}
+    try:
+        # Each file is a database of its own: two are written at a time, one per core.
+        with ThreadPoolExecutor(COPY_WORKERS) as pool:
+            list(pool.map(lambda key: _build_agent_file(home.extract(tenant_id), built[key],
+                                                        groups[key][0]), list(groups)))
+        for key, members in groups.items():
             for agent in members:
                 final = home.agent_file(tenant_id, agent.name)
                 tmp = _fresh(final)
-                os.link(built, tmp)
+                try:
+                    os.link(built[key], tmp)
+                except OSError:  # a file system without hard links
+                    shutil.copyfile(built[key], tmp)
                 _swap(tmp, final)
                 written.append(final)
-        finally:
-            _discard(built)
+    finally:
+        for path in built.values():
+            _discard(path)
     keep = {p.name for p in written}
     for stale in folder.glob("*.duckdb"):
         if stale.name not in keep and not stale.name.startswith(TEMP_PREFIX):
@@ -161,12 +169,18 @@ def publish_agent_files(home: Home, tenant_id: str, roles: Roles | None = None) 
 
 def _build_agent_file(extract: Path, target: Path, agent: Agent) -> None:
     """Copy the granted tables (allowed columns only, with their comments) into a new file."""
-    con = duckdb.connect(str(target))
+    con = duckdb.connect(str(target), config={"threads": 1, "preserve_insertion_order": False})
     try:
         run(con, "ATTACH $path AS _src (READ_ONLY)", {"path": str(extract)})
         columns = run(con, """
             SELECT schema_name, table_name, list(column_name ORDER BY column_index)
             FROM duckdb_columns() WHERE database_name = '_src' GROUP BY ALL ORDER BY 1, 2""")
+        comments = run(con, """
+            SELECT schema_name, table_name, NULL, comment FROM duckdb_tables()
+            WHERE database_name = '_src' AND comment IS NOT NULL
+            UNION ALL SELECT schema_name, table_name, column_name, comment FROM duckdb_columns()
+            WHERE database_name = '_src' AND comment IS NOT NULL""")
+        run(con, "BEGIN TRANSACTION")  # one commit: a commit per statement costs a sync each
         for schema, table, names in columns:
             if f"{schema}.{table}" not in agent.reads:
                 continue
@@ -175,17 +189,13 @@ def _build_agent_file(extract: Path, target: Path, agent: Agent) -> None:
             run(con, f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
             cols = ", ".join(quote_ident(c) for c in visible)
             run(con, f"CREATE TABLE {ref} AS SELECT {cols} FROM _src.{ref}")
-            comments = run(con, """
-                SELECT NULL, comment FROM duckdb_tables() WHERE database_name = '_src'
-                  AND schema_name = $s AND table_name = $n AND comment IS NOT NULL
-                UNION ALL SELECT column_name, comment FROM duckdb_columns()
-                WHERE database_name = '_src' AND schema_name = $s AND table_name = $n
-                  AND comment IS NOT NULL""", {"s": schema, "n": table})
-            for column, comment in comments:
-                if column is not None and column not in visible:
+            for s_name, t_name, column, comment in comments:
+                if (s_name, t_name) != (schema, table) or (
+                        column is not None and column not in visible):
                     continue
                 what = f"TABLE {ref}" if column is None else f"COLUMN {ref}.{quote_ident(column)}"
                 run(con, f"COMMENT ON {what} IS {quote_literal(comment)}")
+        run(con, "COMMIT")
         run(con, "DETACH _src")
         run(con, "CHECKPOINT")
     finally:
