@@ -20,6 +20,7 @@ from crm_pipeline.contacts.imports import close_import, pending_imports
 from crm_pipeline.contacts.quarantine import quarantine_counts, write_error_file
 from crm_pipeline.contacts.resolve.apply import apply_decision, resolve_tenant
 from crm_pipeline.contacts.resolve.decide import Decision
+from crm_pipeline.errors import RefusedFile
 from crm_pipeline.home import Home
 from crm_pipeline.marts.refresh import refresh_marts
 from crm_pipeline.scoring.refresh import score_tenant
@@ -33,7 +34,6 @@ from crm_pipeline.value.refresh import (
     refresh_value,
     write_value,
 )
-from crm_pipeline.errors import RefusedFile
 from crm_pipeline.warehouse import run, transaction, utc_now
 
 PIPELINE_ACTOR = "pipeline"

@@ -244,8 +244,9 @@ def test_replaying_the_trail_rebuilds_core_contacts_after_hand_made_changes(home
     pairs = ", ".join(f"'{f}', c.{f}" for f in CONTACT_FIELDS)
     for tenant in ("t1", "t2"):
         state: dict[str, dict] = {}
-        for action, entity_id, new in q(home, tenant, "SELECT action, entity_id, new FROM "
-                                        "audit.changes WHERE entity = 'contact' ORDER BY change_id"):
+        trail = q(home, tenant, "SELECT action, entity_id, new FROM audit.changes "
+                                "WHERE entity = 'contact' ORDER BY change_id")
+        for action, entity_id, new in trail:
             if action == "create":
                 state[entity_id] = json.loads(new)
             elif action == "update":
@@ -269,7 +270,8 @@ def test_changes_dropped_in_the_landing_folder_apply_at_the_next_run(home, capsy
     ])
     assert crm(home, "run", "--tenant", "t1", "--as-of", AS_OF)[0] == 0
     assert not (folder / "agent.jsonl").exists()
-    assert ("binky", "Budget in Q1.") in q(home, "t1", "SELECT author, body FROM core.contact_notes")
+    notes = q(home, "t1", "SELECT author, body FROM core.contact_notes")
+    assert ("binky", "Budget in Q1.") in notes
     assert q(home, "t1", "SELECT reason_code FROM quarantine.rows WHERE kind = 'change' "
                          "AND raw LIKE '%b@x.com%'") == [("actor_not_permitted",)]
 

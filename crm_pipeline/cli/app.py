@@ -392,7 +392,7 @@ def contact_set(
 
     [bold]Examples[/bold]
 
-    $ crm contact set --tenant acme_us --contact c_0123456789abcdef --actor cheryl phone="+1 415 555 0101"
+    $ crm contact set --tenant acme_us --contact c_0123456789abcdef --actor cheryl city=Boston
     """
     from crm_pipeline.cli import commands
     from crm_pipeline.cli.render import styled
@@ -676,7 +676,8 @@ def role_list(
     roles = Roles.for_tenant(h, checked_tenant_id(tenant)) if tenant else Roles.load()
     doc = [{"agent": a.name, "role": a.role, "reads": sorted(a.reads),
             "reads_personal": a.reads_personal, "edits": sorted(a.edits), "creates": a.creates,
-            "writes": sorted(a.writes)} for a in sorted(roles.agents.values(), key=lambda a: a.name)]
+            "writes": sorted(a.writes)}
+           for a in sorted(roles.agents.values(), key=lambda a: a.name)]
     if fmt not in ("text", "json"):
         raise BadArgument(f"--format {fmt!r} is not one of text, json")
     if fmt == "json":

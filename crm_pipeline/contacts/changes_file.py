@@ -107,8 +107,8 @@ def _lines_done(con, tenant_id: str, import_id: str) -> set[int]:
 
 
 def _outcome(con, tenant_id: str, import_id: str) -> dict:
-    reasons = dict(run(con, "SELECT reason_code, count(*) FROM quarantine.rows WHERE tenant_id = $t "
-                            "AND import_id = $i GROUP BY 1 ORDER BY 1",
+    reasons = dict(run(con, "SELECT reason_code, count(*) FROM quarantine.rows "
+                            "WHERE tenant_id = $t AND import_id = $i GROUP BY 1 ORDER BY 1",
                        {"t": tenant_id, "i": import_id}))
     error_file = run(con, "SELECT error_file FROM raw.imports WHERE tenant_id = $t AND "
                           "import_id = $i", {"t": tenant_id, "i": import_id})

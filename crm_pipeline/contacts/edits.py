@@ -31,7 +31,7 @@ from crm_pipeline.contacts.store import (
     set_contact_fields,
     upsert_contacts,
 )
-from crm_pipeline.errors import ActorNotPermitted, BadArgument, CrmError, UnknownContact
+from crm_pipeline.errors import CrmError, UnknownContact
 from crm_pipeline.tenants import get_tenant
 from crm_pipeline.trust.audit import ChangeContext
 from crm_pipeline.trust.roles import EDITABLE_FIELDS, Roles

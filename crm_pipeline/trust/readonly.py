@@ -200,8 +200,9 @@ def _refuse_outside_grant(con: duckdb.DuckDBPyConnection, query: str, agent: Age
 
 def _column_refusal(exc: duckdb.Error, agent: Agent) -> NotPermitted | None:
     """A column the query named that the file leaves out because it is personal data."""
-    match = re.search(r'column (?:with name |named )?"?([A-Za-z_][A-Za-z0-9_]*)"?(?: not found| does '
-                      r'not exist|$)', str(exc).splitlines()[0], flags=re.IGNORECASE)
+    match = re.search(r'column (?:with name |named )?"?([A-Za-z_][A-Za-z0-9_]*)"?'
+                      r'(?: not found| does not exist|$)', str(exc).splitlines()[0],
+                      flags=re.IGNORECASE)
     if not match or match.group(1).lower() not in PERSONAL_COLUMNS or agent.reads_personal:
         return None
     column = match.group(1).lower()
