@@ -294,3 +294,22 @@ def test_status_shows_runs_landing_files_and_the_audit_chain(home, capsys):
         assert code == 2 and "nosuch" in err
     finally:
         (home / "landing" / "t2" / "contacts" / "new.csv").unlink()
+
+
+def test_a_deleted_contact_leaves_the_marts_at_the_next_run_and_stays_in_the_audit(home, capsys):
+    cy = contact_of(home, "t1", "cy@example.com")
+    assert q(home, "t1", "SELECT count(*) FROM marts.engagement WHERE contact_id = $c",
+             {"c": cy}) == [(1,)]
+    code, _, err = crm(home, "contact", "delete", "--tenant", "t1", "--contact", cy,
+                       "--actor", "dana", capsys=capsys)
+    assert code == 0, err
+    assert crm(home, "run", "--tenant", "t1", "--as-of", AS_OF)[0] == 0
+    for table in ("core.contacts", "marts.engagement", "marts.lead_scores", "marts.lifecycle",
+                  "marts.contact_segments"):
+        assert q(home, "t1", f"SELECT count(*) FROM {table} WHERE contact_id = $c",
+                 {"c": cy}) == [(0,)], table
+    code, _, err = crm(home, "contact", "show", "--tenant", "t1", cy, capsys=capsys)
+    assert code == 2 and "no contact" in err
+    previous = q(home, "t1", "SELECT previous FROM audit.changes WHERE entity_id = $c "
+                             "AND action = 'delete'", {"c": cy})
+    assert json.loads(previous[0][0])["email"] == "cy@example.com"
