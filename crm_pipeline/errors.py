@@ -36,6 +36,18 @@ class ReadOnlyViolation(CrmError):
     """A query tried to change the published snapshot, which is read-only."""
 
 
+class NotPermitted(CrmError):
+    """An agent asked to read a table or column outside its role's grant (reason not_permitted)."""
+
+    reason = "not_permitted"
+
+
+class ActorNotPermitted(CrmError):
+    """An actor asked to write what its role does not grant (reason actor_not_permitted)."""
+
+    reason = "actor_not_permitted"
+
+
 class WarehouseLocked(CrmError):
     """Another process is writing to this CRM home."""
 

@@ -84,6 +84,13 @@ class Home:
         """The per-tenant extract agents open: the snapshot of the tenant's shard."""
         return self.published_dir / "tenants" / f"{tenant_id}.duckdb"
 
+    def agents_dir(self, tenant_id: str) -> Path:
+        """One file per agent of the tenant: what that agent may read, and nothing else."""
+        return self.published_dir / "tenants" / tenant_id / "agents"
+
+    def agent_file(self, tenant_id: str, agent: str) -> Path:
+        return self.agents_dir(tenant_id) / f"{agent}.duckdb"
+
     @property
     def errors_dir(self) -> Path:
         return self.root / "errors"

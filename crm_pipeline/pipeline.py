@@ -15,11 +15,13 @@ import duckdb
 
 from crm_pipeline.accounts.link import link_accounts
 from crm_pipeline.activities.process import process_activities
+from crm_pipeline.contacts.changes_file import import_changes_file
 from crm_pipeline.contacts.importer import normalize_import
 from crm_pipeline.contacts.imports import close_import, pending_imports
 from crm_pipeline.contacts.quarantine import quarantine_counts, write_error_file
 from crm_pipeline.contacts.resolve.apply import apply_decision, resolve_tenant
 from crm_pipeline.contacts.resolve.decide import Decision
+from crm_pipeline.errors import RefusedFile
 from crm_pipeline.home import Home
 from crm_pipeline.marts.refresh import refresh_marts
 from crm_pipeline.scoring.refresh import score_tenant
@@ -206,6 +208,26 @@ def mark_run_failed(con, run_id: str, tenants: list[str], as_of: date, message: 
     )
 
 
+def landing_changes_stage(con, home: Home, tenant_id: str) -> dict[str, int]:
+    """Apply the changes files dropped in `landing/<T>/changes/` (after resolving, so a change
+    can name a contact the run just created), each as `crm import changes` would; an applied
+    file is removed (its lines are kept in the audit trail and the quarantine), a refused one
+    renamed `*.refused`. Returns lines applied and quarantined."""
+    totals = {"changes_applied": 0, "changes_quarantined": 0}
+    for path in sorted((home.landing_dir / tenant_id / "changes").glob("*.jsonl")):
+        try:
+            result = import_changes_file(con, home, tenant_id, path)
+        except RefusedFile:
+            path.rename(path.with_name(path.name + ".refused"))
+            continue
+        quarantined = sum(result["quarantined"].values())
+        if not result["already"]:
+            totals["changes_applied"] += result["rows_in"] - quarantined
+            totals["changes_quarantined"] += quarantined
+        path.unlink()
+    return totals
+
+
 def one_line(message: str, limit: int = 500) -> str:
     """An error message as one line (its lines joined, spaces collapsed), shortened:
     audit.runs.message is read in a table; a traceback belongs in a log."""
@@ -228,7 +250,7 @@ def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) 
     with transaction(con):
         result = process_activities(
             con, ctx, as_of=as_of, base_currency=tenant.base_currency,
-            home_region=tenant.home_country, roles=Roles.load(),
+            home_region=tenant.home_country, roles=Roles.for_tenant(home, tenant_id),
         )
         imports = dict.fromkeys(_processed_imports(con, tenant_id, run_id, "activity"))
         if result["requarantined"]:

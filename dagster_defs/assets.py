@@ -138,6 +138,8 @@ def core_contacts(context, crm: CrmSettings, duckdb: Warehouse) -> dg.Materializ
         home = crm.crm_home
         totals = _stage(context, con, crm, "resolve",
                         lambda t: pipeline.resolve_stage(con, home, t, context.run_id))
+        totals |= _stage(context, con, crm, "changes",
+                         lambda t: pipeline.landing_changes_stage(con, home, t))
         rows = _count(con, "core.contacts", t)
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, **totals})
 

@@ -111,7 +111,10 @@ def test_a_home_path_with_a_quote_a_space_and_non_ascii_imports_publishes_and_re
     assert {s for _, _, s, _ in runs(home)} == {"success"}
     published = home / "published"
     assert (published / "warehouse.duckdb").is_file()
-    assert {p.name for p in (published / "tenants").iterdir()} == {"t1.duckdb", "t2.duckdb"}
+    assert {p.name for p in (published / "tenants").iterdir() if p.is_file()} == {
+        "t1.duckdb", "t2.duckdb"}
+    assert {p.name for p in (published / "tenants").iterdir() if p.is_dir()} == {"t1", "t2"}
+    assert (published / "tenants" / "t1" / "agents" / "tina.duckdb").is_file()
     code, out, err = crm(home, "sql", "select tenant_id, count(*) AS n from core.contacts "
                          "group by 1 order by 1", "--format", "csv", capsys=capsys)
     assert code == 0, err

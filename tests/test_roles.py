@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crm_pipeline.errors import CrmError
-from crm_pipeline.trust.roles import ACTIVITY_TYPES, Roles, mart_names
+from crm_pipeline.trust.roles import ACTIVITY_TYPES, Roles, readable_tables
 
 ROLES = Roles.load()
 
@@ -94,7 +94,7 @@ def test_the_default_file_grants_only_known_types_and_marts():
     assert set(grants["type"]) <= set(ACTIVITY_TYPES)
     assert {a.name for a in ROLES.agents.values()} >= {"mercer", "cheryl", "binky", "tina"}
     for agent in ROLES.agents.values():
-        assert agent.reads <= set(mart_names())
+        assert agent.reads <= set(readable_tables())
 
 
 @given(
@@ -118,7 +118,11 @@ def test_the_vectorised_check_agrees_with_may_write(rows):
     ("doc", "problem"),
     [
         ({"agents": {"x": {"writes": ["telegram"]}}}, "unknown activity types"),
-        ({"agents": {"x": {"reads": ["secrets"]}}}, "unknown marts"),
+        ({"agents": {"x": {"reads": ["secrets"]}}}, "unknown table"),
+        ({"agents": {"x": {"reads": ["audit.changes"]}}}, "unknown table"),
+        ({"agents": {"x": {"reads": ["raw.*"]}}}, "unknown table"),
+        ({"agents": {"x": {"edits": ["contact_id"]}}}, "unknown fields"),
+        ({"agents": {"x": {"creates": "yes"}}}, "creates must be true or false"),
         ({"roles": []}, "no 'agents' mapping"),
         ({"agents": {"tina": {}, "t\u0456na": {}}}, "looks like 'tina'"),
         ({"agents": {"Tina": {}, "TINA": {}}}, "looks like 'tina'"),
@@ -132,3 +136,36 @@ def test_a_roles_file_naming_unknown_things_is_refused(tmp_path, doc, problem):
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
     with pytest.raises(CrmError, match=problem):
         Roles.load(path)
+
+
+def test_reads_name_tables_and_groups_and_personal_columns_are_a_grant_of_their_own():
+    binky, cheryl, tina = (ROLES.agent(n) for n in ("binky", "cheryl", "tina"))
+    assert "marts.revenue_forecast" in binky.reads and "core.contacts" not in binky.reads
+    assert "core.contacts" in cheryl.reads and cheryl.reads_personal
+    assert not binky.may_read_column("email") and binky.may_read_column("company")
+    assert cheryl.may_read_column("email")
+    assert tina.reads >= {"marts.customer_ltv", "marts.contact_segments"}
+
+
+def test_edits_and_creates_bind_agents_only():
+    assert ROLES.may_edit("cheryl", "email") and not ROLES.may_edit("tina", "email")
+    assert ROLES.may_edit("dana", "email")  # a person
+    assert not ROLES.may_edit("t\u0456na", "email")  # a look-alike of an agent
+    assert ROLES.may_create("frank") and not ROLES.may_create("cheryl")
+    assert ROLES.may_create("dana")
+
+
+def test_a_tenants_own_file_replaces_an_agent_entry_whole(tmp_path):
+    from crm_pipeline.home import Home
+    from crm_pipeline.trust.roles import tenant_roles_file
+
+    home = Home(tmp_path)
+    path = tenant_roles_file(home, "t1")
+    path.parent.mkdir(parents=True)
+    path.write_text("agents:\n  tina:\n    reads: [marts.*]\n    reads_personal: false\n"
+                    "  newbot:\n    reads: [contact_segments]\n", encoding="utf-8")
+    roles = Roles.for_tenant(home, "t1")
+    assert "marts.engagement" in roles.agent("tina").reads
+    assert roles.agent("newbot").reads == {"marts.contact_segments"}
+    assert roles.agent("cheryl") == ROLES.agent("cheryl")
+    assert Roles.for_tenant(home, "t2") == ROLES

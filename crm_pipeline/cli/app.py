@@ -82,11 +82,13 @@ $ crm sql "select segment, count(*) from marts.contact_segments group by 1"
 $ crm contact show --tenant acme_us c_0123456789abcdef
 """)
 import_app = _App(help="Import contact exports and activity logs.")
-contact_app = _App(help="Look at one contact.")
+contact_app = _App(help="Look at one contact; create, edit, tag and delete contacts by hand.")
 gdpr_app = _App(help="Right of access and right to erasure.")
 audit_app = _App(help="The audit trail.")
 account_app = _App(help="Accounts: the companies contacts work for.")
+role_app = _App(help="Agents' roles: what each may read and write.")
 app.add_typer(import_app, name="import")
+app.add_typer(role_app, name="role")
 app.add_typer(contact_app, name="contact")
 app.add_typer(gdpr_app, name="gdpr")
 app.add_typer(audit_app, name="audit")
@@ -273,21 +275,29 @@ def sql_cmd(
         help="Show at most N rows (a table shows 50 unless told otherwise; csv and json all)."),
     ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Show every row as a table too.")] = False,
+    tenant: Annotated[str | None, typer.Option(
+        "--tenant", metavar="TENANT", help="Only this tenant (its own snapshot).")] = None,
+    as_agent: Annotated[str | None, typer.Option(
+        "--as", metavar="AGENT",
+        help="Only what this agent's role may read (needs --tenant).")] = None,
     home: HomeOpt = None,
 ) -> None:
     """Run a read-only query on the published snapshot.
 
     Only SELECT and EXPLAIN are accepted. A table shows the first 50 rows and says how many
-    were left out; csv and json print every row, values exactly as stored.
+    were left out; csv and json print every row, values exactly as stored. With --tenant, the
+    query reads that tenant's snapshot only; with --as too, that agent's own file (the tables
+    its role reads; anything else is refused as not_permitted).
 
     [bold]Examples[/bold]
 
     $ crm sql "select segment, count(*) from marts.contact_segments group by 1"
     $ crm sql "select * from core.contacts" --all
     $ crm sql "select * from core.contacts" --format csv > contacts.csv
+    $ crm sql --tenant acme_us --as tina "select * from marts.customer_ltv"
     """
     from crm_pipeline.cli.render import TABLE_ROWS, styled, write_rows
-    from crm_pipeline.trust.readonly import query_snapshot
+    from crm_pipeline.trust.readonly import query_as_agent, query_snapshot, query_tenant
 
     if fmt not in ("table", "csv", "json"):
         raise BadArgument(f"--format {fmt!r} is not one of table, csv, json")
@@ -295,8 +305,15 @@ def sql_cmd(
         raise BadArgument("give --limit N or --all, not both")
     if limit is None and not show_all and fmt == "table":
         limit = TABLE_ROWS
+    if as_agent is not None and tenant is None:
+        raise BadArgument("--as AGENT needs --tenant TENANT: an agent reads one tenant at a time")
     h = _home(home)
-    columns, rows = query_snapshot(h, query)
+    if as_agent is not None:
+        columns, rows = query_as_agent(h, tenant, as_agent, query)
+    elif tenant is not None:
+        columns, rows = query_tenant(h, tenant, query)
+    else:
+        columns, rows = query_snapshot(h, query)
     left_out = write_rows(out, columns, rows, fmt, limit)
     if left_out and fmt != "table":
         err.print(styled(f"crm: {left_out} more rows not written (--limit {limit})"))
@@ -321,6 +338,145 @@ def contact_show(
 
     h = _home(home)
     _show(contact_profile(h, tenant, contact_id), fmt, print_profile)
+
+
+ActorOpt = Annotated[str, typer.Option(
+    "--actor", metavar="NAME",
+    help="Who makes the change: a person, or an agent of the roles registry (recorded).")]
+FieldsArg = Annotated[list[str] | None, typer.Argument(
+    metavar="FIELD=VALUE...", help="Fields to set, e.g. email=ann@example.com (empty clears).")]
+
+
+def _field_values(pairs: list[str] | None) -> dict[str, str]:
+    values = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise BadArgument(f"{pair!r} is not FIELD=VALUE (e.g. email=ann@example.com)")
+        if name.strip().lower() in values:
+            raise BadArgument(f"field {name.strip()!r} given twice")
+        values[name.strip().lower()] = value
+    return values
+
+
+@contact_app.command("create")
+def contact_create(
+    tenant: TenantOpt,
+    actor: ActorOpt,
+    fields: FieldsArg = None,
+    home: HomeOpt = None,
+) -> None:
+    """Create a contact by hand (prints its id); audited, its fields marked as set by hand.
+
+    [bold]Examples[/bold]
+
+    $ crm contact create --tenant acme_us --actor frank first_name=Ann email=ann@example.com
+    """
+    from crm_pipeline.cli import commands
+    from crm_pipeline.cli.render import styled
+    from crm_pipeline.contacts.edits import Change
+
+    h = _home(home)
+    result = commands.write_contact(h, tenant, Change("create", actor,
+                                                      fields=_field_values(fields)))
+    out.print(styled(result["contact_id"]))
+
+
+@contact_app.command("set")
+def contact_set(
+    tenant: TenantOpt,
+    contact: ContactOpt,
+    actor: ActorOpt,
+    fields: FieldsArg = None,
+    home: HomeOpt = None,
+) -> None:
+    """Set fields of a contact by hand; audited; a hand-set value outranks later imports.
+
+    [bold]Examples[/bold]
+
+    $ crm contact set --tenant acme_us --contact c_0123456789abcdef --actor cheryl city=Boston
+    """
+    from crm_pipeline.cli import commands
+    from crm_pipeline.cli.render import styled
+    from crm_pipeline.contacts.edits import Change
+
+    h = _home(home)
+    result = commands.write_contact(h, tenant, Change("set", actor, contact_id=contact,
+                                                      fields=_field_values(fields)))
+    out.print(styled(f"contact {result['contact_id']}: "
+                     f"{'updated' if result['changed'] else 'unchanged (same values)'}"))
+
+
+@contact_app.command("tag")
+def contact_tag(
+    tenant: TenantOpt,
+    contact: ContactOpt,
+    actor: ActorOpt,
+    add: Annotated[list[str] | None, typer.Option("--add", metavar="TAG",
+                                                  help="Tag to add (repeatable).")] = None,
+    remove: Annotated[list[str] | None, typer.Option("--remove", metavar="TAG",
+                                                     help="Tag to remove (repeatable).")] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Add or remove tags of a contact; audited.
+
+    [bold]Examples[/bold]
+
+    $ crm contact tag --tenant acme_us --contact c_0123456789abcdef --actor cheryl --add vip
+    """
+    from crm_pipeline.cli import commands
+    from crm_pipeline.cli.render import styled
+    from crm_pipeline.contacts.edits import Change
+
+    h = _home(home)
+    result = commands.write_contact(h, tenant, Change("tag", actor, contact_id=contact,
+                                                      add_tags=add or [], remove_tags=remove or []))
+    out.print(styled(f"contact {result['contact_id']}: "
+                     f"{'tags changed' if result['changed'] else 'tags unchanged'}"))
+
+
+@contact_app.command("delete")
+def contact_delete(
+    tenant: TenantOpt,
+    contact: ContactOpt,
+    actor: ActorOpt,
+    home: HomeOpt = None,
+) -> None:
+    """Delete a contact (not an erasure: the audit trail keeps its values); audited.
+
+    [bold]Examples[/bold]
+
+    $ crm contact delete --tenant acme_us --contact c_0123456789abcdef --actor dana
+    """
+    from crm_pipeline.cli import commands
+    from crm_pipeline.cli.render import styled
+    from crm_pipeline.contacts.edits import Change
+
+    h = _home(home)
+    result = commands.write_contact(h, tenant, Change("delete", actor, contact_id=contact))
+    out.print(styled(f"deleted contact {result['contact_id']} (its values stay in the audit "
+                     "trail; for erasure use crm gdpr erase)"))
+
+
+@import_app.command("changes")
+def import_changes_cmd(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Changes (JSON lines).")],
+    tenant: TenantOpt,
+    home: HomeOpt = None,
+) -> None:
+    """Apply a JSON-lines file of contact changes (create, set, tag, delete, note), each line
+    all or nothing; refused lines are quarantined with a reason code.
+
+    [bold]Examples[/bold]
+
+    $ crm import changes agent-changes.jsonl --tenant acme_us
+    """
+    from crm_pipeline.cli import commands
+
+    h = _home(home)
+    _user_paths(file)
+    result = commands.import_changes(h, file, tenant)
+    commands.print_changes_report(out, file, tenant.strip(), result)
 
 
 @contact_app.command("explain")
@@ -546,6 +702,66 @@ def audit_verify(
                       soft_wrap=True)
         raise typer.Exit(1)
     out.print(styled(f"audit chain verified: {checked} changes"))
+
+
+@app.command("status")
+def status_cmd(
+    tenant: Annotated[str | None, typer.Option("--tenant", metavar="TENANT",
+                                               help="Only this tenant.")] = None,
+    fmt: TextFormatOpt = "text",
+    home: HomeOpt = None,
+) -> None:
+    """The last runs per tenant (status, when, rows in/accepted/merged/quarantined, the cause
+    of a failure), files waiting in the landing folder and the audit chain's state.
+
+    [bold]Examples[/bold]
+
+    $ crm status
+    $ crm status --tenant acme_us --format json
+    """
+    from crm_pipeline.cli import commands
+
+    h = _home(home)
+    if fmt not in ("text", "json"):
+        raise BadArgument(f"--format {fmt!r} is not one of text, json")
+    docs = commands.status(h, tenant)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(docs, indent=2, default=str) + "\n")
+    else:
+        commands.print_status(out, docs)
+
+
+@role_app.command("list")
+def role_list(
+    tenant: Annotated[str | None, typer.Option(
+        "--tenant", metavar="TENANT",
+        help="With this tenant's own roles file (tenants/<T>/roles.yaml) laid over.")] = None,
+    fmt: TextFormatOpt = "text",
+    home: HomeOpt = None,
+) -> None:
+    """Every agent, its role and its grants: reads, personal data, edits, creates, writes.
+
+    [bold]Examples[/bold]
+
+    $ crm role list
+    $ crm role list --tenant acme_us --format json
+    """
+    from crm_pipeline.cli.render import print_roles
+    from crm_pipeline.tenants import checked_tenant_id
+    from crm_pipeline.trust.roles import Roles
+
+    h = _home(home)
+    roles = Roles.for_tenant(h, checked_tenant_id(tenant)) if tenant else Roles.load()
+    doc = [{"agent": a.name, "role": a.role, "reads": sorted(a.reads),
+            "reads_personal": a.reads_personal, "edits": sorted(a.edits), "creates": a.creates,
+            "writes": sorted(a.writes)}
+           for a in sorted(roles.agents.values(), key=lambda a: a.name)]
+    if fmt not in ("text", "json"):
+        raise BadArgument(f"--format {fmt!r} is not one of text, json")
+    if fmt == "json":
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        print_roles(out, doc)
 
 
 @app.command("demo")

@@ -463,3 +463,149 @@ def _republish(con, home: Home, tenant: str) -> None:
     publish_tenant(con, home, tenant)
     publish_all_tenants(home)
 
+
+
+def write_contact(home: Home, tenant: str, change) -> dict:
+    """One hand-made change (crm contact create/set/tag/delete), under the tenant's lock, in
+    the working shard: audited and visible there at once; the published files follow at the
+    next run."""
+    from crm_pipeline.contacts.edits import actor_context, apply_change
+    from crm_pipeline.trust.heads import record_chain_heads
+    from crm_pipeline.trust.roles import Roles
+
+    tenant = checked_tenant_id(tenant)
+    with locked(home, tenant):
+        tenant = checked_existing_tenant(home, tenant)
+        roles = Roles.for_tenant(home, tenant)
+        now = utc_now()
+        ctx = actor_context(roles, tenant, change.actor, f"{change.op}-{now:%Y%m%dT%H%M%S%f}",
+                            home.key(), now)
+        with working_warehouse(home, tenant) as con:
+            result = apply_change(con, roles, ctx, change)
+            record_chain_heads(con, home, [tenant])
+    return result
+
+
+def import_changes(home: Home, file: Path, tenant: str) -> dict:
+    """A changes file applied line by line (crm import changes), under the tenant's lock."""
+    from crm_pipeline.contacts.changes_file import import_changes_file
+    from crm_pipeline.trust.heads import record_chain_heads
+
+    tenant = checked_tenant_id(tenant)
+    _checked_file(file)
+    with locked(home, tenant):
+        tenant = checked_existing_tenant(home, tenant)
+        with working_warehouse(home, tenant) as con:
+            result = import_changes_file(con, home, tenant, file)
+            record_chain_heads(con, home, [tenant])
+    return result
+
+
+def print_changes_report(out: Console, file: Path, tenant: str, result: dict) -> None:
+    out.print(styled((file.name, "bold"), f" → tenant {tenant} (import {result['import_id']})"))
+    if result["already"]:
+        out.print(styled("already imported: nothing changed"))
+    quarantined = sum(result["quarantined"].values())
+    t = table("lines", "applied", "quarantined")
+    add_row(t, (result["rows_in"], result["rows_in"] - quarantined, quarantined))
+    out.print(t)
+    for code, n in result["quarantined"].items():
+        out.print(styled(f"  quarantined {code}: {n}"))
+    if result.get("error_file"):
+        out.print(styled(f"error file: {result['error_file']}"))
+
+
+STATUS_RUNS = 5  # runs shown per tenant
+
+
+def tenant_status(home: Home, tenant: str) -> dict:
+    """A tenant's last runs, imports not yet run, files waiting in its landing folder and the
+    state of its audit chain. Read from its working shard (read-only); while a run holds the
+    shard, from its published snapshot instead (which does not show the run in progress)."""
+    from crm_pipeline.trust.audit import chain_head
+    from crm_pipeline.trust.heads import audit_heads, verified_heads
+    from crm_pipeline.trust.readonly import open_read_only
+
+    source = "working shard"
+    try:
+        ctx = working_warehouse(home, tenant, read_only=True)
+        con = ctx.__enter__()
+    except WarehouseLocked:
+        ctx, source = None, "published snapshot (a writer holds the working shard)"
+        con = open_read_only(home.extract(tenant), home)
+    try:
+        runs = frame(con, """
+            SELECT run_id, status, as_of, started_at, finished_at, rows_in, rows_accepted,
+                   rows_merged, rows_quarantined, activities_in, activities_quarantined, message
+            FROM audit.runs WHERE tenant_id = $t ORDER BY started_at DESC LIMIT $n""",
+                     {"t": tenant, "n": STATUS_RUNS}).to_dicts()
+        staged = frame(con, "SELECT import_id, kind, file_name, imported_at FROM raw.imports "
+                            "WHERE tenant_id = $t AND processed_run_id IS NULL "
+                            "ORDER BY imported_at", {"t": tenant}).to_dicts()
+        last_id, head = chain_head(con, tenant)
+        verified = verified_heads(home).get(tenant)
+        verified_at = run(con, "SELECT change_id FROM audit.changes WHERE tenant_id = $t AND "
+                               "hash = $h", {"t": tenant, "h": verified}) if verified else []
+        recorded = audit_heads(home).get(tenant)
+        recorded_at = run(con, "SELECT change_id FROM audit.changes WHERE tenant_id = $t AND "
+                               "hash = $h", {"t": tenant, "h": recorded}) if recorded else []
+    finally:
+        if ctx is not None:
+            ctx.__exit__(None, None, None)
+        else:
+            con.close()
+    landing = sorted(str(p.relative_to(home.landing_dir))
+                     for p in (home.landing_dir / tenant).glob("*/*") if p.is_file())
+    return {
+        "tenant_id": tenant, "read_from": source, "runs": runs, "staged_imports": staged,
+        "landing_files": [p for p in landing if not p.endswith(".refused")],
+        "refused_files": [p for p in landing if p.endswith(".refused")],
+        "audit": {
+            "changes": last_id, "head": head,
+            "head_recorded": (recorded_at[0][0] if recorded_at else None) if recorded else None,
+            "head_file_matches": recorded == head if recorded else None,
+            "verified_through": verified_at[0][0] if verified_at else None,
+        },
+    }
+
+
+def status(home: Home, tenant: str | None) -> list[dict]:
+    tenants = home.tenant_ids()
+    if tenant is not None:
+        tenant = checked_tenant_id(tenant)
+        if tenant not in tenants:
+            raise BadArgument(f"unknown tenant {tenant!r}: {home.root} holds no data for it")
+    if not tenants:
+        raise BadArgument(f"{home.root} has no warehouse yet: run crm demo or crm import first")
+    return [tenant_status(home, t) for t in ([tenant] if tenant else tenants)]
+
+
+def print_status(out: Console, docs: list[dict]) -> None:
+    for doc in docs:
+        out.print(styled((doc["tenant_id"], "bold"), f"  (from its {doc['read_from']})"))
+        for r in doc["runs"]:  # one line each: a table would wrap its causes
+            finished = r["finished_at"] or r["started_at"]
+            when = finished.strftime("%Y-%m-%d %H:%M") if finished else "?"
+            line = (f"  {when} UTC  {r['status']}  as of {r['as_of']}  run {r['run_id'][:8]}: "
+                    f"rows {r['rows_in'] or 0} in, {r['rows_accepted'] or 0} accepted, "
+                    f"{r['rows_merged'] or 0} merged, {r['rows_quarantined'] or 0} quarantined")
+            if r["status"] != "success" and r["message"]:
+                line += f"; cause: {r['message']}"
+            out.print(styled(line))
+        for s in doc["staged_imports"]:
+            out.print(styled(f"  staged, not yet run: {s['file_name']} ({s['kind']}, "
+                             f"{s['import_id']})"))
+        for f in doc["landing_files"]:
+            out.print(styled(f"  waiting in landing/: {f}"))
+        for f in doc["refused_files"]:
+            out.print(styled(f"  refused in landing/: {f}"))
+        a = doc["audit"]
+        recorded = ("head recorded in audit_head.json" if a["head_file_matches"]
+                    else "no head recorded yet" if a["head_file_matches"] is None
+                    else f"recorded head at change {a['head_recorded']} (later changes not yet "
+                         "recorded)" if a["head_recorded"] else "recorded head NOT in the chain: "
+                         "run crm audit verify")
+        verified = (f"verified through change {a['verified_through']}"
+                    if a["verified_through"] else "not verified by a run yet")
+        out.print(styled(f"  audit chain: {a['changes']} changes; {recorded}; {verified} "
+                         "(crm audit verify checks all)"))

@@ -100,6 +100,16 @@ def print_profile(out: Console, profile: dict) -> None:
         a = profile["account"]
         out.print(styled(f"account: {a['name']} ({a['account_id']}, {a['linked_by']})"))
     out.print(styled(f"sources: {len(profile.get('sources', []))}"))
+    if profile.get("set_by_hand"):
+        out.print(styled("set by hand: " + ", ".join(
+            f"{m['field']} ({m['actor']})" for m in profile["set_by_hand"])))
+    if profile.get("notes"):
+        nt = table("when (UTC)", "author", "note", title="Notes (newest first)")
+        for n in profile["notes"]:
+            when = n["noted_at"]
+            when = when.strftime("%Y-%m-%d %H:%M") if hasattr(when, "strftime") else str(when)
+            add_row(nt, (when, f"{n['author']} ({n['author_kind']})", n["body"]))
+        out.print(nt)
     at = table("when (UTC)", "type", "actor", "subject / notes", "amount",
                title="Timeline (newest first)")
     for a in profile.get("activities", []):
@@ -150,3 +160,14 @@ def print_explanation(out: Console, explanation: dict) -> None:
     for s in explanation["sources"]:
         source_id = f" (source id {s['source_id']})" if s.get("source_id") else ""
         out.print(styled(f"• {s['source_key']}{source_id} {s['why']}"))
+
+
+def print_roles(out: Console, agents: list[dict]) -> None:
+    """One row per agent: its role and grants (reads collapsed to `marts.*` when it has all)."""
+    t = table("agent", "role", "reads", "personal", "edits", "creates", "writes",
+              title="Agents and their grants")
+    for a in agents:
+        add_row(t, (a["agent"], a["role"], ", ".join(a["reads"]) or "-",
+                    "yes" if a["reads_personal"] else "no", ", ".join(a["edits"]) or "-",
+                    "yes" if a["creates"] else "no", ", ".join(a["writes"]) or "-"))
+    out.print(t)

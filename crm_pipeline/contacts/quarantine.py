@@ -17,6 +17,10 @@ ACTIVITY_REASONS = ("unparseable_row", "missing_tenant", "tenant_mismatch", "bad
                     "future_timestamp", "unknown_activity_type", "unknown_contact",
                     "conflicting_duplicate", "unknown_currency", "actor_not_permitted",
                     "bad_amount")
+# Lines of a changes file (crm import changes): what refuses one line, all of it.
+CHANGE_REASONS = ("unparseable_row", "tenant_mismatch", "bad_timestamp", "missing_actor",
+                  "actor_not_permitted", "unknown_op", "unknown_contact", "unknown_field",
+                  "invalid_value", "missing_identity")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -33,7 +37,7 @@ def quarantine_rows(
     """Insert rows (row_number, reason_code, reason_detail, raw) into quarantine.rows."""
     if rows.height == 0:
         return 0
-    allowed = CONTACT_REASONS if kind == "contact" else ACTIVITY_REASONS
+    allowed = {"contact": CONTACT_REASONS, "change": CHANGE_REASONS}.get(kind, ACTIVITY_REASONS)
     unknown = set(rows["reason_code"].unique().to_list()) - set(allowed)
     if unknown:
         raise ValueError(f"unknown {kind} reason codes {sorted(unknown)}")

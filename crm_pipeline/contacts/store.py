@@ -264,3 +264,67 @@ def delete_contacts(
     finally:
         con.unregister("_del")
     return changes.height
+
+
+def mark_manual_fields(
+    con: duckdb.DuckDBPyConnection, ctx: ChangeContext, marks: pl.DataFrame
+) -> int:
+    """Record fields set by hand (frame: contact_id, field) in `core.manual_fields`: a run keeps
+    their values whatever later imports say. Called beside the audited write, in its
+    transaction; the latest setter of a field replaces the earlier one."""
+    if marks.height == 0:
+        return 0
+    con.register("_marks", marks.select("contact_id", "field").unique())
+    try:
+        run(con, "DELETE FROM core.manual_fields AS m USING _marks k WHERE m.tenant_id = $t "
+                 "AND m.contact_id = k.contact_id AND m.field = k.field", {"t": ctx.tenant_id})
+        run(con, "INSERT INTO core.manual_fields SELECT $t, contact_id, field, $actor, $kind, $at, "
+                 "$run FROM _marks", {"t": ctx.tenant_id, "actor": ctx.actor,
+                                      "kind": ctx.actor_kind, "at": ctx.at, "run": ctx.run_id})
+    finally:
+        con.unregister("_marks")
+    return marks.height
+
+
+def keep_manual_values(con: duckdb.DuckDBPyConnection, tenant_id: str, golden: str) -> None:
+    """In a table of golden rows about to be written, put back every field set by hand (and the
+    status that goes with a hand-set email or phone): an import never overwrites them."""
+    fields = [f for (f,) in run(con, "SELECT DISTINCT field FROM core.manual_fields "
+                                     "WHERE tenant_id = $t ORDER BY 1", {"t": tenant_id})
+              if f in CONTACT_FIELDS]
+    companions = {"email": ("email_status",), "phone": ("phone_status", "phone_type"),
+                  "company": ("company_key",)}
+    for field in fields:
+        cols = (field, *companions.get(field, ()))
+        sets = ", ".join(f"{c} = c.{c}" for c in cols)
+        run(con, f"""
+            UPDATE {golden} AS g SET {sets}
+            FROM core.contacts c JOIN core.manual_fields m
+              ON m.tenant_id = c.tenant_id AND m.contact_id = c.contact_id
+            WHERE c.tenant_id = $t AND c.contact_id = g.contact_id AND m.field = $f
+            """, {"t": tenant_id, "f": field})
+
+
+def add_contact_notes(
+    con: duckdb.DuckDBPyConnection, ctx: ChangeContext, notes: pl.DataFrame
+) -> int:
+    """Append notes (frame: note_id, contact_id, noted_at, body) to `core.contact_notes`, each
+    with its audit row (create of a contact_note), in the caller's transaction."""
+    if notes.height == 0:
+        return 0
+    con.register("_notes", notes.select("note_id", "contact_id", "noted_at", "body"))
+    try:
+        params = {"t": ctx.tenant_id, "actor": ctx.actor, "kind": ctx.actor_kind,
+                  "run": ctx.run_id}
+        run(con, "INSERT INTO core.contact_notes SELECT $t, note_id, contact_id, $actor, $kind, "
+                 "noted_at, body, $run FROM _notes", params)
+        changes = frame(con, """
+            SELECT 'create' AS action, 'contact_note' AS entity, note_id AS entity_id,
+                   NULL::VARCHAR AS previous,
+                   json_object('contact_id', contact_id, 'author', $actor, 'noted_at', noted_at,
+                               'body', body)::VARCHAR AS new
+            FROM _notes ORDER BY note_id""", {"actor": ctx.actor})
+        append_changes(con, ctx, changes)
+    finally:
+        con.unregister("_notes")
+    return notes.height

@@ -1,10 +1,16 @@
-"""Publishing: each tenant's read-only snapshot (its extract, for agents) and the analysts'
-all-tenant snapshot.
+"""Publishing: each tenant's read-only snapshot (its extract), each agent's file of what it may
+read, and the analysts' all-tenant snapshot.
 
 Readers never open a working shard (DuckDB admits one writer, and a reader would block it). Each
 file is written under a temporary name and renamed into place, so a reader sees the previous
 snapshot or the new one, never half of a run. A tenant's snapshot is a copy of its shard, which
 holds that tenant's rows only; the all-tenant snapshot is made from the tenants' snapshots.
+
+An agent's file (`published/tenants/<T>/agents/<agent>.duckdb`) holds *copies* of the tables
+its role reads, with only the columns it may see: no views (a view would name the tenant's
+snapshot, and whoever opens the file could follow it), no other table, and no freed page of
+anything else (a fresh file, written table by table). Agents with the same grant share one
+file's bytes (hard links), so fran and penny cost one copy.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from crm_pipeline.home import Home
 from crm_pipeline.progress import report
 from crm_pipeline.sql import quote_ident, quote_literal
 from crm_pipeline.trust.readonly import process_alive, remove_stale_reader_dirs
+from crm_pipeline.trust.roles import Agent, Roles
 from crm_pipeline.warehouse import run, transaction
 
 # Tables are copied two at a time: DuckDB writes one table on about one core.
@@ -118,7 +125,83 @@ def publish_tenant(con: duckdb.DuckDBPyConnection, home: Home, tenant_id: str) -
     except BaseException:
         _discard(tmp)
         raise
+    publish_agent_files(home, tenant_id)
     return final
+
+
+def publish_agent_files(home: Home, tenant_id: str, roles: Roles | None = None) -> list[Path]:
+    """Every agent's file for the tenant, from its snapshot: the tables its role reads, the
+    columns it may see. Files of agents no longer in the registry are removed."""
+    roles = roles or Roles.for_tenant(home, tenant_id)
+    folder = home.agents_dir(tenant_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    groups: dict[tuple, list[Agent]] = {}
+    for agent in roles.agents.values():
+        groups.setdefault((agent.reads, agent.reads_personal), []).append(agent)
+    written = []
+    built = {key: _fresh(home.agent_file(tenant_id, members[0].name))
+             for key, members in groups.items()}
+    try:
+        # Each file is a database of its own: two are written at a time, one per core.
+        with ThreadPoolExecutor(COPY_WORKERS) as pool:
+            list(pool.map(lambda key: _build_agent_file(home.extract(tenant_id), built[key],
+                                                        groups[key][0]), list(groups)))
+        for key, members in groups.items():
+            for agent in members:
+                final = home.agent_file(tenant_id, agent.name)
+                tmp = _fresh(final)
+                try:
+                    os.link(built[key], tmp)
+                except OSError:  # a file system without hard links
+                    shutil.copyfile(built[key], tmp)
+                _swap(tmp, final)
+                written.append(final)
+    finally:
+        for path in built.values():
+            _discard(path)
+    keep = {p.name for p in written}
+    for stale in folder.glob("*.duckdb"):
+        if stale.name not in keep and not stale.name.startswith(TEMP_PREFIX):
+            stale.unlink(missing_ok=True)
+    report(f"publish: {len(written)} agent files")
+    return written
+
+
+def _build_agent_file(extract: Path, target: Path, agent: Agent) -> None:
+    """Copy the granted tables (allowed columns only, with their comments) into a new file."""
+    con = duckdb.connect(str(target), config={"threads": 1, "preserve_insertion_order": False})
+    try:
+        run(con, "ATTACH $path AS _src (READ_ONLY)", {"path": str(extract)})
+        columns = run(con, """
+            SELECT schema_name, table_name, list(column_name ORDER BY column_index)
+            FROM duckdb_columns() WHERE database_name = '_src' GROUP BY ALL ORDER BY 1, 2""")
+        comments = run(con, """
+            SELECT schema_name, table_name, NULL, comment FROM duckdb_tables()
+            WHERE database_name = '_src' AND comment IS NOT NULL
+            UNION ALL SELECT schema_name, table_name, column_name, comment FROM duckdb_columns()
+            WHERE database_name = '_src' AND comment IS NOT NULL""")
+        run(con, "BEGIN TRANSACTION")  # one commit: a commit per statement costs a sync each
+        for schema, table, names in columns:
+            if f"{schema}.{table}" not in agent.reads:
+                continue
+            visible = [c for c in names if agent.may_read_column(c)]
+            ref = f"{quote_ident(schema)}.{quote_ident(table)}"
+            run(con, f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+            cols = ", ".join(quote_ident(c) for c in visible)
+            run(con, f"CREATE TABLE {ref} AS SELECT {cols} FROM _src.{ref}")
+            for s_name, t_name, column, comment in comments:
+                if (s_name, t_name) != (schema, table) or (
+                        column is not None and column not in visible):
+                    continue
+                what = f"TABLE {ref}" if column is None else f"COLUMN {ref}.{quote_ident(column)}"
+                run(con, f"COMMENT ON {what} IS {quote_literal(comment)}")
+        run(con, "COMMIT")
+        run(con, "DETACH _src")
+        run(con, "CHECKPOINT")
+    finally:
+        con.close()
+    with open(target, "rb+") as f:
+        os.fsync(f.fileno())
 
 
 @contextmanager

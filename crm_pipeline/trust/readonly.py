@@ -16,8 +16,10 @@ from pathlib import Path
 
 import duckdb
 
-from crm_pipeline.errors import BadArgument, ReadOnlyViolation
+from crm_pipeline.errors import BadArgument, NotPermitted, ReadOnlyViolation
 from crm_pipeline.home import Home
+from crm_pipeline.tenants import checked_tenant_id
+from crm_pipeline.trust.roles import PERSONAL_COLUMNS, Agent, Roles, table_columns, warehouse_tables
 
 ALLOWED = {"SELECT", "EXPLAIN"}
 LOCKED_DOWN = {
@@ -129,7 +131,88 @@ def checked_query(con: duckdb.DuckDBPyConnection, query: str) -> str:
 
 def query_snapshot(home: Home, query: str) -> tuple[list[str], list[tuple]]:
     """(column names, rows) of a read-only query on the published snapshot."""
-    con = open_read_only(home.snapshot, home)
+    return _query(open_read_only(home.snapshot, home), query)
+
+
+def query_tenant(home: Home, tenant_id: str, query: str) -> tuple[list[str], list[tuple]]:
+    """A read-only query on one tenant's snapshot, which holds that tenant's rows only."""
+    return _query(open_read_only(_tenant_extract(home, tenant_id), home), query)
+
+
+def query_as_agent(home: Home, tenant_id: str, agent_name: str,
+                   query: str) -> tuple[list[str], list[tuple]]:
+    """A read-only query on the agent's own file for the tenant: the tables its role reads
+    (personal columns only with `reads_personal`). A table or column outside the grant is
+    refused as not_permitted, naming it and the agent."""
+    extract = _tenant_extract(home, tenant_id)
+    tenant_id = checked_tenant_id(tenant_id)
+    roles = Roles.for_tenant(home, tenant_id)
+    agent = roles.agent(agent_name)
+    if agent is None:
+        raise BadArgument(f"--as {agent_name!r} is not an agent of tenant {tenant_id}: see crm "
+                          f"role list --tenant {tenant_id}")
+    path = home.agent_file(tenant_id, agent.name)
+    if not path.is_file():
+        raise BadArgument(f"{path} does not exist yet: it is written by the next run "
+                          f"(crm run --tenant {tenant_id}); {extract.name} predates agent files")
+    con = open_read_only(path, home)
+    _refuse_outside_grant(con, query, agent)
+    return _query(con, query, agent)
+
+
+def _tenant_extract(home: Home, tenant_id: str) -> Path:
+    tenant_id = checked_tenant_id(tenant_id)
+    path = home.extract(tenant_id)
+    if tenant_id not in home.tenant_ids():
+        raise BadArgument(f"unknown tenant {tenant_id!r}: {home.root} holds no data for it")
+    if not path.is_file():
+        raise BadArgument(f"tenant {tenant_id} has no published snapshot yet: run crm run "
+                          f"--tenant {tenant_id} first")
+    return path
+
+
+def _not_permitted(agent: Agent, what: str) -> NotPermitted:
+    return NotPermitted(f"not_permitted: agent {agent.name} may not read {what} (role "
+                        f"{agent.role}); see crm role list")
+
+
+def _refuse_outside_grant(con: duckdb.DuckDBPyConnection, query: str, agent: Agent) -> None:
+    """Name the first warehouse table the query mentions that the agent may not read (the file
+    holds none of them anyway: this only makes the refusal say which and why)."""
+    try:
+        checked_query(con, query)
+        names = duckdb.get_table_names(query)
+    except duckdb.Error:
+        return  # the query itself will fail, and say why
+    except BaseException:
+        con.close()
+        raise
+    by_name: dict[str, list[str]] = {}
+    for qualified in warehouse_tables():
+        by_name.setdefault(qualified.split(".", 1)[1], []).append(qualified)
+    granted = {q.split(".", 1)[1] for q in agent.reads}
+    for name in sorted(names):
+        tables = by_name.get(name.lower())
+        if tables and name.lower() not in granted:
+            con.close()
+            raise _not_permitted(agent, f"table {tables[0]}")
+
+
+def _column_refusal(exc: duckdb.Error, agent: Agent) -> NotPermitted | None:
+    """A column the query named that the file leaves out because it is personal data."""
+    match = re.search(r'column (?:with name |named )?"?([A-Za-z_][A-Za-z0-9_]*)"?'
+                      r'(?: not found| does not exist|$)', str(exc).splitlines()[0],
+                      flags=re.IGNORECASE)
+    if not match or match.group(1).lower() not in PERSONAL_COLUMNS or agent.reads_personal:
+        return None
+    column = match.group(1).lower()
+    table = next((t for t in sorted(agent.reads) if column in table_columns(t)), None)
+    where = f"column {table}.{column}" if table else f"column {column}"
+    return _not_permitted(agent, f"{where} (personal data: reads_personal is false)")
+
+
+def _query(con: duckdb.DuckDBPyConnection, query: str,
+           agent: Agent | None = None) -> tuple[list[str], list[tuple]]:
     try:
         checked_query(con, query)
         try:
@@ -140,6 +223,17 @@ def query_snapshot(home: Home, query: str) -> tuple[list[str], list[tuple]]:
             raise ReadOnlyViolation(
                 f"crm sql is read-only: {str(exc).splitlines()[0]}"
             ) from None
+        except duckdb.CatalogException as exc:
+            table = re.search(r'Table with name "?([A-Za-z_][A-Za-z0-9_]*)"? does not exist',
+                              str(exc))
+            if agent is not None and table:
+                raise _not_permitted(agent, f"table {table.group(1)}") from None
+            raise BadArgument(f"query failed: {str(exc).splitlines()[0]}") from None
+        except duckdb.BinderException as exc:
+            refusal = _column_refusal(exc, agent) if agent is not None else None
+            if refusal is not None:
+                raise refusal from None
+            raise BadArgument(f"query failed: {str(exc).splitlines()[0]}") from None
         except duckdb.Error as exc:
             raise BadArgument(f"query failed: {str(exc).splitlines()[0]}") from None
     finally:

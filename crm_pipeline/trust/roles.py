@@ -1,4 +1,5 @@
-"""Who may write which activity types and read which marts (`data/reference/roles.yaml`).
+"""Who may write which activity types, read which tables and edit which contact fields
+(`data/reference/roles.yaml`, overridable per tenant by `tenants/<T>/roles.yaml` in the home).
 
 The kind of an actor comes from the registry, never from what a line declares: a name listed
 under `agents` is an agent and may do only what its role grants; the pipeline itself
@@ -12,6 +13,7 @@ one join instead of a call per line.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import polars as pl
 import yaml
 
 from crm_pipeline.errors import CrmError
+from crm_pipeline.home import Home
 from crm_pipeline.paths import REFERENCE_DIR, SQL_DIR
 from crm_pipeline.trust.confusables import confusable, folded
 
@@ -35,9 +38,78 @@ ACTIVITY_TYPES = (
 )
 
 
+# Schemas whose tables a `reads` grant may name; raw rows, staging, quarantine, the audit trail
+# and the suppression list are never an agent's to read.
+READABLE_SCHEMAS = ("core", "marts")
+# Columns holding personal data, in any readable table: an agent sees them only with
+# `reads_personal: true` (without it they are left out of its file, and a query naming them is
+# refused as not_permitted).
+PERSONAL_COLUMNS = frozenset({
+    "source_id", "first_name", "last_name", "email", "phone", "street", "city", "postcode",
+    "birthdate", "notes", "extra", "original_value", "subject", "body",
+})
+# Contact fields an `edits` grant may name (besides `tags` and `notes`): what a person types
+# into a CRM. Derived fields (statuses, match keys) and ids are the pipeline's.
+EDITABLE_FIELDS = (
+    "first_name", "last_name", "email", "phone", "company", "job_title", "industry",
+    "company_size", "street", "city", "postcode", "state", "country", "birthdate", "tags",
+    "notes", "lifecycle_stage", "consent_status",
+)
+
+
 def mart_names() -> tuple[str, ...]:
     """Tables of the `marts` schema, from their DDL files (a grant can name only these)."""
     return tuple(sorted(p.stem for p in (SQL_DIR / "tables" / "marts").glob("*.sql")))
+
+
+def readable_tables() -> tuple[str, ...]:
+    """Every table a `reads` grant can name, qualified (`core.contacts`, `marts.engagement`)."""
+    return tuple(sorted(
+        f"{schema}.{p.stem}" for schema in READABLE_SCHEMAS
+        for p in (SQL_DIR / "tables" / schema).glob("*.sql")
+    ))
+
+
+def table_columns(qualified: str) -> tuple[str, ...]:
+    """Columns of a warehouse table (`core.contacts`), from its DDL file; () when unknown."""
+    schema, _, table = qualified.partition(".")
+    path = SQL_DIR / "tables" / schema / f"{table}.sql"
+    if not table or not path.is_file():
+        return ()
+    text = path.read_text(encoding="utf-8").split(";", 1)[0]
+    return tuple(re.findall(r"^\s+([a-z_][a-z0-9_]*)\s+[A-Z]", text, flags=re.MULTILINE))
+
+
+def warehouse_tables() -> tuple[str, ...]:
+    """Every table of the warehouse, qualified (what a refusal can name)."""
+    return tuple(sorted(f"{p.parent.name}.{p.stem}" for p in (SQL_DIR / "tables").glob("*/*.sql")))
+
+
+def expand_reads(names, source: str = "roles", agent: str = "?") -> frozenset[str]:
+    """A `reads` list as qualified table names: `engagement` is `marts.engagement`,
+    `marts.*` every mart, `core.contacts` itself; anything else is refused."""
+    known = readable_tables()
+    out = set()
+    for raw in names or []:
+        name = str(raw).strip().lower()
+        if name.endswith(".*") and name[:-2] in READABLE_SCHEMAS:
+            out.update(t for t in known if t.startswith(name[:-1]))
+            continue
+        qualified = name if "." in name else f"marts.{name}"
+        if qualified not in known:
+            raise CrmError(
+                f"{source}: agent {agent!r} may read unknown table {raw!r}: name a table of "
+                f"{' or '.join(READABLE_SCHEMAS)} (e.g. marts.engagement, core.contacts) or a "
+                "group such as marts.*"
+            )
+        out.add(qualified)
+    return frozenset(out)
+
+
+def tenant_roles_file(home: Home, tenant_id: str) -> Path:
+    """The tenant's own roles file in the home: its agents replace the default file's entries
+    of the same name, and add to them."""
+    return home.shard_dir(tenant_id) / "roles.yaml"
 
 
 @dataclass(frozen=True)
@@ -47,7 +119,21 @@ class Agent:
     name: str
     role: str
     writes: frozenset[str]
-    reads: frozenset[str]
+    reads: frozenset[str]  # qualified table names: marts.engagement, core.contacts
+    reads_personal: bool = False
+    edits: frozenset[str] = frozenset()  # contact fields, `tags`, `notes`
+    creates: bool = False
+    description: str = ""
+
+    def may_read_column(self, column: str) -> bool:
+        return self.reads_personal or column.lower() not in PERSONAL_COLUMNS
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise CrmError(f"{path}: cannot read the roles file ({exc}): fix or restore it") from exc
 
 
 @dataclass(frozen=True)
@@ -60,13 +146,23 @@ class Roles:
     def load(cls, path: Path | str | None = None) -> Roles:
         """Roles from a YAML file (the project's default when None), checked before use."""
         path = Path(path) if path else ROLES_FILE
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise CrmError(
-                f"{path}: cannot read the roles file ({exc}): fix or restore it"
-            ) from exc
-        return cls.from_dict(doc, source=str(path))
+        return cls.from_dict(_read_yaml(path), source=str(path))
+
+    @classmethod
+    def for_tenant(cls, home: Home, tenant_id: str) -> Roles:
+        """The default roles with the tenant's own file (`tenants/<T>/roles.yaml`) laid over
+        them: an agent named there replaces the default entry of that name whole."""
+        override = tenant_roles_file(home, tenant_id)
+        if not override.is_file():
+            return cls.load()
+        doc = _read_yaml(ROLES_FILE)
+        extra = _read_yaml(override)
+        entries = extra.get("agents") if isinstance(extra, dict) else None
+        if not isinstance(entries, dict):
+            raise CrmError(f"{override}: no 'agents' mapping: list each agent under 'agents:'")
+        merged = {folded(str(k)): v for k, v in (doc.get("agents") or {}).items()}
+        merged.update({folded(str(k)): v for k, v in entries.items()})
+        return cls.from_dict({"agents": merged}, source=f"{ROLES_FILE} + {override}")
 
     @classmethod
     def from_dict(cls, doc: dict, source: str = "roles") -> Roles:
@@ -74,24 +170,30 @@ class Roles:
         entries = doc.get("agents") if isinstance(doc, dict) else None
         if not isinstance(entries, dict):
             raise CrmError(f"{source}: no 'agents' mapping: list each agent under 'agents:'")
-        marts = set(mart_names())
         agents = {}
         for name, entry in entries.items():
             entry = entry or {}
+            if not isinstance(entry, dict):
+                raise CrmError(f"{source}: agent {name!r} is not a mapping of role, writes, "
+                               "reads, reads_personal, edits, creates")
             writes = frozenset(str(t).strip().lower() for t in entry.get("writes") or [])
-            reads = frozenset(str(m).strip().lower() for m in entry.get("reads") or [])
+            reads = expand_reads(entry.get("reads"), source, str(name))
+            edits = frozenset(str(f).strip().lower() for f in entry.get("edits") or [])
             bad_types = sorted(writes - set(ACTIVITY_TYPES))
             if bad_types:
                 raise CrmError(
                     f"{source}: agent {name!r} may write unknown activity types {bad_types}: "
                     f"use only {', '.join(ACTIVITY_TYPES)}"
                 )
-            bad_marts = sorted(reads - marts)
-            if bad_marts:
+            bad_fields = sorted(edits - set(EDITABLE_FIELDS))
+            if bad_fields:
                 raise CrmError(
-                    f"{source}: agent {name!r} may read unknown marts {bad_marts}: "
-                    f"use only {', '.join(sorted(marts))}"
+                    f"{source}: agent {name!r} may edit unknown fields {bad_fields}: "
+                    f"use only {', '.join(EDITABLE_FIELDS)}"
                 )
+            for flag in ("reads_personal", "creates"):
+                if not isinstance(entry.get(flag, False), bool):
+                    raise CrmError(f"{source}: agent {name!r}: {flag} must be true or false")
             key = folded(str(name))
             if not key:
                 raise CrmError(f"{source}: an agent has an empty name: name every agent")
@@ -102,8 +204,15 @@ class Roles:
                         f"{' (the pipeline itself)' if other == SYSTEM_ACTOR else ''}: "
                         "give every agent a name that cannot be mistaken for another"
                     )
-            agents[key] = Agent(key, str(entry.get("role") or key), writes, reads)
+            agents[key] = Agent(key, str(entry.get("role") or key), writes, reads,
+                                bool(entry.get("reads_personal", False)), edits,
+                                bool(entry.get("creates", False)),
+                                str(entry.get("description") or ""))
         return cls(agents)
+
+    def agent(self, actor: str | None) -> Agent | None:
+        """The registry's agent of that name (folded), or None."""
+        return self.agents.get(folded(actor)) if actor else None
 
     def is_agent(self, actor: str | None) -> bool:
         return actor is not None and folded(actor) in self.agents
@@ -149,11 +258,25 @@ class Roles:
         return grants
 
     def may_read(self, actor: str | None, actor_kind: str | None, mart: str) -> bool:
-        """Whether this actor may read a mart (`engagement` or `marts.engagement`)."""
+        """Whether this actor may read a table (`engagement` is `marts.engagement`)."""
         grants = self._grants(actor, actor_kind)
         if isinstance(grants, Agent):
-            return mart.strip().lower().removeprefix("marts.") in grants.reads
+            name = mart.strip().lower()
+            return (name if "." in name else f"marts.{name}") in grants.reads
         return grants
+
+    def may_edit(self, actor: str | None, what: str) -> bool:
+        """Whether this actor may set a contact field (or `tags`, `notes`): a person may edit
+        everything; an agent what its `edits` names; a look-alike name nothing."""
+        grants = self._grants(actor, None)
+        if isinstance(grants, Agent):
+            return what.strip().lower() in grants.edits
+        return grants
+
+    def may_create(self, actor: str | None) -> bool:
+        """Whether this actor may create a contact (an agent needs `creates: true`)."""
+        grants = self._grants(actor, None)
+        return grants.creates if isinstance(grants, Agent) else grants
 
     def actors_frame(self, actors: pl.Series) -> pl.DataFrame:
         """(actor, kind, agent, lookalike) for each distinct actor name, for joins: the

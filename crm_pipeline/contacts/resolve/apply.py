@@ -9,7 +9,7 @@ import polars as pl
 from crm_pipeline.contacts.consent import record_consent_changes
 from crm_pipeline.contacts.resolve.decide import Decision, decide
 from crm_pipeline.contacts.resolve.survive import flag_held_rows, golden_records
-from crm_pipeline.contacts.store import merge_contacts, upsert_contacts
+from crm_pipeline.contacts.store import keep_manual_values, merge_contacts, upsert_contacts
 from crm_pipeline.trust.audit import ChangeContext
 from crm_pipeline.warehouse import frame, memory_capped, run
 
@@ -52,6 +52,7 @@ def _write_decision(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, decision
     flag_held_rows(con, ctx.tenant_id, held, placed)
     try:
         _keep_bounces(con, ctx.tenant_id, "_golden")
+        keep_manual_values(con, ctx.tenant_id, "_golden")
         consent = "SELECT contact_id, consent_status FROM _golden"
         before = frame(
             con,
