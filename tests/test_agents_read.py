@@ -148,7 +148,8 @@ def test_an_agents_file_opened_with_plain_duckdb_holds_exactly_its_grant(home):
             assert all(agent.may_read_column(c) for c in columns), (agent.name, table)
     assert set(_catalog(agent_file(home, "t1", "tina"))) == {
         "marts.customer_ltv", "marts.segment_ltv", "marts.ltv_model", "marts.revenue_forecast",
-        "marts.forecast_backtest", "marts.contact_segments"}
+        "marts.forecast_backtest", "marts.forecast_accuracy", "marts.forecast_accuracy_summary",
+        "marts.contact_segments"}
 
 
 def test_an_agents_file_holds_no_byte_of_what_it_may_not_see(home):

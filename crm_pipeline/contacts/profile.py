@@ -82,10 +82,10 @@ def contact_profile(home: Home, tenant_id: str, contact_id: str) -> dict:
                                    "direction, subject, notes, amount, currency, ticket_id, status "
                                    "FROM core.activities WHERE tenant_id = $t AND contact_id = $c "
                                    "ORDER BY occurred_at DESC, activity_id", p),
-            "notes": _records(con, "SELECT noted_at, author, author_kind, body "
+            "notes": records(con, "SELECT noted_at, author, author_kind, body "
                               "FROM core.contact_notes WHERE tenant_id = $t AND contact_id = $c "
                               "ORDER BY noted_at DESC, note_id", p),
-            "set_by_hand": _records(con, "SELECT field, actor, actor_kind, set_at "
+            "set_by_hand": records(con, "SELECT field, actor, actor_kind, set_at "
                                     "FROM core.manual_fields WHERE tenant_id = $t "
                                     "AND contact_id = $c ORDER BY field", p),
         }
