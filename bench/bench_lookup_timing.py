@@ -31,7 +31,7 @@ from crm_pipeline.contacts.profile import resolve_contact_id  # noqa: E402
 from crm_pipeline.contacts.store import CONTACT_FIELDS, merge_contacts, upsert_contacts  # noqa: E402
 from crm_pipeline.home import Home  # noqa: E402
 from crm_pipeline.trust.audit import ChangeContext  # noqa: E402
-from crm_pipeline.trust.publish import publish_extract  # noqa: E402
+from crm_pipeline.trust.publish import publish_tenant  # noqa: E402
 from crm_pipeline.trust.readonly import open_read_only  # noqa: E402
 from crm_pipeline.warehouse import connect, create_tables  # noqa: E402
 
@@ -79,7 +79,7 @@ def build(path: Path, per_tenant: int) -> dict[str, list[str]]:
         merge_contacts(con, ctx, merges)
         ids[tenant] = contacts["contact_id"].to_list()
     home = Home(path.parent)
-    publish_extract(con, home, "t1")
+    publish_tenant(con, home, "t1")
     con.close()
     return ids
 
