@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -189,19 +190,31 @@ def _plant_refused_landing_file(home) -> None:
         f"Name;Mail\nZebulon Quimby;{E1}\nNora Vance;nora@example.com\n", encoding="utf-8")
 
 
+def _plant_in_crm_log(home) -> Path:
+    """An internal error's details, as `crm` logs them, naming the person."""
+    folder = home / "logs"
+    folder.mkdir(exist_ok=True)
+    log = folder / "crm-20261115T101500-4242.log"
+    log.write_text(f"Traceback ...\nValueError: bad row for Zebulon Quimby <{E1}>\n",
+                   encoding="utf-8")
+    log.chmod(0o600)
+    return log
+
+
 @pytest.fixture(scope="module")
 def erased(built, exported, tmp_path_factory):
     """The home before erasure is kept aside, to show the scans would find the person there."""
     home = built["home"]
     _plant_in_dagster_storage(home)
     _plant_refused_landing_file(home)
+    log = _plant_in_crm_log(home)
     before = tmp_path_factory.mktemp("before") / "home"
     shutil.copytree(home, before)
     code, out, err = crm(home, "gdpr", "erase", "--tenant", "t1", "--contact",
                          built["aliases"][0][0], "--actor", "dpo")
     assert code == 0, err
     return {"home": home, "before": before, "cid": built["contact"][0][0],
-            "alias": built["aliases"][0][0]}
+            "alias": built["aliases"][0][0], "log": log}
 
 
 def test_before_erasure_the_scans_find_the_person(erased):
@@ -210,6 +223,7 @@ def test_before_erasure_the_scans_find_the_person(erased):
     hits = files_holding(before, NEEDLES)
     assert any(p.startswith("errors/") for p in hits)  # the quarantined activity line
     assert any(p.startswith("dagster/") for p in hits) and any(p.startswith("landing/") for p in hits)
+    assert any(p.startswith("logs/") for p in hits)
     # DuckDB compresses strings, but some of the person's values are stored as written: the byte
     # scan of the warehouse files below is not vacuous.
     assert any(p.endswith(".duckdb") for p in hits), hits
@@ -224,6 +238,13 @@ def test_erasure_leaves_no_row_holding_the_person_in_any_table_or_published_file
 
 def test_erasure_leaves_no_raw_bytes_of_the_person_in_any_file_under_the_home(erased):
     assert files_holding(erased["home"], NEEDLES) == {}
+
+
+def test_a_crm_log_naming_the_person_is_scrubbed_and_stays_private(erased):
+    log = erased["log"]
+    text = log.read_text(encoding="utf-8")
+    assert "Traceback" in text and E1 not in text
+    assert log.stat().st_mode & 0o777 == 0o600
 
 
 def test_erasure_removes_every_row_keyed_by_the_person(erased):

@@ -24,8 +24,9 @@ from crm_pipeline.warehouse import connect, run
 def scrub_files(home: Home, pattern: str | None) -> int:
     """Remove the person's identifiers from the files the home keeps besides the warehouse.
 
-    Refused landing files lose the lines that name the person; error files and Dagster's logs
-    have the identifiers replaced, and its SQLite run storage too (vacuumed with secure_delete,
+    Refused landing files lose the lines that name the person; error files, the `crm` command's
+    log files (`<home>/logs/`, which hold internal errors' details) and Dagster's logs have the
+    identifiers replaced, and its SQLite run storage too (vacuumed with secure_delete,
     so no freed page keeps them). Returns the number of files changed.
     """
     if not pattern:
@@ -35,9 +36,10 @@ def scrub_files(home: Home, pattern: str | None) -> int:
     for path in sorted(home.landing_dir.rglob("*")):
         if path.is_file() and _drop_matching_lines(path, regex):
             changed += 1
-    for path in sorted(home.errors_dir.rglob("*")):
-        if path.is_file() and _replace_in_text(path, regex):
-            changed += 1
+    for folder in (home.errors_dir, home.root / "logs"):  # error files; crm's own logs
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and _replace_in_text(path, regex):
+                changed += 1
     for path in sorted(home.dagster_home.rglob("*")):
         if not path.is_file() or path.suffix in (".db-wal", ".db-shm"):
             continue
@@ -109,8 +111,12 @@ def _replace_in_text(path: Path, regex: re.Pattern) -> bool:
 
 
 def _rewrite(path: Path, text: str) -> None:
+    """Replace the file whole, keeping its permissions (a log readable by its owner only stays so)."""
     tmp = path.with_name(path.name + ".scrub")
-    tmp.write_bytes(text.encode("utf-8", errors="surrogateescape"))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, path.stat().st_mode & 0o777)
+    with os.fdopen(fd, "wb") as f:
+        f.write(text.encode("utf-8", errors="surrogateescape"))
+    os.chmod(tmp, path.stat().st_mode & 0o777)  # the umask may have narrowed what open set
     os.replace(tmp, path)
 
 
