@@ -111,7 +111,7 @@ def _replace_in_text(path: Path, regex: re.Pattern) -> bool:
 
 
 def _rewrite(path: Path, text: str) -> None:
-    """Replace the file whole, keeping its permissions (a log readable by its owner only stays so)."""
+    """Replace the file whole, keeping its permissions (an owner-only log stays so)."""
     tmp = path.with_name(path.name + ".scrub")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, path.stat().st_mode & 0o777)
     with os.fdopen(fd, "wb") as f:
