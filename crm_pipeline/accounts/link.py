@@ -114,5 +114,5 @@ def _write_links(con, ctx: ChangeContext) -> dict[str, int]:
         SELECT $t, contact_id, account_id, linked_by, confidence, $at
         FROM _acc_link_changes WHERE action IN ('create', 'update')""", params)
     counts = dict(run(con, "SELECT action, count(*) FROM _acc_link_changes GROUP BY ALL"))
-    return {f"links_{kind}d": int(counts.get(action, 0))
-            for kind, action in (("create", "create"), ("update", "update"), ("delete", "delete"))}
+    return {f"links_{action}d": int(counts.get(action, 0))
+            for action in ("create", "update", "delete")}
