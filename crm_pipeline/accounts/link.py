@@ -69,17 +69,28 @@ def link_accounts(con: duckdb.DuckDBPyConnection, ctx: ChangeContext) -> dict[st
 
 
 def _create_accounts(con, ctx: ChangeContext) -> int:
-    written = append_changes(con, ctx, """
-        SELECT 'create' AS action, 'account' AS entity, account_id AS entity_id,
-               NULL AS previous,
-               json_object('name', name, 'domain', domain, 'created_by', 'email_domain') AS new,
-               account_id AS _ord
-        FROM _acc_new""")
-    run(con, """
-        INSERT INTO core.accounts (tenant_id, account_id, name, name_key, domain, created_by,
-                                   first_seen_at, updated_at)
-        SELECT $t, account_id, name, name_key, domain, 'email_domain', $at, $at FROM _acc_new""",
-        {"t": ctx.tenant_id, "at": ctx.at})
+    return create_accounts(con, ctx, "_acc_new", "email_domain")
+
+
+def create_accounts(con, ctx: ChangeContext, table: str, created_by: str) -> int:
+    """The accounts of temp table `table` (account_id, name, name_key, domain) created and
+    audited; rows written. `created_by`: email_domain (a run) or import (a company file)."""
+    run(con, f"CREATE OR REPLACE TEMP TABLE _acc_create AS SELECT account_id, name, name_key, "
+             f"domain, $by AS created_by FROM {table}", {"by": created_by})
+    try:
+        written = append_changes(con, ctx, """
+            SELECT 'create' AS action, 'account' AS entity, account_id AS entity_id,
+                   NULL AS previous,
+                   json_object('name', name, 'domain', domain, 'created_by', created_by) AS new,
+                   account_id AS _ord
+            FROM _acc_create""")
+        run(con, """
+            INSERT INTO core.accounts (tenant_id, account_id, name, name_key, domain, created_by,
+                                       first_seen_at, updated_at)
+            SELECT $t, account_id, name, name_key, domain, created_by, $at, $at
+            FROM _acc_create""", {"t": ctx.tenant_id, "at": ctx.at})
+    finally:
+        run(con, "DROP TABLE IF EXISTS _acc_create")
     return written
 
 

@@ -7,6 +7,7 @@ from crm_pipeline.errors import BadArgument
 from crm_pipeline.home import Home
 
 CONTACTS_SHOWN = 200
+VALUES_SHOWN = 200  # firmographic observations
 
 
 def account_profile(home: Home, tenant_id: str, account_id: str) -> dict:
@@ -47,6 +48,11 @@ def account_profile(home: Home, tenant_id: str, account_id: str) -> dict:
                 con, "SELECT alias_id FROM core.account_aliases WHERE tenant_id = $t "
                      "AND account_id = $a ORDER BY merged_at, alias_id", p)],
             "engagement": engagement[0] if engagement else None,
+            "firmographics": records(con, f"""
+                SELECT field, value, source, observed_at::DATE AS observed_on, problem
+                FROM core.firmographics
+                WHERE tenant_id = $t AND account_id = $a
+                ORDER BY field, observed_at DESC, row_number DESC LIMIT {VALUES_SHOWN}""", p),
             "contacts": contacts[:CONTACTS_SHOWN],
             "more_contacts": len(contacts) > CONTACTS_SHOWN,
         }

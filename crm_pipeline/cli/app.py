@@ -458,6 +458,38 @@ def contact_delete(
                      "trail; for erasure use crm gdpr erase)"))
 
 
+@import_app.command("companies")
+def import_companies_cmd(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Company file (CSV).")],
+    tenant: TenantOpt,
+    source: Annotated[str, typer.Option(
+        "--source", metavar="NAME",
+        help="Where the values come from (e.g. zoominfo, hubspot_companies): kept with each "
+             "value, and what accounts.source_priority ranks.")],
+    create: Annotated[bool, typer.Option(
+        "--create", help="Create an account for a row that matches none (else quarantined).")
+    ] = False,
+    home: HomeOpt = None,
+) -> None:
+    """Import a company or enrichment file (HubSpot Companies, Salesforce Accounts, Apollo,
+    ZoomInfo, Clearbit...): rows matched to accounts by domain, then by name; every value kept
+    with its source; the accounts' values chosen by the tenant's source priority (by default
+    only blanks are filled); audited.
+
+    [bold]Examples[/bold]
+
+    $ crm import companies zoominfo.csv --tenant acme_us --source zoominfo
+    $ crm import companies hubspot-companies.csv --tenant acme_us --source hubspot --create
+    """
+    from crm_pipeline.cli import commands
+
+    h = _home(home)
+    _user_paths(file)
+    with commands.locked(h, tenant):
+        result = commands.import_companies(h, file, tenant, source, create)
+    commands.print_companies_report(out, file, tenant.strip(), result)
+
+
 @import_app.command("changes")
 def import_changes_cmd(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="Changes (JSON lines).")],
@@ -611,6 +643,35 @@ def account_unmerge(
         survivor = commands.unmerge_account(h, tenant, account, actor)
     out.print(styled(f"account {account} restored (it was merged into {survivor}); its contacts "
                      "follow their domains at the next run"))
+
+
+@account_app.command("set")
+def account_set(
+    tenant: TenantOpt,
+    account: AccountOpt,
+    actor: ActorOpt,
+    fields: Annotated[list[str] | None, typer.Argument(
+        metavar="FIELD=VALUE...",
+        help="name, website, industry, employees, annual_revenue, country, city, naics, sic, "
+             "linkedin_url.")] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Set an account's company values by hand; audited. A value set by hand wins over every
+    import and no import replaces it.
+
+    [bold]Examples[/bold]
+
+    $ crm account set --tenant acme_us --account a_0123456789abcdef --actor jane employees=250 industry=Software
+    $ crm account set --tenant acme_us --account a_0123456789abcdef --actor jane "annual_revenue=EUR 5m"
+    """
+    from crm_pipeline.cli import commands
+    from crm_pipeline.cli.render import styled
+
+    h = _home(home)
+    with commands.locked(h, tenant):
+        changed = commands.set_account(h, tenant, account, actor, fields or [])
+    out.print(styled(f"account {account}: " + ("updated" if changed else "already had these "
+                                                                          "values")))
 
 
 @gdpr_app.command("export")

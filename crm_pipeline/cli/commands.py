@@ -382,7 +382,8 @@ def unmerge_account(home: Home, tenant: str, account: str, actor: str) -> str:
                            lambda con, ctx: restore(con, ctx, account))
 
 
-def _account_change(home: Home, tenant: str, actor: str, label: str, change):
+def _account_change(home: Home, tenant: str, actor: str, label: str, change,
+                    own_transaction: bool = False):
     from crm_pipeline.trust.audit import ChangeContext
     from crm_pipeline.trust.heads import record_chain_heads
     from crm_pipeline.warehouse import transaction
@@ -395,8 +396,11 @@ def _account_change(home: Home, tenant: str, actor: str, label: str, change):
     with working_warehouse(home, tenant) as con:
         ctx = ChangeContext(tenant, f"{label}-{utc_now():%Y%m%dT%H%M%S}", actor.strip(), "user",
                             home.key(), utc_now())
-        with transaction(con):
+        if own_transaction:
             result = change(con, ctx)
+        else:
+            with transaction(con):
+                result = change(con, ctx)
         record_chain_heads(con, home, [tenant])
         _republish(con, home, tenant)
     return result
@@ -609,3 +613,59 @@ def print_status(out: Console, docs: list[dict]) -> None:
                     if a["verified_through"] else "not verified by a run yet")
         out.print(styled(f"  audit chain: {a['changes']} changes; {recorded}; {verified} "
                          "(crm audit verify checks all)"))
+
+
+def import_companies(home: Home, file: Path, tenant: str, source: str, create: bool) -> dict:
+    """A company file matched to the tenant's accounts (crm import companies), under its lock;
+    audited, then republished."""
+    from crm_pipeline.accounts.companies_file import checked_source, import_companies_file
+
+    source = checked_source(source)
+    _checked_file(file)
+    return _account_change(
+        home, tenant, f"import:{source}", "company-import",
+        lambda con, ctx: import_companies_file(
+            con, ctx, file, source, create, lambda i: home.error_file(ctx.tenant_id, i)),
+        own_transaction=True)
+
+
+def set_account(home: Home, tenant: str, account: str, actor: str, fields: list[str]) -> int:
+    """Account fields set by hand (crm account set); audited, then republished."""
+    from crm_pipeline.accounts.firmographics import set_by_hand
+    from crm_pipeline.accounts.manage import resolved_account
+    from crm_pipeline.tenants import get_tenant
+
+    values = {}
+    for item in fields or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise BadArgument(f"give fields as name=value, not {item!r}")
+        values[name.strip()] = value.strip()
+    if not values:
+        raise BadArgument("give at least one field=value (e.g. industry=Software employees=250)")
+
+    def change(con, ctx):
+        found = resolved_account(con, ctx.tenant_id, account)
+        return set_by_hand(con, ctx, found, values, get_tenant(con, ctx.tenant_id).base_currency)
+
+    return _account_change(home, tenant, actor, "account-set", change)
+
+
+def print_companies_report(out: Console, file: Path, tenant: str, result: dict) -> None:
+    out.print(styled((file.name, "bold"), f" → tenant {tenant} (import {result['import_id']})"))
+    if result["already"]:
+        out.print(styled("already imported: nothing changed"))
+    quarantined = sum(result["quarantined"].values())
+    t = table("rows", "accepted", "merged", "quarantined", "accounts created", "accounts updated")
+    add_row(t, (result["rows_in"], result["accepted"], result["merged"], quarantined,
+                result["accounts_created"], result["accounts_updated"]))
+    out.print(t)
+    for code, n in result["quarantined"].items():
+        out.print(styled(f"  quarantined {code}: {n}"))
+    for code, n in result["problems"].items():
+        out.print(styled(f"  values not used, {code}: {n} (kept in core.firmographics)"))
+    for field, n in result["conflicts"].items():
+        out.print(styled(f"  {n} account(s) given different {field} values in this file: "
+                         "the rule picked one (crm account show lists them)"))
+    if result.get("error_file"):
+        out.print(styled(f"error file: {result['error_file']}"))

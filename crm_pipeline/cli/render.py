@@ -136,6 +136,13 @@ def print_account(out: Console, profile: dict) -> None:
     out.print(styled("domains: " + (", ".join(d["domain"] for d in profile["domains"]) or "none")))
     if profile.get("merged_ids"):
         out.print(styled("merged in: " + ", ".join(profile["merged_ids"])))
+    if profile.get("firmographics"):
+        ft = table("field", "value", "source", "observed", "not used because",
+                   title="Company values observed (the account keeps one per field)")
+        for f in profile["firmographics"]:
+            add_row(ft, (f["field"], f["value"], f["source"], f["observed_on"],
+                         f.get("problem") or ""))
+        out.print(ft)
     e = profile.get("engagement")
     if e:
         out.print(styled(f"{e['contacts']} contacts, {e['engaged_contacts_90d']} engaged in 90 days, "

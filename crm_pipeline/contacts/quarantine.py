@@ -21,6 +21,11 @@ ACTIVITY_REASONS = ("unparseable_row", "missing_tenant", "tenant_mismatch", "bad
 CHANGE_REASONS = ("unparseable_row", "tenant_mismatch", "bad_timestamp", "missing_actor",
                   "actor_not_permitted", "unknown_op", "unknown_contact", "unknown_field",
                   "invalid_value", "missing_identity")
+# Rows of a company file (crm import companies) and lines of a signals file (crm import signals).
+COMPANY_REASONS = ("unparseable_row", "missing_identity", "bad_domain", "unknown_account",
+                   "ambiguous_account")
+SIGNAL_REASONS = ("unparseable_row", "missing_identity", "bad_domain", "unknown_account",
+                  "ambiguous_account", "bad_timestamp", "unknown_signal_kind")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -37,7 +42,8 @@ def quarantine_rows(
     """Insert rows (row_number, reason_code, reason_detail, raw) into quarantine.rows."""
     if rows.height == 0:
         return 0
-    allowed = {"contact": CONTACT_REASONS, "change": CHANGE_REASONS}.get(kind, ACTIVITY_REASONS)
+    allowed = {"contact": CONTACT_REASONS, "change": CHANGE_REASONS, "company": COMPANY_REASONS,
+               "signal": SIGNAL_REASONS}.get(kind, ACTIVITY_REASONS)
     unknown = set(rows["reason_code"].unique().to_list()) - set(allowed)
     if unknown:
         raise ValueError(f"unknown {kind} reason codes {sorted(unknown)}")

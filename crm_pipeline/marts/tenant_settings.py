@@ -28,6 +28,9 @@ DAY_KEYS = frozenset({
 })
 FRACTION_KEYS = frozenset({"hot_percentile", "decline_ratio", "trend_band", "min_auc_gain"})
 ROLE_LEVELS = ("top", "high", "mid")
+# The company fields crm import companies observes (crm_pipeline.accounts.firmographics).
+FIRMOGRAPHIC_FIELDS = ("name", "domain", "website", "industry", "employees", "annual_revenue",
+                       "country", "city", "naics", "sic", "linkedin_url")
 PARAM_NAME = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 LINE_COMMENT = re.compile(r"--[^\n]*")
 
@@ -92,6 +95,16 @@ def _check(settings: dict, where: str) -> None:
     excluded = settings["accounts"]["excluded_domains"]
     if not isinstance(excluded, list) or not all(isinstance(d, str) and d.strip() for d in excluded):
         raise BadArgument(f"{where}.accounts.excluded_domains must be a list of domain names")
+    priority = settings["accounts"]["source_priority"]
+    if not isinstance(priority, dict) or not all(
+            isinstance(k, str) and isinstance(v, list) and v
+            and all(isinstance(s, str) and s.strip() for s in v) for k, v in priority.items()):
+        raise BadArgument(f"{where}.accounts.source_priority must map a field (or *) to a "
+                          "non-empty list of source names")
+    unknown = sorted(set(priority) - {"*", *FIRMOGRAPHIC_FIELDS})
+    if unknown:
+        raise BadArgument(f"{where}.accounts.source_priority names unknown fields {unknown}: "
+                          f"use * or {', '.join(FIRMOGRAPHIC_FIELDS)}")
     industries = settings["target_industries"]
     if not isinstance(industries, list) or not all(isinstance(i, str) for i in industries):
         raise BadArgument(f"{where}.target_industries must be a list of industry names")
