@@ -199,11 +199,15 @@ def run_cmd(
 
 @import_app.command("contacts")
 def import_contacts(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="Contact CSV exported from a CRM.")],
+    file: Annotated[Path, typer.Argument(
+        metavar="FILE", help="Contact CSV or Excel workbook (.xlsx, .xls) exported from a CRM.")],
     tenant: TenantOpt,
     mapping: Annotated[Path | None, typer.Option(
         "--mapping", metavar="MAP.yaml",
         help="Header mapping overriding the recognised headers.")] = None,
+    sheet: Annotated[str | None, typer.Option(
+        "--sheet", metavar="NAME", help="The workbook's sheet to read (default: the first).")
+    ] = None,
     region: Annotated[str | None, typer.Option(
         "--region", metavar="CC", help="Default phone region (two-letter country code).")] = None,
     no_run: Annotated[bool, typer.Option("--no-run", help="Stage only; run later.")] = False,
@@ -212,7 +216,7 @@ def import_contacts(
     as_of: AsOfOpt = None,
     home: HomeOpt = None,
 ) -> None:
-    """Import a contact CSV, then run the pipeline for that tenant.
+    """Import a contact CSV or Excel workbook, then run the pipeline for that tenant.
 
     Prints rows read, accepted, merged and quarantined by reason, and the error file listing
     the quarantined rows.
@@ -222,17 +226,18 @@ def import_contacts(
     $ crm import contacts hubspot.csv --tenant acme_us
     $ crm import contacts kunden.csv --tenant deutsch_de --mapping map.yaml --region DE
     $ crm import contacts export.csv --tenant acme_us --dry-run
+    $ crm import contacts hubspot-export.xlsx --tenant acme_us --sheet Contacts
     """
     from crm_pipeline.cli import commands
 
     h = _home(home)
     _user_paths(file, mapping)
     if dry_run:
-        commands.dry_run_contacts(out, h, file, tenant, mapping, region)
+        commands.dry_run_contacts(out, h, file, tenant, mapping, region, sheet)
         return
     as_of = commands.checked_as_of(as_of)
     with commands.locked(h, tenant):
-        import_id = commands.stage_contacts(h, file, tenant, mapping, region)
+        import_id = commands.stage_contacts(h, file, tenant, mapping, region, sheet)
         if not no_run:
             _run(h, tenant.strip(), as_of)
         commands.print_import_report(out, h, tenant.strip(), import_id, ran=not no_run)

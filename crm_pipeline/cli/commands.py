@@ -155,7 +155,7 @@ def _checked_region(region: str | None) -> str | None:
 
 
 def stage_contacts(home: Home, file: Path, tenant: str, mapping: Path | None,
-                   region: str | None) -> str:
+                   region: str | None, sheet: str | None = None) -> str:
     """Read, check and register a contact file; nothing is written if the file is refused."""
     from crm_pipeline.contacts.importer import preview_contact_file, stage_contact_file
 
@@ -163,11 +163,12 @@ def stage_contacts(home: Home, file: Path, tenant: str, mapping: Path | None,
     region = _checked_region(region)
     _checked_file(file)
     _checked_mapping(mapping)
-    preview_contact_file(file, mapping)  # refuse before the warehouse is touched
+    preview_contact_file(file, mapping, sheet)  # refuse before the warehouse is touched
     with working_warehouse(home, tenant) as con:
         ensure_tenant(con, tenant, home_country=region)
         result = stage_contact_file(con, tenant_id=tenant, path=file, at=utc_now(),
-                                    mapping_file=mapping, region=region, key=home.key())
+                                    mapping_file=mapping, region=region, key=home.key(),
+                                    sheet=sheet)
     return result["import_id"]
 
 
@@ -184,7 +185,7 @@ def stage_activities(home: Home, file: Path, tenant: str) -> str:
 
 
 def dry_run_contacts(out: Console, home: Home, file: Path, tenant: str, mapping: Path | None,
-                     region: str | None) -> None:
+                     region: str | None, sheet: str | None = None) -> None:
     """Detected encoding, delimiter, mapping, a few normalized rows and predicted counts."""
     from crm_pipeline.contacts.importer import preview_contact_file, published_home_country
     from crm_pipeline.contacts.normalize.contacts import identity_expr, normalize_contacts
@@ -193,13 +194,15 @@ def dry_run_contacts(out: Console, home: Home, file: Path, tenant: str, mapping:
     region = _checked_region(region)
     _checked_file(file)
     _checked_mapping(mapping)
-    read, cmap, rows = preview_contact_file(file, mapping)
+    read, cmap, rows = preview_contact_file(file, mapping, sheet)
     home_region = region or published_home_country(home, tenant) or "US"
     norm = normalize_contacts(rows, default_region=home_region)
     with_identity = norm.filter(identity_expr()).height
     out.print(styled((str(file), "bold"), " (dry run: nothing is changed)"))
-    out.print(styled(f"encoding {read.encoding}, delimiter {read.delimiter!r}, header on line "
-                     f"{read.header_line}, looks like a {cmap.vendor} export"))
+    layout = (f"sheet {read.sheet!r} of an {read.encoding} workbook" if read.sheet
+              else f"encoding {read.encoding}, delimiter {read.delimiter!r}")
+    out.print(styled(f"{layout}, header on line {read.header_line}, looks like a {cmap.vendor} "
+                     "export"))
     mt = table("column", "field", title="Mapping")
     for field, columns in cmap.describe()["fields"].items():
         for column in columns:
