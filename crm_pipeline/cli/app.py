@@ -248,6 +248,9 @@ def import_activities(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="Activity log (JSON lines).")],
     tenant: TenantOpt,
     no_run: Annotated[bool, typer.Option("--no-run", help="Stage only; run later.")] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Only check the lines against the format (docs/activities.md); "
+        "import nothing. Exit 2 if a line is bad.")] = False,
     as_of: AsOfOpt = None,
     home: HomeOpt = None,
 ) -> None:
@@ -257,9 +260,13 @@ def import_activities(
 
     $ crm import activities events.jsonl --tenant acme_us
     $ crm import activities events.jsonl --tenant acme_us --no-run
+    $ crm import activities events.jsonl --tenant acme_us --check
     """
     from crm_pipeline.cli import commands
 
+    if check:
+        _user_paths(file)
+        raise typer.Exit(commands.check_activities(out, file, tenant))
     h = _home(home)
     _user_paths(file)
     as_of = commands.checked_as_of(as_of)

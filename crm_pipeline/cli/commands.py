@@ -184,6 +184,24 @@ def stage_activities(home: Home, file: Path, tenant: str) -> str:
     return result["import_id"]
 
 
+def check_activities(out: Console, file: Path, tenant: str) -> int:
+    """Print what `--check` found in an activity log; the exit status (2 if a line is bad)."""
+    from crm_pipeline.activities.schema import check_activity_file
+
+    tenant = checked_tenant_id(tenant)
+    _checked_file(file)
+    report = check_activity_file(file, tenant)
+    out.print(styled((str(file), "bold"), f": {report.lines} lines checked, {report.valid} valid, "
+                     f"{report.invalid} invalid (nothing imported)"))
+    for code, n in sorted(report.by_reason.items()):
+        out.print(styled(f"  {code}: {n}"))
+    for number, code, detail in report.first_bad:
+        out.print(styled(f"line {number}: {code}: {detail}"))
+    if report.invalid > len(report.first_bad):
+        out.print(styled(f"... and {report.invalid - len(report.first_bad)} more bad lines"))
+    return 2 if report.invalid else 0
+
+
 def dry_run_contacts(out: Console, home: Home, file: Path, tenant: str, mapping: Path | None,
                      region: str | None, sheet: str | None = None) -> None:
     """Detected encoding, delimiter, mapping, a few normalized rows and predicted counts."""
