@@ -87,12 +87,14 @@ gdpr_app = _App(help="Right of access and right to erasure.")
 audit_app = _App(help="The audit trail.")
 account_app = _App(help="Accounts: the companies contacts work for.")
 role_app = _App(help="Agents' roles: what each may read and write.")
+segment_app = _App(help="Segments: lists of contacts, for other tools.")
 app.add_typer(import_app, name="import")
 app.add_typer(role_app, name="role")
 app.add_typer(contact_app, name="contact")
 app.add_typer(gdpr_app, name="gdpr")
 app.add_typer(audit_app, name="audit")
 app.add_typer(account_app, name="account")
+app.add_typer(segment_app, name="segment")
 
 # Values printed come from files and users: never read as markup or emoji codes (see render.py).
 out = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)  # paths stay whole
@@ -714,6 +716,42 @@ def audit_verify(
                       soft_wrap=True)
         raise typer.Exit(1)
     out.print(styled(f"audit chain verified: {checked} changes"))
+
+
+@segment_app.command("export")
+def segment_export_cmd(
+    segment: Annotated[str, typer.Argument(metavar="SEGMENT", help="Segment name.")],
+    tenant: TenantOpt,
+    fmt: Annotated[str, typer.Option("--format", metavar="hubspot|salesforce|mailchimp|csv",
+                                     help="The tool the file is for.")],
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", metavar="FILE", help="Where to write (default ./<tenant>_<segment>_<format>.csv).")
+    ] = None,
+    actor: Annotated[str | None, typer.Option(
+        "--actor", metavar="NAME", help="Who exports, for the audit trail (default: your login).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
+    home: HomeOpt = None,
+) -> None:
+    """Write a segment as a file another tool re-imports as a static list; audited.
+
+    Its own column names and the record ids it knows; contacts whose consent is denied are left
+    out of outreach segments and of Mailchimp lists.
+
+    [bold]Examples[/bold]
+
+    $ crm segment export --tenant acme_us hot_leads --format hubspot --out hot.csv
+    """
+    from crm_pipeline.cli import commands
+
+    h = _home(home)
+    _user_paths(out_file)
+    path, summary = commands.export_segment(h, tenant, segment, fmt, out_file, actor, force)
+    left_out = ", ".join(f"{n} {why.replace('_', ' ')}" for why, n in summary["left_out"].items())
+    out.print(f"{path}: {summary['rows']} contacts of {segment} (as of {summary['as_of']}) for "
+              f"{summary['format']}" + (f", {summary['with_record_id']} with its record id"
+                                         if summary["format"] != "csv" else "")
+              + (f"; left out: {left_out}" if left_out else ""))
 
 
 @app.command("status")

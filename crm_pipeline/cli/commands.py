@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 from datetime import date
@@ -505,6 +506,65 @@ def write_contact(home: Home, tenant: str, change) -> dict:
             result = apply_change(con, roles, ctx, change)
             record_chain_heads(con, home, [tenant])
     return result
+
+
+def export_segment(home: Home, tenant: str, segment: str, fmt: str, out_file: Path | None,
+                   actor: str | None, force: bool) -> tuple[Path, dict]:
+    """Write a segment for another tool (crm segment export), audited as an export: the file
+    appears under its name only once its audit row is committed."""
+    import getpass
+
+    import polars as pl
+
+    from crm_pipeline.contacts.edits import actor_context
+    from crm_pipeline.errors import NotPermitted
+    from crm_pipeline.marts.segment_export import checked_format, segment_export, write_export
+    from crm_pipeline.trust.audit import append_changes
+    from crm_pipeline.trust.heads import record_chain_heads
+    from crm_pipeline.trust.roles import Roles
+
+    tenant = checked_tenant_id(tenant)
+    fmt = checked_format(fmt)
+    out_file = Path(out_file or f"{tenant}_{segment}_{fmt}.csv")
+    if out_file.is_dir():
+        raise BadArgument(f"{out_file}: is a folder; give a file name with --out")
+    if out_file.exists() and not force:
+        raise BadArgument(f"{out_file}: the file exists; choose another --out or add --force")
+    if not out_file.parent.is_dir():
+        raise BadArgument(f"{out_file}: no such folder {out_file.parent}")
+    try:
+        actor = (actor or getpass.getuser()).strip()
+    except (KeyError, OSError):  # no login name (a bare container): say who with --actor
+        raise BadArgument("who is exporting cannot be told: name yourself with --actor") from None
+    with locked(home, tenant):
+        tenant = checked_existing_tenant(home, tenant)
+        roles = Roles.for_tenant(home, tenant)
+        agent = roles.agent(actor)
+        if agent is not None and not (agent.reads_personal
+                                      and roles.may_read(actor, None, "contact_segments")):
+            raise NotPermitted(f"agent {actor!r} may not export contacts: its role does not read "
+                               "segments with personal data")
+        now = utc_now()
+        ctx = actor_context(roles, tenant, actor, f"export-{now:%Y%m%dT%H%M%S%f}", home.key(), now)
+        with working_warehouse(home, tenant) as con:
+            export = segment_export(con, tenant, segment, fmt)
+            tmp, digest = write_export(export, out_file)
+            try:
+                run(con, "BEGIN TRANSACTION")
+                append_changes(con, ctx, pl.DataFrame({
+                    "action": ["export"], "entity": ["segment_export"], "entity_id": [segment],
+                    "previous": [None], "new": [json.dumps(export.audit_new(out_file.name, digest),
+                                                           sort_keys=True)],
+                }, schema={"action": pl.Utf8, "entity": pl.Utf8, "entity_id": pl.Utf8,
+                           "previous": pl.Utf8, "new": pl.Utf8}))
+                run(con, "COMMIT")
+            except BaseException:
+                run(con, "ROLLBACK")
+                tmp.unlink(missing_ok=True)
+                raise
+            tmp.replace(out_file)
+            record_chain_heads(con, home, [tenant])
+    return out_file, export.audit_new(out_file.name, digest)
 
 
 def import_changes(home: Home, file: Path, tenant: str) -> dict:
