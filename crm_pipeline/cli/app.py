@@ -88,6 +88,7 @@ audit_app = _App(help="The audit trail.")
 account_app = _App(help="Accounts: the companies contacts work for.")
 role_app = _App(help="Agents' roles: what each may read and write.")
 segment_app = _App(help="Segments: lists of contacts, for other tools.")
+tenant_app = _App(help="A tenant's settings: currency, thresholds, score weights.")
 app.add_typer(import_app, name="import")
 app.add_typer(role_app, name="role")
 app.add_typer(contact_app, name="contact")
@@ -95,6 +96,7 @@ app.add_typer(gdpr_app, name="gdpr")
 app.add_typer(audit_app, name="audit")
 app.add_typer(account_app, name="account")
 app.add_typer(segment_app, name="segment")
+app.add_typer(tenant_app, name="tenant")
 
 # Values printed come from files and users: never read as markup or emoji codes (see render.py).
 out = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)  # paths stay whole
@@ -752,6 +754,62 @@ def segment_export_cmd(
               f"{summary['format']}" + (f", {summary['with_record_id']} with its record id"
                                          if summary["format"] != "csv" else "")
               + (f"; left out: {left_out}" if left_out else ""))
+
+
+@tenant_app.command("show")
+def tenant_show(tenant: TenantOpt, fmt: TextFormatOpt = "text", home: HomeOpt = None) -> None:
+    """Every setting of the tenant, and whether it is the tenant's own or the default.
+
+    [bold]Examples[/bold]
+
+    $ crm tenant show --tenant acme_us
+    """
+    from crm_pipeline.cli import commands
+    from crm_pipeline.cli.render import add_row, table
+
+    rows = commands.tenant_settings_rows(_home(home), tenant)
+    if fmt == "json":
+        out.print(json.dumps({k: json.loads(v) for k, v, _ in rows}, indent=2,
+                             ensure_ascii=False))
+        return
+    t = table("key", "value", "from", title=f"Settings of {tenant.strip()}")
+    for row in rows:
+        add_row(t, row)
+    out.print(t)
+
+
+@tenant_app.command("set")
+def tenant_set(
+    tenant: TenantOpt,
+    pairs: Annotated[list[str], typer.Argument(
+        metavar="KEY VALUE ...", help="Settings and their values (VALUE `default` resets).")],
+    actor: Annotated[str | None, typer.Option(
+        "--actor", metavar="NAME", help="Who changes them, for the audit (default: your login).")
+    ] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Change tenant settings; checked, audited, read by the next run.
+
+    Keys as `crm tenant show` lists them (a name one section holds may be given alone); lists as
+    comma-separated words. Weights that must add up to 100 are set together.
+
+    [bold]Examples[/bold]
+
+    $ crm tenant set --tenant acme_us hot_days 7 --actor jane
+    $ crm tenant set --tenant acme_us score_weights.role 25 score_weights.industry 5 --actor jane
+    $ crm tenant set --tenant acme_us currency EUR --actor jane
+    """
+    from crm_pipeline.cli import commands
+
+    if len(pairs) % 2:
+        raise BadArgument(f"{pairs[-1]!r} has no value: give KEY VALUE pairs")
+    result = commands.set_tenant_settings(_home(home), tenant,
+                                          list(zip(pairs[::2], pairs[1::2], strict=True)), actor)
+    if not result["changed"]:
+        out.print("nothing changed (the same values)")
+    for key, value in result["changed"].items():
+        out.print(f"{key}: {json.dumps(result['previous'][key])} -> {json.dumps(value)} "
+                  "(from the next run)")
 
 
 @app.command("status")

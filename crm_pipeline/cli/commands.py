@@ -508,12 +508,23 @@ def write_contact(home: Home, tenant: str, change) -> dict:
     return result
 
 
+def acting_user(actor: str | None) -> str:
+    """The actor named, else the login name of whoever runs the command (for the audit)."""
+    import getpass
+
+    named = (actor or "").strip()
+    if named:
+        return named
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a bare container)
+        raise BadArgument("who is acting cannot be told: name yourself with --actor") from None
+
+
 def export_segment(home: Home, tenant: str, segment: str, fmt: str, out_file: Path | None,
                    actor: str | None, force: bool) -> tuple[Path, dict]:
     """Write a segment for another tool (crm segment export), audited as an export: the file
     appears under its name only once its audit row is committed."""
-    import getpass
-
     import polars as pl
 
     from crm_pipeline.contacts.edits import actor_context
@@ -532,10 +543,7 @@ def export_segment(home: Home, tenant: str, segment: str, fmt: str, out_file: Pa
         raise BadArgument(f"{out_file}: the file exists; choose another --out or add --force")
     if not out_file.parent.is_dir():
         raise BadArgument(f"{out_file}: no such folder {out_file.parent}")
-    try:
-        actor = (actor or getpass.getuser()).strip()
-    except (KeyError, OSError):  # no login name (a bare container): say who with --actor
-        raise BadArgument("who is exporting cannot be told: name yourself with --actor") from None
+    actor = acting_user(actor)
     with locked(home, tenant):
         tenant = checked_existing_tenant(home, tenant)
         roles = Roles.for_tenant(home, tenant)
@@ -565,6 +573,68 @@ def export_segment(home: Home, tenant: str, segment: str, fmt: str, out_file: Pa
             tmp.replace(out_file)
             record_chain_heads(con, home, [tenant])
     return out_file, export.audit_new(out_file.name, digest)
+
+
+def tenant_settings_rows(home: Home, tenant: str) -> list[tuple[str, str, str]]:
+    """(key, value, set|default) of a tenant's settings, from its working shard (so a `set`
+    shows at once; the run reads the same)."""
+    from crm_pipeline.marts.tenant_config import settings_rows
+
+    tenant = checked_existing_tenant(home, tenant)
+    with working_warehouse(home, tenant, read_only=True) as con:
+        return settings_rows(con, tenant)
+
+
+def set_tenant_settings(home: Home, tenant: str, pairs: list[tuple[str, str]],
+                        actor: str) -> dict:
+    """Change settings (crm tenant set), checked whole, audited; the next run reads them. A new
+    currency converts the stored amounts again in the same transaction."""
+    import phonenumbers
+    import polars as pl
+
+    from crm_pipeline.activities.currency import load_rates
+    from crm_pipeline.activities.rebase import reconverted_amounts
+    from crm_pipeline.contacts.edits import actor_context
+    from crm_pipeline.errors import NotPermitted
+    from crm_pipeline.marts.tenant_config import settings_change, store_change
+    from crm_pipeline.trust.audit import append_changes
+    from crm_pipeline.trust.heads import record_chain_heads
+    from crm_pipeline.trust.roles import Roles
+
+    tenant = checked_tenant_id(tenant)
+    actor = acting_user(actor)
+    with locked(home, tenant):
+        tenant = checked_existing_tenant(home, tenant)
+        roles = Roles.for_tenant(home, tenant)
+        if roles.is_agent(actor):
+            raise NotPermitted(f"agent {actor!r} may not change tenant settings: ask a person")
+        now = utc_now()
+        ctx = actor_context(roles, tenant, actor, f"settings-{now:%Y%m%dT%H%M%S%f}", home.key(),
+                            now)
+        with working_warehouse(home, tenant) as con:
+            change = settings_change(con, tenant, pairs,
+                                     set(load_rates()["currency"].to_list()),
+                                     set(phonenumbers.SUPPORTED_REGIONS))
+            changed = {k: v for k, v in change.new.items() if change.previous.get(k) != v}
+            if not changed:
+                return {"changed": {}, "previous": {}}
+            run(con, "BEGIN TRANSACTION")
+            try:
+                store_change(con, tenant, change)
+                if "base_currency" in change.columns and "currency" in changed:
+                    reconverted_amounts(con, tenant, change.columns["base_currency"])
+                append_changes(con, ctx, pl.DataFrame({
+                    "action": ["update"], "entity": ["tenant_settings"], "entity_id": [tenant],
+                    "previous": [json.dumps({k: change.previous[k] for k in changed},
+                                            sort_keys=True)],
+                    "new": [json.dumps(changed, sort_keys=True)],
+                }))
+                run(con, "COMMIT")
+            except BaseException:
+                run(con, "ROLLBACK")
+                raise
+            record_chain_heads(con, home, [tenant])
+    return {"changed": changed, "previous": {k: change.previous[k] for k in changed}}
 
 
 def import_changes(home: Home, file: Path, tenant: str) -> dict:
