@@ -132,7 +132,8 @@ def test_a_new_currency_converts_stored_amounts_and_the_marts_follow(home, tmp_p
     assert crm(home, "import", "activities", log, "--tenant", "t1", "--as-of", AS_OF)[0] == 0
     [(usd,)] = q(home, "SELECT historical_revenue FROM marts.customer_ltv")
     assert float(usd) == pytest.approx(103.89)
-    assert crm(home, "tenant", "set", "--tenant", "t1", "currency", "eur", "--actor", "jane")[0] == 0
+    assert crm(home, "tenant", "set", "--tenant", "t1", "currency", "eur",
+               "--actor", "jane")[0] == 0
     [(amount_base,)] = q(home, "SELECT amount_base FROM core.activities")
     assert float(amount_base) == pytest.approx(100.0, rel=1e-4)  # 1 EUR = 1.0389 USD
     assert crm(home, "run", "--tenant", "t1", "--as-of", AS_OF)[0] == 0
@@ -142,7 +143,8 @@ def test_a_new_currency_converts_stored_amounts_and_the_marts_follow(home, tmp_p
 
 
 def test_an_agent_may_not_change_settings(unchanged_home, capsys):
-    code, _, err = crm(unchanged_home, "tenant", "set", "--tenant", "t1", "hot_days", "7", "--actor",
+    code, _, err = crm(unchanged_home, "tenant", "set", "--tenant", "t1", "hot_days", "7",
+                       "--actor",
                        "mercer", capsys=capsys)
     assert code == 2 and "mercer" in err
 

@@ -10,14 +10,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from crm_pipeline.value.ltv.model import LtvFallbackWarning, ltv_tables
 from crm_pipeline.value.ltv.fallback import (
     LIFETIME_DAYS,
     PRIOR_DAYS,
     PRIOR_PURCHASE_DAYS,
     fallback_predictions,
 )
-from crm_pipeline.value.ltv.model import MODEL_FALLBACK
+from crm_pipeline.value.ltv.model import MODEL_FALLBACK, LtvFallbackWarning, ltv_tables
 from crm_pipeline.warehouse import connect, create_tables
 
 AS_OF = datetime.date(2026, 11, 15)

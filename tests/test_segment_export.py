@@ -77,7 +77,8 @@ def test_hubspot_gets_its_columns_and_its_own_record_ids(home, tmp_path, capsys)
     assert header[:5] == ["Record ID", "First Name", "Last Name", "Email", "Phone Number"]
     by_name = {r["First Name"]: r for r in rows}
     assert set(by_name) == {"Ann", "Cy", "Dee"}
-    assert by_name["Ann"]["Record ID"] == "51000001" and by_name["Ann"]["Email"] == "ann@example.com"
+    assert by_name["Ann"]["Record ID"] == "51000001"
+    assert by_name["Ann"]["Email"] == "ann@example.com"
     assert by_name["Ann"]["Phone Number"] == "+14155552671"  # E.164, never made "safe"
     assert by_name["Dee"]["Company Name"].startswith("'=HYPERLINK")  # not a formula in Excel
     assert "3 contacts of enterprise_prospects" in out and "3 with its record id" in out

@@ -8,7 +8,8 @@ when either fit does not converge (or Gamma-Gamma gives q <= 1, an undefined mea
 is `historical_average`: each customer's purchase rate and value per purchase day are their own,
 shrunk toward the tenant's historical averages, and their chance of still being active falls with
 the time since their last purchase (`fallback`: recency- and frequency-aware, in closed form). A
-`LtvFallbackWarning` is issued and the reason is in the diagnostics. Customers whose net spend is not positive (refunds) are expected to be worth 0.
+`LtvFallbackWarning` is issued and the reason is in the diagnostics. Customers whose net spend
+is not positive (refunds) are expected to be worth 0.
 """
 
 from __future__ import annotations
