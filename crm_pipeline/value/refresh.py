@@ -34,6 +34,7 @@ import numpy as np
 import polars as pl
 
 from crm_pipeline.marts.refresh import replace_slice
+from crm_pipeline.tenants import get_tenant
 from crm_pipeline.value.backtest import (
     BacktestPlan,
     backtest_plan,
@@ -50,6 +51,7 @@ from crm_pipeline.value.ltv.model import (
 )
 from crm_pipeline.value.ltv.segments import segment_ltv_rows
 from crm_pipeline.value.ltv.summary import SUMMARY_COLUMNS, SUMMARY_SCHEMA, customer_summaries_query
+from crm_pipeline.value.money import rounded_money
 from crm_pipeline.value.tenant_forecast import (
     MonthlyHistory,
     accuracy_metadata,
@@ -159,7 +161,8 @@ def write_value(
     value and the forecast are written, with its own rows left as they were. `recomputed` gives
     `backtest_recomputed`'s result, waited for only when the back-test's rows are written."""
     summary, customers, model_row, values, plan, _, history = prepared
-    customer_ltv = customer_ltv_rows(tenant_id, as_of, summary, values)
+    currency = base_currency(con, tenant_id)
+    customer_ltv = rounded_money(customer_ltv_rows(tenant_id, as_of, summary, values), currency)
     memberships = segment_memberships(con, tenant_id, as_of, customers["contact_id"])
     segment_ltv = segment_ltv_rows(
         tenant_id, as_of, memberships,
@@ -174,17 +177,18 @@ def write_value(
             forecast_future = pool.submit(
                 forecast_loaded, cursor, tenant_id, as_of, forecast_customers,
                 model_row.row(0, named=True), memberships=memberships)
-            write_ltv_tables(con, tenant_id, run_id, customer_ltv, segment_ltv, model_row)
+            write_ltv_tables(con, tenant_id, run_id, customer_ltv,
+                             rounded_money(segment_ltv, currency), model_row)
             tenant = tenant_forecast(tenant_id, as_of, history, forecast_periods(as_of))
             forecast = forecast_future.result()
     finally:
         cursor.close()
-    forecast = write_forecast_tables(con, tenant_id, forecast, tenant)
+    forecast = write_forecast_tables(con, tenant_id, forecast, tenant, currency)
 
     rows = recomputed()
     if isinstance(rows, Exception):
         raise rows
-    backtest = backtest_rows(tenant_id, as_of, plan, rows)
+    backtest = rounded_money(backtest_rows(tenant_id, as_of, plan, rows), currency)
     with transaction(con):
         replace_slice(con, "marts.forecast_backtest", tenant_id, backtest)
 
@@ -202,6 +206,12 @@ def write_value(
         if overall.height else None,
         "accuracy": accuracy_metadata(tenant),
     }
+
+
+def base_currency(con: duckdb.DuckDBPyConnection, tenant_id: str) -> str:
+    """The tenant's base currency (USD for a tenant not registered, as in tests)."""
+    tenant = get_tenant(con, tenant_id)
+    return tenant.base_currency if tenant else "USD"
 
 
 def _start_after_write(

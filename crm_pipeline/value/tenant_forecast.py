@@ -46,6 +46,7 @@ from crm_pipeline.value.calibration import (
     wape,
 )
 from crm_pipeline.value.memberships import ALL_SEGMENT
+from crm_pipeline.value.money import rounded_money
 from crm_pipeline.value.monthly import COMPONENTS, METHODS, all_forecasts, rolling_forecasts
 from crm_pipeline.warehouse import frame, transaction
 
@@ -320,12 +321,15 @@ def with_tenant_forecast(forecast: pl.DataFrame, tenant: TenantForecast | None) 
 
 def write_forecast_tables(
     con: duckdb.DuckDBPyConnection, tenant_id: str, forecast: pl.DataFrame,
-    tenant: TenantForecast | None,
+    tenant: TenantForecast | None, currency: str | None = None,
 ) -> pl.DataFrame:
     """The tenant's marts.revenue_forecast (`forecast` with the tenant-level numbers),
-    forecast_accuracy and forecast_accuracy_summary, in one transaction; the forecast rows."""
+    forecast_accuracy and forecast_accuracy_summary, in one transaction; the forecast rows.
+    With the tenant's `currency`, money is rounded to its minor unit (`money`)."""
     rows = with_tenant_forecast(forecast, tenant)
     accuracy = tenant.accuracy if tenant else pl.DataFrame(schema=ACCURACY_SCHEMA)
+    if currency is not None:
+        rows, accuracy = rounded_money(rows, currency), rounded_money(accuracy, currency)
     summary = tenant.summary if tenant else pl.DataFrame(schema=SUMMARY_SCHEMA)
     with transaction(con):
         replace_slice(con, "marts.revenue_forecast", tenant_id, rows)
