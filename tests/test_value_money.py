@@ -1,5 +1,6 @@
-"""Money in the value marts is rounded to the tenant currency's minor unit: cents for dollars,
-whole yen for yen; probabilities and counts keep their precision."""
+"""Money in the value marts' totals is rounded to the tenant currency's minor unit: cents for
+dollars, whole yen for yen; probabilities, counts and per-customer estimates keep their
+precision."""
 
 from __future__ import annotations
 
@@ -41,13 +42,16 @@ def test_a_yen_tenants_marts_hold_whole_yen(tmp_path):
     con = working(home)
     try:
         assert con.execute("SELECT base_currency FROM core.tenants").fetchone() == ("JPY",)
-        ltv = con.execute("SELECT historical_revenue, expected_clv_365d, avg_order_value, "
-                          "p_alive FROM marts.customer_ltv ORDER BY contact_id").fetchall()
+        segments = con.execute("SELECT historical_revenue, expected_clv_365d, mean_clv_365d, "
+                               "mean_p_alive FROM marts.segment_ltv").fetchall()
         forecast = con.execute("SELECT expected_revenue, revenue_low, revenue_high "
                                "FROM marts.revenue_forecast").fetchall()
+        per_customer = con.execute("SELECT expected_clv_365d FROM marts.customer_ltv").fetchall()
     finally:
         con.close()
-    money = [v for r in ltv for v in r[:3] if v is not None]
+    money = [v for r in segments for v in r[:3] if v is not None]
     money += [v for r in forecast for v in r]
     assert money and all(float(v) == round(float(v)) for v in money)
-    assert any(0 < r[3] < 1 and r[3] != round(r[3], 2) for r in ltv)  # p_alive: not money
+    assert any(0 < r[3] < 1 and r[3] != round(r[3], 2) for r in segments)  # not money
+    # per customer, estimates keep their precision: sums of rounded values would drift
+    assert any(float(v) != round(float(v)) for (v,) in per_customer)

@@ -1,8 +1,12 @@
-"""Money in the marts, rounded to the currency's minor unit (cents; none for yen; mils for dinars).
+"""Money in the marts' totals, rounded to the currency's minor unit (cents; none for yen; mils
+for dinars).
 
-The models compute in floating point; what the marts publish is money, so every money column is
-rounded to the number of decimals ISO 4217 gives the tenant's base currency when it is written
-(2 unless listed here). Rounding is monotone, so an interval's low <= expected <= high holds after
+The models compute in floating point; what the value marts report as totals is money, so their
+money columns are rounded to the number of decimals ISO 4217 gives the tenant's base currency
+when they are written (2 unless listed here). Per-customer estimates (`marts.customer_ltv`) are
+left unrounded: every total is computed from them, and rounding a million of them first would
+make the totals drift; nor are the back-test's rows (`marts.forecast_backtest`), which the next
+run reads back and reuses as they are. Rounding is monotone, so an interval's low <= expected <= high holds after
 it as before; ratios and probabilities are not money and keep their precision.
 """
 

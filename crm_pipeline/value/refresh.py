@@ -161,8 +161,7 @@ def write_value(
     value and the forecast are written, with its own rows left as they were. `recomputed` gives
     `backtest_recomputed`'s result, waited for only when the back-test's rows are written."""
     summary, customers, model_row, values, plan, _, history = prepared
-    currency = base_currency(con, tenant_id)
-    customer_ltv = rounded_money(customer_ltv_rows(tenant_id, as_of, summary, values), currency)
+    customer_ltv = customer_ltv_rows(tenant_id, as_of, summary, values)
     memberships = segment_memberships(con, tenant_id, as_of, customers["contact_id"])
     segment_ltv = segment_ltv_rows(
         tenant_id, as_of, memberships,
@@ -177,18 +176,17 @@ def write_value(
             forecast_future = pool.submit(
                 forecast_loaded, cursor, tenant_id, as_of, forecast_customers,
                 model_row.row(0, named=True), memberships=memberships)
-            write_ltv_tables(con, tenant_id, run_id, customer_ltv,
-                             rounded_money(segment_ltv, currency), model_row)
+            write_ltv_tables(con, tenant_id, run_id, customer_ltv, segment_ltv, model_row)
             tenant = tenant_forecast(tenant_id, as_of, history, forecast_periods(as_of))
             forecast = forecast_future.result()
     finally:
         cursor.close()
-    forecast = write_forecast_tables(con, tenant_id, forecast, tenant, currency)
+    forecast = write_forecast_tables(con, tenant_id, forecast, tenant)
 
     rows = recomputed()
     if isinstance(rows, Exception):
         raise rows
-    backtest = rounded_money(backtest_rows(tenant_id, as_of, plan, rows), currency)
+    backtest = backtest_rows(tenant_id, as_of, plan, rows)
     with transaction(con):
         replace_slice(con, "marts.forecast_backtest", tenant_id, backtest)
 
@@ -229,7 +227,8 @@ def _start_after_write(
 
 def write_ltv_tables(con, tenant_id: str, run_id: str, customer_ltv, segment_ltv, model) -> None:
     """The tenant's marts.customer_ltv and segment_ltv, and the run's marts.ltv_model row, in one
-    transaction."""
+    transaction; segment_ltv's money rounded to the tenant currency's minor unit (`money`)."""
+    segment_ltv = rounded_money(segment_ltv, base_currency(con, tenant_id))
     with transaction(con):
         replace_slice(con, "marts.customer_ltv", tenant_id, customer_ltv)
         replace_slice(con, "marts.segment_ltv", tenant_id, segment_ltv)

@@ -33,6 +33,7 @@ import polars as pl
 
 from crm_pipeline.marts.refresh import replace_slice
 from crm_pipeline.sql import sql_text
+from crm_pipeline.tenants import get_tenant
 from crm_pipeline.value.calibration import (
     CALIBRATION_MONTHS,
     LEVELS,
@@ -321,15 +322,16 @@ def with_tenant_forecast(forecast: pl.DataFrame, tenant: TenantForecast | None) 
 
 def write_forecast_tables(
     con: duckdb.DuckDBPyConnection, tenant_id: str, forecast: pl.DataFrame,
-    tenant: TenantForecast | None, currency: str | None = None,
+    tenant: TenantForecast | None,
 ) -> pl.DataFrame:
     """The tenant's marts.revenue_forecast (`forecast` with the tenant-level numbers),
-    forecast_accuracy and forecast_accuracy_summary, in one transaction; the forecast rows.
-    With the tenant's `currency`, money is rounded to its minor unit (`money`)."""
-    rows = with_tenant_forecast(forecast, tenant)
-    accuracy = tenant.accuracy if tenant else pl.DataFrame(schema=ACCURACY_SCHEMA)
-    if currency is not None:
-        rows, accuracy = rounded_money(rows, currency), rounded_money(accuracy, currency)
+    forecast_accuracy and forecast_accuracy_summary, in one transaction; the forecast rows, their
+    money rounded to the tenant currency's minor unit (`money`)."""
+    found = get_tenant(con, tenant_id)
+    currency = found.base_currency if found else "USD"
+    rows = rounded_money(with_tenant_forecast(forecast, tenant), currency)
+    accuracy = rounded_money(
+        tenant.accuracy if tenant else pl.DataFrame(schema=ACCURACY_SCHEMA), currency)
     summary = tenant.summary if tenant else pl.DataFrame(schema=SUMMARY_SCHEMA)
     with transaction(con):
         replace_slice(con, "marts.revenue_forecast", tenant_id, rows)
