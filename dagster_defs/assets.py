@@ -70,8 +70,9 @@ def _ingest_landing(context, con, crm: CrmSettings, kind: str) -> dict:
     home = crm.crm_home
     tenant_id = context.partition_key
     staged: dict[str, int] = {}
-    pattern = "*.csv" if kind == "contacts" else "*.jsonl"
-    for path in sorted((home.landing_dir / tenant_id / kind).glob(pattern)):
+    suffixes = (".csv", ".xlsx", ".xlsm", ".xls") if kind == "contacts" else (".jsonl",)
+    folder = home.landing_dir / tenant_id / kind
+    for path in sorted(p for p in folder.glob("*") if p.suffix.lower() in suffixes):
         ensure_tenant(con, tenant_id)
         at = datetime.now(UTC).replace(tzinfo=None)
         try:

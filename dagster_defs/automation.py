@@ -46,7 +46,7 @@ def landing_sensor_for(home: Home) -> dg.SensorDefinition:
     def landing_files(context: dg.SensorEvaluationContext):
         by_tenant: dict[str, list] = {}
         for p in home.landing_dir.glob("*/*/*"):
-            if p.is_file() and p.suffix in (".csv", ".jsonl", ".json", ".txt"):
+            if p.is_file() and p.suffix.lower() in (".csv", ".xlsx", ".xlsm", ".xls", ".jsonl", ".json", ".txt"):
                 tenant = p.parent.parent.name
                 if TENANT_ID.match(tenant):
                     by_tenant.setdefault(tenant, []).append(p)

@@ -101,6 +101,11 @@ def test_the_fallback_model_widens_its_interval_by_the_uncertainty_of_its_rates(
     assert model_row["model"][0] == MODEL_FALLBACK
     both = revenue_forecast(con, "t1", AS_OF, customer_ltv, model_row)
     process = revenue_forecast(con, "t1", AS_OF, customer_ltv, model_row, parameter_draws=0)
-    assert (relative_width(both) > relative_width(process)).all()
+    # where the process-only interval is clipped at 0 (the short last period) only its upper end
+    # is left to compare, and a skewed mixture need not reach further there
+    unclipped = (process.filter(pl.col("segment") == "all").sort("period_start")["revenue_low"]
+                 > 0).to_numpy()
+    assert unclipped.sum() >= 10
+    assert (relative_width(both) > relative_width(process))[unclipped].all()
     assert (both["revenue_low"] <= both["expected_revenue"]).all()
     assert (both["expected_revenue"] <= both["revenue_high"]).all()

@@ -367,12 +367,15 @@ def test_a_table_is_capped_and_says_how_many_rows_were_left_out(home, capsys):
 
 COMMANDS = [[], ["run"], ["sql"], ["demo"], ["unmerge"], ["import", "contacts"],
             ["import", "activities"], ["contact", "show"], ["contact", "explain"],
-            ["gdpr", "export"], ["gdpr", "erase"], ["audit", "verify"]]
+            ["gdpr", "export"], ["gdpr", "erase"], ["audit", "verify"],
+            ["segment", "export"], ["tenant", "show"], ["tenant", "set"]]
 REQUIRED = {("import", "contacts"): ["--tenant"], ("import", "activities"): ["--tenant"],
             ("contact", "show"): ["--tenant"], ("contact", "explain"): ["--tenant"],
             ("unmerge",): ["--tenant", "--contact", "--source"],
             ("gdpr", "export"): ["--tenant", "--contact"],
-            ("gdpr", "erase"): ["--tenant", "--contact", "--actor"]}
+            ("gdpr", "erase"): ["--tenant", "--contact", "--actor"],
+            ("segment", "export"): ["--tenant", "--format"], ("tenant", "show"): ["--tenant"],
+            ("tenant", "set"): ["--tenant"]}
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "crm")

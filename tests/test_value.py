@@ -79,10 +79,16 @@ def _rows(con, table: str, tenant: str = "t1") -> pl.DataFrame:
         TABLES[table])
 
 
+# Tables whose money is written rounded to the cent (value.money).
+ROUNDED = ("segment_ltv", "revenue_forecast", "forecast_accuracy")
+
+
 def _assert_same_tables(a, b) -> None:
     for table in TABLES:
-        # per-segment sums are added in another order: equal to the last digits
-        assert_frame_equal(_rows(a, table), _rows(b, table), rel_tol=1e-9, abs_tol=0)
+        # per-segment sums are added in another order: equal to the last digits, and money
+        # rounded to the cent may then round to a neighbouring cent
+        assert_frame_equal(_rows(a, table), _rows(b, table), rel_tol=1e-9,
+                           abs_tol=0.011 if table in ROUNDED else 0)
 
 
 def test_refresh_value_writes_what_the_three_stages_write_day_after_day(two):
@@ -92,7 +98,8 @@ def test_refresh_value_writes_what_the_three_stages_write_day_after_day(two):
         got = _refresh(one_pass, "t1", as_of, run_id)
         assert got.keys() == expected.keys()
         assert {k: v for k, v in got.items() if k not in ("model", "accuracy")} == pytest.approx(
-            {k: v for k, v in expected.items() if k not in ("model", "accuracy")}, rel=1e-9)
+            {k: v for k, v in expected.items() if k not in ("model", "accuracy")}, rel=1e-9,
+            abs=0.05)
         method = got["accuracy"].pop("forecast_method")
         assert method == expected["accuracy"].pop("forecast_method")
         assert got["accuracy"] == pytest.approx(expected["accuracy"], rel=1e-9)

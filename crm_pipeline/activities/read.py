@@ -96,6 +96,12 @@ def _chunks(path: Path, encoding: str) -> Iterator[pl.DataFrame]:
                 return
 
 
+def lines_of(path: Path) -> Iterator[pl.DataFrame]:
+    """Frames of (line_number, line) of a log's non-blank lines, read as an import reads them
+    (BOM, encoding, binary bytes refused), for checking a file without staging it."""
+    return _chunks(Path(path), _encoding_of(Path(path)))
+
+
 def _numbered(lines: pl.Series, first: int) -> pl.DataFrame:
     return (
         lines.to_frame()

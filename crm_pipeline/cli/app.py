@@ -87,12 +87,16 @@ gdpr_app = _App(help="Right of access and right to erasure.")
 audit_app = _App(help="The audit trail.")
 account_app = _App(help="Accounts: the companies contacts work for.")
 role_app = _App(help="Agents' roles: what each may read and write.")
+segment_app = _App(help="Segments: lists of contacts, for other tools.")
+tenant_app = _App(help="A tenant's settings: currency, thresholds, score weights.")
 app.add_typer(import_app, name="import")
 app.add_typer(role_app, name="role")
 app.add_typer(contact_app, name="contact")
 app.add_typer(gdpr_app, name="gdpr")
 app.add_typer(audit_app, name="audit")
 app.add_typer(account_app, name="account")
+app.add_typer(segment_app, name="segment")
+app.add_typer(tenant_app, name="tenant")
 
 # Values printed come from files and users: never read as markup or emoji codes (see render.py).
 out = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)  # paths stay whole
@@ -199,11 +203,15 @@ def run_cmd(
 
 @import_app.command("contacts")
 def import_contacts(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="Contact CSV exported from a CRM.")],
+    file: Annotated[Path, typer.Argument(
+        metavar="FILE", help="Contact CSV or Excel workbook (.xlsx, .xls) exported from a CRM.")],
     tenant: TenantOpt,
     mapping: Annotated[Path | None, typer.Option(
         "--mapping", metavar="MAP.yaml",
         help="Header mapping overriding the recognised headers.")] = None,
+    sheet: Annotated[str | None, typer.Option(
+        "--sheet", metavar="NAME", help="The workbook's sheet to read (default: the first).")
+    ] = None,
     region: Annotated[str | None, typer.Option(
         "--region", metavar="CC", help="Default phone region (two-letter country code).")] = None,
     no_run: Annotated[bool, typer.Option("--no-run", help="Stage only; run later.")] = False,
@@ -212,7 +220,7 @@ def import_contacts(
     as_of: AsOfOpt = None,
     home: HomeOpt = None,
 ) -> None:
-    """Import a contact CSV, then run the pipeline for that tenant.
+    """Import a contact CSV or Excel workbook, then run the pipeline for that tenant.
 
     Prints rows read, accepted, merged and quarantined by reason, and the error file listing
     the quarantined rows.
@@ -222,17 +230,18 @@ def import_contacts(
     $ crm import contacts hubspot.csv --tenant acme_us
     $ crm import contacts kunden.csv --tenant deutsch_de --mapping map.yaml --region DE
     $ crm import contacts export.csv --tenant acme_us --dry-run
+    $ crm import contacts hubspot-export.xlsx --tenant acme_us --sheet Contacts
     """
     from crm_pipeline.cli import commands
 
     h = _home(home)
     _user_paths(file, mapping)
     if dry_run:
-        commands.dry_run_contacts(out, h, file, tenant, mapping, region)
+        commands.dry_run_contacts(out, h, file, tenant, mapping, region, sheet)
         return
     as_of = commands.checked_as_of(as_of)
     with commands.locked(h, tenant):
-        import_id = commands.stage_contacts(h, file, tenant, mapping, region)
+        import_id = commands.stage_contacts(h, file, tenant, mapping, region, sheet)
         if not no_run:
             _run(h, tenant.strip(), as_of)
         commands.print_import_report(out, h, tenant.strip(), import_id, ran=not no_run)
@@ -243,6 +252,9 @@ def import_activities(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="Activity log (JSON lines).")],
     tenant: TenantOpt,
     no_run: Annotated[bool, typer.Option("--no-run", help="Stage only; run later.")] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Only check the lines against the format (docs/activities.md); "
+        "import nothing. Exit 2 if a line is bad.")] = False,
     as_of: AsOfOpt = None,
     home: HomeOpt = None,
 ) -> None:
@@ -252,9 +264,13 @@ def import_activities(
 
     $ crm import activities events.jsonl --tenant acme_us
     $ crm import activities events.jsonl --tenant acme_us --no-run
+    $ crm import activities events.jsonl --tenant acme_us --check
     """
     from crm_pipeline.cli import commands
 
+    if check:
+        _user_paths(file)
+        raise typer.Exit(commands.check_activities(out, file, tenant))
     h = _home(home)
     _user_paths(file)
     as_of = commands.checked_as_of(as_of)
@@ -763,6 +779,98 @@ def audit_verify(
                       soft_wrap=True)
         raise typer.Exit(1)
     out.print(styled(f"audit chain verified: {checked} changes"))
+
+
+@segment_app.command("export")
+def segment_export_cmd(
+    segment: Annotated[str, typer.Argument(metavar="SEGMENT", help="Segment name.")],
+    tenant: TenantOpt,
+    fmt: Annotated[str, typer.Option("--format", metavar="hubspot|salesforce|mailchimp|csv",
+                                     help="The tool the file is for.")],
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", metavar="FILE", help="Where to write (default ./<tenant>_<segment>_<format>.csv).")
+    ] = None,
+    actor: Annotated[str | None, typer.Option(
+        "--actor", metavar="NAME", help="Who exports, for the audit trail (default: your login).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
+    home: HomeOpt = None,
+) -> None:
+    """Write a segment as a file another tool re-imports as a static list; audited.
+
+    Its own column names and the record ids it knows; contacts whose consent is denied are left
+    out of outreach segments and of Mailchimp lists.
+
+    [bold]Examples[/bold]
+
+    $ crm segment export --tenant acme_us hot_leads --format hubspot --out hot.csv
+    """
+    from crm_pipeline.cli import commands
+
+    h = _home(home)
+    _user_paths(out_file)
+    path, summary = commands.export_segment(h, tenant, segment, fmt, out_file, actor, force)
+    left_out = ", ".join(f"{n} {why.replace('_', ' ')}" for why, n in summary["left_out"].items())
+    out.print(f"{path}: {summary['rows']} contacts of {segment} (as of {summary['as_of']}) for "
+              f"{summary['format']}" + (f", {summary['with_record_id']} with its record id"
+                                         if summary["format"] != "csv" else "")
+              + (f"; left out: {left_out}" if left_out else ""))
+
+
+@tenant_app.command("show")
+def tenant_show(tenant: TenantOpt, fmt: TextFormatOpt = "text", home: HomeOpt = None) -> None:
+    """Every setting of the tenant, and whether it is the tenant's own or the default.
+
+    [bold]Examples[/bold]
+
+    $ crm tenant show --tenant acme_us
+    """
+    from crm_pipeline.cli import commands
+    from crm_pipeline.cli.render import add_row, table
+
+    rows = commands.tenant_settings_rows(_home(home), tenant)
+    if fmt == "json":
+        out.print(json.dumps({k: json.loads(v) for k, v, _ in rows}, indent=2,
+                             ensure_ascii=False))
+        return
+    t = table("key", "value", "from", title=f"Settings of {tenant.strip()}")
+    for row in rows:
+        add_row(t, row)
+    out.print(t)
+
+
+@tenant_app.command("set")
+def tenant_set(
+    tenant: TenantOpt,
+    pairs: Annotated[list[str], typer.Argument(
+        metavar="KEY VALUE ...", help="Settings and their values (VALUE `default` resets).")],
+    actor: Annotated[str | None, typer.Option(
+        "--actor", metavar="NAME", help="Who changes them, for the audit (default: your login).")
+    ] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Change tenant settings; checked, audited, read by the next run.
+
+    Keys as `crm tenant show` lists them (a name one section holds may be given alone); lists as
+    comma-separated words. Weights that must add up to 100 are set together.
+
+    [bold]Examples[/bold]
+
+    $ crm tenant set --tenant acme_us hot_days 7 --actor jane
+    $ crm tenant set --tenant acme_us score_weights.role 25 score_weights.industry 5 --actor jane
+    $ crm tenant set --tenant acme_us currency EUR --actor jane
+    """
+    from crm_pipeline.cli import commands
+
+    if len(pairs) % 2:
+        raise BadArgument(f"{pairs[-1]!r} has no value: give KEY VALUE pairs")
+    result = commands.set_tenant_settings(_home(home), tenant,
+                                          list(zip(pairs[::2], pairs[1::2], strict=True)), actor)
+    if not result["changed"]:
+        out.print("nothing changed (the same values)")
+    for key, value in result["changed"].items():
+        out.print(f"{key}: {json.dumps(result['previous'][key])} -> {json.dumps(value)} "
+                  "(from the next run)")
 
 
 @app.command("status")

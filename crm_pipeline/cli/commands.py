@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 from datetime import date
@@ -155,7 +156,7 @@ def _checked_region(region: str | None) -> str | None:
 
 
 def stage_contacts(home: Home, file: Path, tenant: str, mapping: Path | None,
-                   region: str | None) -> str:
+                   region: str | None, sheet: str | None = None) -> str:
     """Read, check and register a contact file; nothing is written if the file is refused."""
     from crm_pipeline.contacts.importer import preview_contact_file, stage_contact_file
 
@@ -163,11 +164,12 @@ def stage_contacts(home: Home, file: Path, tenant: str, mapping: Path | None,
     region = _checked_region(region)
     _checked_file(file)
     _checked_mapping(mapping)
-    preview_contact_file(file, mapping)  # refuse before the warehouse is touched
+    preview_contact_file(file, mapping, sheet)  # refuse before the warehouse is touched
     with working_warehouse(home, tenant) as con:
         ensure_tenant(con, tenant, home_country=region)
         result = stage_contact_file(con, tenant_id=tenant, path=file, at=utc_now(),
-                                    mapping_file=mapping, region=region, key=home.key())
+                                    mapping_file=mapping, region=region, key=home.key(),
+                                    sheet=sheet)
     return result["import_id"]
 
 
@@ -183,8 +185,26 @@ def stage_activities(home: Home, file: Path, tenant: str) -> str:
     return result["import_id"]
 
 
+def check_activities(out: Console, file: Path, tenant: str) -> int:
+    """Print what `--check` found in an activity log; the exit status (2 if a line is bad)."""
+    from crm_pipeline.activities.schema import check_activity_file
+
+    tenant = checked_tenant_id(tenant)
+    _checked_file(file)
+    report = check_activity_file(file, tenant)
+    out.print(styled((str(file), "bold"), f": {report.lines} lines checked, {report.valid} valid, "
+                     f"{report.invalid} invalid (nothing imported)"))
+    for code, n in sorted(report.by_reason.items()):
+        out.print(styled(f"  {code}: {n}"))
+    for number, code, detail in report.first_bad:
+        out.print(styled(f"line {number}: {code}: {detail}"))
+    if report.invalid > len(report.first_bad):
+        out.print(styled(f"... and {report.invalid - len(report.first_bad)} more bad lines"))
+    return 2 if report.invalid else 0
+
+
 def dry_run_contacts(out: Console, home: Home, file: Path, tenant: str, mapping: Path | None,
-                     region: str | None) -> None:
+                     region: str | None, sheet: str | None = None) -> None:
     """Detected encoding, delimiter, mapping, a few normalized rows and predicted counts."""
     from crm_pipeline.contacts.importer import preview_contact_file, published_home_country
     from crm_pipeline.contacts.normalize.contacts import identity_expr, normalize_contacts
@@ -193,13 +213,15 @@ def dry_run_contacts(out: Console, home: Home, file: Path, tenant: str, mapping:
     region = _checked_region(region)
     _checked_file(file)
     _checked_mapping(mapping)
-    read, cmap, rows = preview_contact_file(file, mapping)
+    read, cmap, rows = preview_contact_file(file, mapping, sheet)
     home_region = region or published_home_country(home, tenant) or "US"
     norm = normalize_contacts(rows, default_region=home_region)
     with_identity = norm.filter(identity_expr()).height
     out.print(styled((str(file), "bold"), " (dry run: nothing is changed)"))
-    out.print(styled(f"encoding {read.encoding}, delimiter {read.delimiter!r}, header on line "
-                     f"{read.header_line}, looks like a {cmap.vendor} export"))
+    layout = (f"sheet {read.sheet!r} of an {read.encoding} workbook" if read.sheet
+              else f"encoding {read.encoding}, delimiter {read.delimiter!r}")
+    out.print(styled(f"{layout}, header on line {read.header_line}, looks like a {cmap.vendor} "
+                     "export"))
     mt = table("column", "field", title="Mapping")
     for field, columns in cmap.describe()["fields"].items():
         for column in columns:
@@ -488,6 +510,135 @@ def write_contact(home: Home, tenant: str, change) -> dict:
             result = apply_change(con, roles, ctx, change)
             record_chain_heads(con, home, [tenant])
     return result
+
+
+def acting_user(actor: str | None) -> str:
+    """The actor named, else the login name of whoever runs the command (for the audit)."""
+    import getpass
+
+    named = (actor or "").strip()
+    if named:
+        return named
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a bare container)
+        raise BadArgument("who is acting cannot be told: name yourself with --actor") from None
+
+
+def export_segment(home: Home, tenant: str, segment: str, fmt: str, out_file: Path | None,
+                   actor: str | None, force: bool) -> tuple[Path, dict]:
+    """Write a segment for another tool (crm segment export), audited as an export: the file
+    appears under its name only once its audit row is committed."""
+    import polars as pl
+
+    from crm_pipeline.contacts.edits import actor_context
+    from crm_pipeline.errors import NotPermitted
+    from crm_pipeline.marts.segment_export import checked_format, segment_export, write_export
+    from crm_pipeline.trust.audit import append_changes
+    from crm_pipeline.trust.heads import record_chain_heads
+    from crm_pipeline.trust.roles import Roles
+
+    tenant = checked_tenant_id(tenant)
+    fmt = checked_format(fmt)
+    out_file = Path(out_file or f"{tenant}_{segment}_{fmt}.csv")
+    if out_file.is_dir():
+        raise BadArgument(f"{out_file}: is a folder; give a file name with --out")
+    if out_file.exists() and not force:
+        raise BadArgument(f"{out_file}: the file exists; choose another --out or add --force")
+    if not out_file.parent.is_dir():
+        raise BadArgument(f"{out_file}: no such folder {out_file.parent}")
+    actor = acting_user(actor)
+    with locked(home, tenant):
+        tenant = checked_existing_tenant(home, tenant)
+        roles = Roles.for_tenant(home, tenant)
+        agent = roles.agent(actor)
+        if agent is not None and not (agent.reads_personal
+                                      and roles.may_read(actor, None, "contact_segments")):
+            raise NotPermitted(f"agent {actor!r} may not export contacts: its role does not read "
+                               "segments with personal data")
+        now = utc_now()
+        ctx = actor_context(roles, tenant, actor, f"export-{now:%Y%m%dT%H%M%S%f}", home.key(), now)
+        with working_warehouse(home, tenant) as con:
+            export = segment_export(con, tenant, segment, fmt)
+            tmp, digest = write_export(export, out_file)
+            try:
+                run(con, "BEGIN TRANSACTION")
+                append_changes(con, ctx, pl.DataFrame({
+                    "action": ["export"], "entity": ["segment_export"], "entity_id": [segment],
+                    "previous": [None], "new": [json.dumps(export.audit_new(out_file.name, digest),
+                                                           sort_keys=True)],
+                }, schema={"action": pl.Utf8, "entity": pl.Utf8, "entity_id": pl.Utf8,
+                           "previous": pl.Utf8, "new": pl.Utf8}))
+                run(con, "COMMIT")
+            except BaseException:
+                run(con, "ROLLBACK")
+                tmp.unlink(missing_ok=True)
+                raise
+            tmp.replace(out_file)
+            record_chain_heads(con, home, [tenant])
+    return out_file, export.audit_new(out_file.name, digest)
+
+
+def tenant_settings_rows(home: Home, tenant: str) -> list[tuple[str, str, str]]:
+    """(key, value, set|default) of a tenant's settings, from its working shard (so a `set`
+    shows at once; the run reads the same)."""
+    from crm_pipeline.marts.tenant_config import settings_rows
+
+    tenant = checked_existing_tenant(home, tenant)
+    with working_warehouse(home, tenant, read_only=True) as con:
+        return settings_rows(con, tenant)
+
+
+def set_tenant_settings(home: Home, tenant: str, pairs: list[tuple[str, str]],
+                        actor: str) -> dict:
+    """Change settings (crm tenant set), checked whole, audited; the next run reads them. A new
+    currency converts the stored amounts again in the same transaction."""
+    import phonenumbers
+    import polars as pl
+
+    from crm_pipeline.activities.currency import load_rates
+    from crm_pipeline.activities.rebase import reconverted_amounts
+    from crm_pipeline.contacts.edits import actor_context
+    from crm_pipeline.errors import NotPermitted
+    from crm_pipeline.marts.tenant_config import settings_change, store_change
+    from crm_pipeline.trust.audit import append_changes
+    from crm_pipeline.trust.heads import record_chain_heads
+    from crm_pipeline.trust.roles import Roles
+
+    tenant = checked_tenant_id(tenant)
+    actor = acting_user(actor)
+    with locked(home, tenant):
+        tenant = checked_existing_tenant(home, tenant)
+        roles = Roles.for_tenant(home, tenant)
+        if roles.is_agent(actor):
+            raise NotPermitted(f"agent {actor!r} may not change tenant settings: ask a person")
+        now = utc_now()
+        ctx = actor_context(roles, tenant, actor, f"settings-{now:%Y%m%dT%H%M%S%f}", home.key(),
+                            now)
+        with working_warehouse(home, tenant) as con:
+            change = settings_change(con, tenant, pairs,
+                                     set(load_rates()["currency"].to_list()),
+                                     set(phonenumbers.SUPPORTED_REGIONS))
+            changed = {k: v for k, v in change.new.items() if change.previous.get(k) != v}
+            if not changed:
+                return {"changed": {}, "previous": {}}
+            run(con, "BEGIN TRANSACTION")
+            try:
+                store_change(con, tenant, change)
+                if "base_currency" in change.columns and "currency" in changed:
+                    reconverted_amounts(con, tenant, change.columns["base_currency"])
+                append_changes(con, ctx, pl.DataFrame({
+                    "action": ["update"], "entity": ["tenant_settings"], "entity_id": [tenant],
+                    "previous": [json.dumps({k: change.previous[k] for k in changed},
+                                            sort_keys=True)],
+                    "new": [json.dumps(changed, sort_keys=True)],
+                }))
+                run(con, "COMMIT")
+            except BaseException:
+                run(con, "ROLLBACK")
+                raise
+            record_chain_heads(con, home, [tenant])
+    return {"changed": changed, "previous": {k: change.previous[k] for k in changed}}
 
 
 def import_changes(home: Home, file: Path, tenant: str) -> dict:

@@ -17,8 +17,8 @@ import duckdb
 import polars as pl
 
 from crm_pipeline.contacts.imports import existing_import, import_id_for, register_import
-from crm_pipeline.contacts.ingest.files import read_table
 from crm_pipeline.contacts.ingest.headers import canonical_rows, resolve_mapping
+from crm_pipeline.contacts.ingest.workbooks import read_contact_file
 from crm_pipeline.contacts.normalize.contacts import (
     hygiene_issues,
     identity_expr,
@@ -54,9 +54,10 @@ STAGED_COLUMNS = (
 )
 
 
-def preview_contact_file(path: Path, mapping_file: Path | None = None):
-    """(table, mapping, canonical rows) of a file, reading it without touching the warehouse."""
-    table = read_table(Path(path))
+def preview_contact_file(path: Path, mapping_file: Path | None = None, sheet: str | None = None):
+    """(table, mapping, canonical rows) of a file (a CSV, or a workbook's first or named
+    sheet), reading it without touching the warehouse."""
+    table = read_contact_file(Path(path), sheet)
     mapping = resolve_mapping(table.headers, mapping_file)
     if not any(mapping.columns(f) for f in IDENTITY_FIELDS):
         raise RefusedFile(
@@ -97,13 +98,14 @@ def stage_contact_file(
     run_id: str | None = None,
     region: str | None = None,
     key: bytes | None = None,
+    sheet: str | None = None,
 ) -> dict:
     """Register a contact file and keep every row as read; the same file again changes nothing.
 
     With the home's `key`, rows of people erased under GDPR are recognised here and stored
     without their values (without it, normalization recognises them, and strips the values it
     finds already stored)."""
-    table, mapping, rows = preview_contact_file(path, mapping_file)
+    table, mapping, rows = preview_contact_file(path, mapping_file, sheet)
     import_id = import_id_for(tenant_id, "contact", table.sha256)
     previous = existing_import(con, tenant_id, import_id)
     if previous:
@@ -167,7 +169,7 @@ def stage_contact_file(
             con, tenant_id=tenant_id, import_id=import_id, kind="contact",
             file_name=Path(path).name, file_sha256=table.sha256,
             rows_in=raw_rows.height + bad.height + erased.height, at=at, encoding=table.encoding,
-            delimiter=table.delimiter, vendor=mapping.vendor,
+            delimiter=table.delimiter or None, vendor=mapping.vendor,
             mapping=json.dumps(mapping.describe() | {"region": region}, sort_keys=True),
         )
         run(con, "COMMIT")

@@ -19,7 +19,7 @@ import polars as pl
 from crm_pipeline.warehouse import run
 
 GENESIS = "0" * 64
-ACTIONS = ("create", "update", "delete", "merge", "unmerge", "erase")
+ACTIONS = ("create", "update", "delete", "merge", "unmerge", "erase", "export")
 
 
 @dataclass(frozen=True)

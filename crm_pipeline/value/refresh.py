@@ -34,6 +34,7 @@ import numpy as np
 import polars as pl
 
 from crm_pipeline.marts.refresh import replace_slice
+from crm_pipeline.tenants import get_tenant
 from crm_pipeline.value.backtest import (
     BacktestPlan,
     backtest_plan,
@@ -50,6 +51,7 @@ from crm_pipeline.value.ltv.model import (
 )
 from crm_pipeline.value.ltv.segments import segment_ltv_rows
 from crm_pipeline.value.ltv.summary import SUMMARY_COLUMNS, SUMMARY_SCHEMA, customer_summaries_query
+from crm_pipeline.value.money import rounded_money
 from crm_pipeline.value.tenant_forecast import (
     MonthlyHistory,
     accuracy_metadata,
@@ -204,6 +206,12 @@ def write_value(
     }
 
 
+def base_currency(con: duckdb.DuckDBPyConnection, tenant_id: str) -> str:
+    """The tenant's base currency (USD for a tenant not registered, as in tests)."""
+    tenant = get_tenant(con, tenant_id)
+    return tenant.base_currency if tenant else "USD"
+
+
 def _start_after_write(
     con, tenant_id: str, as_of: datetime.date, run_id: str, model_row: pl.DataFrame
 ) -> dict | None:
@@ -219,7 +227,8 @@ def _start_after_write(
 
 def write_ltv_tables(con, tenant_id: str, run_id: str, customer_ltv, segment_ltv, model) -> None:
     """The tenant's marts.customer_ltv and segment_ltv, and the run's marts.ltv_model row, in one
-    transaction."""
+    transaction; segment_ltv's money rounded to the tenant currency's minor unit (`money`)."""
+    segment_ltv = rounded_money(segment_ltv, base_currency(con, tenant_id))
     with transaction(con):
         replace_slice(con, "marts.customer_ltv", tenant_id, customer_ltv)
         replace_slice(con, "marts.segment_ltv", tenant_id, segment_ltv)

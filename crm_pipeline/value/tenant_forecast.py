@@ -33,6 +33,7 @@ import polars as pl
 
 from crm_pipeline.marts.refresh import replace_slice
 from crm_pipeline.sql import sql_text
+from crm_pipeline.tenants import get_tenant
 from crm_pipeline.value.calibration import (
     CALIBRATION_MONTHS,
     LEVELS,
@@ -46,6 +47,7 @@ from crm_pipeline.value.calibration import (
     wape,
 )
 from crm_pipeline.value.memberships import ALL_SEGMENT
+from crm_pipeline.value.money import rounded_money
 from crm_pipeline.value.monthly import COMPONENTS, METHODS, all_forecasts, rolling_forecasts
 from crm_pipeline.warehouse import frame, transaction
 
@@ -323,9 +325,13 @@ def write_forecast_tables(
     tenant: TenantForecast | None,
 ) -> pl.DataFrame:
     """The tenant's marts.revenue_forecast (`forecast` with the tenant-level numbers),
-    forecast_accuracy and forecast_accuracy_summary, in one transaction; the forecast rows."""
-    rows = with_tenant_forecast(forecast, tenant)
-    accuracy = tenant.accuracy if tenant else pl.DataFrame(schema=ACCURACY_SCHEMA)
+    forecast_accuracy and forecast_accuracy_summary, in one transaction; the forecast rows, their
+    money rounded to the tenant currency's minor unit (`money`)."""
+    found = get_tenant(con, tenant_id)
+    currency = found.base_currency if found else "USD"
+    rows = rounded_money(with_tenant_forecast(forecast, tenant), currency)
+    accuracy = rounded_money(
+        tenant.accuracy if tenant else pl.DataFrame(schema=ACCURACY_SCHEMA), currency)
     summary = tenant.summary if tenant else pl.DataFrame(schema=SUMMARY_SCHEMA)
     with transaction(con):
         replace_slice(con, "marts.revenue_forecast", tenant_id, rows)

@@ -104,7 +104,8 @@ def read_table(path: Path) -> RawTable:
     headers = unique_headers(layout.header_fields)
     body = lines.slice(layout.header_last_line + 1)
     rows, unparseable = _records(data, body, layout, headers)
-    rows, unparseable = _without_repeated_headers(rows, unparseable, layout, headers)
+    rows, unparseable = without_repeated_headers(rows, unparseable, layout.header_fields,
+                                                headers, layout.delimiter)
     if rows.height == 0 and unparseable.height == 0:
         raise RefusedFile(path, "has a header but no data rows; export it again with the contacts")
     return RawTable(
@@ -559,14 +560,15 @@ def _folded_cell(cell: pl.Expr) -> pl.Expr:
     return cell.str.replace_all(INVISIBLE_EDGES, "").str.to_lowercase()
 
 
-def _without_repeated_headers(rows: pl.DataFrame, unparseable: pl.DataFrame, layout: _Layout,
-                              headers: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def without_repeated_headers(rows: pl.DataFrame, unparseable: pl.DataFrame,
+                             header_fields: list[str], headers: list[str],
+                             delimiter: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows, unparseable) with the data rows that repeat the file's own header (as a second
     export pasted after the first brings it, BOM and all) moved to unparseable.
 
     One column is scanned for the header's text first; only the few rows found are compared
     whole."""
-    names = pl.select(_folded_cell(pl.lit(pl.Series(layout.header_fields, dtype=pl.String))))
+    names = pl.select(_folded_cell(pl.lit(pl.Series(header_fields, dtype=pl.String))))
     names = names.to_series().to_list()
     probe = next((i for i, n in enumerate(names) if n), None)
     if probe is None or rows.height == 0:
@@ -585,7 +587,7 @@ def _without_repeated_headers(rows: pl.DataFrame, unparseable: pl.DataFrame, lay
     repeated = found.select(
         pl.col("row_number").cast(pl.Int64),
         pl.concat_str([pl.col(h).fill_null("") for h in headers],
-                      separator=layout.delimiter).alias("raw"),
+                      separator=delimiter or ",").alias("raw"),
         pl.lit(REPEATED_HEADER).alias("detail"),
     )
     rows = rows.join(repeated.select("row_number"), on="row_number", how="anti",

@@ -1,4 +1,5 @@
-"""A contact file as read (`RawTable`): what `files.read_table` gives and `headers` maps."""
+"""A contact file as read (`RawTable`): what `files.read_table` (a CSV) or
+`workbooks.read_workbook` gives and `headers` maps."""
 
 from __future__ import annotations
 
@@ -21,3 +22,4 @@ class RawTable:
     unparseable: pl.DataFrame
     sha256: str
     invisible: bool = False  # some value holds an invisible character (`text.INVISIBLE`)
+    sheet: str | None = None  # the sheet read, for a workbook (`workbooks`)

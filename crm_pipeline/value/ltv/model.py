@@ -5,10 +5,11 @@ date. Time is measured in days. The models are fitted when the tenant has at lea
 `MIN_REPEAT_CUSTOMERS` customers with a repeat purchase and a positive average repeat spend (the
 customers Gamma-Gamma is fitted on, a subset of those BG/NBD learns drop-out from). Below that, or
 when either fit does not converge (or Gamma-Gamma gives q <= 1, an undefined mean spend), the model
-is `historical_average`: every customer is expected to buy at the tenant's historical repeat rate
-(repeat purchase days per day of customer tenure) and to spend the tenant's average net value per
-purchase day; `p_alive` is NULL. A `LtvFallbackWarning` is issued and the reason is in the
-diagnostics. Customers whose net spend is not positive (refunds) are expected to be worth 0.
+is `historical_average`: each customer's purchase rate and value per purchase day are their own,
+shrunk toward the tenant's historical averages, and their chance of still being active falls with
+the time since their last purchase (`fallback`: recency- and frequency-aware, in closed form). A
+`LtvFallbackWarning` is issued and the reason is in the diagnostics. Customers whose net spend
+is not positive (refunds) are expected to be worth 0.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ from crm_pipeline.value.ltv.bgnbd import (
     expected_purchases_if_alive,
     fit_bgnbd,
     p_alive,
+)
+from crm_pipeline.value.ltv.fallback import (
+    LIFETIME_DAYS,
+    PRIOR_DAYS,
+    PRIOR_PURCHASE_DAYS,
+    fallback_predictions,
 )
 from crm_pipeline.value.ltv.gamma_gamma import (
     GammaGammaParams,
@@ -252,7 +259,7 @@ def fitted_values(
     min_repeat_customers: int = MIN_REPEAT_CUSTOMERS,
     start: dict | None = None,
 ) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
-    """(the `marts.ltv_model` row, each customer's p_alive (NaN under the fallback),
+    """(the `marts.ltv_model` row, each customer's p_alive,
     expected_purchases_90d, expected_purchases_365d and expected_clv_365d) from the customers'
     summary: frequency, recency, tenure, average order value (NaN without) and net revenue."""
     worthless = (revenue <= 0) | ((x > 0) & ~fit_mask(x, m))
@@ -299,9 +306,8 @@ def fitted_values(
     else:
         model = MODEL_FALLBACK
         rate, value = _historical_rates(x, T, revenue)
-        palive = np.full(x.size, np.nan)
-        purchases = {h: np.full(x.size, rate * h) for h in HORIZONS_DAYS}
-        order_value = np.full(x.size, value)
+        palive, purchases, order_value = fallback_predictions(x, tx, T, revenue, rate, value,
+                                                              HORIZONS_DAYS)
         fitted = [diagnostics.get(k) for k in ("bgnbd", "gamma_gamma")]
         converged = False if any(f is not None for f in fitted) else None
         iterations = (
@@ -310,6 +316,8 @@ def fitted_values(
         diagnostics["fallback_reason"] = reason
         diagnostics["historical_repeat_rate_per_day"] = rate
         diagnostics["historical_value_per_purchase_day"] = value
+        diagnostics["fallback"] = {"prior_days": PRIOR_DAYS, "lifetime_days": LIFETIME_DAYS,
+                                   "prior_purchase_days": PRIOR_PURCHASE_DAYS}
         message = (
             f"LTV for tenant {tenant_id} at {as_of}: {reason}; using historical averages instead."
         )

@@ -26,7 +26,7 @@ COMMENT ON COLUMN audit.changes.run_id IS 'Run (or command) that made the change
 COMMENT ON COLUMN audit.changes.tenant_id IS 'Tenant.';
 COMMENT ON COLUMN audit.changes.actor IS 'Who: pipeline, a user name, or an agent.';
 COMMENT ON COLUMN audit.changes.actor_kind IS 'user, agent or system.';
-COMMENT ON COLUMN audit.changes.action IS 'create, update, delete, merge, unmerge or erase.';
+COMMENT ON COLUMN audit.changes.action IS 'create, update, delete, merge, unmerge, erase, or export (a segment written to a file for another tool: entity segment_export, the segment''s name as entity_id, counts and the file''s digest as new).';
 COMMENT ON COLUMN audit.changes.entity IS 'What kind of record: contact, activity, ...';
 COMMENT ON COLUMN audit.changes.entity_id IS 'Its id.';
 COMMENT ON COLUMN audit.changes."at" IS 'When (UTC).';

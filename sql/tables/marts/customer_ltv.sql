@@ -22,7 +22,7 @@ COMMENT ON COLUMN marts.customer_ltv.recency_days IS 'Age of the customer at the
 COMMENT ON COLUMN marts.customer_ltv.tenure_days IS 'Age of the customer at the as-of date: days from first purchase to the as-of date.';
 COMMENT ON COLUMN marts.customer_ltv.avg_order_value IS 'Average net value of the repeat purchase days (refunds deducted); NULL without a repeat purchase.';
 COMMENT ON COLUMN marts.customer_ltv.historical_revenue IS 'Net revenue to date (purchases minus refunds).';
-COMMENT ON COLUMN marts.customer_ltv.p_alive IS 'Probability the customer is still active (BG/NBD).';
+COMMENT ON COLUMN marts.customer_ltv.p_alive IS 'Probability the customer is still active (BG/NBD; under the historical_average fallback, its recency-aware estimate).';
 COMMENT ON COLUMN marts.customer_ltv.expected_purchases_90d IS 'Expected purchase days in the next 90 days.';
 COMMENT ON COLUMN marts.customer_ltv.expected_purchases_365d IS 'Expected purchase days in the next 365 days.';
 COMMENT ON COLUMN marts.customer_ltv.expected_clv_365d IS 'Expected revenue in the next 365 days: expected purchases x expected order value (Gamma-Gamma), undiscounted.';

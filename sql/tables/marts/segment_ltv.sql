@@ -18,8 +18,8 @@ COMMENT ON TABLE marts.segment_ltv IS 'Per tenant and segment (and all = every c
 COMMENT ON COLUMN marts.segment_ltv.tenant_id IS 'Tenant.';
 COMMENT ON COLUMN marts.segment_ltv.segment IS 'Segment name (marts.contact_segments at the as-of date), or all; a segment with members but no customers has a row with 0 customers.';
 COMMENT ON COLUMN marts.segment_ltv.customers IS 'Customers (contacts with a purchase) in the segment.';
-COMMENT ON COLUMN marts.segment_ltv.expected_active_customers IS 'Sum of p_alive: how many of them are expected to be still active; NULL under the historical_average fallback.';
-COMMENT ON COLUMN marts.segment_ltv.mean_p_alive IS 'Mean probability that a customer of the segment is still active; NULL without customers or under the fallback.';
+COMMENT ON COLUMN marts.segment_ltv.expected_active_customers IS 'Sum of p_alive: how many of them are expected to be still active (under the historical_average fallback, from its recency-aware p_alive).';
+COMMENT ON COLUMN marts.segment_ltv.mean_p_alive IS 'Mean probability that a customer of the segment is still active; NULL without customers.';
 COMMENT ON COLUMN marts.segment_ltv.historical_revenue IS 'Net revenue to date of the segment''s customers (purchases minus refunds).';
 COMMENT ON COLUMN marts.segment_ltv.expected_purchases_90d IS 'Expected purchase days of the segment''s customers in the next 90 days (sum).';
 COMMENT ON COLUMN marts.segment_ltv.expected_purchases_365d IS 'Expected purchase days of the segment''s customers in the next 365 days (sum).';
