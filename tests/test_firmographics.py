@@ -298,3 +298,19 @@ def test_source_names_are_checked(home, tmp_path, capsys):
     for bad in ("manual", "a b", "x;drop"):
         code, _, err = _import(home, path, source=bad, capsys=capsys)
         assert code == 2, bad
+
+
+def test_a_workbook_imports_like_a_csv(home, tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "companies.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Companies")
+    for r, row in enumerate([HEADER.split(","),
+                             ["1", "Acme", "acme.com", "Software", 250, 12000000, "US", "Boston"]]):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    book.close()
+    assert _import(home, path, "--sheet", "Companies")[0] == 0
+    acme = _accounts(home)["acme.com"]
+    assert (acme["employee_count"], float(acme["annual_revenue"])) == (250, 12e6)

@@ -41,7 +41,7 @@ from crm_pipeline.contacts.imports import (
     import_id_for,
     register_import,
 )
-from crm_pipeline.contacts.ingest.files import read_table
+from crm_pipeline.contacts.ingest.workbooks import read_contact_file
 from crm_pipeline.contacts.quarantine import quarantine_counts, quarantine_rows, write_error_file
 from crm_pipeline.errors import BadArgument, RefusedFile
 from crm_pipeline.marts.tenant_settings import tenant_settings
@@ -101,13 +101,13 @@ def _matches(con: duckdb.DuckDBPyConnection, tenant_id: str, rows: pl.DataFrame)
 
 def import_companies_file(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, path: Path,
                           source: str, create: bool,
-                          error_path: Callable[[str], Path]) -> dict:
-    """Import a company file into the tenant (whose lock the caller holds); the import's
+                          error_path: Callable[[str], Path], sheet: str | None = None) -> dict:
+    """Import a company file (CSV, or a workbook's first or named sheet) into the tenant (whose lock the caller holds); the import's
     accounting: import_id, rows_in, accepted, merged, quarantined (by reason), problems (field
     values not used, by code), accounts_created, accounts_updated, conflicts, already."""
     tenant_id = ctx.tenant_id
     source = checked_source(source)
-    table = read_table(path)
+    table = read_contact_file(Path(path), sheet)
     rows, columns = company_rows(table)
     if not {"name", "domain", "website"} & set(columns):
         raise RefusedFile(path, "no column gives a company's domain, website or name (looked for "

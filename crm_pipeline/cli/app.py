@@ -476,7 +476,8 @@ def contact_delete(
 
 @import_app.command("companies")
 def import_companies_cmd(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="Company file (CSV).")],
+    file: Annotated[Path, typer.Argument(metavar="FILE",
+                                         help="Company file (CSV, .xlsx, .xls).")],
     tenant: TenantOpt,
     source: Annotated[str, typer.Option(
         "--source", metavar="NAME",
@@ -485,6 +486,8 @@ def import_companies_cmd(
     create: Annotated[bool, typer.Option(
         "--create", help="Create an account for a row that matches none (else quarantined).")
     ] = False,
+    sheet: Annotated[str | None, typer.Option(
+        "--sheet", metavar="NAME", help="The workbook's sheet (default the first).")] = None,
     home: HomeOpt = None,
 ) -> None:
     """Import a company or enrichment file (HubSpot Companies, Salesforce Accounts, Apollo,
@@ -502,7 +505,7 @@ def import_companies_cmd(
     h = _home(home)
     _user_paths(file)
     with commands.locked(h, tenant):
-        result = commands.import_companies(h, file, tenant, source, create)
+        result = commands.import_companies(h, file, tenant, source, create, sheet)
     commands.print_companies_report(out, file, tenant.strip(), result)
 
 

@@ -766,7 +766,8 @@ def print_status(out: Console, docs: list[dict]) -> None:
                          "(crm audit verify checks all)"))
 
 
-def import_companies(home: Home, file: Path, tenant: str, source: str, create: bool) -> dict:
+def import_companies(home: Home, file: Path, tenant: str, source: str, create: bool,
+                     sheet: str | None = None) -> dict:
     """A company file matched to the tenant's accounts (crm import companies), under its lock;
     audited, then republished."""
     from crm_pipeline.accounts.companies_file import checked_source, import_companies_file
@@ -776,7 +777,7 @@ def import_companies(home: Home, file: Path, tenant: str, source: str, create: b
     return _account_change(
         home, tenant, f"import:{source}", "company-import",
         lambda con, ctx: import_companies_file(
-            con, ctx, file, source, create, lambda i: home.error_file(ctx.tenant_id, i)),
+            con, ctx, file, source, create, lambda i: home.error_file(ctx.tenant_id, i), sheet),
         own_transaction=True)
 
 
