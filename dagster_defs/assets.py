@@ -7,6 +7,7 @@ name in the warehouse.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from crm_pipeline.activities.read import stage_activity_file
 from crm_pipeline.contacts.importer import stage_contact_file
 from crm_pipeline.errors import CrmError
 from crm_pipeline.progress import report
+from crm_pipeline.report.files import preview_png
 from crm_pipeline.tenants import ensure_tenant
 from crm_pipeline.trust.publish import publish_all_tenants, publish_tenant
 from crm_pipeline.warehouse import run
@@ -248,6 +250,30 @@ def published_snapshot(context, crm: CrmSettings, duckdb: Warehouse) -> dg.Mater
     return dg.MaterializeResult(metadata=metadata)
 
 
+@_asset(["published", "report"], TRUST, kinds={"html", "vega"}, deps=[published_snapshot])
+def published_report(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
+    """The tenant's self-contained HTML report (published/reports/<T>.html): imports, hygiene,
+    segments, lifecycle, engagement, lifetime value, forecast and accounts, charts and tables."""
+    t = context.partition_key
+    home = crm.crm_home
+    with warehouse(duckdb, t) as con:
+        try:
+            report(f"report: {t}")
+            path = pipeline.report_stage(con, home, t)
+        except Exception as exc:
+            pipeline.mark_run_failed(con, context.run_id, [t], crm.as_of_date,
+                                     f"report: {failure_cause(exc)}")
+            raise
+    metadata = {"path": dg.MetadataValue.path(str(path)), "size_bytes": path.stat().st_size}
+    preview = preview_png(path, path.with_suffix(".png"))  # None without a browser: no failure
+    if preview is not None:
+        picture = base64.b64encode(preview.read_bytes()).decode("ascii")
+        metadata["preview_path"] = dg.MetadataValue.path(str(preview))
+        metadata["preview"] = dg.MetadataValue.md(
+            f"![The report's first screen](data:image/png;base64,{picture})")
+    return dg.MaterializeResult(metadata=metadata)
+
+
 def failure_cause(exc: BaseException) -> str:
     """One line saying what went wrong, for audit.runs.message."""
     if isinstance(exc, CrmError):
@@ -261,5 +287,5 @@ def failure_cause(exc: BaseException) -> str:
 ALL_ASSETS = [
     raw_contact_rows, raw_activity_events, staging_contact_rows, core_contacts, core_accounts,
     core_activities,
-    marts_and_value, audit_runs, published_snapshot,
+    marts_and_value, audit_runs, published_snapshot, published_report,
 ]
