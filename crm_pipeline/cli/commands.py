@@ -365,7 +365,8 @@ def print_demo_summary(out: Console, home: Home) -> None:
                      "(try: .venv/bin/crm sql \"select * from marts.contact_segments limit 5\")"))
     for tenant in tenants:
         if home.report_file(tenant).is_file():
-            out.print(styled(f"report for {tenant}: {home.report_file(tenant)} (open it in a browser)"))
+            out.print(styled(f"report for {tenant}: {home.report_file(tenant)} "
+                             "(open it in a browser)"))
 
 
 def unmerge(home: Home, tenant: str, contact: str, source: str, actor: str) -> str:

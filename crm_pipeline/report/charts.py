@@ -59,8 +59,10 @@ def histogram(rows: list[dict], *, bin_label: str, value: str, bin_title: str, v
 
 def line_chart(rows: list[dict], *, x: str, y: str, series: str, x_title: str, y_title: str,
                series_title: str, description: str) -> dict:
-    """One line per series over dates, with a point at each date (a single date still shows)."""
-    return _spec(rows, description, mark={"type": "line", "point": True, "tooltip": True},
+    """One line per series over dates, with a point at each date (a single date still shows);
+    steps, since a count holds from one change to the next."""
+    return _spec(rows, description, mark={"type": "line", "point": True, "tooltip": True,
+                                          "interpolate": "step-after"},
                  encoding={
                      "x": {"field": x, "type": "temporal", "title": x_title},
                      "y": {"field": y, "type": "quantitative", "title": y_title,

@@ -132,20 +132,21 @@ def segments_section(con, p: dict) -> Section:
         title = "No segment history yet"
     elif len(days) == 1:
         biggest = max(last, key=lambda s: (last[s], s))
-        title = (f"{biggest} is the largest segment ({last[biggest]:,} contacts); history "
-                 f"starts on {days[0]:%Y-%m-%d}")
+        title = f"{biggest} is the largest segment ({last[biggest]:,} contacts)"
     else:
         moved = max(last, key=lambda s: (abs(last[s] - first.get(s, 0)), s))
         change = last[moved] - first.get(moved, 0)
-        title = (f"{moved} {'grew' if change >= 0 else 'shrank'} the most since "
+        biggest = max(last, key=lambda s: (last[s], s))
+        title = (f"No segment changed size since {days[0]:%Y-%m-%d}; {biggest} is the largest "
+                 f"({last[biggest]:,} contacts)") if change == 0 else (f"{moved} {'grew' if change >= 0 else 'shrank'} the most since "
                  f"{days[0]:%Y-%m-%d}: {first.get(moved, 0):,} to {last[moved]:,} contacts")
     data = [{"segment": r["segment"], "date": r["day"].isoformat(), "members": r["members"]}
             for r in sizes]
-    chart = charts.line_chart(data, x="date", y="members", series="segment", x_title="Run date",
+    chart = charts.line_chart(data, x="date", y="members", series="segment", x_title="Date",
                               y_title="Contacts", series_title="Segment",
-                              description="Contacts in each segment on each run date"
+                              description="Contacts in each segment over time"
                               ) if sizes else None
-    table = Table("Contacts per segment on each run date", ["Segment", "Date", "Contacts"],
+    table = Table("Contacts per segment on each date it changed", ["Segment", "Date", "Contacts"],
                   [[text(r["segment"]), text(r["day"].isoformat()), count(r["members"])]
                    for r in sizes])
     return Section("segments", "Segments over time", title, chart, [table])
