@@ -18,6 +18,7 @@ from helpers import HUBSPOT_HEADER, crm, write_csv, write_jsonl
 
 from crm_pipeline.home import Home
 from crm_pipeline.report.bundle import vega_bundle
+from crm_pipeline.report.files import PREVIEW_ENV, preview_png
 from dagster_defs.launch import run_pipeline
 from dagster_defs.ui import stop_group
 
@@ -161,3 +162,25 @@ def test_stopping_the_ui_ends_a_process_group_that_ignores_the_interrupt():
 def test_the_reports_as_of_is_a_date(home):
     match = re.search(r'<time datetime="([^"]+)">', _page(home))
     assert date.fromisoformat(match.group(1)) == date.fromisoformat(SECOND)
+
+
+def test_a_tenant_with_nothing_accepted_still_gets_its_report(tmp_path):
+    """Empty marts: every section says so instead of failing the run."""
+    h = Home(tmp_path / "home").ensure()
+    (h.landing_dir / "t2" / "contacts").mkdir(parents=True)
+    write_csv(h.landing_dir / "t2" / "contacts" / "empty.csv", HUBSPOT_HEADER, [",,,,,,,,,,"])
+    outcome = run_pipeline(h, None, FIRST)
+    assert outcome.success, outcome.failures
+    page = h.report_file("t2").read_text(encoding="utf-8")
+    assert "No customer has purchased yet" in page and "No revenue to forecast yet" in page
+    for spec in _specs(page):
+        vl_convert.vegalite_to_vega(spec)
+
+
+def test_without_a_browser_the_preview_is_left_out(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no chromium on it
+    monkeypatch.setenv(PREVIEW_ENV, "1")
+    html = tmp_path / "r.html"
+    html.write_text("<p>report</p>", encoding="utf-8")
+    assert preview_png(html, tmp_path / "r.png") is None
+    assert not (tmp_path / "r.png").exists()

@@ -273,15 +273,15 @@ def forecast_section(con, p: dict, currency: str) -> Section:
     months = rows(con, "forecast", p)
     ahead = [m for m in months if m["series"] == "forecast"]
     tested = [m for m in months if m["series"] == "back-test"]
-    if ahead:
-        total = sum(m["expected_revenue"] for m in ahead)
+    total = sum(m["expected_revenue"] for m in ahead)
+    if ahead and (total > 0 or tested):
         inside = sum(m["revenue_low"] <= m["actual_revenue"] <= m["revenue_high"] for m in tested)
         title = (f"{total:,.0f} {currency} expected over the next {len(ahead)} months; "
                  f"in the back-test {inside} of {len(tested)} months fell inside the 80% "
                  "interval" if tested else
                  f"{total:,.0f} {currency} expected over the next {len(ahead)} months")
     else:
-        title = "No forecast yet"
+        title = "No revenue to forecast yet: no purchase so far"
     data = [{"series": m["series"], "month": m["period_start"].isoformat(),
              "expected": m["expected_revenue"], "low": m["revenue_low"],
              "high": m["revenue_high"], "actual": m["actual_revenue"]} for m in months]
