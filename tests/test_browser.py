@@ -212,7 +212,8 @@ def test_the_webserver_loads_assets_checks_schedule_and_sensor(webserver):
 def test_the_last_runs_materializations_and_the_reports_preview_are_visible(webserver, demo):
     data = _graphql(webserver, """{ assetOrError(assetKey: {path: ["published", "report"]}) {
         ... on Asset { assetMaterializations(limit: 10) { partition metadataEntries {
-            label ... on PathMetadataEntry { path } ... on MarkdownMetadataEntry { mdStr } } } } } }""")
+            label ... on PathMetadataEntry { path }
+            ... on MarkdownMetadataEntry { mdStr } } } } } }""")
     by_tenant = {m["partition"]: {e["label"]: e for e in m["metadataEntries"]}
                  for m in data["assetOrError"]["assetMaterializations"]}
     assert set(by_tenant) == set(demo.tenant_ids())
@@ -245,7 +246,7 @@ def test_the_asset_graph_renders_without_errors(webserver, browser):
     except playwright_api.TimeoutError:
         pass  # not shown (an older or newer UI)
     zoom_out = page.locator('[aria-label="zoom_out"]')
-    for _ in range(3 if zoom_out.count() else 0):  # the whole group in view, for the picture
+    for _ in range(4 if zoom_out.count() else 0):  # the whole group in view, for the picture
         zoom_out.first.click()
         page.wait_for_timeout(300)
     page.wait_for_timeout(1500)

@@ -434,7 +434,11 @@ def erase(home: Home, tenant: str, contact: str, actor: str) -> dict:
     if home.report_file(tenant).exists():  # the report is rewritten from the new snapshot
         from crm_pipeline.pipeline import report_from_extract
 
-        report_from_extract(home, tenant)
+        try:
+            report_from_extract(home, tenant)
+        except BaseException:  # never leave the report made before the erasure behind
+            home.report_file(tenant).unlink(missing_ok=True)
+            raise
     return summary
 
 

@@ -87,9 +87,10 @@ def imports_section(con, p: dict) -> Section:
     elif quarantined == 0:
         title = f"All {read:,} rows of {plural(len(files), 'file')} were imported"
     else:
-        top = max(_by(reasons, "reason_code", "rows").items(), key=lambda kv: kv[1])[0]
+        by_reason = _by(reasons, "reason_code", "rows")  # rows of an erased person are gone
+        top = max(by_reason.items(), key=lambda kv: (kv[1], kv[0]))[0] if by_reason else None
         title = (f"{quarantined:,} of {read:,} rows read ({quarantined / read:.1%}) were "
-                 f"quarantined, most for {top}")
+                 "quarantined" + (f", most for {top}" if top else ""))
     stacked = [{"file": f["file_name"], "outcome": outcome, "rows": f[outcome]}
                for f in files for outcome in ("accepted", "merged", "quarantined")]
     table = Table("Rows per imported file", ["File", "Kind", "Read", "Accepted", "Merged",
@@ -137,9 +138,12 @@ def segments_section(con, p: dict) -> Section:
         moved = max(last, key=lambda s: (abs(last[s] - first.get(s, 0)), s))
         change = last[moved] - first.get(moved, 0)
         biggest = max(last, key=lambda s: (last[s], s))
-        title = (f"No segment changed size since {days[0]:%Y-%m-%d}; {biggest} is the largest "
-                 f"({last[biggest]:,} contacts)") if change == 0 else (f"{moved} {'grew' if change >= 0 else 'shrank'} the most since "
-                 f"{days[0]:%Y-%m-%d}: {first.get(moved, 0):,} to {last[moved]:,} contacts")
+        if change == 0:
+            title = (f"No segment changed size since {days[0]:%Y-%m-%d}; {biggest} is the "
+                     f"largest ({last[biggest]:,} contacts)")
+        else:
+            title = (f"{moved} {'grew' if change > 0 else 'shrank'} the most since "
+                     f"{days[0]:%Y-%m-%d}: {first.get(moved, 0):,} to {last[moved]:,} contacts")
     data = [{"segment": r["segment"], "date": r["day"].isoformat(), "members": r["members"]}
             for r in sizes]
     chart = charts.line_chart(data, x="date", y="members", series="segment", x_title="Date",
