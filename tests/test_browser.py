@@ -235,7 +235,7 @@ def test_the_last_runs_materializations_and_the_reports_preview_are_visible(webs
 
 
 def test_the_asset_graph_renders_without_errors(webserver, browser):
-    page = browser.new_page(viewport={"width": 1600, "height": 1200})
+    page = browser.new_page(viewport={"width": 1600, "height": 1500})
     problems = _watched(page)
     page.goto(f"{webserver}/locations/dagster_defs.definitions/asset-groups/marts/lineage")
     page.locator("text=lead_scores").first.wait_for(state="attached", timeout=120_000)
