@@ -12,7 +12,7 @@ HEIGHT = 240
 CONFIG = {
     "font": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
     "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelLimit": 220},
-    "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom"},
+    "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "columns": 3},
     "view": {"stroke": None},
 }
 
