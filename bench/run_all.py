@@ -22,6 +22,7 @@ SCRIPTS = [
     ["bench_lookup_timing.py"],
     ["bench_lead_scores.py", "accuracy", "--contacts", "20000"],
     ["bench_lead_scores.py", "scale", "--contacts", "1000000"],
+    ["bench_report.py", "--customers", "1000000"],
 ]
 
 

@@ -84,6 +84,14 @@ class Home:
         """The per-tenant extract agents open: the snapshot of the tenant's shard."""
         return self.published_dir / "tenants" / f"{tenant_id}.duckdb"
 
+    @property
+    def reports_dir(self) -> Path:
+        return self.published_dir / "reports"
+
+    def report_file(self, tenant_id: str) -> Path:
+        """The tenant's HTML report, rewritten after every run (`crm report`)."""
+        return self.reports_dir / f"{tenant_id}.html"
+
     def agents_dir(self, tenant_id: str) -> Path:
         """One file per agent of the tenant: what that agent may read, and nothing else."""
         return self.published_dir / "tenants" / tenant_id / "agents"

@@ -10,6 +10,7 @@ import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from functools import partial
+from pathlib import Path
 
 import duckdb
 
@@ -21,13 +22,15 @@ from crm_pipeline.contacts.imports import close_import, pending_imports
 from crm_pipeline.contacts.quarantine import quarantine_counts, write_error_file
 from crm_pipeline.contacts.resolve.apply import apply_decision, resolve_tenant
 from crm_pipeline.contacts.resolve.decide import Decision
-from crm_pipeline.errors import RefusedFile
+from crm_pipeline.errors import BadArgument, RefusedFile
 from crm_pipeline.home import Home
 from crm_pipeline.marts.refresh import refresh_marts
+from crm_pipeline.report.files import write_report
 from crm_pipeline.scoring.refresh import score_tenant
-from crm_pipeline.tenants import Tenant, all_tenants, get_tenant
+from crm_pipeline.tenants import Tenant, all_tenants, checked_tenant_id, get_tenant
 from crm_pipeline.trust.audit import ChangeContext, chain_head
 from crm_pipeline.trust.heads import update_heads
+from crm_pipeline.trust.readonly import open_read_only
 from crm_pipeline.trust.roles import Roles
 from crm_pipeline.value.refresh import (
     backtest_recomputed,
@@ -314,6 +317,31 @@ def marts_and_value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict
 def value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
     """Lifetime value, the revenue forecast and its back-test, in one pass (`value`)."""
     return refresh_value(con, tenant_id, as_of, run_id)
+
+
+def report_stage(con, home: Home, tenant_id: str) -> Path:
+    """The tenant's HTML report (`published/reports/<T>.html`), from the tables the run just
+    published, replaced atomically."""
+    home.reports_dir.mkdir(parents=True, exist_ok=True)
+    return write_report(con, tenant_id, home.report_file(tenant_id))
+
+
+def report_from_extract(home: Home, tenant_id: str, as_of: date | None = None,
+                        out: Path | None = None) -> Path:
+    """The tenant's report made from its published snapshot (`crm report`, and after an
+    erasure), written to `out` (default: `published/reports/<T>.html`)."""
+    tenant_id = checked_tenant_id(tenant_id)
+    path = home.extract(tenant_id)
+    if not path.is_file():
+        raise BadArgument(f"tenant {tenant_id!r} has no published snapshot: run "
+                          f"`crm run --tenant {tenant_id}` first")
+    if out is None:
+        home.reports_dir.mkdir(parents=True, exist_ok=True)
+    con = open_read_only(path, home)
+    try:
+        return write_report(con, tenant_id, out or home.report_file(tenant_id), as_of)
+    finally:
+        con.close()
 
 
 def _processed_imports(con, tenant_id: str, run_id: str, kind: str) -> list[str]:

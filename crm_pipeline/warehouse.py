@@ -142,6 +142,30 @@ def _reference_columns() -> dict[tuple[str, str], list[tuple[str, str]]]:
 _REFERENCE: dict | None = None
 
 
+def table_docs() -> dict[tuple[str, str], tuple[str, list[tuple[str, str, str]]]]:
+    """(schema, table) -> (its COMMENT, [(column, type, COMMENT)]) as the DDL files define them:
+    one source for docs/warehouse.md and the Dagster UI's descriptions and column schemas."""
+    global _DOCS
+    if _DOCS is None:
+        ref = duckdb.connect(":memory:")
+        for path in table_files():
+            ref.execute(path.read_text(encoding="utf-8"))
+        comments = dict(((s, t), c or "") for s, t, c in ref.execute(
+            "SELECT schema_name, table_name, comment FROM duckdb_tables()").fetchall())
+        _DOCS = {key: (comment, []) for key, comment in comments.items()}
+        for schema, table, column, dtype, comment in ref.execute(
+            "SELECT schema_name, table_name, column_name, data_type, coalesce(comment, '') "
+            "FROM duckdb_columns() WHERE schema_name NOT IN ('main', 'information_schema', "
+            "'pg_catalog') ORDER BY schema_name, table_name, column_index"
+        ).fetchall():
+            _DOCS[(schema, table)][1].append((column, dtype, comment))
+        ref.close()
+    return _DOCS
+
+
+_DOCS: dict | None = None
+
+
 def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> None:
     """The forward migration of a warehouse: new nullable columns are added in place."""
     present: dict[tuple[str, str], set[str]] = {}

@@ -7,6 +7,7 @@ name in the warehouse.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -17,9 +18,10 @@ from crm_pipeline.activities.read import stage_activity_file
 from crm_pipeline.contacts.importer import stage_contact_file
 from crm_pipeline.errors import CrmError
 from crm_pipeline.progress import report
+from crm_pipeline.report.files import preview_png
 from crm_pipeline.tenants import ensure_tenant
 from crm_pipeline.trust.publish import publish_all_tenants, publish_tenant
-from crm_pipeline.warehouse import run
+from crm_pipeline.warehouse import run, table_docs
 
 from .partitions import tenant_partitions
 from .resources import CrmSettings, Warehouse, warehouse
@@ -32,6 +34,13 @@ MARTS = "marts"
 VALUE = "value"
 TRUST = "trust"
 KINDS = {"duckdb", "polars"}
+# Who answers for each domain's assets (shown in the UI, filterable): the data platform owns
+# getting data in and keeping it trustworthy, revenue operations the marts built on it.
+OWNERS = {
+    INGEST: ["team:data-platform"], CONTACTS: ["team:data-platform"],
+    ACTIVITIES: ["team:data-platform"], ACCOUNTS: ["team:revenue-ops"],
+    MARTS: ["team:revenue-ops"], VALUE: ["team:revenue-ops"], TRUST: ["team:data-platform"],
+}
 
 MART_TABLES = (
     "engagement", "engagement_by_type", "lead_scores", "lifecycle", "lifecycle_history",
@@ -90,9 +99,35 @@ def _ingest_landing(context, con, crm: CrmSettings, kind: str) -> dict:
     return staged
 
 
+def table_metadata(key: list[str]) -> dict:
+    """The table's columns (name, type, COMMENT) as Dagster's column schema; none for an asset
+    that is not a warehouse table."""
+    doc = table_docs().get(tuple(key))
+    if doc is None:
+        return {}
+    columns = [dg.TableColumn(name, dtype.lower(), description=comment or None)
+               for name, dtype, comment in doc[1]]
+    return {"dagster/column_schema": dg.TableSchema(columns=columns),
+            "dagster/table_name": ".".join(key)}
+
+
+def table_description(key: list[str], fallback: str | None = None) -> str | None:
+    """The table's COMMENT (the one description of a table everywhere), else `fallback`."""
+    doc = table_docs().get(tuple(key))
+    return doc[0] if doc and doc[0] else fallback
+
+
+def _domain(group: str) -> dict:
+    return {"owners": OWNERS[group], "tags": {"domain": group}}
+
+
 def _asset(key: list[str], group: str, **kwargs):
-    return dg.asset(key=key, group_name=group, kinds=kwargs.pop("kinds", KINDS),
-                    partitions_def=tenant_partitions, **kwargs)
+    def decorate(fn):
+        return dg.asset(key=key, group_name=group, kinds=kwargs.pop("kinds", KINDS),
+                        partitions_def=tenant_partitions,
+                        description=table_description(key, (fn.__doc__ or "").strip() or None),
+                        metadata=table_metadata(key), **_domain(group), **kwargs)(fn)
+    return decorate
 
 
 @_asset(["raw", "contact_rows"], INGEST)
@@ -174,14 +209,66 @@ VALUE_TABLES = ("ltv_model", "customer_ltv", "segment_ltv", "revenue_forecast", 
                 "forecast_accuracy", "forecast_accuracy_summary")
 
 
+# What each mart reads (its SQL in sql/models/marts/ and sql/segments/, and crm_pipeline.value),
+# so the graph shows the pipeline's story rather than everything hanging off core/activities.
+STAGING = ["staging", "contact_rows"]
+CONTACT_ROWS = ["core", "contacts"]
+ACTIVITY_ROWS = ["core", "activities"]
+ACCOUNT_ROWS = ["core", "accounts"]
+MART_READS: dict[str, list[list[str]]] = {
+    "engagement": [ACTIVITY_ROWS, CONTACT_ROWS],
+    "engagement_by_type": [ACTIVITY_ROWS, CONTACT_ROWS],
+    "lead_score_model": [ACTIVITY_ROWS, CONTACT_ROWS],
+    "lead_scores": [["marts", "engagement"], ["marts", "lead_score_model"], CONTACT_ROWS],
+    "lifecycle": [ACTIVITY_ROWS, CONTACT_ROWS],
+    "lifecycle_history": [["marts", "lifecycle"]],
+    "retention_model": [ACTIVITY_ROWS, CONTACT_ROWS],
+    "retention_risk": [["marts", "retention_model"], ["marts", "engagement"], ACTIVITY_ROWS],
+    "data_hygiene": [STAGING, CONTACT_ROWS, ["marts", "engagement"]],
+    "contact_segments": [["marts", "engagement"], ["marts", "lead_scores"], ["marts", "lifecycle"],
+                         ["marts", "retention_risk"], ["marts", "data_hygiene"], CONTACT_ROWS,
+                         ACTIVITY_ROWS],
+    "segment_history": [["marts", "contact_segments"]],
+    "account_engagement": [ACCOUNT_ROWS, ["marts", "engagement"], ["marts", "lifecycle"]],
+    "ltv_model": [ACTIVITY_ROWS],
+    "customer_ltv": [ACTIVITY_ROWS, ["marts", "ltv_model"]],
+    "segment_ltv": [["marts", "customer_ltv"], ["marts", "contact_segments"]],
+    "revenue_forecast": [["marts", "customer_ltv"], ["marts", "contact_segments"],
+                         ["marts", "segment_history"], ACTIVITY_ROWS],
+    "forecast_backtest": [ACTIVITY_ROWS, ["marts", "segment_history"], ["marts", "ltv_model"]],
+    "forecast_accuracy": [["marts", "forecast_backtest"]],
+    "forecast_accuracy_summary": [["marts", "forecast_accuracy"]],
+}
+
+
+def _in_reading_order(tables: list[str]) -> list[str]:
+    """The marts ordered so each comes after the marts it reads (Dagster wants a multi-asset's
+    results in that order)."""
+    done: list[str] = []
+
+    def visit(table: str) -> None:
+        if table in done:
+            return
+        for key in MART_READS[table]:
+            if key[0] == "marts":
+                visit(key[1])
+        done.append(table)
+
+    for table in tables:
+        visit(table)
+    return done
+
+
+def _mart_spec(table: str, group: str) -> dg.AssetSpec:
+    key = ["marts", table]
+    return dg.AssetSpec(key, group_name=group, kinds=KINDS, deps=MART_READS[table],
+                        description=table_description(key), metadata=table_metadata(key),
+                        **_domain(group))
+
+
 @dg.multi_asset(
-    specs=[
-        *(dg.AssetSpec(["marts", t], group_name=MARTS, kinds=KINDS,
-                       deps=[core_activities, core_accounts])
-          for t in MART_TABLES),
-        *(dg.AssetSpec(["marts", t], group_name=VALUE, kinds=KINDS, deps=[core_activities])
-          for t in VALUE_TABLES),
-    ],
+    specs=[*(_mart_spec(t, MARTS) for t in MART_TABLES),
+           *(_mart_spec(t, VALUE) for t in VALUE_TABLES)],
     name="marts_and_value",
     partitions_def=tenant_partitions,
 )
@@ -197,7 +284,7 @@ def marts_and_value(context, crm: CrmSettings, duckdb: Warehouse):
         result = _stage(context, con, crm, "marts and value",
                         lambda t: pipeline.marts_and_value_stage(con, t, as_of, context.run_id))
         share = result["value"].get("within_interval_share")
-        for table in (*MART_TABLES, *VALUE_TABLES):
+        for table in _in_reading_order([*MART_TABLES, *VALUE_TABLES]):
             metadata = {"dagster/row_count": _count(con, f"marts.{table}", t)}
             if table == "forecast_backtest" and share is not None:
                 metadata["within_interval_share"] = share
@@ -249,6 +336,30 @@ def published_snapshot(context, crm: CrmSettings, duckdb: Warehouse) -> dg.Mater
     return dg.MaterializeResult(metadata=metadata)
 
 
+@_asset(["published", "report"], TRUST, kinds={"html"}, deps=[published_snapshot])
+def published_report(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
+    """The tenant's self-contained HTML report (published/reports/<T>.html): imports, hygiene,
+    segments, lifecycle, engagement, lifetime value, forecast and accounts, charts and tables."""
+    t = context.partition_key
+    home = crm.crm_home
+    with warehouse(duckdb, t) as con:
+        try:
+            report(f"report: {t}")
+            path = pipeline.report_stage(con, home, t)
+        except Exception as exc:
+            pipeline.mark_run_failed(con, context.run_id, [t], crm.as_of_date,
+                                     f"report: {failure_cause(exc)}")
+            raise
+    metadata = {"path": dg.MetadataValue.path(str(path)), "size_bytes": path.stat().st_size}
+    preview = preview_png(path, path.with_suffix(".png"))  # None without a browser: no failure
+    if preview is not None:
+        picture = base64.b64encode(preview.read_bytes()).decode("ascii")
+        metadata["preview_path"] = dg.MetadataValue.path(str(preview))
+        metadata["preview"] = dg.MetadataValue.md(
+            f"![The report's first screen](data:image/png;base64,{picture})")
+    return dg.MaterializeResult(metadata=metadata)
+
+
 def failure_cause(exc: BaseException) -> str:
     """One line saying what went wrong, for audit.runs.message."""
     if isinstance(exc, CrmError):
@@ -262,5 +373,5 @@ def failure_cause(exc: BaseException) -> str:
 ALL_ASSETS = [
     raw_contact_rows, raw_activity_events, staging_contact_rows, core_contacts, core_accounts,
     core_activities,
-    marts_and_value, audit_runs, published_snapshot,
+    marts_and_value, audit_runs, published_snapshot, published_report,
 ]

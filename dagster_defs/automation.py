@@ -1,5 +1,11 @@
 """Schedules and sensors: a daily refresh of every tenant, and a run of a tenant whenever files
-land in its landing folder. Each run is one tenant partition."""
+land in its landing folder. Each run is one tenant partition.
+
+Defaults (docs/dagster.md says why): the landing sensor is on, because a file dropped in
+landing/<T>/ is a request to import it and nothing else would pick it up; it does nothing while
+no file lands. The daily schedule is off until turned on (UI, or `dagster schedule start
+daily_refresh`), because each tick moves every tenant's as-of date to the day it runs, which a
+demo or a back-dated home must not have done to it behind its owner's back."""
 
 from __future__ import annotations
 
@@ -27,7 +33,7 @@ def daily_refresh_for(home: Home) -> dg.ScheduleDefinition:
     """Every tenant's marts recomputed for today's as-of date (activity windows move with time)."""
 
     @dg.schedule(name="daily_refresh", job=everything_job, cron_schedule="0 2 * * *",
-                 execution_timezone="UTC")
+                 execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.STOPPED)
     def daily_refresh(context: dg.ScheduleEvaluationContext):
         tenants = home.tenant_ids()
         day = (context.scheduled_execution_time or datetime.now(UTC)).strftime("%Y-%m-%d")
@@ -42,7 +48,8 @@ def daily_refresh_for(home: Home) -> dg.ScheduleDefinition:
 def landing_sensor_for(home: Home) -> dg.SensorDefinition:
     """A sensor that registers new tenants and requests a run of each tenant with new files."""
 
-    @dg.sensor(job=everything_job, minimum_interval_seconds=60, name="landing_files")
+    @dg.sensor(job=everything_job, minimum_interval_seconds=60, name="landing_files",
+               default_status=dg.DefaultSensorStatus.RUNNING)
     def landing_files(context: dg.SensorEvaluationContext):
         by_tenant: dict[str, list] = {}
         for p in home.landing_dir.glob("*/*/*"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 import pytest
@@ -14,6 +15,10 @@ from crm_pipeline.warehouse import connect, create_tables
 # because a shared machine made its examples slow to generate.
 settings.register_profile("crm", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("crm")
+
+# No PNG preview of the report in the many runs of the suite (a browser start each); the tests
+# of the preview and of the Dagster UI switch it on for their own runs.
+os.environ["CRM_REPORT_PREVIEW"] = "0"
 
 
 @pytest.fixture

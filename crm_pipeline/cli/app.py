@@ -936,6 +936,35 @@ def role_list(
         print_roles(out, doc)
 
 
+@app.command("report")
+def report_cmd(
+    tenant: TenantOpt,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", metavar="YYYY-MM-DD",
+        help="Cut the histories at this date (default: the latest run's as-of date).")] = None,
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", metavar="FILE",
+        help="Where to write the HTML (default HOME/published/reports/TENANT.html).")] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Write the tenant's report: one HTML file that opens offline, with charts and tables of
+    imports, hygiene, segments, lifecycle, engagement, lifetime value, forecast and accounts.
+    Every run writes it to HOME/published/reports/TENANT.html too.
+
+    [bold]Examples[/bold]
+
+    $ crm report --tenant acme_us
+    $ crm report --tenant acme_us --as-of 2026-11-01 --out acme.html
+    """
+    from crm_pipeline.cli import commands
+    from crm_pipeline.cli.render import styled
+
+    h = _home(home)
+    day = commands.checked_as_of(as_of)
+    path = commands.write_tenant_report(h, tenant, day, out_file)
+    out.print(styled(f"report for {tenant.strip()}: {path}"))
+
+
 @app.command("demo")
 def demo_cmd(
     force: Annotated[bool, typer.Option(

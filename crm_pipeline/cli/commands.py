@@ -88,6 +88,22 @@ def checked_as_of(value: str | None) -> str | None:
     return day.isoformat()
 
 
+def write_tenant_report(home: Home, tenant: str, as_of: str | None, out: Path | None) -> Path:
+    """`crm report`: the tenant's report from its published snapshot; a file or folder that
+    cannot be written is refused with one line."""
+    from crm_pipeline.pipeline import report_from_extract
+
+    tenant = checked_existing_tenant(home, tenant)
+    if out is not None and out.is_dir():
+        raise BadArgument(f"--out {out} is a folder: name the HTML file to write")
+    try:
+        return report_from_extract(home, tenant, date.fromisoformat(as_of) if as_of else None,
+                                   out.expanduser().resolve() if out else None)
+    except OSError as exc:
+        raise BadArgument(f"cannot write the report to {out or home.reports_dir}: "
+                          f"{path_problem(exc)}") from None
+
+
 def checked_existing_tenant(home: Home, tenant: str) -> str:
     tenant = checked_tenant_id(tenant)
     if tenant not in home.tenant_ids():
@@ -369,6 +385,10 @@ def print_demo_summary(out: Console, home: Home) -> None:
     out.print(lt)
     out.print(styled(f"tenant shards: {home.tenants_dir}\nsnapshot for analysts: {home.snapshot} "
                      "(try: .venv/bin/crm sql \"select * from marts.contact_segments limit 5\")"))
+    for tenant in tenants:
+        if home.report_file(tenant).is_file():
+            out.print(styled(f"report for {tenant}: {home.report_file(tenant)} "
+                             "(open it in a browser)"))
 
 
 def unmerge(home: Home, tenant: str, contact: str, source: str, actor: str) -> str:
@@ -436,7 +456,16 @@ def erase(home: Home, tenant: str, contact: str, actor: str) -> dict:
         raise BadArgument("give --actor NAME: erasures are recorded with who requested them")
     if not contact:
         raise BadArgument("give --contact ID")
-    return erase_subject(home, tenant, contact, actor)
+    summary = erase_subject(home, tenant, contact, actor)
+    if home.report_file(tenant).exists():  # the report is rewritten from the new snapshot
+        from crm_pipeline.pipeline import report_from_extract
+
+        try:
+            report_from_extract(home, tenant)
+        except BaseException:  # never leave the report made before the erasure behind
+            home.report_file(tenant).unlink(missing_ok=True)
+            raise
+    return summary
 
 
 def verify_audit(home: Home, tenant: str | None):
