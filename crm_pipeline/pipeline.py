@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from crm_pipeline.accounts.link import link_accounts
+from crm_pipeline.accounts.value import value_accounts
 from crm_pipeline.activities.process import process_activities
 from crm_pipeline.contacts.changes_file import import_changes_file
 from crm_pipeline.contacts.importer import normalize_import
@@ -243,6 +244,13 @@ def accounts_stage(con, home: Home, tenant_id: str, run_id: str) -> dict[str, in
     its account (or by an unambiguous company name), in one transaction with its audit rows."""
     with transaction(con):
         return link_accounts(con, pipeline_context(home, tenant_id, run_id))
+
+
+def account_value_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) -> dict:
+    """Accounts valued from this run's lifetime value, and their tiers (audited), in one
+    transaction."""
+    with transaction(con):
+        return value_accounts(con, pipeline_context(home, tenant_id, run_id), as_of)
 
 
 def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) -> dict:

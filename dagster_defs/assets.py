@@ -206,7 +206,7 @@ def core_activities(context, crm: CrmSettings, duckdb: Warehouse) -> dg.Material
 
 
 VALUE_TABLES = ("ltv_model", "customer_ltv", "segment_ltv", "revenue_forecast", "forecast_backtest",
-                "forecast_accuracy", "forecast_accuracy_summary")
+                "forecast_accuracy", "forecast_accuracy_summary", "account_value")
 
 
 # What each mart reads (its SQL in sql/models/marts/ and sql/segments/, and crm_pipeline.value),
@@ -238,6 +238,7 @@ MART_READS: dict[str, list[list[str]]] = {
     "forecast_backtest": [ACTIVITY_ROWS, ["marts", "segment_history"], ["marts", "ltv_model"]],
     "forecast_accuracy": [["marts", "forecast_backtest"]],
     "forecast_accuracy_summary": [["marts", "forecast_accuracy"]],
+    "account_value": [["marts", "customer_ltv"], ACCOUNT_ROWS, ACTIVITY_ROWS],
 }
 
 
@@ -283,6 +284,8 @@ def marts_and_value(context, crm: CrmSettings, duckdb: Warehouse):
         as_of = crm.as_of_date
         result = _stage(context, con, crm, "marts and value",
                         lambda t: pipeline.marts_and_value_stage(con, t, as_of, context.run_id))
+        _stage(context, con, crm, "account value", lambda t: pipeline.account_value_stage(
+            con, crm.crm_home, t, context.run_id, as_of))
         share = result["value"].get("within_interval_share")
         for table in _in_reading_order([*MART_TABLES, *VALUE_TABLES]):
             metadata = {"dagster/row_count": _count(con, f"marts.{table}", t)}

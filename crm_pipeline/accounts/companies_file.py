@@ -102,8 +102,8 @@ def _matches(con: duckdb.DuckDBPyConnection, tenant_id: str, rows: pl.DataFrame)
 def import_companies_file(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, path: Path,
                           source: str, create: bool,
                           error_path: Callable[[str], Path], sheet: str | None = None) -> dict:
-    """Import a company file (CSV, or a workbook's first or named sheet) into the tenant (whose lock the caller holds); the import's
-    accounting: import_id, rows_in, accepted, merged, quarantined (by reason), problems (field
+    """Import a company file (CSV, or a workbook's first or named sheet) into the tenant (whose
+    lock the caller holds); the import's accounting: import_id, rows_in, accepted, merged, quarantined (by reason), problems (field
     values not used, by code), accounts_created, accounts_updated, conflicts, already."""
     tenant_id = ctx.tenant_id
     source = checked_source(source)

@@ -29,6 +29,8 @@ def account_profile(home: Home, tenant_id: str, account_id: str) -> dict:
         engagement = records(con, "SELECT * EXCLUDE (tenant_id, account_id) "
                                   "FROM marts.account_engagement "
                                   "WHERE tenant_id = $t AND account_id = $a", p)
+        value = records(con, "SELECT * EXCLUDE (tenant_id, account_id) FROM marts.account_value "
+                             "WHERE tenant_id = $t AND account_id = $a", p)
         contacts = records(con, f"""
             SELECT l.contact_id, concat_ws(' ', c.first_name, c.last_name) AS name, c.email,
                    c.job_title, lc.stage, l.linked_by
@@ -48,6 +50,7 @@ def account_profile(home: Home, tenant_id: str, account_id: str) -> dict:
                 con, "SELECT alias_id FROM core.account_aliases WHERE tenant_id = $t "
                      "AND account_id = $a ORDER BY merged_at, alias_id", p)],
             "engagement": engagement[0] if engagement else None,
+            "value": value[0] if value else None,
             "firmographics": records(con, f"""
                 SELECT field, value, source, observed_at::DATE AS observed_on, problem
                 FROM core.firmographics

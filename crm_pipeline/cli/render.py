@@ -148,6 +148,12 @@ def print_account(out: Console, profile: dict) -> None:
         out.print(styled(f"{e['contacts']} contacts, {e['engaged_contacts_90d']} engaged in 90 days, "
                          f"{e['customers']} customers, {e['open_leads']} open leads; "
                          f"{e['activities_90d']} activities in 90 days ({e['trend']})"))
+    v = profile.get("value")
+    if v:
+        out.print(styled(f"tier {v['tier']} ({v['tier_reason']}); {v['customers']} customers, "
+                         f"revenue {v['historical_revenue']} to date, {v['revenue_365d']} in 365 "
+                         f"days; expected {v['expected_clv_365d']} over the next 365 days "
+                         f"({v['forecast_share']:.1%} of the tenant's)"))
     ct = table("contact", "name", "email", "job title", "stage", "linked by", title="Contacts")
     for c in profile["contacts"]:
         add_row(ct, (c["contact_id"], c.get("name") or "", c.get("email") or "",

@@ -28,6 +28,7 @@ DAY_KEYS = frozenset({
 })
 FRACTION_KEYS = frozenset({"hot_percentile", "decline_ratio", "trend_band", "min_auc_gain"})
 ROLE_LEVELS = ("top", "high", "mid")
+TIER_KEYS = ("strategic_value", "key_value", "strategic_employees", "key_employees")
 # The company fields crm import companies observes (crm_pipeline.accounts.firmographics).
 FIRMOGRAPHIC_FIELDS = ("name", "domain", "website", "industry", "employees", "annual_revenue",
                        "country", "city", "naics", "sic", "linkedin_url")
@@ -67,7 +68,17 @@ def merged_settings(defaults: dict, overrides: dict | None, tenant_id: str) -> d
                     f"{where}.{section} has unknown keys {unknown}: "
                     f"use keys of {sorted(settings[section])}"
                 )
-            settings[section].update(value)
+            for key, given in value.items():
+                default = settings[section][key]
+                if isinstance(default, dict) and default and isinstance(given, dict):
+                    # a group of named values (accounts.tiers): the keys given replace theirs
+                    unknown = sorted(set(given) - set(default))
+                    if unknown:
+                        raise BadArgument(f"{where}.{section}.{key} has unknown keys {unknown}: "
+                                          f"use keys of {sorted(default)}")
+                    default.update(given)
+                else:
+                    settings[section][key] = given
         else:
             settings[section] = value
     _check(settings, where)
@@ -101,6 +112,15 @@ def _check(settings: dict, where: str) -> None:
             and all(isinstance(s, str) and s.strip() for s in v) for k, v in priority.items()):
         raise BadArgument(f"{where}.accounts.source_priority must map a field (or *) to a "
                           "non-empty list of source names")
+    tiers = settings["accounts"]["tiers"]
+    if not isinstance(tiers, dict) or set(tiers) != set(TIER_KEYS) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+            for v in tiers.values()):
+        raise BadArgument(f"{where}.accounts.tiers must give numbers of at least 0 for "
+                          f"{', '.join(TIER_KEYS)}")
+    if tiers["key_value"] > tiers["strategic_value"] or (
+            tiers["key_employees"] > tiers["strategic_employees"]):
+        raise BadArgument(f"{where}.accounts.tiers: a key threshold above the strategic one")
     unknown = sorted(set(priority) - {"*", *FIRMOGRAPHIC_FIELDS})
     if unknown:
         raise BadArgument(f"{where}.accounts.source_priority names unknown fields {unknown}: "

@@ -1,0 +1,59 @@
+"""Accounts valued and tiered: marts.account_value and core.accounts.tier, after lifetime value.
+
+Support escalation reads a contact's customer tier, finance reads what each account is worth:
+both come from this run's marts.customer_ltv (so they follow the same models and as-of date)
+and the account's size from its firmographics. The tier is also kept on the account itself,
+changed only when it changes and audited like every other change to an account.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import duckdb
+
+from crm_pipeline.marts.refresh import replace_rows
+from crm_pipeline.marts.tenant_settings import query_params, tenant_settings
+from crm_pipeline.sql import sql_text
+from crm_pipeline.trust.audit import ChangeContext, append_changes
+from crm_pipeline.warehouse import run, unordered_inserts
+
+
+def value_accounts(con: duckdb.DuckDBPyConnection, ctx: ChangeContext,
+                   as_of: datetime.date) -> dict[str, int]:
+    """marts.account_value for the tenant on `as_of`, and the accounts' tiers brought up to
+    date (audited); rows written and tiers changed. Inside the caller's transaction."""
+    tiers = tenant_settings(con, ctx.tenant_id)["accounts"]["tiers"]
+    params = {"tenant_id": ctx.tenant_id, "as_of": as_of, **tiers}
+    text = sql_text("models/accounts/account_value")
+    run(con, "CREATE OR REPLACE TEMP TABLE _account_value AS\n" + text,
+        query_params(text, params, "sql/models/accounts/account_value.sql"))
+    try:
+        with unordered_inserts(con):
+            rows = replace_rows(con, "account_value", "_account_value", ctx.tenant_id)
+        changed = _write_tiers(con, ctx)
+    finally:
+        run(con, "DROP TABLE IF EXISTS _account_value")
+    return {"marts.account_value": rows, "tiers_changed": changed}
+
+
+def _write_tiers(con, ctx: ChangeContext) -> int:
+    run(con, """
+        CREATE OR REPLACE TEMP TABLE _tier_changes AS
+        SELECT v.account_id, a.tier AS old_tier, v.tier
+        FROM _account_value AS v
+        JOIN core.accounts AS a ON a.tenant_id = $t AND a.account_id = v.account_id
+        WHERE a.tier IS DISTINCT FROM v.tier""", {"t": ctx.tenant_id})
+    try:
+        changed = append_changes(con, ctx, """
+            SELECT 'update' AS action, 'account' AS entity, account_id AS entity_id,
+                   json_object('tier', old_tier) AS previous, json_object('tier', tier) AS new,
+                   account_id AS _ord
+            FROM _tier_changes""")
+        run(con, """
+            UPDATE core.accounts AS a SET tier = c.tier, updated_at = $at
+            FROM _tier_changes AS c WHERE a.tenant_id = $t AND a.account_id = c.account_id""",
+            {"t": ctx.tenant_id, "at": ctx.at})
+    finally:
+        run(con, "DROP TABLE IF EXISTS _tier_changes")
+    return changed
