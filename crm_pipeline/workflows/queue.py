@@ -22,6 +22,10 @@ def queue_rows(con: duckdb.DuckDBPyConnection, tenant_id: str, workflow: str | N
     marts.work_queue_history); `owner` matches step_owner, case-insensitively."""
     if workflow is not None and workflow not in WORKFLOWS:
         raise BadArgument(f"--workflow {workflow!r} is not one of {', '.join(WORKFLOWS)}")
+    if not run(con, "SELECT 1 FROM duckdb_tables() WHERE schema_name = 'marts' "
+                    "AND table_name = 'work_queue'"):
+        raise BadArgument(f"tenant {tenant_id} has no work queue yet: run the pipeline first "
+                          f"(crm run --tenant {tenant_id})")
     if as_of is not None:
         dates = [d for (d,) in run(con, "SELECT DISTINCT as_of FROM marts.work_queue "
                                         "WHERE tenant_id = $t", {"t": tenant_id})]

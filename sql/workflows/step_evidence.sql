@@ -9,7 +9,8 @@
 -- listed role or agent name, or a person (an actor not in the registry). The pipeline's own
 -- lines never count. Steps are completed independently (agents work in parallel): the current
 -- step is the first one not completed. A step is reached when the one before it was completed
--- (the first: on the enrollment date); it is due due_days after that.
+-- (the first: when the enrollment was triggered, e.g. onboarding's first purchase, else on the
+-- enrollment date); it is due due_days after that.
 CREATE OR REPLACE TEMP TABLE wf_step_state AS
 WITH applicable AS (
     SELECT s.workflow, s.contact_id, s.enrolled_at, s.evidence_from, t.step_no, t.step,
@@ -40,8 +41,8 @@ evidence AS (
     GROUP BY ALL
 ),
 ordered AS (
-    SELECT p.workflow, p.contact_id, p.enrolled_at, p.step_no, p.step, p.owner, p.due_days,
-           p.next_action, e.completed_at, e.activity_id,
+    SELECT p.workflow, p.contact_id, p.enrolled_at, p.evidence_from, p.step_no, p.step,
+           p.owner, p.due_days, p.next_action, e.completed_at, e.activity_id,
            lag(e.completed_at) OVER w AS previous_completed_at,
            row_number() OVER w AS position
     FROM applicable AS p
@@ -53,7 +54,7 @@ SELECT workflow, contact_id, enrolled_at, step_no, step, owner, next_action, com
        CAST(reached_on + to_days(CAST(due_days AS INTEGER)) AS DATE) AS due_on
 FROM (
     SELECT *,
-           CASE WHEN position = 1 THEN enrolled_at
+           CASE WHEN position = 1 THEN least(enrolled_at, CAST(evidence_from AS DATE))
                 WHEN previous_completed_at IS NOT NULL THEN CAST(previous_completed_at AS DATE)
                 WHEN completed_at IS NOT NULL THEN CAST(completed_at AS DATE)
            END AS reached_on
