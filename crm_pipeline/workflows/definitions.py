@@ -20,7 +20,7 @@ WORKFLOWS = ("lead_nurture", "customer_onboarding", "retention")
 EXIT_REASONS = ("goal_met", "disqualified", "criteria_lost", "suppressed", "timed_out", "manual")
 WORKFLOW_KEYS = {"outreach", "timeout_days", "disqualify_cold_days", "min_churn_probability",
                  "steps", "final"}
-STEP_KEYS = {"owner", "due_days", "next_action", "evidence", "high_score_only"}
+STEP_KEYS = {"owner", "due_days", "next_action", "evidence", "high_score_only", "after_previous"}
 EVIDENCE_KEYS = {"types", "direction", "by", "subject"}
 FINAL_KEYS = {"step", "owner", "next_action"}
 DEFAULT_MIN_CHURN_PROBABILITY = 0.5
@@ -29,7 +29,7 @@ STEPS_SCHEMA = {
     "workflow": pl.String, "step_no": pl.Int32, "step": pl.String, "owner": pl.String,
     "due_days": pl.Int32, "next_action": pl.String, "types": pl.List(pl.String),
     "direction": pl.String, "by": pl.List(pl.String), "subject": pl.String,
-    "high_score_only": pl.Boolean,
+    "high_score_only": pl.Boolean, "after_previous": pl.Boolean,
 }
 WORKFLOWS_SCHEMA = {"workflow": pl.String, "timeout_days": pl.Int32, "final_step": pl.String,
                     "final_owner": pl.String, "final_action": pl.String}
@@ -113,6 +113,9 @@ def _check(wf: dict, where: str) -> None:
         if not isinstance(spec.get("owner"), str) or not spec["owner"].strip():
             raise BadArgument(f"{name}.owner must name an agent or role")
         _whole_days(spec.get("due_days"), f"{name}.due_days")
+        for flag in ("high_score_only", "after_previous"):
+            if not isinstance(spec.get(flag, False), bool):
+                raise BadArgument(f"{name}.{flag} must be true or false")
         if not isinstance(spec.get("next_action"), str) or not spec["next_action"].strip():
             raise BadArgument(f"{name}.next_action must say what to do, in words")
         evidence = spec.get("evidence")
@@ -150,6 +153,7 @@ def steps_frame(defs: dict) -> pl.DataFrame:
                 "by": [str(b).strip().lower() for b in evidence.get("by") or []],
                 "subject": evidence.get("subject"),
                 "high_score_only": bool(spec.get("high_score_only", False)),
+                "after_previous": bool(spec.get("after_previous", False)),
             })
     return pl.DataFrame(rows, schema=STEPS_SCHEMA)
 

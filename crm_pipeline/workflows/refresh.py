@@ -6,9 +6,10 @@ Order (each step a file of `sql/workflows/`, reading the ones before it by name)
   1. contact_state (`wf_contacts`): per contact, what the rules read from the marts, the
      contact record, the suppression list and the activity log;
   2. enrollment_rules (`wf_match`): per workflow and contact, criteria, goal, suppression;
-  3. subjects and step_evidence (`wf_subjects`, `wf_step_state`): the steps of every open
-     enrollment and possible new one, completed by evidence in the activity log; onboarding's
-     goal (every step done) from them;
+  3. subjects, step_candidates, step_complete (once per step position), step_schedule
+     (`wf_subjects`, `wf_candidates`, `wf_step_state`): the steps of every open enrollment and
+     possible new one, completed by evidence in the activity log, reached and due;
+     onboarding's goal (every step done) from them;
   4. eligibility_update: spells of eligibility (criteria met, goal not met, not suppressed)
      in marts.workflow_eligibility, like marts.segment_history;
   5. exits, then enrollments: open enrollments close with the first exit reason that applies;
@@ -42,7 +43,8 @@ from crm_pipeline.workflows.definitions import (
     workflows_frame,
 )
 
-TEMP_TABLES = ("wf_contacts", "wf_match", "wf_subjects", "wf_step_state", "wf_eligible",
+TEMP_TABLES = ("wf_contacts", "wf_match", "wf_subjects", "wf_step_state", "wf_candidates",
+               "wf_eligible",
                "wf_exits", "wf_queue", "wf_performance")
 REGISTERED = ("wf_steps", "wf_workflows", "wf_agents")
 AGENTS_SCHEMA = {"actor": pl.String, "role": pl.String}
@@ -123,7 +125,12 @@ def refresh_work_queues(
 
 def _refresh(con: duckdb.DuckDBPyConnection, tenant_id: str, params: dict) -> dict[str, int]:
     for name in ("undo_same_date", "contact_state", "enrollment_rules", "subjects",
-                 "step_evidence", "eligibility_update", "exits", "enrollments", "steps_write"):
+                 "step_candidates"):
+        _run_file(con, name, params)
+    positions = run(con, "SELECT coalesce(max(position), 0) FROM wf_step_state")[0][0]
+    for position in range(1, positions + 1):
+        _run_file(con, "step_complete", {"position": position})
+    for name in ("step_schedule", "eligibility_update", "exits", "enrollments", "steps_write"):
         _run_file(con, name, params)
     for table, model in (("work_queue", "queue"), ("workflow_performance", "performance")):
         query = sql_text(f"workflows/{model}")
