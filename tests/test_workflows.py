@@ -32,8 +32,9 @@ def contact(con, cid: str, tenant: str = "t1", **fields) -> None:
 
 
 def activity(con, cid: str, type_: str, day: D, actor: str = "someone", direction=None,
-             subject=None, status=None, tenant: str = "t1", hour: int = 9) -> str:
-    aid = f"a{next(_ids)}"
+             subject=None, status=None, tenant: str = "t1", hour: int = 9,
+             activity_id: str | None = None) -> str:
+    aid = activity_id or f"a{next(_ids)}"
     run(con, "INSERT INTO core.activities (tenant_id, activity_id, contact_id, type, occurred_at, "
              "actor, direction, subject, status, amount, amount_base, content_hash, import_id, "
              "line_number) VALUES ($t, $a, $c, $type, $at, $actor, $dir, $subj, $status, "
