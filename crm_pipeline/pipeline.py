@@ -36,7 +36,7 @@ from crm_pipeline.value.refresh import (
     write_value,
 )
 from crm_pipeline.warehouse import run, transaction, utc_now
-from crm_pipeline.workflows import refresh_work_queues
+from crm_pipeline.workflows.refresh import refresh_work_queues
 
 PIPELINE_ACTOR = "pipeline"
 

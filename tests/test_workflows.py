@@ -12,8 +12,8 @@ import pytest
 from crm_pipeline.errors import BadArgument
 from crm_pipeline.pipeline import marts_stage
 from crm_pipeline.warehouse import run
-from crm_pipeline.workflows import refresh_work_queues
 from crm_pipeline.workflows.definitions import workflow_definitions
+from crm_pipeline.workflows.refresh import refresh_work_queues
 
 D = datetime.date
 T0 = datetime.datetime(2024, 1, 1)
@@ -26,8 +26,8 @@ _ids = itertools.count()
 def contact(con, cid: str, tenant: str = "t1", **fields) -> None:
     row = {"consent_status": "unknown", "email_status": "valid", **fields}
     cols = ", ".join(row)
-    run(con, f"INSERT INTO core.contacts (tenant_id, contact_id, first_seen_at, updated_at, {cols}) "
-             f"VALUES ($t, $c, $at, $at, {', '.join('$' + k for k in row)})",
+    run(con, "INSERT INTO core.contacts (tenant_id, contact_id, first_seen_at, updated_at, "
+             f"{cols}) VALUES ($t, $c, $at, $at, {', '.join('$' + k for k in row)})",
         {"t": tenant, "c": cid, "at": T0, **row})
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime
 import random
 
+from test_workflows import AGENTS, activity, contact, declining_customer, everything
+
 from crm_pipeline.pipeline import marts_stage
 from crm_pipeline.warehouse import connect, create_tables, run
-from crm_pipeline.workflows import refresh_work_queues
-from test_workflows import AGENTS, activity, contact, declining_customer, everything
+from crm_pipeline.workflows.refresh import refresh_work_queues
 
 START = datetime.date(2026, 10, 1)
 DAYS = [START + datetime.timedelta(days=i) for i in range(31)]

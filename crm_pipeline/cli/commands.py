@@ -623,7 +623,7 @@ def work_queue(home: Home, tenant: str, workflow: str | None, owner: str | None,
                overdue: bool, as_of: str | None) -> tuple[list[str], list[tuple]]:
     """The tenant's work queue from its published snapshot (`crm queue`)."""
     from crm_pipeline.trust.readonly import open_read_only
-    from crm_pipeline.workflows import queue_rows
+    from crm_pipeline.workflows.queue import queue_rows
 
     tenant = checked_existing_tenant(home, tenant)
     day = checked_as_of(as_of)

@@ -22,7 +22,7 @@ COMMENT ON COLUMN marts.work_queue.enrolled_at IS 'As-of date of the run that en
 COMMENT ON COLUMN marts.work_queue.enroll_reason IS 'Why the contact was enrolled, in words.';
 COMMENT ON COLUMN marts.work_queue.step IS 'Current step: the first one not completed, or the workflow''s final (waiting) step once all are.';
 COMMENT ON COLUMN marts.work_queue.step_owner IS 'Agent (or role) who owns the step (data/reference/workflows.yaml, overridable per tenant).';
-COMMENT ON COLUMN marts.work_queue.step_due_at IS 'Date the step is due: due_days after the previous step was completed (the first: after enrollment); NULL for the final step.';
+COMMENT ON COLUMN marts.work_queue.step_due_at IS 'Date the step is due: due_days after the previous step was completed (the first step: after the enrollment''s trigger, e.g. the first purchase, or the enrollment date); NULL for the final step.';
 COMMENT ON COLUMN marts.work_queue.overdue IS 'True when the as-of date is past step_due_at.';
 COMMENT ON COLUMN marts.work_queue.priority IS '1 (first) to 3: 1 overdue, or a high-scoring lead or high learned churn risk; 2 other open steps; 3 waiting in the final step.';
 COMMENT ON COLUMN marts.work_queue.next_action IS 'What the owner has to do, in words (e.g. send a personalised outreach email).';

@@ -19,7 +19,7 @@ COMMENT ON COLUMN marts.work_queue_steps.enrolled_at IS 'Enrollment date (with w
 COMMENT ON COLUMN marts.work_queue_steps.step_no IS 'Position of the step in the workflow (1 first).';
 COMMENT ON COLUMN marts.work_queue_steps.step IS 'Step name (data/reference/workflows.yaml).';
 COMMENT ON COLUMN marts.work_queue_steps.step_owner IS 'Agent (or role) who owns the step.';
-COMMENT ON COLUMN marts.work_queue_steps.reached_on IS 'Date the step became due to work on: the enrollment date for the first step, the previous step''s completion date otherwise (its own completion date when done before the previous one).';
+COMMENT ON COLUMN marts.work_queue_steps.reached_on IS 'Date the step became due to work on: for the first step the enrollment''s trigger date (e.g. the first purchase) or the enrollment date, whichever is earlier; otherwise the previous step''s completion date (its own completion date when done before the previous one).';
 COMMENT ON COLUMN marts.work_queue_steps.due_on IS 'reached_on plus the step''s due_days.';
 COMMENT ON COLUMN marts.work_queue_steps.completed_at IS 'When the activity that completed it occurred; NULL while open.';
 COMMENT ON COLUMN marts.work_queue_steps.completed_by_activity IS 'activity_id (core.activities) of the evidence that completed the step.';
