@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/bench_workflows.py [--contacts N] [--per-contact K] [--dir DIR]
 
-The warehouse is built straight in SQL (not timed): N contacts, about K activities each over
+The warehouse is built straight in SQL (not timed; kept in DIR when given, and copied afresh
+for each run): N contacts, about K activities each over
 the two years before the as-of date (outbound emails and calls by mercer, cheryl, claire and
 people, inbound forms and downloads, meetings, purchases and subscription starts, a few
 bounces), then the marts are refreshed once for the as-of date (not timed). Timed: the queue
@@ -24,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import crm_pipeline.workflows.refresh as wf_refresh  # noqa: E402
 from crm_pipeline import pipeline  # noqa: E402
 from crm_pipeline.home import Home  # noqa: E402
 from crm_pipeline.warehouse import connect, create_tables, run  # noqa: E402
@@ -57,9 +59,9 @@ def build(path: Path, contacts: int, per_contact: int) -> None:
             INSERT INTO core.activities (tenant_id, activity_id, contact_id, type, occurred_at,
                                          actor, direction, amount, currency, amount_base,
                                          content_hash, import_id, line_number)
-            SELECT $t, 'a_' || j, 'c_' || (hash(j) % $n), $types[1 + hash(j * 3) % 11],
+            SELECT $t, 'a_' || j, 'c_' || (hash(j) % $n), $types[CAST(1 + hash(j * 3) % 11 AS BIGINT)],
                    $as_of::TIMESTAMP - to_minutes(CAST(hash(j * 5) % (730 * 1440) AS BIGINT)),
-                   $actors[1 + hash(j * 7) % 6],
+                   $actors[CAST(1 + hash(j * 7) % 6 AS BIGINT)],
                    CASE WHEN hash(j * 11) % 3 = 0 THEN 'inbound' ELSE 'outbound' END,
                    50.0, 'USD', 50.0, 'h', 'imp', j
             FROM range($m) r(j)""",
@@ -70,12 +72,32 @@ def build(path: Path, contacts: int, per_contact: int) -> None:
         con.close()
 
 
+STATEMENTS: list[tuple[str, float]] = []
+
+
+def _timed_run(con, query, params=None):
+    start = time.perf_counter()
+    try:
+        return run(con, query, params)
+    finally:
+        words = " ".join(line.strip() for line in query.splitlines()
+                         if line.strip() and not line.strip().startswith("--"))[:60]
+        STATEMENTS.append((words, time.perf_counter() - start))
+
+
 def timed(label: str, fn) -> dict:
     start = time.perf_counter()
     cpu = time.process_time()
-    result = fn()
+    STATEMENTS.clear()
+    wf_refresh.run = _timed_run
+    try:
+        result = fn()
+    finally:
+        wf_refresh.run = run
     print(f"{label}: {time.perf_counter() - start:.2f} s wall, "
           f"{time.process_time() - cpu:.2f} s CPU of this process")
+    for words, seconds in sorted(STATEMENTS, key=lambda s: -s[1])[:6]:
+        print(f"    {seconds:6.2f} s  {words}")
     return result
 
 
@@ -90,12 +112,14 @@ def main() -> None:
     home.ensure()
     home.shard_dir(TENANT).mkdir(parents=True, exist_ok=True)
     path = home.shard(TENANT)
+    source = work / f"source_{args.contacts}_{args.per_contact}.duckdb"
     try:
-        if not path.exists():
+        if not source.exists():
             t0 = time.perf_counter()
-            build(path, args.contacts, args.per_contact)
+            build(source, args.contacts, args.per_contact)
             print(f"setup: {args.contacts:,} contacts, {args.contacts * args.per_contact:,} "
                   f"activities ({time.perf_counter() - t0:.1f} s, not timed)")
+        shutil.copy(source, path)  # every run starts from the same warehouse, before any queue
         con = connect(path)
         try:
             timed("marts for the as-of date (not part of the target)",
