@@ -111,3 +111,21 @@ def test_a_second_run_of_the_same_date_changes_no_history(home):
     before = snapshot()
     assert crm(home, "run", "--as-of", AS_OF)[0] == 0
     assert snapshot() == before
+
+
+def test_own_rows_only_is_a_flag_of_the_roles_file():
+    from crm_pipeline.errors import CrmError
+    from crm_pipeline.trust.roles import Roles
+
+    roles = Roles.from_dict({"agents": {"ava": {"role": "support", "reads": ["work_queue"],
+                                                "own_rows_only": True}}})
+    assert roles.agent("ava").row_owners() == ("ava", "support")
+    assert Roles.from_dict({"agents": {"bo": {"reads": []}}}).agent("bo").row_owners() is None
+    with pytest.raises(CrmError, match="own_rows_only must be true or false"):
+        Roles.from_dict({"agents": {"ava": {"own_rows_only": "yes"}}})
+
+
+def test_role_list_says_who_sees_only_its_own_queue_rows(home, capsys):
+    code, out, _ = crm(home, "role", "list", "--format", "json", capsys=capsys)
+    doc = {a["agent"]: a for a in json.loads(out)}
+    assert code == 0 and doc["claire"]["own_rows_only"] and not doc["binky"]["own_rows_only"]

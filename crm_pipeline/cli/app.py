@@ -791,7 +791,7 @@ def role_list(
     roles = Roles.for_tenant(h, checked_tenant_id(tenant)) if tenant else Roles.load()
     doc = [{"agent": a.name, "role": a.role, "reads": sorted(a.reads),
             "reads_personal": a.reads_personal, "edits": sorted(a.edits), "creates": a.creates,
-            "writes": sorted(a.writes)}
+            "writes": sorted(a.writes), "own_rows_only": a.own_rows_only}
            for a in sorted(roles.agents.values(), key=lambda a: a.name)]
     if fmt not in ("text", "json"):
         raise BadArgument(f"--format {fmt!r} is not one of text, json")

@@ -3,7 +3,8 @@
 -- retention_risk, engagement), core.contacts (consent, e-mail status), core.contact_accounts,
 -- gdpr.suppressions and the activity log (the first purchase or subscription start, the last
 -- activity marked disqualified). Parameters: $tenant_id, $as_of (DATE).
--- Nothing after the end of the as-of day (UTC) is read.
+-- Nothing after the end of the as-of day (UTC) is read. Only contacts a workflow can concern:
+-- leads, customers and advocates, and contacts with an open enrollment (to close it).
 CREATE OR REPLACE TEMP TABLE wf_contacts AS
 WITH facts AS (
     SELECT contact_id,
@@ -43,4 +44,7 @@ LEFT JOIN core.contact_accounts AS ca
 LEFT JOIN facts AS f ON f.contact_id = c.contact_id
 LEFT JOIN (SELECT DISTINCT contact_id FROM gdpr.suppressions WHERE tenant_id = $tenant_id) AS g
        ON g.contact_id = c.contact_id
-WHERE c.tenant_id = $tenant_id;
+WHERE c.tenant_id = $tenant_id
+  AND (l.stage IN ('lead', 'customer', 'advocate')
+       OR c.contact_id IN (SELECT contact_id FROM marts.work_queue_history
+                           WHERE tenant_id = $tenant_id AND exited_at IS NULL));
