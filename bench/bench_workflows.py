@@ -59,7 +59,8 @@ def build(path: Path, contacts: int, per_contact: int) -> None:
             INSERT INTO core.activities (tenant_id, activity_id, contact_id, type, occurred_at,
                                          actor, direction, amount, currency, amount_base,
                                          content_hash, import_id, line_number)
-            SELECT $t, 'a_' || j, 'c_' || (hash(j) % $n), $types[CAST(1 + hash(j * 3) % 11 AS BIGINT)],
+            SELECT $t, 'a_' || j, 'c_' || (hash(j) % $n),
+                   $types[CAST(1 + hash(j * 3) % 11 AS BIGINT)],
                    $as_of::TIMESTAMP - to_minutes(CAST(hash(j * 5) % (730 * 1440) AS BIGINT)),
                    $actors[CAST(1 + hash(j * 7) % 6 AS BIGINT)],
                    CASE WHEN hash(j * 11) % 3 = 0 THEN 'inbound' ELSE 'outbound' END,
