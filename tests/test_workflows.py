@@ -393,3 +393,20 @@ def test_tenant_overrides_change_deadlines_and_owners(con):
 def test_bad_overrides_are_refused_in_one_line(override, message):
     with pytest.raises(BadArgument, match=message):
         workflow_definitions({"workflows": override}, "t1")
+
+
+def test_a_lead_whose_score_drops_keeps_the_steps_it_went_through(con):
+    leads(con)
+    refresh(con, D(2026, 11, 1))
+    activity(con, "hot", "email", D(2026, 11, 2), actor="mercer", direction="outbound")
+    refresh(con, D(2026, 11, 2))
+    assert queue(con, "lead_nurture")["hot"][0] == "follow_up"
+    run(con, "UPDATE core.contacts SET company_size = 1, job_title = 'Intern', industry = 'retail' "
+             "WHERE contact_id = 'hot'")
+    for i in range(5):  # others overtake it: no longer in the top 5%
+        contact(con, f"big{i}", company_size=900, job_title="CEO", industry="software")
+        activity(con, f"big{i}", "form_submission", D(2026, 11, 3))
+        activity(con, f"big{i}", "download", D(2026, 11, 3))
+    refresh(con, D(2026, 11, 3))
+    assert queue(con, "lead_nurture")["hot"][0] == "follow_up"
+    assert [s[0] for s in steps(con, "lead_nurture", "hot")] == ["outreach", "follow_up"]
