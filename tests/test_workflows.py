@@ -410,3 +410,16 @@ def test_a_lead_whose_score_drops_keeps_the_steps_it_went_through(con):
     refresh(con, D(2026, 11, 3))
     assert queue(con, "lead_nurture")["hot"][0] == "follow_up"
     assert [s[0] for s in steps(con, "lead_nurture", "hot")] == ["outreach", "follow_up"]
+
+
+def test_queue_invariants_hold_and_are_checked(con):
+    from crm_pipeline.workflows.queue import queue_problems
+
+    leads(con)
+    declining_customer(con)
+    refresh(con, D(2026, 11, 1))
+    assert queue_problems(con, "t1") == {"duplicate_open_enrollments": 0,
+                                         "queue_history_mismatches": 0,
+                                         "exits_without_reason": 0}
+    run(con, "DELETE FROM marts.work_queue WHERE contact_id = 'hot'")
+    assert queue_problems(con, "t1")["queue_history_mismatches"] == 1

@@ -7,6 +7,7 @@ import datetime
 import duckdb
 
 from crm_pipeline.errors import BadArgument
+from crm_pipeline.sql import sql_text
 from crm_pipeline.warehouse import run
 from crm_pipeline.workflows.definitions import WORKFLOWS
 
@@ -42,3 +43,13 @@ def queue_rows(con: duckdb.DuckDBPyConnection, tenant_id: str, workflow: str | N
         ORDER BY priority, step_due_at NULLS LAST, workflow, enrolled_at, contact_id""",
                {"t": tenant_id, "w": workflow, "o": owner, "overdue": overdue_only})
     return list(QUEUE_COLUMNS), rows
+
+
+def queue_problems(con: duckdb.DuckDBPyConnection, tenant_id: str) -> dict[str, int]:
+    """Offending counts per invariant of the tenant's queues (all 0 when sound): one open
+    enrollment per workflow and contact, the queue equal to the open enrollments, and every
+    exit with its reason."""
+    query = sql_text("workflows/queue_problems")
+    cursor = con.execute(query, {"tenant_id": tenant_id})
+    names = [d[0] for d in cursor.description]
+    return dict(zip(names, (int(v) for v in cursor.fetchall()[0]), strict=True))
