@@ -423,3 +423,13 @@ def test_queue_invariants_hold_and_are_checked(con):
                                          "exits_without_reason": 0}
     run(con, "DELETE FROM marts.work_queue WHERE contact_id = 'hot'")
     assert queue_problems(con, "t1")["queue_history_mismatches"] == 1
+
+
+def test_one_email_does_not_complete_a_step_and_the_one_that_follows_it(con):
+    declining_customer(con)
+    refresh(con, D(2026, 11, 10))
+    activity(con, "fading", "meeting", D(2026, 11, 11), actor="binky")
+    activity(con, "fading", "email", D(2026, 11, 12), actor="fran", direction="outbound")
+    refresh(con, D(2026, 11, 12))  # fran's email is the content; the campaign is still due
+    assert queue(con, "retention")["fading"][:3] == (
+        "campaign_email", "email_worker", D(2026, 11, 15))
