@@ -44,13 +44,13 @@ from crm_pipeline.workflows.definitions import (
 )
 
 TEMP_TABLES = ("wf_contacts", "wf_match", "wf_subjects", "wf_step_state", "wf_candidates",
-               "wf_eligible",
-               "wf_exits", "wf_queue", "wf_performance")
+               "wf_eligible", "wf_exits", "wf_queue", "wf_performance")
 REGISTERED = ("wf_steps", "wf_workflows", "wf_agents")
 AGENTS_SCHEMA = {"actor": pl.String, "role": pl.String}
 
 
 def _statements(text: str) -> list[str]:
+    """Statements of a multi-statement file (each ends with ';' at the end of a line)."""
     out = []
     for chunk in text.split(";\n"):
         lines = [ln for ln in chunk.splitlines() if not ln.strip().startswith("--")]
