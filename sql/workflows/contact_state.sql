@@ -6,15 +6,20 @@
 -- Nothing after the end of the as-of day (UTC) is read. Only contacts a workflow can concern:
 -- leads, customers and advocates, and contacts with an open enrollment (to close it).
 CREATE OR REPLACE TEMP TABLE wf_contacts AS
-WITH facts AS (
-    SELECT contact_id,
-           min(occurred_at) FILTER (WHERE type IN ('purchase', 'subscription_start'))
-               AS customer_since,
-           max(occurred_at) FILTER (WHERE lower(status) = 'disqualified') AS disqualified_at
+WITH customer_since AS (
+    SELECT contact_id, min(occurred_at) AS customer_since
     FROM core.activities
     WHERE tenant_id = $tenant_id
       AND occurred_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
-      AND (type IN ('purchase', 'subscription_start') OR lower(status) = 'disqualified')
+      AND type IN ('purchase', 'subscription_start')
+    GROUP BY contact_id
+),
+disqualified AS (  -- few rows have a status: the IS NOT NULL test skips most of the log
+    SELECT contact_id, max(occurred_at) AS disqualified_at
+    FROM core.activities
+    WHERE tenant_id = $tenant_id
+      AND occurred_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
+      AND status IS NOT NULL AND lower(status) = 'disqualified'
     GROUP BY contact_id
 )
 SELECT c.contact_id,
@@ -26,7 +31,7 @@ SELECT c.contact_id,
        r.churn_probability,
        e.days_since_last_activity,
        f.customer_since,
-       f.disqualified_at,
+       q.disqualified_at,
        coalesce(lower(c.consent_status) = 'denied', false) AS consent_denied,
        coalesce(c.email_status = 'bounced', false) AS email_bounced,
        g.contact_id IS NOT NULL AS erased
@@ -41,7 +46,8 @@ LEFT JOIN marts.engagement AS e
        ON e.tenant_id = c.tenant_id AND e.contact_id = c.contact_id
 LEFT JOIN core.contact_accounts AS ca
        ON ca.tenant_id = c.tenant_id AND ca.contact_id = c.contact_id
-LEFT JOIN facts AS f ON f.contact_id = c.contact_id
+LEFT JOIN customer_since AS f ON f.contact_id = c.contact_id
+LEFT JOIN disqualified AS q ON q.contact_id = c.contact_id
 LEFT JOIN (SELECT DISTINCT contact_id FROM gdpr.suppressions WHERE tenant_id = $tenant_id) AS g
        ON g.contact_id = c.contact_id
 WHERE c.tenant_id = $tenant_id
