@@ -40,6 +40,7 @@ from crm_pipeline.value.refresh import (
     write_value,
 )
 from crm_pipeline.warehouse import run, transaction, utc_now
+from crm_pipeline.workflows.refresh import refresh_work_queues
 
 PIPELINE_ACTOR = "pipeline"
 
@@ -320,6 +321,16 @@ def marts_and_value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict
     finally:
         cursor.close()
     return {"marts": marts, "value": value}
+
+
+def work_queue_stage(con, home: Home, tenant_id: str, as_of: date) -> dict:
+    """The work queues (lead nurture, onboarding, retention), their history, steps and
+    performance, from the marts this run refreshed (`crm_pipeline.workflows`). The tenant's roles
+    registry says whose activities count as which step's evidence."""
+    roles = Roles.for_tenant(home, tenant_id)
+    agent_roles = {a.name: a.role for a in roles.agents.values()}
+    with transaction(con):
+        return refresh_work_queues(con, tenant_id, as_of, agent_roles, PIPELINE_ACTOR)
 
 
 def value_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:

@@ -307,7 +307,33 @@ def _model_metadata(con, table: str, tenant_id: str, run_id: str) -> dict:
     return {k: v for k, v in zip(names, rows[0], strict=True) if v is not None} if rows else {}
 
 
-@_asset(["audit", "runs"], TRUST, deps=[marts_and_value])
+WORK_QUEUE_TABLES = ("work_queue", "work_queue_history", "work_queue_steps", "workflow_eligibility",
+                     "workflow_performance")
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(["marts", t], group_name=MARTS, kinds=KINDS, deps=[marts_and_value])
+           for t in WORK_QUEUE_TABLES],
+    name="work_queues",
+    partitions_def=tenant_partitions,
+)
+def work_queues(context, crm: CrmSettings, duckdb: Warehouse):
+    """Lead nurture, onboarding and retention as work queues: who is at which step, owned by
+    whom, due when; every enrollment with its exit, each step's evidence, and the workflows'
+    performance (`pipeline.work_queue_stage`)."""
+    t = context.partition_key
+    with warehouse(duckdb, t) as con:
+        as_of = crm.as_of_date
+        result = _stage(context, con, crm, "work queues",
+                        lambda t: pipeline.work_queue_stage(con, crm.crm_home, t, as_of))
+        for table in WORK_QUEUE_TABLES:
+            metadata = {"dagster/row_count": _count(con, f"marts.{table}", t)}
+            if table == "work_queue":
+                metadata.update({k: v for k, v in result.items() if k.startswith("queue.")})
+            yield dg.MaterializeResult(asset_key=["marts", table], metadata=metadata)
+
+
+@_asset(["audit", "runs"], TRUST, deps=[marts_and_value, work_queues])
 def audit_runs(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
     """One row per run and tenant: status, as-of date and the row accounting."""
     t = context.partition_key
@@ -376,5 +402,5 @@ def failure_cause(exc: BaseException) -> str:
 ALL_ASSETS = [
     raw_contact_rows, raw_activity_events, staging_contact_rows, core_contacts, core_accounts,
     core_activities,
-    marts_and_value, audit_runs, published_snapshot, published_report,
+    marts_and_value, work_queues, audit_runs, published_snapshot, published_report,
 ]

@@ -18,6 +18,7 @@ from crm_pipeline.trust.audit import chain_head, run_heads, verify_chain
 from crm_pipeline.trust.heads import audit_heads, record_verified_heads, verified_heads
 from crm_pipeline.trust.invariants import orphan_rows, processed_imports, unbalanced_imports
 from crm_pipeline.warehouse import frame
+from crm_pipeline.workflows.queue import queue_problems
 
 from .assets import audit_runs, core_activities, core_contacts, staging_contact_rows
 from .partitions import tenant_partitions
@@ -158,5 +159,14 @@ def audit_chain_verifies(context, crm: CrmSettings, duckdb: Warehouse) -> dg.Ass
     )
 
 
+@_check(dg.AssetKey(["marts", "work_queue"]))
+def work_queue_sound(context, crm: CrmSettings, duckdb: Warehouse) -> dg.AssetCheckResult:
+    """One open enrollment per workflow and contact, the queue equal to the open enrollments,
+    every exit with its reason."""
+    with warehouse(duckdb, context.partition_key) as con:
+        problems = queue_problems(con, context.partition_key)
+    return dg.AssetCheckResult(passed=not any(problems.values()), metadata=problems)
+
+
 ALL_CHECKS = [staged_contacts_valid, contacts_valid, contact_rows_conserved,
-              activity_rows_conserved, audit_chain_verifies]
+              activity_rows_conserved, audit_chain_verifies, work_queue_sound]

@@ -903,6 +903,43 @@ def status_cmd(
         commands.print_status(out, docs)
 
 
+@app.command("queue")
+def queue_cmd(
+    tenant: TenantOpt,
+    workflow: Annotated[str | None, typer.Option(
+        "--workflow", metavar="WORKFLOW",
+        help="lead_nurture, customer_onboarding or retention.")] = None,
+    owner: Annotated[str | None, typer.Option(
+        "--owner", metavar="AGENT", help="Only steps this agent (or role) owns.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue steps.")] = False,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", metavar="YYYY-MM-DD",
+        help="The queue's date; refused unless it is the last run's.")] = None,
+    fmt: Annotated[str, typer.Option("--format", metavar="table|csv|json",
+                                     help="table for people; csv or json for programs.")] = "table",
+    home: HomeOpt = None,
+) -> None:
+    """The work queues: every open workflow enrollment at its current step, who owns it, what
+    to do and by when, most urgent first (marts.work_queue of the last run).
+
+    [bold]Examples[/bold]
+
+    $ crm queue --tenant acme_us
+    $ crm queue --tenant acme_us --workflow customer_onboarding --owner claire --overdue
+    """
+    from crm_pipeline.cli import commands
+    from crm_pipeline.cli.render import write_rows
+
+    if fmt not in ("table", "csv", "json"):
+        raise BadArgument(f"--format {fmt!r} is not one of table, csv, json")
+    columns, rows = commands.work_queue(_home(home), tenant, workflow, owner, overdue, as_of)
+    if fmt == "table":  # what a person acts on; csv and json carry every column
+        keep = [columns.index(c) for c in ("workflow", "contact_id", "step", "step_owner",
+                                           "step_due_at", "overdue", "next_action")]
+        columns, rows = [columns[i] for i in keep], [tuple(r[i] for i in keep) for r in rows]
+    write_rows(out, columns, rows, fmt)
+
+
 @role_app.command("list")
 def role_list(
     tenant: Annotated[str | None, typer.Option(
@@ -926,7 +963,7 @@ def role_list(
     roles = Roles.for_tenant(h, checked_tenant_id(tenant)) if tenant else Roles.load()
     doc = [{"agent": a.name, "role": a.role, "reads": sorted(a.reads),
             "reads_personal": a.reads_personal, "edits": sorted(a.edits), "creates": a.creates,
-            "writes": sorted(a.writes)}
+            "writes": sorted(a.writes), "own_rows_only": a.own_rows_only}
            for a in sorted(roles.agents.values(), key=lambda a: a.name)]
     if fmt not in ("text", "json"):
         raise BadArgument(f"--format {fmt!r} is not one of text, json")

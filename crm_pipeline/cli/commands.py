@@ -363,6 +363,9 @@ def print_demo_summary(out: Console, home: Home) -> None:
                               ORDER BY started_at DESC LIMIT 1)
             ORDER BY m.tenant_id""")
         contacts = dict(run(con, "SELECT tenant_id, count(*) FROM core.contacts GROUP BY 1"))
+        queues = frame(con, """
+            SELECT tenant_id, workflow, count(*) AS open, count(*) FILTER (WHERE overdue) AS overdue
+            FROM marts.work_queue GROUP BY ALL ORDER BY tenant_id, workflow""")
     finally:
         con.close()
     t = table("tenant", "file kind", "rows read", "accepted", "merged", "quarantined",
@@ -383,6 +386,11 @@ def print_demo_summary(out: Console, home: Home) -> None:
     for tenant, model, customers, cur, clv, fc in ltv.iter_rows():
         add_row(lt, (tenant, model, customers, f"{clv or 0:,.0f} {cur}", f"{fc or 0:,.0f} {cur}"))
     out.print(lt)
+    qt = table("workflow", *tenants, title="Work queues (open, of which overdue)")
+    counts = {(t, w): f"{n} ({o})" for t, w, n, o in queues.iter_rows()}
+    for w in ("lead_nurture", "customer_onboarding", "retention"):
+        add_row(qt, (w, *[counts.get((t, w), "0 (0)") for t in tenants]))
+    out.print(qt)
     out.print(styled(f"tenant shards: {home.tenants_dir}\nsnapshot for analysts: {home.snapshot} "
                      "(try: .venv/bin/crm sql \"select * from marts.contact_segments limit 5\")"))
     for tenant in tenants:
@@ -850,3 +858,22 @@ def print_companies_report(out: Console, file: Path, tenant: str, result: dict) 
                          "the rule picked one (crm account show lists them)"))
     if result.get("error_file"):
         out.print(styled(f"error file: {result['error_file']}"))
+
+def work_queue(home: Home, tenant: str, workflow: str | None, owner: str | None,
+               overdue: bool, as_of: str | None) -> tuple[list[str], list[tuple]]:
+    """The tenant's work queue from its published snapshot (`crm queue`)."""
+    from crm_pipeline.trust.readonly import open_read_only
+    from crm_pipeline.workflows.queue import queue_rows
+
+    tenant = checked_existing_tenant(home, tenant)
+    day = checked_as_of(as_of)
+    path = home.extract(tenant)
+    if not path.exists():
+        raise BadArgument(f"tenant {tenant} has not been run yet: crm run --tenant {tenant}")
+    con = open_read_only(path, home)
+    try:
+        return queue_rows(con, tenant, workflow.strip() if workflow else None,
+                          owner.strip() if owner else None, overdue,
+                          date.fromisoformat(day) if day else None)
+    finally:
+        con.close()

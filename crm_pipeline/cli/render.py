@@ -176,11 +176,15 @@ def print_explanation(out: Console, explanation: dict) -> None:
 
 
 def print_roles(out: Console, agents: list[dict]) -> None:
-    """One row per agent: its role and grants (reads collapsed to `marts.*` when it has all)."""
+    """One row per agent: its role and grants (reads collapsed to `marts.*` when it has all;
+    an agent that sees only its own work-queue rows says so)."""
     t = table("agent", "role", "reads", "personal", "edits", "creates", "writes",
               title="Agents and their grants")
     for a in agents:
-        add_row(t, (a["agent"], a["role"], ", ".join(a["reads"]) or "-",
+        reads = ", ".join(a["reads"]) or "-"
+        if a.get("own_rows_only"):
+            reads += " (queue: own rows only)"
+        add_row(t, (a["agent"], a["role"], reads,
                     "yes" if a["reads_personal"] else "no", ", ".join(a["edits"]) or "-",
                     "yes" if a["creates"] else "no", ", ".join(a["writes"]) or "-"))
     out.print(t)

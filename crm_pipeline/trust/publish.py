@@ -10,7 +10,9 @@ An agent's file (`published/tenants/<T>/agents/<agent>.duckdb`) holds *copies* o
 its role reads, with only the columns it may see: no views (a view would name the tenant's
 snapshot, and whoever opens the file could follow it), no other table, and no freed page of
 anything else (a fresh file, written table by table). Agents with the same grant share one
-file's bytes (hard links), so fran and penny cost one copy.
+file's bytes (hard links), so fran and penny cost one copy. An agent whose role says
+`own_rows_only` gets, of the tables with a `step_owner` column (marts.work_queue,
+marts.work_queue_steps), only the rows of steps it (by name or role) owns.
 """
 
 from __future__ import annotations
@@ -137,7 +139,7 @@ def publish_agent_files(home: Home, tenant_id: str, roles: Roles | None = None) 
     folder.mkdir(parents=True, exist_ok=True)
     groups: dict[tuple, list[Agent]] = {}
     for agent in roles.agents.values():
-        groups.setdefault((agent.reads, agent.reads_personal), []).append(agent)
+        groups.setdefault((agent.reads, agent.reads_personal, agent.row_owners()), []).append(agent)
     written = []
     built = {key: _fresh(home.agent_file(tenant_id, members[0].name))
              for key, members in groups.items()}
@@ -188,7 +190,13 @@ def _build_agent_file(extract: Path, target: Path, agent: Agent) -> None:
             ref = f"{quote_ident(schema)}.{quote_ident(table)}"
             run(con, f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
             cols = ", ".join(quote_ident(c) for c in visible)
-            run(con, f"CREATE TABLE {ref} AS SELECT {cols} FROM _src.{ref}")
+            owners = agent.row_owners()
+            if owners is not None and "step_owner" in names:  # its own steps only
+                run(con, f"CREATE TABLE {ref} AS SELECT {cols} FROM _src.{ref} "
+                         "WHERE lower(step_owner) IN (SELECT unnest($owners::VARCHAR[]))",
+                    {"owners": list(owners)})
+            else:
+                run(con, f"CREATE TABLE {ref} AS SELECT {cols} FROM _src.{ref}")
             for s_name, t_name, column, comment in comments:
                 if (s_name, t_name) != (schema, table) or (
                         column is not None and column not in visible):

@@ -124,6 +124,11 @@ class Agent:
     edits: frozenset[str] = frozenset()  # contact fields, `tags`, `notes`
     creates: bool = False
     description: str = ""
+    own_rows_only: bool = False  # tables with a step_owner column: only its own steps' rows
+
+    def row_owners(self) -> tuple[str, ...] | None:
+        """The step_owner values whose rows it sees (its name and role), or None for all."""
+        return (self.name, self.role.lower()) if self.own_rows_only else None
 
     def may_read_column(self, column: str) -> bool:
         return self.reads_personal or column.lower() not in PERSONAL_COLUMNS
@@ -191,7 +196,7 @@ class Roles:
                     f"{source}: agent {name!r} may edit unknown fields {bad_fields}: "
                     f"use only {', '.join(EDITABLE_FIELDS)}"
                 )
-            for flag in ("reads_personal", "creates"):
+            for flag in ("reads_personal", "creates", "own_rows_only"):
                 if not isinstance(entry.get(flag, False), bool):
                     raise CrmError(f"{source}: agent {name!r}: {flag} must be true or false")
             key = folded(str(name))
@@ -207,7 +212,8 @@ class Roles:
             agents[key] = Agent(key, str(entry.get("role") or key), writes, reads,
                                 bool(entry.get("reads_personal", False)), edits,
                                 bool(entry.get("creates", False)),
-                                str(entry.get("description") or ""))
+                                str(entry.get("description") or ""),
+                                bool(entry.get("own_rows_only", False)))
         return cls(agents)
 
     def agent(self, actor: str | None) -> Agent | None:
