@@ -206,7 +206,8 @@ def core_activities(context, crm: CrmSettings, duckdb: Warehouse) -> dg.Material
 
 
 VALUE_TABLES = ("ltv_model", "customer_ltv", "segment_ltv", "revenue_forecast", "forecast_backtest",
-                "forecast_accuracy", "forecast_accuracy_summary", "account_value")
+                "forecast_accuracy", "forecast_accuracy_summary", "account_value",
+                "contact_signals")
 
 
 # What each mart reads (its SQL in sql/models/marts/ and sql/segments/, and crm_pipeline.value),
@@ -239,6 +240,7 @@ MART_READS: dict[str, list[list[str]]] = {
     "forecast_accuracy": [["marts", "forecast_backtest"]],
     "forecast_accuracy_summary": [["marts", "forecast_accuracy"]],
     "account_value": [["marts", "customer_ltv"], ACCOUNT_ROWS, ACTIVITY_ROWS],
+    "contact_signals": [["marts", "account_value"], ACCOUNT_ROWS],
 }
 
 

@@ -65,7 +65,7 @@ def checked_source(source: str | None) -> str:
     return source
 
 
-def _identities(rows: pl.DataFrame, excluded: list[str]) -> pl.DataFrame:
+def company_identities(rows: pl.DataFrame, excluded: list[str]) -> pl.DataFrame:
     """rows plus `host` (as written), `domain_reg` (the registrable domain when it is a
     company's: not free-mail, disposable or excluded by the tenant), `name_key`, and the
     domain's problem; `domain` becomes the registrable domain where there is one."""
@@ -88,7 +88,8 @@ def _identities(rows: pl.DataFrame, excluded: list[str]) -> pl.DataFrame:
     ).drop("registrable")
 
 
-def _matches(con: duckdb.DuckDBPyConnection, tenant_id: str, rows: pl.DataFrame) -> pl.DataFrame:
+def account_matches(con: duckdb.DuckDBPyConnection, tenant_id: str,
+                    rows: pl.DataFrame) -> pl.DataFrame:
     """row_number, account_id, match (domain, company_name, new or null), reason (a quarantine
     code or null) per row (sql/models/accounts/company_matches.sql)."""
     con.register("_co_rows", rows.select("row_number", pl.col("domain_reg").alias("domain"),
@@ -102,8 +103,8 @@ def _matches(con: duckdb.DuckDBPyConnection, tenant_id: str, rows: pl.DataFrame)
 def import_companies_file(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, path: Path,
                           source: str, create: bool,
                           error_path: Callable[[str], Path], sheet: str | None = None) -> dict:
-    """Import a company file (CSV, or a workbook's first or named sheet) into the tenant (whose
-    lock the caller holds); the import's accounting: import_id, rows_in, accepted, merged, quarantined (by reason), problems (field
+    """Import a company file (CSV, or a workbook's first or named sheet) into the tenant
+    (whose lock the caller holds); the import's accounting: import_id, rows_in, accepted, merged, quarantined (by reason), problems (field
     values not used, by code), accounts_created, accounts_updated, conflicts, already."""
     tenant_id = ctx.tenant_id
     source = checked_source(source)
@@ -122,14 +123,14 @@ def import_companies_file(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, pa
                 "accounts_updated": 0, "conflicts": {}}
     tenant = get_tenant(con, tenant_id)
     excluded = tenant_settings(con, tenant_id)["accounts"]["excluded_domains"]
-    rows = parsed_values(_identities(rows, excluded), tenant.base_currency)
+    rows = parsed_values(company_identities(rows, excluded), tenant.base_currency)
     with transaction(con):
         if known is None:
             register_import(con, tenant_id=tenant_id, import_id=import_id, kind="company",
                             file_name=Path(path).name, file_sha256=table.sha256,
                             rows_in=rows.height + table.unparseable.height, at=ctx.at,
                             encoding=table.encoding, delimiter=table.delimiter, vendor=source)
-        matched = rows.join(_matches(con, tenant_id, rows), on="row_number", how="left")
+        matched = rows.join(account_matches(con, tenant_id, rows), on="row_number", how="left")
         created = _create_accounts(con, ctx, matched) if create else 0
         if not create:
             matched = matched.with_columns(

@@ -1,4 +1,5 @@
-"""Accounts valued and tiered: marts.account_value and core.accounts.tier, after lifetime value.
+"""Accounts valued and tiered (marts.account_value, core.accounts.tier) after lifetime value,
+and the contacts whose company is in the news (marts.contact_signals).
 
 Support escalation reads a contact's customer tier, finance reads what each account is worth:
 both come from this run's marts.customer_ltv (so they follow the same models and as-of date)
@@ -23,8 +24,8 @@ def value_accounts(con: duckdb.DuckDBPyConnection, ctx: ChangeContext,
                    as_of: datetime.date) -> dict[str, int]:
     """marts.account_value for the tenant on `as_of`, and the accounts' tiers brought up to
     date (audited); rows written and tiers changed. Inside the caller's transaction."""
-    tiers = tenant_settings(con, ctx.tenant_id)["accounts"]["tiers"]
-    params = {"tenant_id": ctx.tenant_id, "as_of": as_of, **tiers}
+    accounts = tenant_settings(con, ctx.tenant_id)["accounts"]
+    params = {"tenant_id": ctx.tenant_id, "as_of": as_of, **accounts["tiers"]}
     text = sql_text("models/accounts/account_value")
     run(con, "CREATE OR REPLACE TEMP TABLE _account_value AS\n" + text,
         query_params(text, params, "sql/models/accounts/account_value.sql"))
@@ -32,9 +33,23 @@ def value_accounts(con: duckdb.DuckDBPyConnection, ctx: ChangeContext,
         with unordered_inserts(con):
             rows = replace_rows(con, "account_value", "_account_value", ctx.tenant_id)
         changed = _write_tiers(con, ctx)
+        signals = _contact_signals(con, ctx.tenant_id, as_of, accounts["signal_days"])
     finally:
         run(con, "DROP TABLE IF EXISTS _account_value")
-    return {"marts.account_value": rows, "tiers_changed": changed}
+    return {"marts.account_value": rows, "tiers_changed": changed,
+            "marts.contact_signals": signals}
+
+
+def _contact_signals(con, tenant_id: str, as_of: datetime.date, days: int) -> int:
+    """marts.contact_signals for the tenant on `as_of` (after the tiers it shows)."""
+    text = sql_text("models/accounts/contact_signals")
+    params = {"tenant_id": tenant_id, "as_of": as_of, "signal_days": days}
+    run(con, "DELETE FROM marts.contact_signals WHERE tenant_id = $tenant_id",
+        {"tenant_id": tenant_id})
+    with unordered_inserts(con):
+        rows = run(con, "INSERT INTO marts.contact_signals BY NAME\n" + text,
+                   query_params(text, params, "sql/models/accounts/contact_signals.sql"))
+    return int(rows[0][0]) if rows else 0
 
 
 def _write_tiers(con, ctx: ChangeContext) -> int:

@@ -509,6 +509,31 @@ def import_companies_cmd(
     commands.print_companies_report(out, file, tenant.strip(), result)
 
 
+@import_app.command("signals")
+def import_signals_cmd(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Signals (JSON lines).")],
+    tenant: TenantOpt,
+    source: Annotated[str, typer.Option(
+        "--source", metavar="NAME", help="Where the signals come from (e.g. archy, bombora).")],
+    home: HomeOpt = None,
+) -> None:
+    """Import company signals (news, funding, hiring, intent...) as JSON lines, each linked to
+    an account by domain, then by name; contacts of those accounts are flagged in
+    marts.contact_signals at the next run.
+
+    [bold]Examples[/bold]
+
+    $ crm import signals news.jsonl --tenant acme_us --source archy
+    """
+    from crm_pipeline.cli import commands
+
+    h = _home(home)
+    _user_paths(file)
+    with commands.locked(h, tenant):
+        result = commands.import_signals(h, file, tenant, source)
+    commands.print_signals_report(out, file, tenant.strip(), result)
+
+
 @import_app.command("changes")
 def import_changes_cmd(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="Changes (JSON lines).")],

@@ -818,6 +818,35 @@ def import_companies(home: Home, file: Path, tenant: str, source: str, create: b
         own_transaction=True)
 
 
+def import_signals(home: Home, file: Path, tenant: str, source: str) -> dict:
+    """A signals file linked to the tenant's accounts (crm import signals), under its lock."""
+    from crm_pipeline.accounts.companies_file import checked_source
+    from crm_pipeline.accounts.signals_file import import_signals_file
+
+    source = checked_source(source)
+    _checked_file(file)
+    return _account_change(
+        home, tenant, f"import:{source}", "signal-import",
+        lambda con, ctx: import_signals_file(
+            con, ctx, file, source, lambda i: home.error_file(ctx.tenant_id, i)),
+        own_transaction=True)
+
+
+def print_signals_report(out: Console, file: Path, tenant: str, result: dict) -> None:
+    out.print(styled((file.name, "bold"), f" → tenant {tenant} (import {result['import_id']})"))
+    if result["already"]:
+        out.print(styled("already imported: nothing changed"))
+    quarantined = sum(result["quarantined"].values())
+    t = table("lines", "new signals", "merged (known already)", "quarantined")
+    add_row(t, (result["rows_in"], result["accepted"], result["merged"], quarantined))
+    out.print(t)
+    for code, n in result["quarantined"].items():
+        out.print(styled(f"  quarantined {code}: {n}"))
+    if result.get("error_file"):
+        out.print(styled(f"error file: {result['error_file']}"))
+    out.print(styled("contacts are flagged in marts.contact_signals at the next run"))
+
+
 def set_account(home: Home, tenant: str, account: str, actor: str, fields: list[str]) -> int:
     """Account fields set by hand (crm account set); audited, then republished."""
     from crm_pipeline.accounts.firmographics import set_by_hand

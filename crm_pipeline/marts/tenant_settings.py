@@ -112,6 +112,9 @@ def _check(settings: dict, where: str) -> None:
             and all(isinstance(s, str) and s.strip() for s in v) for k, v in priority.items()):
         raise BadArgument(f"{where}.accounts.source_priority must map a field (or *) to a "
                           "non-empty list of source names")
+    days = settings["accounts"]["signal_days"]
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3660:
+        raise BadArgument(f"{where}.accounts.signal_days must be a whole number of days, 1 to 3660")
     tiers = settings["accounts"]["tiers"]
     if not isinstance(tiers, dict) or set(tiers) != set(TIER_KEYS) or not all(
             isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0

@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS raw.imports (
 COMMENT ON TABLE raw.imports IS 'One row per imported file and tenant, with its row accounting (rows_in = accepted + merged + quarantined once processed).';
 COMMENT ON COLUMN raw.imports.tenant_id IS 'Tenant the file was imported for.';
 COMMENT ON COLUMN raw.imports.import_id IS 'Import id, derived from the tenant and the file''s SHA-256: the same file imported again has the same id and changes nothing.';
-COMMENT ON COLUMN raw.imports.kind IS 'contact, activity, change (a changes file of crm import changes, applied at once) or company (a company or enrichment file of crm import companies, applied at once).';
+COMMENT ON COLUMN raw.imports.kind IS 'contact, activity, change (a changes file of crm import changes), company (a company or enrichment file of crm import companies) or signal (crm import signals); the last three are applied at once.';
 COMMENT ON COLUMN raw.imports.file_name IS 'The file''s name as given (no directories).';
 COMMENT ON COLUMN raw.imports.file_sha256 IS 'SHA-256 of the file''s bytes (of a workbook, its bytes and the sheet read: another sheet is another import).';
 COMMENT ON COLUMN raw.imports.encoding IS 'Detected text encoding (xlsx, xlsm or xls for an Excel workbook).';
