@@ -109,8 +109,11 @@ def test_contacts_are_linked_to_their_companys_account_within_their_tenant(home,
     assert q(home, "SELECT tenant_id, count(*), list(DISTINCT linked_by) FROM core.contact_accounts "
                    "JOIN core.accounts USING (tenant_id, account_id) GROUP BY 1 ORDER BY 1") == [
         ("t1", 3, ["email_domain"]), ("t2", 1, ["email_domain"])]
+    # two accounts created, four links, and each account's first tier (after lifetime value)
     assert q(home, "SELECT count(*) FROM audit.changes WHERE entity IN ('account', 'contact_account')"
-                   "") == [(6,)]
+                   "") == [(8,)]
+    assert q(home, "SELECT count(*) FROM audit.changes WHERE entity = 'account' "
+                   "AND new LIKE '%\"tier\"%'") == [(2,)]
 
 
 def test_reimporting_the_same_file_changes_nothing(home, imported, capsys):

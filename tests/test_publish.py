@@ -18,7 +18,7 @@ TRACE = b"ZXQJ-erased"  # DuckDB compresses strings: this piece of the value is 
 # A value for each column type that may not be NULL (the warehouse declares no other constraint).
 _VALUES = {"VARCHAR": "'v'", "BIGINT": "1", "INTEGER": "1", "DOUBLE": "1.5", "BOOLEAN": "true",
            "DATE": "DATE '2026-01-01'", "TIMESTAMP": "TIMESTAMP '2026-01-01 12:00'",
-           "JSON": "'{}'", "VARCHAR[]": "['v']"}
+           "JSON": "'{}'", "VARCHAR[]": "['v']", "DECIMAL(18,2)": "1.25"}
 
 
 def _shard(home: Home, tenant: str) -> duckdb.DuckDBPyConnection:

@@ -104,8 +104,9 @@ def import_companies_file(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, pa
                           source: str, create: bool,
                           error_path: Callable[[str], Path], sheet: str | None = None) -> dict:
     """Import a company file (CSV, or a workbook's first or named sheet) into the tenant
-    (whose lock the caller holds); the import's accounting: import_id, rows_in, accepted, merged, quarantined (by reason), problems (field
-    values not used, by code), accounts_created, accounts_updated, conflicts, already."""
+    (whose lock the caller holds); the import's accounting: import_id, rows_in, accepted,
+    merged, quarantined (by reason), problems (field values not used, by code),
+    accounts_created, accounts_updated, conflicts, already."""
     tenant_id = ctx.tenant_id
     source = checked_source(source)
     table = read_contact_file(Path(path), sheet)
