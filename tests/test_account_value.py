@@ -120,6 +120,15 @@ def test_tier_changes_are_audited_and_a_rerun_changes_nothing(home, tmp_path):
     assert json.loads(tier_changes()[-1]["new"]) == {"tier": "key"}
 
 
+def test_a_run_for_an_earlier_date_leaves_the_accounts_tiers_alone(home):
+    before = {d: v["account_tier"] for d, v in _by_domain(home).items()}
+    assert crm(home, "run", "--tenant", "t1", "--as-of", "2025-06-01")[0] == 0
+    then = _by_domain(home)
+    # on 2025-06-01 Initech had bought nothing yet: standard that day, still key today
+    assert then["initech.de"]["tier"] == "standard"
+    assert {d: v["account_tier"] for d, v in then.items()} == before
+
+
 @pytest.mark.parametrize("tiers, problem", [
     ({"key_value": -1}, "at least 0"),
     ({"key_value": 10**9}, "key threshold above the strategic one"),

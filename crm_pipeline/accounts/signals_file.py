@@ -23,22 +23,20 @@ import duckdb
 import polars as pl
 
 from crm_pipeline.accounts.companies_file import account_matches, company_identities
+from crm_pipeline.contacts.changes_file import read_lines
 from crm_pipeline.contacts.imports import (
     close_import,
     existing_import,
     import_id_for,
     register_import,
 )
-from crm_pipeline.contacts.ingest.limits import regular_file_bytes
 from crm_pipeline.contacts.quarantine import quarantine_counts, quarantine_rows, write_error_file
-from crm_pipeline.errors import RefusedFile
 from crm_pipeline.marts.tenant_settings import tenant_settings
 from crm_pipeline.trust.audit import ChangeContext
 from crm_pipeline.warehouse import run, transaction
 
 SIGNAL_KINDS = ("news", "funding", "hiring", "intent", "leadership_change", "acquisition",
                 "partnership", "product_launch", "layoffs", "award", "expansion")
-MAX_BYTES = 256 * 1024 * 1024
 TEXT_LIMIT = 2000  # characters kept of a title or URL
 ROW_SCHEMA = {"row_number": pl.Int64, "domain": pl.String, "website": pl.String,
               "name": pl.String, "kind": pl.String, "title": pl.String, "url": pl.String,
@@ -98,24 +96,13 @@ def _line(number: int, line: str) -> dict:
     return row
 
 
-def _read(path: Path) -> tuple[str, list[tuple[int, str]]]:
-    data = regular_file_bytes(path, MAX_BYTES)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RefusedFile(path, f"not UTF-8 text (byte {exc.start})") from None
-    lines = [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    if not lines:
-        raise RefusedFile(path, "holds no signal (JSON lines expected)")
-    return hashlib.sha256(data).hexdigest(), lines
-
-
 def import_signals_file(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, path: Path,
                         source: str, error_path: Callable[[str], Path]) -> dict:
     """Import a signals file into the tenant (whose lock the caller holds); its accounting:
     import_id, rows_in, accepted, merged, quarantined (by reason), error_file, already."""
     tenant_id = ctx.tenant_id
-    digest, lines = _read(path)
+    data, lines = read_lines(path, "holds no signal (JSON lines expected)")
+    digest = hashlib.sha256(data).hexdigest()
     import_id = import_id_for(tenant_id, f"signal\x1f{source}", digest)
     known = existing_import(con, tenant_id, import_id)
     if known and known["processed_run_id"] is not None:

@@ -13,7 +13,7 @@ import datetime
 
 import duckdb
 
-from crm_pipeline.marts.refresh import replace_rows
+from crm_pipeline.marts.refresh import latest_history_date, replace_rows
 from crm_pipeline.marts.tenant_settings import query_params, tenant_settings
 from crm_pipeline.sql import sql_text
 from crm_pipeline.trust.audit import ChangeContext, append_changes
@@ -23,7 +23,8 @@ from crm_pipeline.warehouse import run, unordered_inserts
 def value_accounts(con: duckdb.DuckDBPyConnection, ctx: ChangeContext,
                    as_of: datetime.date) -> dict[str, int]:
     """marts.account_value for the tenant on `as_of`, and the accounts' tiers brought up to
-    date (audited); rows written and tiers changed. Inside the caller's transaction."""
+    date (audited; not by a run for a date before the tenant's latest); rows written and tiers
+    changed. Inside the caller's transaction."""
     accounts = tenant_settings(con, ctx.tenant_id)["accounts"]
     params = {"tenant_id": ctx.tenant_id, "as_of": as_of, **accounts["tiers"]}
     text = sql_text("models/accounts/account_value")
@@ -32,7 +33,10 @@ def value_accounts(con: duckdb.DuckDBPyConnection, ctx: ChangeContext,
     try:
         with unordered_inserts(con):
             rows = replace_rows(con, "account_value", "_account_value", ctx.tenant_id)
-        changed = _write_tiers(con, ctx)
+        latest = latest_history_date(con, ctx.tenant_id)
+        # a run for an earlier date (a backfill) shows that date's tiers in the mart but leaves
+        # the accounts' current tier alone, as it leaves the histories
+        changed = _write_tiers(con, ctx) if latest is None or as_of >= latest else 0
         signals = _contact_signals(con, ctx.tenant_id, as_of, accounts["signal_days"])
     finally:
         run(con, "DROP TABLE IF EXISTS _account_value")

@@ -34,9 +34,10 @@ MAX_BYTES = 256 * 1024 * 1024  # a changes file larger than this is refused befo
 MAX_LINE_CHARS = 1_000_000
 
 
-def read_lines(path: Path) -> tuple[bytes, list[tuple[int, str]]]:
+def read_lines(path: Path,
+               empty: str = "holds no change") -> tuple[bytes, list[tuple[int, str]]]:
     """(the file's bytes, its non-blank lines with their numbers); refused in one line when it
-    is not a readable UTF-8 text file of bounded size."""
+    is not a readable UTF-8 text file of bounded size, or has no line (`empty` says so)."""
     if not path.is_file():
         raise RefusedFile(path, "not a regular file")
     if path.stat().st_size > MAX_BYTES:
@@ -48,7 +49,7 @@ def read_lines(path: Path) -> tuple[bytes, list[tuple[int, str]]]:
         raise RefusedFile(path, f"not UTF-8 text (byte {exc.start})") from None
     lines = [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
     if not lines:
-        raise RefusedFile(path, "holds no change")
+        raise RefusedFile(path, empty)
     return data, lines
 
 
