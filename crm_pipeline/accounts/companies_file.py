@@ -25,7 +25,6 @@ import polars as pl
 from crm_pipeline.accounts.company_fields import (
     company_rows,
     host_of,
-    name_keys,
 )
 from crm_pipeline.accounts.domains import BUSINESS, classified_domains
 from crm_pipeline.accounts.firmographics import (
@@ -42,6 +41,7 @@ from crm_pipeline.contacts.imports import (
     register_import,
 )
 from crm_pipeline.contacts.ingest.workbooks import read_contact_file
+from crm_pipeline.contacts.normalize.companies import match_key
 from crm_pipeline.contacts.quarantine import quarantine_counts, quarantine_rows, write_error_file
 from crm_pipeline.errors import BadArgument, RefusedFile
 from crm_pipeline.marts.tenant_settings import tenant_settings
@@ -80,7 +80,7 @@ def company_identities(rows: pl.DataFrame, excluded: list[str]) -> pl.DataFrame:
         hosts.replace_strict(registrable, default=None, return_dtype=pl.String)
         .alias("registrable"),
         hosts.replace_strict(company, default=None, return_dtype=pl.String).alias("domain_reg"),
-        name_keys(rows["name"]).alias("name_key"),
+        match_key(rows["name"]).alias("name_key"),
     ).with_columns(
         pl.when(pl.col("host").is_not_null() & pl.col("domain_reg").is_null())
         .then(pl.lit("bad_domain")).alias("domain_problem"),

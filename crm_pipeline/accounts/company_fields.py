@@ -18,8 +18,6 @@ import yaml
 
 from crm_pipeline.contacts.ingest.headers import fold
 from crm_pipeline.contacts.ingest.table import RawTable
-from crm_pipeline.contacts.normalize.companies import match_key
-from crm_pipeline.contacts.normalize.countries import to_iso2
 from crm_pipeline.paths import REFERENCE_DIR
 
 HEADERS_FILE = REFERENCE_DIR / "company_headers.yaml"
@@ -165,13 +163,6 @@ def _per_distinct(values: pl.DataFrame, compute) -> pl.DataFrame:
                        nulls_equal=True).drop(keys)
 
 
-def bounds(values: pl.Series) -> pl.DataFrame:
-    """`lo`, `hi` per value: a number, range or open range as people write them (`251-500`,
-    `10,001+`, `under 50`, `1.2K`, `5 million`). Null lo when the value is none of these."""
-    return _per_distinct(values.alias("v").to_frame(),
-                         lambda f: _bounds(_folded(f, "v", "_t"), "_t").drop("_t"))
-
-
 def _employees(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(pl.col("v").str.to_lowercase().str.replace(
         r"\s*(?:employees?|people|staff|mitarbeiter|ftes?)\s*$", "").alias("_e"))
@@ -227,14 +218,3 @@ def host_of(column: str) -> pl.Expr:
     t = t.str.replace(r"^[^@\s]*@", "").str.replace(r"^[a-z][a-z0-9+.-]*://", "")
     t = t.str.replace(r"^[^@/]*@", "").str.replace(r"[/?#:].*$", "").str.strip_chars(".")
     return t.str.replace(r"^www\d*\.", "")
-
-
-def country_codes(values: pl.Series) -> pl.Series:
-    """ISO alpha-2 per country value (null when unknown)."""
-    return to_iso2(values)
-
-
-def name_keys(names: pl.Series) -> pl.Series:
-    """The company match key per name (legal form, punctuation and case folded)."""
-    return match_key(names)
-

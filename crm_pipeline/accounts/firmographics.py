@@ -17,12 +17,12 @@ import polars as pl
 from crm_pipeline.accounts.company_fields import (
     FIELDS,
     MAX_REVENUE,
-    country_codes,
     employee_bounds,
-    name_keys,
     revenue_parts,
 )
 from crm_pipeline.activities.currency import load_rates
+from crm_pipeline.contacts.normalize.companies import match_key
+from crm_pipeline.contacts.normalize.countries import to_iso2
 from crm_pipeline.errors import BadArgument
 from crm_pipeline.marts.tenant_settings import FIRMOGRAPHIC_FIELDS, query_params, tenant_settings
 from crm_pipeline.sql import sql_text
@@ -56,7 +56,7 @@ def parsed_values(rows: pl.DataFrame, base_currency: str) -> pl.DataFrame:
     out = rows.with_columns(
         emp["lo"].alias("employees_min"), emp["hi"].alias("employees_max"),
         rev["lo"].alias("_rev_lo"), rev["hi"].alias("_rev_hi"), rev["currency"].alias("_cur"),
-        country_codes(rows["country"]).alias("_iso2"),
+        to_iso2(rows["country"]).alias("_iso2"),
     )
     currency = pl.col("_cur").fill_null(base)
     to_base = (currency.replace_strict(rate, default=None, return_dtype=pl.Float64)
@@ -150,7 +150,7 @@ def apply_values(con, ctx: ChangeContext, accounts: list[str] | None = None) -> 
                                                "sql/models/accounts/firmographic_choice.sql"))
         if chosen.height == 0:
             return 0
-        chosen = chosen.with_columns(name_keys(chosen["name"]).alias("name_key"))
+        chosen = chosen.with_columns(match_key(chosen["name"]).alias("name_key"))
         con.register("_firmo_chosen", chosen)
         text = sql_text("models/accounts/firmographic_changes")
         run(con, text, query_params(text, {"tenant_id": ctx.tenant_id},
