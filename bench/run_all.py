@@ -17,12 +17,19 @@ SCRIPTS = [
     ["bench_ltv.py"],
     ["bench_ltv_run.py"],
     ["bench_marts.py", "--customers", "1000000"],
-    ["bench_extract.py", "--customers", "1000000"],
     ["bench_audit.py", "--rows", "1000000"],
     ["bench_lookup_timing.py"],
     ["bench_lead_scores.py", "accuracy", "--contacts", "20000"],
     ["bench_lead_scores.py", "scale", "--contacts", "1000000"],
     ["bench_report.py", "--customers", "1000000"],
+    ["bench_forecasts.py"],
+    ["bench_agents.py", "--customers", "1000000"],
+    ["bench_accounts.py", "--contacts", "1000000"],
+    ["bench_enrichment.py", "--rows", "100000"],
+    ["bench_workflows.py", "--contacts", "1000000"],
+    ["bench_shards.py", "small"],
+    ["bench_shards.py", "files"],
+    ["bench_shards.py", "many"],
 ]
 
 

@@ -382,7 +382,9 @@ def published_report(context, crm: CrmSettings, duckdb: Warehouse) -> dg.Materia
                                      f"report: {failure_cause(exc)}")
             raise
     metadata = {"path": dg.MetadataValue.path(str(path)), "size_bytes": path.stat().st_size}
-    preview = preview_png(path, path.with_suffix(".png"))  # None without a browser: no failure
+    preview = None  # None without a browser (no failure), or when the run renders none
+    if crm.report_preview:
+        preview = preview_png(path, path.with_suffix(".png"))
     if preview is not None:
         picture = base64.b64encode(preview.read_bytes()).decode("ascii")
         metadata["preview_path"] = dg.MetadataValue.path(str(preview))

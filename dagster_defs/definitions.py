@@ -13,7 +13,7 @@ from .resources import resources_for
 
 
 def build_definitions(home: Home | None = None, as_of: str | None = None,
-                      publish_all: bool = True) -> dg.Definitions:
+                      publish_all: bool = True, report_preview: bool = True) -> dg.Definitions:
     """Definitions bound to a CRM home (default: --home/$CRM_HOME/./crm_home)."""
     home = home or Home.resolve()
     return dg.Definitions(
@@ -22,7 +22,7 @@ def build_definitions(home: Home | None = None, as_of: str | None = None,
         jobs=[everything_job],
         schedules=[daily_refresh_for(home)],
         sensors=[landing_sensor_for(home)],
-        resources=resources_for(home, as_of, publish_all),
+        resources=resources_for(home, as_of, publish_all, report_preview),
         executor=dg.in_process_executor,  # also for assets materialized from the UI: see automation
     )
 

@@ -107,10 +107,12 @@ def _close_instances() -> None:
 
 
 def run_pipeline(home: Home, tenant: str | None = None, as_of: str | None = None,
-                 workers: int | None = None, lock: bool = True) -> RunOutcome:
+                 workers: int | None = None, lock: bool = True,
+                 report_preview: bool = True) -> RunOutcome:
     """Materialize every asset (and its checks) for the tenant, or for every tenant: one run per
     tenant partition, side by side in worker processes; then the all-tenant snapshot, once.
-    `lock`: each run takes its tenant's write lock (False: the caller holds it)."""
+    `lock`: each run takes its tenant's write lock (False: the caller holds it).
+    `report_preview`: whether each run renders its report's PNG thumbnail."""
     home.ensure()
     with _instance(home) as instance:
         tenants = [tenant] if tenant else register_tenants(instance, home)
@@ -118,9 +120,11 @@ def run_pipeline(home: Home, tenant: str | None = None, as_of: str | None = None
             if not instance.has_dynamic_partition("tenants", tenant):
                 instance.add_dynamic_partitions("tenants", [tenant])
         if len(tenants) <= 1:  # in this process, on the same instance
-            outcomes = [run_tenant(home, t, as_of, True, lock, instance) for t in tenants]
+            outcomes = [run_tenant(home, t, as_of, True, lock, instance, report_preview)
+                        for t in tenants]
     if len(tenants) > 1:
-        outcomes = _run_side_by_side(home, tenants, as_of, workers or worker_count(len(tenants)))
+        outcomes = _run_side_by_side(home, tenants, as_of, workers or worker_count(len(tenants)),
+                                     report_preview)
         try:
             publish_all_tenants(home)
         except Exception as error:  # each tenant's run did not reach the analysts: it failed
@@ -157,14 +161,15 @@ def worker_count(tenants: int) -> int:
 
 
 def _run_side_by_side(home: Home, tenants: list[str], as_of: str | None,
-                      workers: int) -> list[RunOutcome]:
+                      workers: int, report_preview: bool = True) -> list[RunOutcome]:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["dagster_defs.launch"])
     env = {"CRM_DUCKDB_MEMORY_LIMIT": os.environ.get("CRM_DUCKDB_MEMORY_LIMIT")
            or _share_of_memory(workers)}
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_set_environment,
                              initargs=(env,)) as pool:
-        futures = [pool.submit(run_tenant, home, t, as_of, False, True) for t in tenants]
+        futures = [pool.submit(run_tenant, home, t, as_of, False, True, None, report_preview)
+                   for t in tenants]
         return [f.result() for f in futures]
 
 
@@ -183,16 +188,17 @@ def _share_of_memory(workers: int) -> str:
 
 
 def run_tenant(home: Home, tenant: str, as_of: str | None = None, publish_all: bool = True,
-               lock: bool = True, instance: dg.DagsterInstance | None = None) -> RunOutcome:
+               lock: bool = True, instance: dg.DagsterInstance | None = None,
+               report_preview: bool = True) -> RunOutcome:
     """One tenant partition's run, in this process, holding the tenant's write lock (unless the
     caller holds it), on the given Dagster instance (or the home's, opened for it)."""
     if lock:
         with write_lock(home, tenant):
-            return run_tenant(home, tenant, as_of, publish_all, False, instance)
+            return run_tenant(home, tenant, as_of, publish_all, False, instance, report_preview)
     if instance is None:
         with _instance(home) as opened:
-            return run_tenant(home, tenant, as_of, publish_all, False, opened)
-    defs = build_definitions(home, as_of, publish_all)
+            return run_tenant(home, tenant, as_of, publish_all, False, opened, report_preview)
+    defs = build_definitions(home, as_of, publish_all, report_preview)
     job = defs.resolve_job_def("refresh_everything")
     result = job.execute_in_process(
         instance=instance, raise_on_error=False, partition_key=tenant,

@@ -19,11 +19,14 @@ OPEN_ATTEMPTS = 10  # another process may hold DuckDB's write lock for a moment 
 class CrmSettings(dg.ConfigurableResource):
     """Which CRM home and as-of date (empty: today) a run works on; the tenant is the run's
     partition. `publish_all`: whether the run also refreshes the all-tenant snapshot (a run of
-    every tenant at once refreshes it once, after the last tenant)."""
+    every tenant at once refreshes it once, after the last tenant). `report_preview`: whether the
+    report's PNG thumbnail is rendered for the asset's page (a browser start, seconds: runs
+    launched by Dagster render it, where it is shown; `crm import`'s runs do not)."""
 
     home: str
     as_of: str = ""
     publish_all: bool = True
+    report_preview: bool = True
 
     @property
     def crm_home(self) -> Home:
@@ -34,10 +37,12 @@ class CrmSettings(dg.ConfigurableResource):
         return parse_as_of(self.as_of or None)
 
 
-def resources_for(home: Home, as_of: str | None = None, publish_all: bool = True) -> dict:
+def resources_for(home: Home, as_of: str | None = None, publish_all: bool = True,
+                  report_preview: bool = True) -> dict:
     """The resource set of a run: every definition and the CLI build it here."""
     return {
-        "crm": CrmSettings(home=str(home.root), as_of=as_of or "", publish_all=publish_all),
+        "crm": CrmSettings(home=str(home.root), as_of=as_of or "", publish_all=publish_all,
+                           report_preview=report_preview),
         "duckdb": Warehouse(home=str(home.root)),
     }
 

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -31,7 +32,10 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
     pytest.skip("no chromium here (make test installs Debian's)", allow_module_level=True)
 
-IMAGES = REPO_ROOT / "docs" / "images"
+# The README's screenshots are refreshed only on request (`CRM_DOCS_IMAGES=1 make test`): a test
+# run leaves the repository as it found it.
+IMAGES = (REPO_ROOT / "docs" / "images" if os.environ.get("CRM_DOCS_IMAGES") == "1"
+          else Path(tempfile.mkdtemp(prefix="crm-screenshots-")))
 TENANT = "acme_us"
 # A data mark of Vega's SVG renderer (axes, legends and titles have other roles).
 MARKS = "svg g.role-mark > path, svg g.role-mark > text"

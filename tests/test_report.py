@@ -184,3 +184,27 @@ def test_without_a_browser_the_preview_is_left_out(tmp_path, monkeypatch):
     html.write_text("<p>report</p>", encoding="utf-8")
     assert preview_png(html, tmp_path / "r.png") is None
     assert not (tmp_path / "r.png").exists()
+
+
+def test_an_imports_run_skips_the_preview_and_crm_run_renders_it(tmp_path, monkeypatch, capsys):
+    """The thumbnail is a browser start (seconds): `crm import`'s run leaves it to the next
+    `crm run` or Dagster run. A stand-in browser on the PATH records each start."""
+    bin_dir, calls = tmp_path / "bin", tmp_path / "calls"
+    bin_dir.mkdir()
+    fake = bin_dir / "chromium"
+    fake.write_text("#!/bin/sh\necho started >> " + str(calls) + "\n"
+                    "for a in \"$@\"; do case \"$a\" in --screenshot=*) "
+                    "printf 'png' > \"${a#--screenshot=}\";; esac; done\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setenv(PREVIEW_ENV, "1")
+    home = tmp_path / "home"
+    people = write_csv(tmp_path / "people.csv", HUBSPOT_HEADER, ROWS[:3])
+    code, _, err = crm(home, "import", "contacts", people, "--tenant", "t1", "--as-of", FIRST,
+                       capsys=capsys)
+    assert code == 0, err
+    png = Home(home).report_file("t1").with_suffix(".png")
+    assert Home(home).report_file("t1").is_file() and not png.exists() and not calls.exists()
+    code, _, err = crm(home, "run", "--tenant", "t1", "--as-of", FIRST, capsys=capsys)
+    assert code == 0, err
+    assert png.read_bytes() == b"png" and calls.read_text().count("started") == 1

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import duckdb
+import pytest
+
 from crm_pipeline.sql import table_files
 from crm_pipeline.warehouse import connect, create_tables, run
 
@@ -58,3 +61,45 @@ def _row(columns: list[str], n: int) -> str:
         return "1"
 
     return ", ".join(value(c) for c in columns)
+
+
+_CATALOG_VIEWS = {
+    "schemas": "SELECT schema_name, comment FROM duckdb_schemas() WHERE database_name = $db",
+    "tables": "SELECT schema_name, table_name, comment, has_primary_key, check_constraint_count, "
+              "sql FROM duckdb_tables() WHERE database_name = $db",
+    "columns": "SELECT schema_name, table_name, column_name, column_index, data_type, "
+               "column_default, is_nullable, comment FROM duckdb_columns() "
+               "WHERE database_name = $db",
+    "constraints": "SELECT schema_name, table_name, constraint_type, constraint_text, expression, "
+                   "constraint_column_names FROM duckdb_constraints() WHERE database_name = $db",
+    "views": "SELECT schema_name, view_name, sql FROM duckdb_views() "
+             "WHERE database_name = $db AND NOT internal",
+    "indexes": "SELECT schema_name, table_name, index_name, sql FROM duckdb_indexes() "
+               "WHERE database_name = $db",
+}
+
+
+def _catalog(con, db: str) -> dict[str, list]:
+    return {name: sorted(map(repr, con.execute(query + " ORDER BY ALL", {"db": db}).fetchall()))
+            for name, query in _CATALOG_VIEWS.items()}
+
+
+def test_a_new_database_copied_from_the_reference_is_the_ddls_own(tmp_path):
+    """create_tables copies an empty database from the process's reference: schemas, tables,
+    columns, defaults, keys and comments exactly as the DDL files make them."""
+    by_ddl = connect(":memory:")
+    for path in table_files():
+        by_ddl.execute(path.read_text(encoding="utf-8"))
+    expected = _catalog(by_ddl, "memory")
+    for target in (":memory:", tmp_path / "shard.duckdb"):
+        con = connect(target)
+        create_tables(con)
+        db = con.execute("SELECT current_database()").fetchone()[0]
+        assert _catalog(con, db) == expected
+        assert not [d for (d,) in con.execute("SELECT database_name FROM duckdb_databases() "
+                                              "WHERE NOT internal").fetchall() if d != db]
+        con.close()
+    reopened = connect(tmp_path / "shard.duckdb")
+    with pytest.raises(duckdb.ConstraintException):  # its constraints hold
+        run(reopened, "INSERT INTO core.tenants (tenant_id) VALUES ('t1')")
+    assert run(reopened, "SELECT count(*) FROM core.tenants") == [(0,)]

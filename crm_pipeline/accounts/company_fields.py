@@ -14,11 +14,11 @@ from __future__ import annotations
 from functools import cache
 
 import polars as pl
-import yaml
 
 from crm_pipeline.contacts.ingest.headers import fold
 from crm_pipeline.contacts.ingest.table import RawTable
 from crm_pipeline.paths import REFERENCE_DIR
+from crm_pipeline.yaml_docs import parsed_yaml
 
 HEADERS_FILE = REFERENCE_DIR / "company_headers.yaml"
 FIELDS = ("source_id", "name", "domain", "website", "industry", "employees", "annual_revenue",
@@ -51,7 +51,7 @@ _TOKEN = rf"(?:{_NUM} ?[kmbt]?)"
 @cache
 def _header_fields() -> dict[str, tuple[str, int]]:
     """Folded header -> (field, rank)."""
-    doc = yaml.safe_load(HEADERS_FILE.read_text(encoding="utf-8"))
+    doc = parsed_yaml(HEADERS_FILE.read_text(encoding="utf-8"))
     out: dict[str, tuple[str, int]] = {}
     for name, headers in doc["fields"].items():
         if name not in FIELDS:

@@ -149,9 +149,10 @@ def _progress(message: str) -> None:
     err.print(styled((f"… {message}", "dim")))
 
 
-def _run(home: Home, tenant: str | None, as_of: str | None) -> None:
+def _run(home: Home, tenant: str | None, as_of: str | None, report_preview: bool = True) -> None:
     """Run the pipeline for the tenant (whose lock the caller holds), or for every tenant (each
-    run takes its tenant's lock)."""
+    run takes its tenant's lock). An import's run skips the report's PNG thumbnail (a browser
+    start: seconds of a small import); `crm run` and Dagster's own runs render it."""
     from crm_pipeline.cli.commands import working_warehouse
     from crm_pipeline.progress import set_reporter
 
@@ -161,7 +162,8 @@ def _run(home: Home, tenant: str | None, as_of: str | None) -> None:
 
     set_reporter(_progress)
     try:
-        outcome = _launch().run_pipeline(home, tenant, as_of, lock=not tenant)
+        outcome = _launch().run_pipeline(home, tenant, as_of, lock=not tenant,
+                                         report_preview=report_preview)
     finally:
         set_reporter(None)
     if not outcome.success:
@@ -243,7 +245,7 @@ def import_contacts(
     with commands.locked(h, tenant):
         import_id = commands.stage_contacts(h, file, tenant, mapping, region, sheet)
         if not no_run:
-            _run(h, tenant.strip(), as_of)
+            _run(h, tenant.strip(), as_of, report_preview=False)
         commands.print_import_report(out, h, tenant.strip(), import_id, ran=not no_run)
 
 
@@ -277,7 +279,7 @@ def import_activities(
     with commands.locked(h, tenant):
         import_id = commands.stage_activities(h, file, tenant)
         if not no_run:
-            _run(h, tenant.strip(), as_of)
+            _run(h, tenant.strip(), as_of, report_preview=False)
         commands.print_import_report(out, h, tenant.strip(), import_id, ran=not no_run)
 
 

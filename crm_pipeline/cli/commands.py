@@ -9,7 +9,6 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import yaml
 from rich.console import Console
 
 from crm_pipeline.cli.render import add_row, styled, table
@@ -19,6 +18,7 @@ from crm_pipeline.paths import SAMPLE_DIR
 from crm_pipeline.tenants import checked_tenant_id, ensure_tenant
 from crm_pipeline.trust.locking import write_lock
 from crm_pipeline.warehouse import connect, create_tables, frame, run, utc_now
+from crm_pipeline.yaml_docs import parsed_yaml
 
 AS_OF_FIRST = date(1970, 1, 1)
 AS_OF_YEARS_AHEAD = 10  # --as-of may be up to the end of the year ten years from today
@@ -314,7 +314,7 @@ def demo_stage(out: Console, home: Home, force: bool = False) -> str:
     from crm_pipeline.cli.demo_home import prepare_demo_home
     from crm_pipeline.contacts.importer import stage_contact_file
 
-    manifest = yaml.safe_load((SAMPLE_DIR / "manifest.yaml").read_text(encoding="utf-8"))
+    manifest = parsed_yaml((SAMPLE_DIR / "manifest.yaml").read_text(encoding="utf-8"))
     moved = prepare_demo_home(home, manifest, force)
     if moved is not None:
         out.print(styled(f"moved this home's previous data to {moved} (a CRM home of its own: "

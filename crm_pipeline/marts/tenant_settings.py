@@ -14,11 +14,11 @@ import re
 from functools import cache
 
 import duckdb
-import yaml
 
 from crm_pipeline.errors import BadArgument
 from crm_pipeline.paths import REFERENCE_DIR
 from crm_pipeline.warehouse import run
+from crm_pipeline.yaml_docs import parsed_yaml
 
 DEFAULTS_FILE = REFERENCE_DIR / "tenant_defaults.yaml"
 NUMBER_SECTIONS = ("thresholds", "score_weights", "scoring", "learned_scores")
@@ -43,7 +43,7 @@ def _defaults_text() -> str:
 
 def default_settings() -> dict:
     """The defaults file as a fresh dict (callers may change their copy)."""
-    return yaml.safe_load(_defaults_text())
+    return parsed_yaml(_defaults_text())
 
 
 def merged_settings(defaults: dict, overrides: dict | None, tenant_id: str) -> dict:

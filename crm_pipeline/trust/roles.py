@@ -24,6 +24,7 @@ from crm_pipeline.errors import CrmError
 from crm_pipeline.home import Home
 from crm_pipeline.paths import REFERENCE_DIR, SQL_DIR
 from crm_pipeline.trust.confusables import confusable, folded
+from crm_pipeline.yaml_docs import parsed_yaml
 
 ROLES_FILE = REFERENCE_DIR / "roles.yaml"
 ACTOR_KINDS = ("user", "agent", "system")
@@ -136,7 +137,7 @@ class Agent:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return parsed_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise CrmError(f"{path}: cannot read the roles file ({exc}): fix or restore it") from exc
 

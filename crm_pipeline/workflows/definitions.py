@@ -10,10 +10,10 @@ import re
 from functools import cache
 
 import polars as pl
-import yaml
 
 from crm_pipeline.errors import BadArgument
 from crm_pipeline.paths import REFERENCE_DIR
+from crm_pipeline.yaml_docs import parsed_yaml
 
 DEFINITIONS_FILE = REFERENCE_DIR / "workflows.yaml"
 WORKFLOWS = ("lead_nurture", "customer_onboarding", "retention")
@@ -69,7 +69,7 @@ def _laid_over(base: dict, override, where: str, allowed: set[str]) -> dict:
 def workflow_definitions(settings: dict | None = None, tenant_id: str = "?") -> dict:
     """The workflows as defined by default, with the tenant's `workflows` settings laid over
     them (only the keys given are replaced), checked: a bad value is refused in one line."""
-    defs = yaml.safe_load(_defaults_text())
+    defs = parsed_yaml(_defaults_text())
     overrides = (settings or {}).get("workflows") or {}
     where = f"tenant {tenant_id}: core.tenants.settings.workflows"
     if not isinstance(overrides, dict):

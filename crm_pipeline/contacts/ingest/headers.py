@@ -44,6 +44,7 @@ from crm_pipeline.contacts.ingest.table import RawTable
 from crm_pipeline.contacts.normalize.text import INVISIBLE_EDGES
 from crm_pipeline.errors import BadMapping, RefusedFile
 from crm_pipeline.paths import REFERENCE_DIR
+from crm_pipeline.yaml_docs import parsed_yaml
 
 SYNONYMS_FILE = REFERENCE_DIR / "header_synonyms.yaml"
 CANONICAL_FIELDS = (
@@ -140,7 +141,7 @@ class SynonymTable:
 @functools.cache
 def synonym_table(path: Path = SYNONYMS_FILE) -> SynonymTable:
     """The synonym table; a name listed twice (after folding) is a mistake in the table."""
-    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    doc = parsed_yaml(Path(path).read_text(encoding="utf-8"))
     synonyms: dict[str, _Synonym] = {}
     for field_name, names in doc["fields"].items():
         if field_name not in CANONICAL_FIELDS:
@@ -246,7 +247,7 @@ def _read_mapping(path: Path, headers: list[str]) -> _Override:
     except RefusedFile as exc:
         raise refuse(exc.problem) from exc
     try:
-        doc = yaml.safe_load(text.decode("utf-8"))
+        doc = parsed_yaml(text.decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise refuse(f"is not valid YAML ({' '.join(str(exc).split())})") from exc
     if doc is None:
