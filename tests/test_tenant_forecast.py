@@ -81,11 +81,11 @@ def test_the_partial_current_month_is_booked_plus_what_remains_and_tests_whole_m
     if first["method"] == "components":  # the model's June, 16 of its 30 days
         assert first["model_revenue"] == pytest.approx(june_forecast)
     last = rows.row(-1, named=True)  # June 1-14 of 2025: 14 days of a month
-    july = rows.row(1, named=True)
-    assert 0 < last["model_revenue"] < july["model_revenue"]
+    may = rows.row(-2, named=True)  # the whole month before it
+    assert 0 < last["model_revenue"] < may["model_revenue"]
     accuracy = tenant.accuracy
     assert accuracy["period_start"].max() < datetime.date(2024, 6, 1)  # never the partial month
-    assert set(accuracy["method"]) == {"components", "last_month", "trailing_mean_3",
+    assert set(accuracy["method"]) == {"components", "combined", "last_month", "trailing_mean_3",
                                        "seasonal_naive", "drift", PUBLISHED}
     published = accuracy.filter(pl.col("method") == PUBLISHED)
     assert published["revenue_low"].null_count() == 0
@@ -120,7 +120,7 @@ def test_a_model_beaten_by_a_naive_forecast_is_flagged_and_not_used():
     as_of = datetime.date(2024, 6, 30)
     tenant = tenant_forecast("t1", as_of, history, forecast_periods(as_of))
     assert tenant.rows["method"][0] != "components"
-    assert "lost to it" in tenant.rows["method_note"][0]
+    assert "so its numbers are used" in tenant.rows["method_note"][0]
     assert tenant.rows["expected_revenue"].to_list() == pytest.approx([1000.0] * 12)
     summary = tenant.summary.filter(pl.col("horizon") == 0)
     used = summary.filter(pl.col("used") & (pl.col("method") != PUBLISHED))

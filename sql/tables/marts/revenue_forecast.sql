@@ -17,6 +17,10 @@ CREATE TABLE IF NOT EXISTS marts.revenue_forecast (
     from_new_customers DOUBLE,
     expected_new_customers DOUBLE,
     interval_basis VARCHAR,
+    from_large_customers DOUBLE,
+    from_subscriptions DOUBLE,
+    expected_subscribers DOUBLE,
+    subscription_churn DOUBLE,
     PRIMARY KEY (tenant_id, segment, period_start)
 );
 COMMENT ON TABLE marts.revenue_forecast IS 'Expected revenue per tenant, segment and month for the 12 months after the as-of date, with an 80% interval (segment all = the whole tenant: the method its own back-test proves best, see method and marts.forecast_accuracy_summary).';
@@ -38,3 +42,7 @@ COMMENT ON COLUMN marts.revenue_forecast.model_revenue IS 'Segment all: the comp
 COMMENT ON COLUMN marts.revenue_forecast.from_new_customers IS 'Segment all: part of model_revenue from customers not acquired yet (their first purchases and repeats; leads converting included), from the trend and season of the tenant''s first purchases.';
 COMMENT ON COLUMN marts.revenue_forecast.expected_new_customers IS 'Segment all: new customers the component model expects in the period.';
 COMMENT ON COLUMN marts.revenue_forecast.interval_basis IS 'Segment all: how the intervals were calibrated at this horizon: conformal (the tenant''s back-test errors at this horizon), pooled (all horizons'' errors, scaled) or volatility (young tenant: month-to-month volatility of its revenue).';
+COMMENT ON COLUMN marts.revenue_forecast.from_large_customers IS 'Segment all: part of model_revenue from the tenant''s large customers (at most 10, each with 2% of its revenue or more, in a tenant of 200 customers or more): their mean month over the last 12, as they do not churn like the many; 0 when it has none.';
+COMMENT ON COLUMN marts.revenue_forecast.from_subscriptions IS 'Segment all: part of model_revenue from subscriptions (purchases while subscribed): subscribers ahead x revenue per subscriber-month, the subscribers decaying by the churn learned from the tenant''s subscription_end activities; 0 without subscriptions.';
+COMMENT ON COLUMN marts.revenue_forecast.expected_subscribers IS 'Segment all: subscriber-months expected in the period (subscribers at the month''s start plus half its new ones).';
+COMMENT ON COLUMN marts.revenue_forecast.subscription_churn IS 'Segment all: monthly churn of subscriptions (ends over subscriber-months of the last 12 months) the forecast uses.';
