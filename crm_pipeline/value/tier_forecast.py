@@ -9,7 +9,7 @@ this run's `marts.customer_ltv` and `marts.ltv_model` row. Customers without an 
 row `NO_ACCOUNT`, so the tiers and that row add up to the customers' part of the forecast
 (`from_customers` of segment `all`). Leads are left out: a lead's account may have a tier, but
 lead conversion is forecast by segment only. The 80% interval counts chance (the Poisson and
-Gamma noise of each customer's purchases, `value.forecast._customer_moments`), not the fitted
+Gamma noise of each customer's purchases, `value.forecast.customer_moments`), not the fitted
 parameters' uncertainty, so it is narrower than the segment rows' interval.
 """
 
@@ -24,8 +24,8 @@ import polars as pl
 from crm_pipeline.marts.refresh import replace_slice
 from crm_pipeline.value.forecast import (
     Z_80,
-    _customer_moments,
-    _load_customers,
+    customer_moments,
+    load_customers,
     forecast_periods,
 )
 from crm_pipeline.value.money import rounded_money
@@ -59,7 +59,7 @@ def tier_forecast_rows(
                   {"t": tenant_id, "r": run_id})
     if model.height == 0:
         return pl.DataFrame(schema=BY_TIER_SCHEMA)
-    customers = _load_customers(
+    customers = load_customers(
         con, "(SELECT * FROM marts.customer_ltv WHERE tenant_id = $tenant_id)",
         {"tenant_id": tenant_id})
     links = frame(con, _TIER_OF_CUSTOMERS, {"tenant_id": tenant_id, "as_of": as_of})
@@ -74,7 +74,7 @@ def tier_forecast_rows(
     members = [np.flatnonzero(tier == t) for t in present]
     periods = forecast_periods(as_of, months)
     t_ends = np.array([(end - as_of).days - 1 for _, end in periods], dtype=float)
-    mean, variance = _customer_moments(customers, model.row(0, named=True), t_ends, members)
+    mean, variance = customer_moments(customers, model.row(0, named=True), t_ends, members)
     sigma = np.sqrt(np.maximum(variance, 0.0))
     accounts = joined.group_by("tier").agg(pl.col("account_id").n_unique().alias("n"))
     account_counts = dict(zip(accounts["tier"].to_list(), accounts["n"].to_list(), strict=True))
