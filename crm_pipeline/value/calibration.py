@@ -21,9 +21,9 @@ tenants: switching on any lead lost more than it won).
 Intervals (`interval_multipliers`). Split-conformal on the log ratio actual / forecast of the
 selected method, per horizon, over the last `CALIBRATION_MONTHS` months of the back-test (the
 model's errors from when its history was short would otherwise widen it for good): the 80% interval
-spans the ceil((n+1) 0.9)-th and floor((n+1) 0.1)-th
-of the n residuals known at that horizon (50%: 0.75 and 0.25), so a forecast that was biased
-is shifted as well as widened. Fallbacks, in order, when a horizon has fewer than
+spans the residuals of ranks (n+1) 0.1 and (n+1) 0.9 among the n known at that horizon,
+interpolated between neighbours (50%: 0.25 and 0.75), so a forecast that was biased is shifted as
+well as widened. Fallbacks, in order, when a horizon has fewer than
 `MIN_RESIDUALS`: the residuals of every horizon pooled, each scaled by sqrt(horizon / its
 horizon) (`pooled`); for a young tenant with fewer than `MIN_RESIDUALS` in all, a log-normal
 whose spread is the month-to-month noise of its log revenue (the standard deviation of its
@@ -112,13 +112,16 @@ def select_method(
 
 
 def _conformal(residuals: np.ndarray, level: float) -> tuple[float, float]:
-    """Split-conformal bounds of signed residuals at `level` (finite-sample order statistics)."""
+    """Split-conformal bounds of signed residuals at `level`: the order statistics of ranks
+    (n + 1) tail and (n + 1) (1 - tail), interpolated between neighbours (a new residual falls
+    below the k-th of n with chance k / (n + 1); rounding the ranks outwards instead made a 50%
+    interval of ten residuals hold 64%), clipped to the smallest and largest."""
     ordered = np.sort(residuals)
     n = ordered.size
     tail = (1.0 - level) / 2.0
-    low = int(np.floor((n + 1) * tail))
-    high = int(np.ceil((n + 1) * (1.0 - tail)))
-    return float(ordered[max(low, 1) - 1]), float(ordered[min(high, n) - 1])
+    positions = np.clip([(n + 1) * tail - 1.0, (n + 1) * (1.0 - tail) - 1.0], 0.0, n - 1.0)
+    low, high = np.interp(positions, np.arange(n), ordered)
+    return float(low), float(high)
 
 
 def volatility(revenue: np.ndarray) -> float:
