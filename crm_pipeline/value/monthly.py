@@ -20,14 +20,20 @@ Component model (`components_forecast`).
   n / (n + `TREND_PRIOR_MONTHS`) when the history is short; each is worth the mean first-purchase
   value of the last 12 months.
 - Existing customers: their seasonally adjusted revenue follows
-  E[t+1] = retention * E[t] + carry * F[t], F the (adjusted) first-purchase revenue of month t
-  (the month's new customers buying again), fitted by least squares over the last
-  `TREND_MONTHS` months; the part from customers already acquired at the origin is reported apart
-  from the part of customers still to come.
+  E[t+1] = retention * E[t] + carry * F[t] (+ steady), F the (adjusted) first-purchase revenue
+  of month t (the month's new customers buying again), fitted over the last `TREND_MONTHS`
+  months with the mean of the `IV_LAG` months before as the instrument of E[t] (`_retention`);
+  the part from customers already acquired at the origin is reported apart from the part of
+  customers still to come.
+- Carved parts (`Carved`), forecast on their own and added: the few large customers (their mean
+  month over the last `LARGE_MONTHS`) and subscriptions (`subscription_forecast`: subscribers
+  decaying by the churn learned from the tenant's history, new ones by the trend of the starts).
 
-Baselines: `last_month`, `trailing_mean_3` (the last three months' mean), `seasonal_naive` (the
-same month last year, scaled by the last 12 months over the 12 before, from 12 months of history)
-and `drift` (the line from the first month to the last, extended).
+Candidates beside the model: `combined` (the mean of the model and `trailing_mean_3`, the default
+the selection starts from, `value.calibration`) and `drift` (the line from the first month to the
+last, extended). Naive baselines, the yardsticks (`NAIVE_BASELINES`): `last_month`,
+`trailing_mean_3` (the last three months' mean) and `seasonal_naive` (the same month last year,
+scaled by the last 12 months over the 12 before, from 12 months of history).
 """
 
 from __future__ import annotations
