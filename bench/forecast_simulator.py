@@ -199,11 +199,11 @@ def subscription_rows(tenant: SimulatedTenant) -> list[tuple[str, str, datetime.
     rows = []
     for t, starts, payers, fees, ends in tenant.events.get("subscriptions", []):
         month = _month_start(tenant.start, t)
-        day = (lambda d: datetime.datetime(month.year, month.month, d, 9))
-        rows += [(f"c{int(c):06d}", "subscription_start", day(1), 0.0) for c in starts]
-        rows += [(f"c{int(c):06d}", "purchase", day(2), float(f))
+        first, second, last = (datetime.datetime(month.year, month.month, d, 9) for d in (1, 2, 28))
+        rows += [(f"c{int(c):06d}", "subscription_start", first, 0.0) for c in starts]
+        rows += [(f"c{int(c):06d}", "purchase", second, float(f))
                  for c, f in zip(payers, fees, strict=True)]
-        rows += [(f"c{int(c):06d}", "subscription_end", day(28), 0.0) for c in ends]
+        rows += [(f"c{int(c):06d}", "subscription_end", last, 0.0) for c in ends]
     return rows
 
 

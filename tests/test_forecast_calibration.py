@@ -6,11 +6,11 @@ from bench.forecast_simulator import simulate
 from crm_pipeline.value.calibration import (
     CONFORMAL,
     POOLED,
+    SELECTION_HORIZON,
+    SELECTION_MONTHS,
     VOLATILITY,
     evaluate_backtest,
     interval_multipliers,
-    SELECTION_HORIZON,
-    SELECTION_MONTHS,
     known_pairs,
     select_method,
     selection_pairs,

@@ -6,7 +6,7 @@ import datetime
 import numpy as np
 import polars as pl
 import pytest
-from test_forecast import add_purchases
+from test_forecast import add_purchases, insert
 
 from bench.forecast_simulator import purchase_rows, simulate, subscription_rows
 from crm_pipeline.value.forecast import forecast_periods
@@ -22,7 +22,6 @@ from crm_pipeline.value.tenant_forecast import (
     write_forecast_tables,
 )
 from crm_pipeline.warehouse import frame
-from test_forecast import insert
 
 AS_OF = datetime.date(2024, 6, 14)  # mid-June: June is the partial current month
 

@@ -205,12 +205,12 @@ class Carved(NamedTuple):
     ends: np.ndarray
 
     @classmethod
-    def none(cls, months: int, **given: np.ndarray) -> "Carved":
+    def none(cls, months: int, **given: np.ndarray) -> Carved:
         """Zeros for `months` months, but for the parts `given`."""
         return cls(*(np.asarray(given.get(f, np.zeros(months)), dtype=float)
                      for f in cls._fields))
 
-    def head(self, months: int) -> "Carved":
+    def head(self, months: int) -> Carved:
         return Carved(*(v[:months] for v in self))
 
 

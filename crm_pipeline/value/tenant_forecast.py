@@ -119,6 +119,47 @@ def first_month(as_of: datetime.date) -> datetime.date:
     return (as_of + datetime.timedelta(days=1)).replace(day=1)
 
 
+def _month_numbers(rows: pl.DataFrame) -> np.ndarray:
+    """Months since January 1970 of the rows' `month` dates."""
+    return np.array([(d.year - 1970) * 12 + d.month - 1 for d in rows["month"].to_list()],
+                    dtype=np.int64)
+
+
+def _by_month(rows: pl.DataFrame | None, column: str, start: int, size: int) -> np.ndarray:
+    """The rows' `column` summed into `size` months from month number `start` (zeros without
+    rows)."""
+    if rows is None or rows.height == 0:
+        return np.zeros(size)
+    months = _month_numbers(rows)
+    inside = (months >= start) & (months < start + size)
+    values = rows[column].fill_null(0).to_numpy().astype(float)
+    return np.bincount(months[inside] - start, weights=values[inside], minlength=size)
+
+
+def _carved(con, tenant_id: str, as_of: datetime.date, large_ids: list[str], start: int,
+            size: int) -> Carved:
+    """The parts of the monthly history forecast on their own: the large customers' revenue
+    (`monthly_revenue_of`, less what they paid while subscribed) and the subscriptions
+    (`monthly_subscriptions`; their revenue, `monthly_subscription_revenue`, read only when the
+    tenant has any)."""
+    params = {"tenant_id": tenant_id, "as_of": as_of}
+    subscriptions = frame(con, sql_text("models/marts/monthly_subscriptions"), params)
+    large = frame(con, sql_text("models/marts/monthly_revenue_of"),
+                  {**params, "contact_ids": large_ids}) if large_ids else None
+    subscribed = frame(con, sql_text("models/marts/monthly_subscription_revenue"),
+                       {**params, "large_ids": large_ids}) if subscriptions.height else None
+    return Carved.none(
+        size,
+        large=_by_month(large, "revenue", start, size)
+        - _by_month(subscribed, "large_revenue", start, size),
+        subscription=_by_month(subscribed, "revenue", start, size),
+        subscription_first=_by_month(subscribed, "first_revenue", start, size),
+        subscription_new=_by_month(subscribed, "new_customers", start, size),
+        starts=_by_month(subscriptions, "starts", start, size),
+        ends=_by_month(subscriptions, "ends", start, size),
+    )
+
+
 def monthly_history(
     con: duckdb.DuckDBPyConnection,
     tenant_id: str,
@@ -132,18 +173,15 @@ def monthly_history(
     age at the as-of date and first purchase's value (customer summary order); with
     `historical_revenue` and `contact_ids` (same order) the large customers
     (`monthly.large_customers`) are carved out: their revenue by month, their first purchases
-    left out of the new customers'."""
+    left out of the new customers'. Subscriptions are carved out in any case (`_carved`)."""
     current = first_month(as_of)
     current_number = (current.year - 1970) * 12 + current.month - 1
     large = (large_customers(historical_revenue) if historical_revenue is not None
              else np.zeros(np.asarray(tenure_days).size, dtype=bool))
     large_ids = [contact_ids[i] for i in np.flatnonzero(large)] if contact_ids is not None else []
     rows = frame(con, sql_text("models/marts/monthly_revenue"),
-                 {"tenant_id": tenant_id, "as_of": as_of, "large_ids": large_ids})
-    subscriptions = frame(con, sql_text("models/marts/monthly_subscriptions"),
-                          {"tenant_id": tenant_id, "as_of": as_of})
-    revenue_months = np.array(
-        [(d.year - 1970) * 12 + d.month - 1 for d in rows["month"].to_list()], dtype=np.int64)
+                 {"tenant_id": tenant_id, "as_of": as_of})
+    revenue_months = _month_numbers(rows)
     revenue_values = rows["revenue"].fill_null(0.0).to_numpy().astype(float)
     booked = float(revenue_values[revenue_months == current_number].sum())
     first_days = np.datetime64(as_of, "D") - np.asarray(tenure_days).astype("timedelta64[D]")
@@ -156,35 +194,16 @@ def monthly_history(
                               booked, Carved.none(0))
     start = int(min(candidates))
     size = current_number - start
-
-    def by_month(months: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
-        inside = (months >= start) & (months < current_number)
-        return np.bincount(months[inside] - start, minlength=size,
-                           weights=None if values is None else values[inside]).astype(float)
-
-    revenue = by_month(revenue_months, revenue_values)
+    revenue = _by_month(rows, "revenue", start, size)
     acquired = (first_numbers < current_number) & ~large
     new_customers = np.bincount(first_numbers[acquired] - start, minlength=size).astype(float)
     first_revenue = np.bincount(first_numbers[acquired] - start,
                                 weights=np.nan_to_num(np.asarray(first_values)[acquired]),
                                 minlength=size)
-    sub_months = np.array([(d.year - 1970) * 12 + d.month - 1
-                           for d in subscriptions["month"].to_list()], dtype=np.int64)
-    carved = Carved.none(
-        size,
-        large=by_month(revenue_months, rows["large_revenue"].to_numpy().astype(float)),
-        subscription=by_month(revenue_months,
-                              rows["subscription_revenue"].to_numpy().astype(float)),
-        subscription_first=by_month(
-            revenue_months, rows["subscription_first_revenue"].to_numpy().astype(float)),
-        subscription_new=by_month(
-            revenue_months, rows["subscription_new_customers"].to_numpy().astype(float)),
-        starts=by_month(sub_months, subscriptions["starts"].to_numpy().astype(float)),
-        ends=by_month(sub_months, subscriptions["ends"].to_numpy().astype(float)),
-    )
     numbers = np.arange(start, current_number)
     return MonthlyHistory([_month_date(int(n)) for n in numbers], revenue, new_customers,
-                          first_revenue, numbers % 12, current, booked, carved)
+                          first_revenue, numbers % 12, current, booked,
+                          _carved(con, tenant_id, as_of, large_ids, start, size))
 
 
 def first_purchase_values(customers: dict) -> np.ndarray:

@@ -25,8 +25,8 @@ from crm_pipeline.marts.refresh import replace_slice
 from crm_pipeline.value.forecast import (
     Z_80,
     customer_moments,
-    load_customers,
     forecast_periods,
+    load_customers,
 )
 from crm_pipeline.value.money import rounded_money
 from crm_pipeline.warehouse import frame
@@ -40,12 +40,26 @@ BY_TIER_SCHEMA = {
     "customers": pl.Int64, "accounts": pl.Int64, "as_of": pl.Date,
 }
 
-_TIER_OF_CUSTOMERS = """
-SELECT l.contact_id, v.tier, v.account_id
-FROM core.contact_accounts AS l
+# Each customer's tier (1-based position in $tiers; 0: no account), in contact_id order as the
+# customers are loaded (`load_customers`); and the accounts with customers per tier.
+_CODES = """
+SELECT coalesce(list_position($tiers, v.tier), 0) AS tier
+FROM marts.customer_ltv AS c
+LEFT JOIN core.contact_accounts AS l USING (tenant_id, contact_id)
+LEFT JOIN marts.account_value AS v
+  ON v.tenant_id = l.tenant_id AND v.account_id = l.account_id AND v.as_of = $as_of
+WHERE c.tenant_id = $tenant_id
+ORDER BY c.contact_id
+"""
+_ACCOUNTS = """
+SELECT coalesce(list_position($tiers, v.tier), 0) AS tier,
+       count(DISTINCT v.account_id) AS accounts
+FROM marts.customer_ltv AS c
+JOIN core.contact_accounts AS l USING (tenant_id, contact_id)
 JOIN marts.account_value AS v
   ON v.tenant_id = l.tenant_id AND v.account_id = l.account_id AND v.as_of = $as_of
-WHERE l.tenant_id = $tenant_id
+WHERE c.tenant_id = $tenant_id
+GROUP BY 1
 """
 
 
@@ -62,33 +76,27 @@ def tier_forecast_rows(
     customers = load_customers(
         con, "(SELECT * FROM marts.customer_ltv WHERE tenant_id = $tenant_id)",
         {"tenant_id": tenant_id})
-    links = frame(con, _TIER_OF_CUSTOMERS, {"tenant_id": tenant_id, "as_of": as_of})
-    ids = pl.DataFrame({"contact_id": pl.Series(customers["contact_id"], dtype=pl.String)}) \
-        .with_row_index("position")
-    joined = ids.join(links.cast({"contact_id": pl.String}), on="contact_id", how="left")
-    tier = joined["tier"].fill_null(NO_ACCOUNT).to_numpy()
-    present = [t for t in (*TIERS, *sorted(set(tier) - {*TIERS, NO_ACCOUNT}), NO_ACCOUNT)
-               if (tier == t).any()]
+    params = {"tenant_id": tenant_id, "as_of": as_of, "tiers": list(TIERS)}
+    codes = frame(con, _CODES, params)["tier"].to_numpy()
+    accounts = dict(frame(con, _ACCOUNTS, params).iter_rows())
+    names = [*TIERS, NO_ACCOUNT]
+    present = [k for k in (1, 2, 3, 0) if (codes == k).any()]
     if not present:
         return pl.DataFrame(schema=BY_TIER_SCHEMA)
-    members = [np.flatnonzero(tier == t) for t in present]
+    members = [np.flatnonzero(codes == k) for k in present]
     periods = forecast_periods(as_of, months)
     t_ends = np.array([(end - as_of).days - 1 for _, end in periods], dtype=float)
     mean, variance = customer_moments(customers, model.row(0, named=True), t_ends, members)
     sigma = np.sqrt(np.maximum(variance, 0.0))
-    accounts = joined.group_by("tier").agg(pl.col("account_id").n_unique().alias("n"))
-    account_counts = dict(zip(accounts["tier"].to_list(), accounts["n"].to_list(), strict=True))
-    blocks = []
-    for j, name in enumerate(present):
-        blocks.append(pl.DataFrame({
-            "tier": name,
-            "period_start": [start for start, _ in periods],
-            "expected_revenue": mean[:, j],
-            "revenue_low": np.maximum(mean[:, j] - Z_80 * sigma[:, j], 0.0),
-            "revenue_high": mean[:, j] + Z_80 * sigma[:, j],
-            "customers": members[j].size,
-            "accounts": 0 if name == NO_ACCOUNT else account_counts.get(name, 0),
-        }))
+    blocks = [pl.DataFrame({
+        "tier": names[k - 1] if k else NO_ACCOUNT,
+        "period_start": [start for start, _ in periods],
+        "expected_revenue": mean[:, j],
+        "revenue_low": np.maximum(mean[:, j] - Z_80 * sigma[:, j], 0.0),
+        "revenue_high": mean[:, j] + Z_80 * sigma[:, j],
+        "customers": members[j].size,
+        "accounts": accounts.get(k, 0) if k else 0,
+    }) for j, k in enumerate(present)]
     return pl.concat(blocks).with_columns(
         pl.lit(tenant_id).alias("tenant_id"), pl.lit(as_of).alias("as_of"),
     ).select(list(BY_TIER_SCHEMA)).cast(BY_TIER_SCHEMA)
