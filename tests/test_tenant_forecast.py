@@ -256,3 +256,13 @@ def test_large_customers_are_read_from_the_warehouse_and_forecast_apart(con):
     july = tenant.rows.row(1, named=True)
     assert july["from_large_customers"] == pytest.approx(large[-12:].mean())
     assert july["from_subscriptions"] == 0.0
+
+
+def test_subscriptions_started_before_the_history_count_from_its_first_month():
+    from crm_pipeline.value.tenant_forecast import _by_month
+
+    rows = pl.DataFrame({"month": [datetime.date(2021, 10, 1), datetime.date(2022, 2, 1)],
+                         "starts": [5, 2]})
+    start = (2022 - 1970) * 12  # January 2022
+    assert _by_month(rows, "starts", start, 3, earlier=True).tolist() == [5.0, 2.0, 0.0]
+    assert _by_month(rows, "starts", start, 3).tolist() == [0.0, 2.0, 0.0]

@@ -125,12 +125,16 @@ def _month_numbers(rows: pl.DataFrame) -> np.ndarray:
                     dtype=np.int64)
 
 
-def _by_month(rows: pl.DataFrame | None, column: str, start: int, size: int) -> np.ndarray:
+def _by_month(rows: pl.DataFrame | None, column: str, start: int, size: int,
+              earlier: bool = False) -> np.ndarray:
     """The rows' `column` summed into `size` months from month number `start` (zeros without
-    rows)."""
+    rows); with `earlier`, the months before `start` are counted in the first (subscriptions
+    started before the first purchase are subscribers all the same)."""
     if rows is None or rows.height == 0:
         return np.zeros(size)
     months = _month_numbers(rows)
+    if earlier:
+        months = np.maximum(months, start)
     inside = (months >= start) & (months < start + size)
     values = rows[column].fill_null(0).to_numpy().astype(float)
     return np.bincount(months[inside] - start, weights=values[inside], minlength=size)
@@ -155,8 +159,8 @@ def _carved(con, tenant_id: str, as_of: datetime.date, large_ids: list[str], sta
         subscription=_by_month(subscribed, "revenue", start, size),
         subscription_first=_by_month(subscribed, "first_revenue", start, size),
         subscription_new=_by_month(subscribed, "new_customers", start, size),
-        starts=_by_month(subscriptions, "starts", start, size),
-        ends=_by_month(subscriptions, "ends", start, size),
+        starts=_by_month(subscriptions, "starts", start, size, earlier=True),
+        ends=_by_month(subscriptions, "ends", start, size, earlier=True),
     )
 
 
