@@ -7,10 +7,15 @@ and make their first purchase; customers acquired earlier and still alive buy Po
 season) times (rate: Gamma per customer); order values are Gamma around a mean of the customer's
 own (Gamma across customers); at the month's end each customer leaves for good with probability
 `churn`. Whale tenants add a few customers, there from the start and never leaving, whose orders
-are worth `whale_value` times the others'. Every draw is vectorised over customers.
+are worth `whale_value` times the others' (each about 4% of the revenue: the customers
+`value.monthly.large_customers` singles out; `large_revenue` is theirs). Subscription tenants add
+subscribers (Poisson arrivals, `subscribers` a month x growth, on their own random stream) who
+pay their plan's monthly fee (`FEES`) every month from the one they start in, and end with
+probability `subscription_churn` at each month's end. Every draw is vectorised over customers.
 
 Importable by the tests with small sizes (`simulate(kind, months=..., base=...)`); `events`
-gives one row per purchase (contact, day, amount) for a pipeline run.
+gives one row per purchase (contact, day, amount) for a pipeline run, and for subscription tenants
+`events["subscriptions"]` (`subscription_rows` turns it into activities).
 """
 
 from __future__ import annotations
@@ -33,7 +38,10 @@ KINDS = {
     "shrinking_seasonal": (-0.03, True, False, 48),
     "young": (0.03, False, False, 6),
     "whales": (0.0, False, True, 48),
+    "subscriptions": (0.02, False, False, 48),
 }
+SUBSCRIPTION_KINDS = {"subscriptions"}  # kinds whose tenants also sell subscriptions
+FEES = np.array([29.0, 49.0, 99.0])  # monthly fees of the plans, chosen at random
 
 
 @dataclass
@@ -48,6 +56,21 @@ class SimulatedTenant:
     month_of_year: np.ndarray
     truth: np.ndarray  # expected revenue of each month under the process
     events: dict[str, np.ndarray] = field(default_factory=dict)
+    large_revenue: np.ndarray | None = None  # the whales' revenue (the large customers)
+    subscription_revenue: np.ndarray | None = None
+    subscription_starts: np.ndarray | None = None
+    subscription_ends: np.ndarray | None = None
+
+    def carved(self):
+        """The parts `value.monthly` forecasts on their own (`Carved`)."""
+        from crm_pipeline.value.monthly import Carved
+
+        n = self.revenue.size
+        given = {"large": self.large_revenue}
+        if self.subscription_revenue is not None:
+            given |= {"subscription": self.subscription_revenue,
+                      "starts": self.subscription_starts, "ends": self.subscription_ends}
+        return Carved.none(n, **{k: v for k, v in given.items() if v is not None})
 
 
 def _month_start(start: datetime.date, t: int) -> datetime.date:
@@ -66,6 +89,8 @@ def simulate(
     value: float = 60.0,
     whales: int = 4,
     whale_value: float = 60.0,
+    subscribers: float = 30.0,
+    subscription_churn: float = 0.04,
     start: datetime.date = datetime.date(2022, 1, 1),
     with_events: bool = False,
 ) -> SimulatedTenant:
@@ -77,6 +102,7 @@ def simulate(
     season = SEASON[moy] if seasonal else np.ones(months)
     arrivals_mean = base * np.exp(growth * np.arange(months)) * season
     revenue = np.zeros(months)
+    large_revenue = np.zeros(months)
     first_revenue = np.zeros(months)
     new_customers = np.zeros(months, dtype=np.int64)
     truth = np.zeros(months)
@@ -93,6 +119,14 @@ def simulate(
     permanent = np.zeros(ids.size, dtype=bool) | has_whales
     alive_mean = 0.0
     events = {"contact": [], "month": [], "amount": []}
+    # subscriptions: a separate rng stream, so the other kinds' draws are unchanged
+    has_subscriptions = kind in SUBSCRIPTION_KINDS
+    sub_rng = np.random.default_rng([seed, 1])
+    sub_fees = np.empty(0)
+    sub_ids = np.empty(0, dtype=np.int64)
+    sub_revenue, sub_starts, sub_ends = np.zeros(months), np.zeros(months), np.zeros(months)
+    sub_alive_mean = 0.0
+    sub_events = []
     for t in range(months):
         # existing customers buy (truth: the mean field of the same process)
         truth[t] = (arrivals_mean[t] * value
@@ -110,6 +144,7 @@ def simulate(
         new_ids = np.arange(next_id, next_id + n)
         next_id += n
         revenue[t] = spent.sum() + first.sum()
+        large_revenue[t] = spent[permanent].sum()
         first_revenue[t] = first.sum()
         new_customers[t] = n
         if with_events:
@@ -117,6 +152,23 @@ def simulate(
             per_order = np.repeat(np.divide(spent, np.maximum(counts, 1)), counts)
             events["amount"] += [per_order, first]
             events["month"] += [np.full(int(counts.sum()) + n, t)]
+        if has_subscriptions:  # subscribers pay their plan's fee every month until they end
+            arriving_mean = subscribers * np.exp(growth * t)
+            truth[t] += (sub_alive_mean + arriving_mean) * FEES.mean()
+            k = sub_rng.poisson(arriving_mean)
+            new_sub = np.arange(next_id, next_id + k)
+            next_id += k
+            sub_fees = np.concatenate([sub_fees, sub_rng.choice(FEES, k)])
+            sub_ids = np.concatenate([sub_ids, new_sub])
+            sub_revenue[t] = sub_fees.sum()
+            revenue[t] += sub_revenue[t]
+            sub_starts[t] = k
+            leaving = sub_rng.random(sub_ids.size) < subscription_churn
+            sub_ends[t] = leaving.sum()
+            if with_events:  # start on the 1st, pay on the 2nd, end on the 28th
+                sub_events.append((t, new_sub, sub_ids.copy(), sub_fees.copy(), sub_ids[leaving]))
+            sub_alive_mean = (sub_alive_mean + arriving_mean) * (1.0 - subscription_churn)
+            sub_fees, sub_ids = sub_fees[~leaving], sub_ids[~leaving]
         rates = np.concatenate([rates, new_rates])
         values = np.concatenate([values, new_values])
         ids = np.concatenate([ids, new_ids])
@@ -125,14 +177,34 @@ def simulate(
         rates, values, ids, permanent = rates[stay], values[stay], ids[stay], permanent[stay]
         alive_mean = (alive_mean + arrivals_mean[t]) * (1.0 - churn)
     tenant = SimulatedTenant(kind, start, revenue, new_customers.astype(float), first_revenue, moy,
-                             truth)
+                             truth, large_revenue=large_revenue)
     if with_events:
         contact = np.concatenate(events["contact"]).astype(np.int64)
         month = np.concatenate(events["month"]).astype(np.int64)
         days = rng.integers(0, 28, month.size)
         tenant.events = {"contact": contact, "month": month, "day": days,
                          "amount": np.round(np.concatenate(events["amount"]), 2)}
+    if has_subscriptions:
+        tenant.subscription_revenue = sub_revenue
+        tenant.subscription_starts, tenant.subscription_ends = sub_starts, sub_ends
+        if with_events:
+            tenant.events["subscriptions"] = sub_events  # (month, starts, payers, fees, ends)
     return tenant
+
+
+def subscription_rows(tenant: SimulatedTenant) -> list[tuple[str, str, datetime.datetime, float]]:
+    """The subscription tenant's subscription activities as (contact id, type, time, amount):
+    a start on the 1st of its month, the fee paid on the 2nd of every month subscribed, an end
+    on the 28th (amount 0 but for purchases)."""
+    rows = []
+    for t, starts, payers, fees, ends in tenant.events.get("subscriptions", []):
+        month = _month_start(tenant.start, t)
+        first, second, last = (datetime.datetime(month.year, month.month, d, 9) for d in (1, 2, 28))
+        rows += [(f"c{int(c):06d}", "subscription_start", first, 0.0) for c in starts]
+        rows += [(f"c{int(c):06d}", "purchase", second, float(f))
+                 for c, f in zip(payers, fees, strict=True)]
+        rows += [(f"c{int(c):06d}", "subscription_end", last, 0.0) for c in ends]
+    return rows
 
 
 def purchase_rows(tenant: SimulatedTenant) -> list[tuple[str, datetime.datetime, float]]:

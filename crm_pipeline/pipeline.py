@@ -35,10 +35,12 @@ from crm_pipeline.trust.readonly import open_read_only
 from crm_pipeline.trust.roles import Roles
 from crm_pipeline.value.refresh import (
     backtest_recomputed,
+    base_currency,
     prepare_value,
     refresh_value,
     write_value,
 )
+from crm_pipeline.value.tier_forecast import write_tier_forecast
 from crm_pipeline.warehouse import run, transaction, utc_now
 from crm_pipeline.workflows.refresh import refresh_work_queues
 
@@ -248,10 +250,13 @@ def accounts_stage(con, home: Home, tenant_id: str, run_id: str) -> dict[str, in
 
 
 def account_value_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) -> dict:
-    """Accounts valued from this run's lifetime value, and their tiers (audited), in one
-    transaction."""
+    """Accounts valued from this run's lifetime value, their tiers (audited) and the revenue
+    forecast by tier, in one transaction."""
     with transaction(con):
-        return value_accounts(con, pipeline_context(home, tenant_id, run_id), as_of)
+        result = value_accounts(con, pipeline_context(home, tenant_id, run_id), as_of)
+        result["marts.revenue_forecast_by_tier"] = write_tier_forecast(
+            con, tenant_id, as_of, run_id, base_currency(con, tenant_id))
+        return result
 
 
 def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) -> dict:

@@ -207,7 +207,7 @@ def core_activities(context, crm: CrmSettings, duckdb: Warehouse) -> dg.Material
 
 VALUE_TABLES = ("ltv_model", "customer_ltv", "segment_ltv", "revenue_forecast", "forecast_backtest",
                 "forecast_accuracy", "forecast_accuracy_summary", "account_value",
-                "contact_signals")
+                "contact_signals", "revenue_forecast_by_tier")
 
 
 # What each mart reads (its SQL in sql/models/marts/ and sql/segments/, and crm_pipeline.value),
@@ -241,6 +241,8 @@ MART_READS: dict[str, list[list[str]]] = {
     "forecast_accuracy_summary": [["marts", "forecast_accuracy"]],
     "account_value": [["marts", "customer_ltv"], ACCOUNT_ROWS, ACTIVITY_ROWS],
     "contact_signals": [["marts", "account_value"], ACCOUNT_ROWS],
+    "revenue_forecast_by_tier": [["marts", "account_value"], ["marts", "customer_ltv"],
+                                 ["marts", "ltv_model"], ACCOUNT_ROWS],
 }
 
 

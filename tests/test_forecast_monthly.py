@@ -4,13 +4,20 @@ forward, naive baselines, the rolling back-test; on simulated tenants with known
 import numpy as np
 
 from bench.forecast_simulator import SEASON, simulate
+from crm_pipeline.value.calibration import wape
 from crm_pipeline.value.monthly import (
     BASELINES,
+    COMBINED,
     METHODS,
+    Carved,
+    _retention,
+    all_forecasts,
     baseline_forecasts,
     components_forecast,
+    large_customers,
     rolling_forecasts,
     seasonal_index,
+    subscription_forecast,
     trend_forecast,
 )
 
@@ -83,3 +90,96 @@ def test_rolling_forecasts_use_only_the_months_before_each_origin():
                                     tenant.month_of_year, 6)
     assert np.array_equal(again[:, : i + 1], forecasts[:, : i + 1], equal_nan=True)
     assert set(BASELINES) < set(METHODS)
+
+
+def test_retention_is_not_shrunk_by_noisy_months():
+    """Least squares on noisy months underestimates retention (errors in the regressor); the
+    instrumented fit recovers it, and a steady part (customers who never leave) when there is
+    one."""
+    rng = np.random.default_rng(3)
+    n = 48
+    first = np.full(n, 1000.0)
+    existing = np.empty(n)
+    level = 8000.0
+    for t in range(n):
+        existing[t] = level
+        level = 0.85 * level + 0.5 * first[t] + 800.0
+    noisy = existing * np.exp(rng.normal(0.0, 0.08, n))
+    fit = _retention(noisy, first + rng.normal(0.0, 100.0, n))
+    assert abs(fit.retention + fit.carry * 1000.0 / 8000.0 + fit.steady / 8000.0 - 1.0) < 0.1
+    steady_state = (fit.carry * 1000.0 + fit.steady) / (1.0 - fit.retention)
+    assert abs(steady_state / existing[-1] - 1.0) < 0.1
+
+
+def test_large_customers_are_few_with_a_large_share_of_a_large_tenant():
+    values = np.r_[np.full(996, 100.0), [9000.0, 8000.0, 1500.0, 500.0]]
+    mask = large_customers(values)
+    assert mask.tolist()[-4:] == [True, True, False, False] and mask.sum() == 2
+    assert not large_customers(values[-150:]).any()  # a small tenant: nobody singled out
+    assert not large_customers(np.full(500, 10.0)).any()
+
+
+def test_large_customers_forecast_on_their_own_beats_the_model_that_mixes_them_in():
+    errors = {"mixed": [0.0, 0.0], "carved": [0.0, 0.0]}
+    for seed in range(4):
+        tenant = simulate("whales", seed=40 + seed)
+        carved = tenant.carved()
+        assert carved.large.sum() > 0.05 * tenant.revenue.sum()
+        for origin in range(24, 42, 3):
+            args = (tenant.revenue[:origin], tenant.new_customers[:origin],
+                    tenant.first_revenue[:origin], tenant.month_of_year[:origin], 6)
+            actual = tenant.revenue[origin:origin + 6]
+            for name, c in (("mixed", None), ("carved", carved.head(origin))):
+                forecast = components_forecast(*args, c)
+                errors[name][0] += np.abs(actual - forecast["expected"]).sum()
+                errors[name][1] += actual.sum()
+            parts = components_forecast(*args, carved.head(origin))
+            assert parts["large"][0] == carved.large[origin - 12:origin].mean()
+    assert errors["carved"][0] / errors["carved"][1] < errors["mixed"][0] / errors["mixed"][1]
+
+
+def test_subscriptions_are_recurring_revenue_decaying_with_the_churn_learned():
+    months = 36
+    starts = np.full(months, 20.0)
+    at_start = np.zeros(months)
+    ends = np.zeros(months)
+    for t in range(1, months):  # 5% of subscribers end each month
+        ends[t - 1] = 0.05 * (at_start[t - 1] + starts[t - 1] / 2)
+        at_start[t] = at_start[t - 1] + starts[t - 1] - ends[t - 1]
+    ends[-1] = 0.05 * (at_start[-1] + starts[-1] / 2)
+    revenue = 50.0 * (at_start + starts / 2)  # 50 a subscriber-month
+    carved = Carved.none(months, subscription=revenue, starts=starts, ends=ends)
+    ahead = subscription_forecast(carved, 12)
+    assert abs(ahead["churn"][0] - 0.05) < 1e-9
+    assert np.allclose(ahead["expected"], 50.0 * ahead["subscribers"])
+    no_new = subscription_forecast(carved._replace(starts=np.r_[starts[:-1], 0.0]), 12)
+    assert no_new["subscribers"][-1] < no_new["subscribers"][0]  # only churn left: it decays
+    quiet = Carved.none(months)
+    assert not subscription_forecast(quiet, 6)["expected"].any()
+
+
+def test_the_subscription_tenant_is_forecast_by_its_parts_closer_than_by_its_total():
+    errors = {"whole": 0.0, "parts": 0.0}
+    for seed in range(8):
+        tenant = simulate("subscriptions", seed=seed)
+        carved = tenant.carved()
+        assert carved.subscription.sum() > 0.1 * tenant.revenue.sum()
+        for origin in range(24, 43):
+            args = (tenant.revenue[:origin], tenant.new_customers[:origin],
+                    tenant.first_revenue[:origin], tenant.month_of_year[:origin], 6)
+            actual = tenant.revenue[origin:origin + 6]
+            parts = components_forecast(*args, carved.head(origin))
+            assert (parts["subscriptions"] > 0).all()
+            assert 0.02 < parts["churn"][0] < 0.06  # simulated: 4% a month
+            errors["parts"] += np.abs(actual - parts["expected"]).sum()
+            errors["whole"] += np.abs(actual - components_forecast(*args)["expected"]).sum()
+    assert errors["parts"] < errors["whole"]
+
+
+def test_the_combination_is_the_mean_of_the_model_and_the_trailing_mean():
+    tenant = simulate("flat", months=30, seed=2)
+    forecasts, parts = all_forecasts(tenant.revenue, tenant.new_customers, tenant.first_revenue,
+                                     tenant.month_of_year, 6)
+    combined = forecasts[METHODS.index(COMBINED)]
+    assert np.allclose(combined, (parts["expected"] + tenant.revenue[-3:].mean()) / 2.0)
+    assert wape(combined[None], tenant.revenue[-6:][None], np.ones((1, 6), bool)) < 1.0

@@ -6,9 +6,9 @@ import datetime
 import numpy as np
 import polars as pl
 import pytest
-from test_forecast import add_purchases
+from test_forecast import add_purchases, insert
 
-from bench.forecast_simulator import purchase_rows, simulate
+from bench.forecast_simulator import purchase_rows, simulate, subscription_rows
 from crm_pipeline.value.forecast import forecast_periods
 from crm_pipeline.value.tenant_forecast import (
     CUSTOMER_MODEL,
@@ -81,11 +81,11 @@ def test_the_partial_current_month_is_booked_plus_what_remains_and_tests_whole_m
     if first["method"] == "components":  # the model's June, 16 of its 30 days
         assert first["model_revenue"] == pytest.approx(june_forecast)
     last = rows.row(-1, named=True)  # June 1-14 of 2025: 14 days of a month
-    july = rows.row(1, named=True)
-    assert 0 < last["model_revenue"] < july["model_revenue"]
+    may = rows.row(-2, named=True)  # the whole month before it
+    assert 0 < last["model_revenue"] < may["model_revenue"]
     accuracy = tenant.accuracy
     assert accuracy["period_start"].max() < datetime.date(2024, 6, 1)  # never the partial month
-    assert set(accuracy["method"]) == {"components", "last_month", "trailing_mean_3",
+    assert set(accuracy["method"]) == {"components", "combined", "last_month", "trailing_mean_3",
                                        "seasonal_naive", "drift", PUBLISHED}
     published = accuracy.filter(pl.col("method") == PUBLISHED)
     assert published["revenue_low"].null_count() == 0
@@ -120,7 +120,7 @@ def test_a_model_beaten_by_a_naive_forecast_is_flagged_and_not_used():
     as_of = datetime.date(2024, 6, 30)
     tenant = tenant_forecast("t1", as_of, history, forecast_periods(as_of))
     assert tenant.rows["method"][0] != "components"
-    assert "lost to it" in tenant.rows["method_note"][0]
+    assert "so its numbers are used" in tenant.rows["method_note"][0]
     assert tenant.rows["expected_revenue"].to_list() == pytest.approx([1000.0] * 12)
     summary = tenant.summary.filter(pl.col("horizon") == 0)
     used = summary.filter(pl.col("used") & (pl.col("method") != PUBLISHED))
@@ -187,3 +187,82 @@ def test_the_run_metadata_names_the_method_and_its_six_month_accuracy(con):
     assert meta["forecast_method"] == tenant.rows["method"][0]
     assert 0 < meta["six_month_wape"] < 1 and 0 < meta["best_naive_six_month_wape"] < 1
     assert 0 <= meta["coverage_80"] <= 1 and accuracy_metadata(None) == {}
+
+
+def _add_activities(con, tenant: str, rows: list[tuple]) -> None:
+    """(contact_id, type, time, amount) rows into core.activities (amount only for purchases)."""
+    start = con.sql("SELECT count(*) FROM core.activities").fetchall()[0][0]
+    activities = pl.DataFrame(rows, schema=["contact_id", "type", "occurred_at", "amount_base"],
+                              orient="row")
+    insert(con, "core.activities", activities.with_row_index("line_number", offset=start)
+           .with_columns(
+               pl.lit(tenant).alias("tenant_id"),
+               pl.format("s{}", "line_number").alias("activity_id"),
+               pl.col("occurred_at").cast(pl.Datetime("us")),
+               pl.when(pl.col("type") == "purchase").then(pl.col("amount_base"))
+               .alias("amount_base"),
+               pl.when(pl.col("type") == "purchase").then(pl.col("amount_base")).alias("amount"),
+               pl.lit("h").alias("content_hash"), pl.lit("imp").alias("import_id"),
+               pl.col("line_number").cast(pl.Int64)))
+
+
+def _summary_history(con, rows, as_of, tenant="t1"):
+    """monthly_history with every customer's tenure, first purchase, revenue and id."""
+    purchases = pl.DataFrame([(c, w, a) for c, t, w, a in rows if t == "purchase"],
+                             schema=["contact_id", "occurred_at", "amount_base"], orient="row")
+    customers = purchases.filter(pl.col("occurred_at").dt.date() <= as_of) \
+        .sort("contact_id", "occurred_at").group_by("contact_id", maintain_order=True).agg(
+            pl.col("occurred_at").first().dt.date().alias("day"),
+            pl.col("amount_base").first().alias("value"),
+            pl.col("amount_base").sum().alias("revenue"))
+    tenure = np.array([(as_of - d).days for d in customers["day"].to_list()])
+    return monthly_history(con, tenant, as_of, tenure, customers["value"].to_numpy(),
+                           customers["revenue"].to_numpy(), customers["contact_id"].to_list())
+
+
+def test_subscriptions_are_carved_out_with_their_churn_and_forecast_as_their_own_part(con):
+    sim = simulate("subscriptions", months=30, seed=3, base=10, subscribers=15,
+                   with_events=True)
+    rows = [(c, "purchase", w, a) for c, w, a in purchase_rows(sim)] + subscription_rows(sim)
+    _add_activities(con, "t1", rows)
+    history = _summary_history(con, rows, AS_OF)
+    carved = history.carved
+    assert carved.subscription == pytest.approx(sim.subscription_revenue[:29])
+    assert carved.starts.tolist() == sim.subscription_starts[:29].tolist()
+    assert carved.ends.tolist() == sim.subscription_ends[:29].tolist()
+    assert carved.subscription_new.tolist() == sim.subscription_starts[:29].tolist()
+    assert not carved.large.any()  # no customer holds 2% of the revenue
+    tenant = tenant_forecast("t1", AS_OF, history, forecast_periods(AS_OF))
+    july = tenant.rows.row(1, named=True)
+    assert july["from_subscriptions"] > 0 and july["expected_subscribers"] > 0
+    assert 0.01 < july["subscription_churn"] < 0.08  # simulated: 4% a month
+    assert july["from_subscriptions"] < july["model_revenue"]
+    assert july["from_large_customers"] == 0.0
+
+
+def test_large_customers_are_read_from_the_warehouse_and_forecast_apart(con):
+    sim = simulate("whales", months=30, seed=4, base=12, with_events=True)
+    rows = [(c, "purchase", w, a) for c, w, a in purchase_rows(sim)]
+    _add_activities(con, "t1", rows)
+    history = _summary_history(con, rows, AS_OF)
+    large = history.carved.large  # the whales with 2% of the revenue or more (3 of the 4 here)
+    assert (large <= sim.large_revenue[:29] + 0.01).all()
+    assert large.sum() > 0.6 * sim.large_revenue[:29].sum()
+    assert not history.carved.subscription.any()
+    # large customers are not counted as new ones (the whale not singled out is)
+    assert sim.new_customers[:29].sum() < history.new_customers.sum() < sim.new_customers[
+        :29].sum() + 4
+    tenant = tenant_forecast("t1", AS_OF, history, forecast_periods(AS_OF))
+    july = tenant.rows.row(1, named=True)
+    assert july["from_large_customers"] == pytest.approx(large[-12:].mean())
+    assert july["from_subscriptions"] == 0.0
+
+
+def test_subscriptions_started_before_the_history_count_from_its_first_month():
+    from crm_pipeline.value.tenant_forecast import _by_month
+
+    rows = pl.DataFrame({"month": [datetime.date(2021, 10, 1), datetime.date(2022, 2, 1)],
+                         "starts": [5, 2]})
+    start = (2022 - 1970) * 12  # January 2022
+    assert _by_month(rows, "starts", start, 3, earlier=True).tolist() == [5.0, 2.0, 0.0]
+    assert _by_month(rows, "starts", start, 3).tolist() == [0.0, 2.0, 0.0]

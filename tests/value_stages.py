@@ -36,11 +36,14 @@ def forecast_stage(con, tenant_id: str, as_of: date, run_id: str) -> dict:
     """The tenant's 12-month revenue forecast by segment, the tenant's total by the method its
     back-test proves best, and the accuracy tables."""
     forecast = stored_revenue_forecast(con, tenant_id, as_of, run_id)
-    customers = frame(con, "SELECT tenure_days, historical_revenue - coalesce(avg_order_value, 0)"
+    customers = frame(con, "SELECT contact_id, tenure_days, historical_revenue, "
+                           "historical_revenue - coalesce(avg_order_value, 0)"
                            " * frequency AS first_value FROM marts.customer_ltv "
                            "WHERE tenant_id = $t ORDER BY contact_id", {"t": tenant_id})
     history = monthly_history(con, tenant_id, as_of, customers["tenure_days"].to_numpy(),
-                              customers["first_value"].to_numpy())
+                              customers["first_value"].to_numpy(),
+                              customers["historical_revenue"].to_numpy(),
+                              customers["contact_id"].to_list())
     tenant = tenant_forecast(tenant_id, as_of, history, forecast_periods(as_of))
     forecast = write_forecast_tables(con, tenant_id, forecast, tenant)
     total = forecast.filter(forecast["segment"] == "all")

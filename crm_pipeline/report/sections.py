@@ -300,8 +300,9 @@ def forecast_section(con, p: dict, currency: str) -> Section:
                     money(m["expected_revenue"], currency), money(m["revenue_low"], currency),
                     money(m["revenue_high"], currency), money(m["actual_revenue"], currency)]
                    for m in months])
-    note = ("The back-test re-made the forecast at earlier dates with only the data known then; "
-            "black diamonds are the revenue that happened.")
+    note = ("The back-test is the forecast as it was published one month ahead at the end of "
+            "each earlier month, with only the data known then (its method and interval chosen "
+            "then); black diamonds are the revenue that happened.")
     return Section("forecast", "Revenue forecast", title, chart, [table], note)
 
 

@@ -5,20 +5,25 @@ tenant's history) and use only the errors known at the origin they serve: at the
 is every complete month; in the back-test's own rows, only the months before that origin, so the
 coverage the accuracy table shows is out of sample.
 
-Selection (`select_method`). The component model is used unless a naive baseline beat it clearly
-over the last `SELECTION_MONTHS` months of the back-test (a WAPE lower by `SELECTION_MARGIN` at
-least, on the months both forecast, `MIN_PAIRS` of them or more): then, of the baselines that did,
-the one with the lowest WAPE over all the back-test's months is used, and the rows say so
-(`method`, `method_note`). With fewer pairs the model is used and the note says it is untested.
-The margin keeps month-to-month noise from switching methods back and forth (measured on the
-simulated tenants: switching on any lead lost more than it won).
+Selection (`select_method`). The default is `combined`, the mean of the component model and
+the trailing 3-month mean (averaging two forecasts whose errors differ beats either on flat and
+noisy tenants). Another candidate replaces it when it did better over the back-test's months of
+the last `SELECTION_MONTHS`, judged on the forecasts made 1 to `SELECTION_HORIZON` months ahead
+(the recent forecasts: longer horizons in the window are forecasts made a year or more earlier,
+from a history too short to hold a season) and on the months both forecast, `MIN_PAIRS` of them or
+more: the component model alone when its WAPE is lower at all (`MARGINS`), a naive baseline or
+drift when lower by `SELECTION_MARGIN` at least. Of the candidates that qualify, the one with the
+lowest WAPE over all the back-test's months is used, and the rows say so (`method`,
+`method_note`). With fewer pairs the default is used and the note says it is untested. The margin
+keeps month-to-month noise from switching to a baseline and back (measured on the simulated
+tenants: switching on any lead lost more than it won).
 
 Intervals (`interval_multipliers`). Split-conformal on the log ratio actual / forecast of the
 selected method, per horizon, over the last `CALIBRATION_MONTHS` months of the back-test (the
 model's errors from when its history was short would otherwise widen it for good): the 80% interval
-spans the ceil((n+1) 0.9)-th and floor((n+1) 0.1)-th
-of the n residuals known at that horizon (50%: 0.75 and 0.25), so a forecast that was biased
-is shifted as well as widened. Fallbacks, in order, when a horizon has fewer than
+spans the residuals of ranks (n+1) 0.1 and (n+1) 0.9 among the n known at that horizon,
+interpolated between neighbours (50%: 0.25 and 0.75), so a forecast that was biased is shifted as
+well as widened. Fallbacks, in order, when a horizon has fewer than
 `MIN_RESIDUALS`: the residuals of every horizon pooled, each scaled by sqrt(horizon / its
 horizon) (`pooled`); for a young tenant with fewer than `MIN_RESIDUALS` in all, a log-normal
 whose spread is the month-to-month noise of its log revenue (the standard deviation of its
@@ -32,12 +37,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from crm_pipeline.value.monthly import COMPONENTS, METHODS
+from crm_pipeline.value.monthly import COMBINED, COMPONENTS, METHODS
+
+DEFAULT = COMBINED
 
 MIN_PAIRS = 6
-SELECTION_MONTHS = 9
+SELECTION_MONTHS = 12
+SELECTION_HORIZON = 3
 SELECTION_MARGIN = 0.2
-CALIBRATION_MONTHS: int | None = 12
+MARGINS = {COMPONENTS: 0.0}  # the lead each candidate needs (default SELECTION_MARGIN)
+CALIBRATION_MONTHS: int | None = 10
 MIN_RESIDUALS = 8
 MIN_VOLATILITY = 0.05
 LEVELS = (0.8, 0.5)
@@ -56,6 +65,13 @@ def known_pairs(
     return mask if window is None else mask & (months >= cutoff - window)
 
 
+def selection_pairs(origins: np.ndarray, actuals: np.ndarray, cutoff: int) -> np.ndarray:
+    """The back-test months selection compares: known before `cutoff`, among the last
+    `SELECTION_MONTHS`, forecast 1 to `SELECTION_HORIZON` months ahead."""
+    mask = known_pairs(origins, actuals, cutoff, SELECTION_MONTHS)
+    return mask & (np.arange(actuals.shape[1]) < SELECTION_HORIZON)[None, :]
+
+
 def wape(forecast: np.ndarray, actual: np.ndarray, mask: np.ndarray) -> float:
     """Sum of absolute errors over the sum of absolute actuals, on `mask`; NaN when empty."""
     denominator = np.abs(actual[mask]).sum()
@@ -70,23 +86,25 @@ def select_method(
 ) -> tuple[int, bool]:
     """(index into METHODS of the method to use, whether the choice was tested: enough pairs).
 
-    A baseline qualifies when its WAPE on `mask` (the recent back-test) is below the model's
-    times 1 - SELECTION_MARGIN; of those that qualify, the one with the lowest WAPE over
-    `history` (every known month; `mask` when not given) is used."""
-    model = METHODS.index(COMPONENTS)
+    A candidate qualifies when its WAPE on `mask` (`selection_pairs`) is below the default's
+    (`DEFAULT`) times 1 - its margin (`MARGINS`; SELECTION_MARGIN for the baselines); of those
+    that qualify, the one with the lowest WAPE over `history` (every known month; `mask` when not
+    given) is used."""
+    default = METHODS.index(DEFAULT)
     history = mask if history is None else history
-    best, best_wape, tested = model, np.inf, False
+    best, best_wape, tested = default, np.inf, False
     for k in range(len(METHODS)):
-        if k == model:
+        if k == default:
             continue
-        common = mask & np.isfinite(forecasts[k]) & np.isfinite(forecasts[model])
+        common = mask & np.isfinite(forecasts[k]) & np.isfinite(forecasts[default])
         if common.sum() < MIN_PAIRS:
             continue
         tested = True
-        ours, theirs = wape(forecasts[model], actuals, common), wape(forecasts[k], actuals, common)
+        ours = wape(forecasts[default], actuals, common)
+        theirs = wape(forecasts[k], actuals, common)
         if not (np.isfinite(ours) and np.isfinite(theirs) and ours > 0):
             continue
-        if theirs / ours < 1.0 - SELECTION_MARGIN:
+        if theirs / ours < 1.0 - MARGINS.get(METHODS[k], SELECTION_MARGIN):
             overall = wape(forecasts[k], actuals, history & np.isfinite(forecasts[k]))
             if overall < best_wape:
                 best, best_wape = k, overall
@@ -94,13 +112,16 @@ def select_method(
 
 
 def _conformal(residuals: np.ndarray, level: float) -> tuple[float, float]:
-    """Split-conformal bounds of signed residuals at `level` (finite-sample order statistics)."""
+    """Split-conformal bounds of signed residuals at `level`: the order statistics of ranks
+    (n + 1) tail and (n + 1) (1 - tail), interpolated between neighbours (a new residual falls
+    below the k-th of n with chance k / (n + 1); rounding the ranks outwards instead made a 50%
+    interval of ten residuals hold 64%), clipped to the smallest and largest."""
     ordered = np.sort(residuals)
     n = ordered.size
     tail = (1.0 - level) / 2.0
-    low = int(np.floor((n + 1) * tail))
-    high = int(np.ceil((n + 1) * (1.0 - tail)))
-    return float(ordered[max(low, 1) - 1]), float(ordered[min(high, n) - 1])
+    positions = np.clip([(n + 1) * tail - 1.0, (n + 1) * (1.0 - tail) - 1.0], 0.0, n - 1.0)
+    low, high = np.interp(positions, np.arange(n), ordered)
+    return float(low), float(high)
 
 
 def volatility(revenue: np.ndarray) -> float:
@@ -159,8 +180,7 @@ def evaluate_backtest(
     method = np.zeros(n_origins, dtype=int)
     for i, origin in enumerate(origins):
         mask = known_pairs(origins, actuals, origin)
-        k, _ = select_method(forecasts, actuals,
-                             known_pairs(origins, actuals, origin, SELECTION_MONTHS), mask)
+        k, _ = select_method(forecasts, actuals, selection_pairs(origins, actuals, origin), mask)
         method[i] = k
         recent = known_pairs(origins, actuals, origin, CALIBRATION_MONTHS)
         factors, _ = interval_multipliers(forecasts[k], actuals, recent, revenue[:origin], horizon)

@@ -237,7 +237,7 @@ def forecast_periods(
     return list(zip(starts, [*starts[1:], end], strict=True))
 
 
-def _load_customers(con, source: str, params: dict) -> dict[str, np.ndarray | pl.Series]:
+def load_customers(con, source: str, params: dict) -> dict[str, np.ndarray | pl.Series]:
     """The customers of `source`, ordered by contact_id: their ids and columns."""
     query = f"SELECT contact_id, {_CUSTOMER_COLUMNS} FROM {source} ORDER BY contact_id"
     rows = frame(con, query, {k: v for k, v in params.items() if f"${k}" in query})
@@ -290,7 +290,7 @@ def _distinct_pairs(x: np.ndarray, T: np.ndarray):
     return None, first, groups.ravel()
 
 
-def _customer_moments(
+def customer_moments(
     customers: dict[str, np.ndarray], model: dict, t_ends: np.ndarray, members: list[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Expected revenue of each segment's customers per period and its variance: (periods,
@@ -487,7 +487,7 @@ def _forecast(
     parameter_draws: int,
 ) -> pl.DataFrame:
     """The forecast from the customers of `source` (SQL, parameter $tenant_id) and a model row."""
-    customers = _load_customers(con, source, {"tenant_id": tenant_id})
+    customers = load_customers(con, source, {"tenant_id": tenant_id})
     return forecast_loaded(con, tenant_id, as_of, customers, model, months, parameter_draws)
 
 
@@ -518,7 +518,7 @@ def forecast_loaded(
         hazards, posteriors, value_mean, value_square, leads_in = _lead_rates(
             con, members_query(con, tenant_id, as_of), params, segments
         )
-    customer_mean, customer_var = _customer_moments(customers, model, t_ends, members)
+    customer_mean, customer_var = customer_moments(customers, model, t_ends, members)
 
     hazard = np.array([hazards[s] for s in segments])
     t_all = np.concatenate([[0.0], t_ends])

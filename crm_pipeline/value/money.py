@@ -25,7 +25,7 @@ MONEY_COLUMNS = (
     "avg_order_value", "historical_revenue", "expected_clv_365d", "mean_clv_365d",
     "expected_revenue", "revenue_low", "revenue_high", "revenue_low_50", "revenue_high_50",
     "from_customers", "from_leads", "from_new_customers", "booked_revenue", "model_revenue",
-    "actual_revenue", "error",
+    "actual_revenue", "error", "from_large_customers", "from_subscriptions",
 )
 
 

@@ -129,7 +129,8 @@ def prepare_value(
         start=start,
     )
     history = monthly_history(con, tenant_id, as_of, customers["T"],
-                              first_purchase_values(customers))
+                              first_purchase_values(customers), customers["revenue"],
+                              customers["contact_id"].to_list())
     return PreparedValue(summary, customers, model_row, values, plan, summaries, history)
 
 

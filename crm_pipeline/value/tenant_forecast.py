@@ -36,19 +36,30 @@ from crm_pipeline.sql import sql_text
 from crm_pipeline.tenants import get_tenant
 from crm_pipeline.value.calibration import (
     CALIBRATION_MONTHS,
+    DEFAULT,
     LEVELS,
+    MARGINS,
     MIN_PAIRS,
+    SELECTION_HORIZON,
     SELECTION_MARGIN,
     SELECTION_MONTHS,
     evaluate_backtest,
     interval_multipliers,
     known_pairs,
     select_method,
+    selection_pairs,
     wape,
 )
 from crm_pipeline.value.memberships import ALL_SEGMENT
 from crm_pipeline.value.money import rounded_money
-from crm_pipeline.value.monthly import COMPONENTS, METHODS, all_forecasts, rolling_forecasts
+from crm_pipeline.value.monthly import (
+    METHODS,
+    NAIVE_BASELINES,
+    Carved,
+    all_forecasts,
+    large_customers,
+    rolling_forecasts,
+)
 from crm_pipeline.warehouse import frame, transaction
 
 BACKTEST_HORIZON = 12
@@ -74,7 +85,9 @@ TENANT_COLUMNS = {
     "method": pl.String, "method_note": pl.String, "booked_revenue": pl.Float64,
     "revenue_low_50": pl.Float64, "revenue_high_50": pl.Float64, "model_revenue": pl.Float64,
     "from_new_customers": pl.Float64, "expected_new_customers": pl.Float64,
-    "interval_basis": pl.String,
+    "interval_basis": pl.String, "from_large_customers": pl.Float64,
+    "from_subscriptions": pl.Float64, "expected_subscribers": pl.Float64,
+    "subscription_churn": pl.Float64,
 }
 
 
@@ -88,6 +101,7 @@ class MonthlyHistory(NamedTuple):
     month_of_year: np.ndarray
     current: datetime.date
     booked: float  # net revenue of `current` up to the as-of date (0 when it starts after)
+    carved: Carved | None = None  # the parts forecast on their own (large customers, subscriptions)
 
 
 def _month_number(days: np.ndarray) -> np.ndarray:
@@ -105,21 +119,73 @@ def first_month(as_of: datetime.date) -> datetime.date:
     return (as_of + datetime.timedelta(days=1)).replace(day=1)
 
 
+def _month_numbers(rows: pl.DataFrame) -> np.ndarray:
+    """Months since January 1970 of the rows' `month` dates."""
+    return np.array([(d.year - 1970) * 12 + d.month - 1 for d in rows["month"].to_list()],
+                    dtype=np.int64)
+
+
+def _by_month(rows: pl.DataFrame | None, column: str, start: int, size: int,
+              earlier: bool = False) -> np.ndarray:
+    """The rows' `column` summed into `size` months from month number `start` (zeros without
+    rows); with `earlier`, the months before `start` are counted in the first (subscriptions
+    started before the first purchase are subscribers all the same)."""
+    if rows is None or rows.height == 0:
+        return np.zeros(size)
+    months = _month_numbers(rows)
+    if earlier:
+        months = np.maximum(months, start)
+    inside = (months >= start) & (months < start + size)
+    values = rows[column].fill_null(0).to_numpy().astype(float)
+    return np.bincount(months[inside] - start, weights=values[inside], minlength=size)
+
+
+def _carved(con, tenant_id: str, as_of: datetime.date, large_ids: list[str], start: int,
+            size: int) -> Carved:
+    """The parts of the monthly history forecast on their own: the large customers' revenue
+    (`monthly_revenue_of`, less what they paid while subscribed) and the subscriptions
+    (`monthly_subscriptions`; their revenue, `monthly_subscription_revenue`, read only when the
+    tenant has any)."""
+    params = {"tenant_id": tenant_id, "as_of": as_of}
+    subscriptions = frame(con, sql_text("models/marts/monthly_subscriptions"), params)
+    large = frame(con, sql_text("models/marts/monthly_revenue_of"),
+                  {**params, "contact_ids": large_ids}) if large_ids else None
+    subscribed = frame(con, sql_text("models/marts/monthly_subscription_revenue"),
+                       {**params, "large_ids": large_ids}) if subscriptions.height else None
+    return Carved.none(
+        size,
+        large=_by_month(large, "revenue", start, size)
+        - _by_month(subscribed, "large_revenue", start, size),
+        subscription=_by_month(subscribed, "revenue", start, size),
+        subscription_first=_by_month(subscribed, "first_revenue", start, size),
+        subscription_new=_by_month(subscribed, "new_customers", start, size),
+        starts=_by_month(subscriptions, "starts", start, size, earlier=True),
+        ends=_by_month(subscriptions, "ends", start, size, earlier=True),
+    )
+
+
 def monthly_history(
     con: duckdb.DuckDBPyConnection,
     tenant_id: str,
     as_of: datetime.date,
     tenure_days: np.ndarray,
     first_values: np.ndarray,
+    historical_revenue: np.ndarray | None = None,
+    contact_ids: list[str] | None = None,
 ) -> MonthlyHistory:
     """The tenant's monthly history at `as_of`; `tenure_days` and `first_values`: each customer's
-    age at the as-of date and first purchase's value (customer summary order)."""
+    age at the as-of date and first purchase's value (customer summary order); with
+    `historical_revenue` and `contact_ids` (same order) the large customers
+    (`monthly.large_customers`) are carved out: their revenue by month, their first purchases
+    left out of the new customers'. Subscriptions are carved out in any case (`_carved`)."""
     current = first_month(as_of)
     current_number = (current.year - 1970) * 12 + current.month - 1
+    large = (large_customers(historical_revenue) if historical_revenue is not None
+             else np.zeros(np.asarray(tenure_days).size, dtype=bool))
+    large_ids = [contact_ids[i] for i in np.flatnonzero(large)] if contact_ids is not None else []
     rows = frame(con, sql_text("models/marts/monthly_revenue"),
                  {"tenant_id": tenant_id, "as_of": as_of})
-    revenue_months = np.array(
-        [(d.year - 1970) * 12 + d.month - 1 for d in rows["month"].to_list()], dtype=np.int64)
+    revenue_months = _month_numbers(rows)
     revenue_values = rows["revenue"].fill_null(0.0).to_numpy().astype(float)
     booked = float(revenue_values[revenue_months == current_number].sum())
     first_days = np.datetime64(as_of, "D") - np.asarray(tenure_days).astype("timedelta64[D]")
@@ -129,20 +195,19 @@ def monthly_history(
     if not candidates:
         empty = np.zeros(0)
         return MonthlyHistory([], empty, empty, empty, np.zeros(0, dtype=np.int64), current,
-                              booked)
+                              booked, Carved.none(0))
     start = int(min(candidates))
     size = current_number - start
-    keep = (revenue_months >= start) & (revenue_months < current_number)
-    revenue = np.bincount(revenue_months[keep] - start, weights=revenue_values[keep],
-                          minlength=size)
-    acquired = first_numbers < current_number
+    revenue = _by_month(rows, "revenue", start, size)
+    acquired = (first_numbers < current_number) & ~large
     new_customers = np.bincount(first_numbers[acquired] - start, minlength=size).astype(float)
     first_revenue = np.bincount(first_numbers[acquired] - start,
                                 weights=np.nan_to_num(np.asarray(first_values)[acquired]),
                                 minlength=size)
     numbers = np.arange(start, current_number)
     return MonthlyHistory([_month_date(int(n)) for n in numbers], revenue, new_customers,
-                          first_revenue, numbers % 12, current, booked)
+                          first_revenue, numbers % 12, current, booked,
+                          _carved(con, tenant_id, as_of, large_ids, start, size))
 
 
 def first_purchase_values(customers: dict) -> np.ndarray:
@@ -168,18 +233,23 @@ def _period_shares(periods: list[tuple[datetime.date, datetime.date]]) -> np.nda
 
 def _note(k: int, tested: bool, forecasts, actuals, mask) -> str:
     """One sentence on why the method was chosen."""
-    model = METHODS.index(COMPONENTS)
+    default = METHODS.index(DEFAULT)
+    recent = (f"over the last {SELECTION_MONTHS} months of back-test (forecasts 1 to "
+              f"{SELECTION_HORIZON} months ahead)")
     if not tested:
-        return (f"component model, untested: fewer than {MIN_PAIRS} months of back-test to "
-                "compare it with the naive forecasts")
-    if k == model:
-        return (f"component model: no naive forecast did clearly better (WAPE "
-                f"{SELECTION_MARGIN:.0%} lower) over the last {SELECTION_MONTHS} months of "
-                "back-test")
-    common = mask & np.isfinite(forecasts[k]) & np.isfinite(forecasts[model])
-    return (f"{METHODS[k]}: the component model lost to it over the last {SELECTION_MONTHS} "
-            f"months of back-test (WAPE {wape(forecasts[model], actuals, common):.3f} against "
-            f"{wape(forecasts[k], actuals, common):.3f}), so its numbers are used")
+        return (f"{DEFAULT} (mean of the component model and the trailing 3-month mean), "
+                f"untested: fewer than {MIN_PAIRS} months of back-test to compare it with the "
+                "other methods")
+    if k == default:
+        return (f"{DEFAULT} (mean of the component model and the trailing 3-month mean): no other "
+                f"method did better {recent} (the component model by any margin, a naive "
+                f"forecast by {SELECTION_MARGIN:.0%})")
+    common = mask & np.isfinite(forecasts[k]) & np.isfinite(forecasts[default])
+    margin = MARGINS.get(METHODS[k], SELECTION_MARGIN)
+    lead = f" by {margin:.0%} or more" if margin > 0 else ""
+    return (f"{METHODS[k]}: it beat {DEFAULT}{lead} {recent} (WAPE "
+            f"{wape(forecasts[k], actuals, common):.3f} against "
+            f"{wape(forecasts[default], actuals, common):.3f}), so its numbers are used")
 
 
 def tenant_forecast(
@@ -196,12 +266,13 @@ def tenant_forecast(
     args = (history.revenue, history.new_customers, history.first_revenue,
             history.month_of_year)
     horizon = len(periods)
-    now, parts = all_forecasts(*args, horizon)
-    origins, forecasts, actuals = rolling_forecasts(*args, horizon=BACKTEST_HORIZON)
-    window = known_pairs(origins, actuals, n, SELECTION_MONTHS)
+    now, parts = all_forecasts(*args, horizon, history.carved)
+    origins, forecasts, actuals = rolling_forecasts(*args, horizon=BACKTEST_HORIZON,
+                                                    carved=history.carved)
+    window = selection_pairs(origins, actuals, n)
     k, tested = select_method(forecasts, actuals, window, known_pairs(origins, actuals, n))
     if not np.isfinite(now[k]).all():
-        k, tested = METHODS.index(COMPONENTS), False
+        k, tested = METHODS.index(DEFAULT), False
     factors, basis = interval_multipliers(
         forecasts[k], actuals, known_pairs(origins, actuals, n, CALIBRATION_MONTHS),
         history.revenue, horizon)
@@ -227,6 +298,10 @@ def tenant_forecast(
         "from_new_customers": parts["new"] * share,
         "expected_new_customers": parts["new_customers"] * share,
         "interval_basis": basis,
+        "from_large_customers": parts["large"] * share,
+        "from_subscriptions": parts["subscriptions"] * share,
+        "expected_subscribers": parts["subscribers"] * share,
+        "subscription_churn": parts["churn"],
     })
     accuracy = _accuracy_rows(tenant_id, as_of, history, origins, forecasts, actuals)
     return TenantForecast(rows, accuracy, _summary_rows(tenant_id, as_of, accuracy, METHODS[k]))
@@ -348,7 +423,7 @@ def accuracy_metadata(tenant: TenantForecast | None) -> dict:
         return {}
     six = tenant.summary.filter(pl.col("horizon") == 0)
     published = six.filter(pl.col("method") == PUBLISHED).row(0, named=True)
-    naive = six.filter(~pl.col("method").is_in([PUBLISHED, COMPONENTS]))["wape"].drop_nulls()
+    naive = six.filter(pl.col("method").is_in(NAIVE_BASELINES))["wape"].drop_nulls()
     return {
         "forecast_method": tenant.rows["method"][0],
         "six_month_wape": published["wape"],

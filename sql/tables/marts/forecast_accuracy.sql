@@ -20,7 +20,7 @@ COMMENT ON COLUMN marts.forecast_accuracy.tenant_id IS 'Tenant.';
 COMMENT ON COLUMN marts.forecast_accuracy.origin IS 'Last day of the history the forecast was made with (a month''s last day).';
 COMMENT ON COLUMN marts.forecast_accuracy.horizon IS 'Months ahead: 1 is the month after the origin.';
 COMMENT ON COLUMN marts.forecast_accuracy.period_start IS 'First day of the month forecast (always a whole month, complete before the as-of date).';
-COMMENT ON COLUMN marts.forecast_accuracy.method IS 'components (the component model), a naive baseline (last_month, trailing_mean_3, seasonal_naive: same month last year scaled by the trend, drift), or forecast: what would have been published at the origin (the method selected then, with its calibrated intervals).';
+COMMENT ON COLUMN marts.forecast_accuracy.method IS 'components (the component model), combined (its mean with trailing_mean_3, the default), a naive baseline (last_month, trailing_mean_3, seasonal_naive: same month last year scaled by the trend), drift (a candidate), or forecast: what would have been published at the origin (the method selected then, with its calibrated intervals).';
 COMMENT ON COLUMN marts.forecast_accuracy.expected_revenue IS 'What the method forecast at the origin (base currency).';
 COMMENT ON COLUMN marts.forecast_accuracy.actual_revenue IS 'Net revenue of the month (purchases minus refunds).';
 COMMENT ON COLUMN marts.forecast_accuracy.error IS 'actual_revenue - expected_revenue.';
