@@ -76,6 +76,9 @@ REFUSED = {
     "bad country": (["home_country", "Narnia"], "two-letter country code"),
     "empty keyword list": (["role_keywords.top", ","], "non-empty word lists"),
     "key without value": (["hot_days"], "has no value"),
+    "tier bound not a number": (["accounts.tiers.key_value", "lots"], "must be a number"),
+    "mapping not an object": (["accounts.tiers", "5"], "JSON object"),
+    "part of a plain setting": (["accounts.signal_days.x", "1"], "unknown setting"),
 }
 
 
@@ -152,3 +155,27 @@ def test_an_agent_may_not_change_settings(unchanged_home, capsys):
 def test_an_unknown_tenant_is_refused(unchanged_home, capsys):
     code, _, err = crm(unchanged_home, "tenant", "show", "--tenant", "nobody", capsys=capsys)
     assert code == 2 and "nobody" in err
+
+
+def test_an_entry_of_a_mapping_setting_is_set_shown_and_reset(home, capsys):
+    """`accounts.tiers.key_value` sets one bound of the tiers; `accounts.source_priority.FIELD`
+    one field's sources; `default` puts the entry back."""
+    code, out, err = crm(home, "tenant", "set", "--tenant", "t1", "accounts.tiers.key_value",
+                         "30000", "accounts.source_priority.industry", "clearbit,hubspot",
+                         "--actor", "jane", capsys=capsys)
+    assert code == 0, err
+    assert "accounts.tiers.key_value: 20000 -> 30000" in out
+    code, out, _ = crm(home, "tenant", "show", "--tenant", "t1", "--format", "json",
+                       capsys=capsys)
+    shown = json.loads(out)
+    assert shown["accounts.tiers"]["key_value"] == 30000
+    assert shown["accounts.tiers"]["strategic_value"] == 100000  # the others keep their default
+    assert shown["accounts.source_priority"] == {"industry": ["clearbit", "hubspot"]}
+    assert crm(home, "tenant", "set", "--tenant", "t1", "accounts.tiers.key_value", "default",
+               "--actor", "jane", capsys=capsys)[0] == 0
+    shown = json.loads(crm(home, "tenant", "show", "--tenant", "t1", "--format", "json",
+                           capsys=capsys)[1])
+    assert shown["accounts.tiers"]["key_value"] == 20000
+    stored = q(home, "SELECT settings FROM core.tenants WHERE tenant_id = 't1'")[0][0]
+    assert json.loads(stored)["accounts"] == {"source_priority": {"industry": ["clearbit",
+                                                                                "hubspot"]}}

@@ -882,13 +882,15 @@ def tenant_set(
     """Change tenant settings; checked, audited, read by the next run.
 
     Keys as `crm tenant show` lists them (a name one section holds may be given alone); lists as
-    comma-separated words. Weights that must add up to 100 are set together.
+    comma-separated words; a mapping as a JSON object, or one entry of it as KEY.ENTRY VALUE.
+    Weights that must add up to 100 are set together.
 
     [bold]Examples[/bold]
 
     $ crm tenant set --tenant acme_us hot_days 7 --actor jane
     $ crm tenant set --tenant acme_us score_weights.role 25 score_weights.industry 5 --actor jane
     $ crm tenant set --tenant acme_us currency EUR --actor jane
+    $ crm tenant set --tenant acme_us accounts.tiers.key_value 30000 --actor jane
     """
     from crm_pipeline.cli import commands
 

@@ -63,6 +63,18 @@ def resolved_key(key: str) -> str:
     raise BadArgument(f"unknown setting {key!r}: {hint}")
 
 
+def resolved_path(key: str) -> tuple[str, str | None]:
+    """(setting key, part): `accounts.tiers.key_value` is the part `key_value` of the setting
+    `accounts.tiers`, whose value is a mapping; a key of a setting is (key, None)."""
+    typed = key.strip().lower()
+    head, _, part = typed.rpartition(".")
+    if typed not in setting_keys() and head in setting_keys() and part:
+        section, _, name = head.partition(".")
+        if isinstance(default_settings()[section].get(name), dict):
+            return head, part
+    return resolved_key(key), None
+
+
 def _stored(con: duckdb.DuckDBPyConnection, tenant_id: str) -> tuple[dict, dict]:
     rows = run(con, "SELECT base_currency, home_country, name, settings FROM core.tenants "
                     "WHERE tenant_id = $t", {"t": tenant_id})
@@ -98,7 +110,7 @@ def settings_change(con: duckdb.DuckDBPyConnection, tenant_id: str,
     defaults = default_settings()
     merged = merged_settings(defaults, overrides, tenant_id)
     for typed, text in pairs:
-        key = resolved_key(typed)
+        key, part = resolved_path(typed)
         if key in COLUMNS:
             value = _column_value(key, text, currencies, regions)
             change.previous[key], change.new[key] = columns[key], value
@@ -108,15 +120,18 @@ def settings_change(con: duckdb.DuckDBPyConnection, tenant_id: str,
         default = defaults[section][name] if name else defaults[section]
         current = merged[section][name] if name else merged[section]
         reset = text.strip().lower() == RESET
+        if part is not None:  # one entry of a mapping (a tier's bound, a field's sources)
+            _set_part(change, section, name, part, text, reset, default, current)
+            continue
         value = default if reset else _typed_value(key, text, default)
         change.previous[key], change.new[key] = current, value
         if name:
-            part = change.overrides.setdefault(section, {})
+            part_overrides = change.overrides.setdefault(section, {})
             if reset:
-                part.pop(name, None)
+                part_overrides.pop(name, None)
             else:
-                part[name] = value
-            if not part:
+                part_overrides[name] = value
+            if not part_overrides:
                 change.overrides.pop(section)
         elif reset:
             change.overrides.pop(section, None)
@@ -146,10 +161,56 @@ def _column_value(key: str, text: str, currencies: set[str], regions: set[str]) 
     return value
 
 
+def _set_part(change: SettingsChange, section: str, name: str, part: str, text: str,
+              reset: bool, default: dict, current: dict) -> None:
+    """One entry of a mapping setting set (or reset to its default) in the change."""
+    key = f"{section}.{name}.{part}"
+    value = default.get(part) if reset else _typed_value(key, text, default.get(part))
+    change.previous[key], change.new[key] = current.get(part), value
+    overrides = change.overrides.setdefault(section, {})
+    mapping = overrides.setdefault(name, {})
+    if not isinstance(mapping, dict):  # a whole mapping given before: edit a copy of it
+        mapping = overrides[name] = dict(mapping)
+    if reset:
+        mapping.pop(part, None)
+    else:
+        mapping[part] = value
+    if not mapping:
+        overrides.pop(name)
+    if not overrides:
+        change.overrides.pop(section)
+
+
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
 def _typed_value(key: str, text: str, default):
-    """The text read as the default's type: a number, or a list of text."""
+    """The text read as the default's type: a number, a yes/no, a list of text (JSON or
+    comma-separated words), or a mapping (a JSON object). Without a default (a new entry of a
+    mapping): JSON if it reads as JSON, else a list of words."""
+    stripped = text.strip()
+    if isinstance(default, bool):
+        if stripped.lower() in _TRUE + _FALSE:
+            return stripped.lower() in _TRUE
+        raise BadArgument(f"{key} must be true or false, not {text!r}")
+    if isinstance(default, dict):
+        try:
+            value = json.loads(stripped)
+        except json.JSONDecodeError:
+            value = None
+        if not isinstance(value, dict):
+            raise BadArgument(f"{key} must be a JSON object such as '{{\"name\": 1}}' (or set "
+                              f"one entry as {key}.NAME VALUE), not {text!r}")
+        return value
+    if default is None:
+        try:
+            value = json.loads(stripped)
+        except json.JSONDecodeError:
+            value = None
+        if value is not None and not isinstance(value, str):
+            return value
+        default = []
     if isinstance(default, list):
-        stripped = text.strip()
         if stripped.startswith("["):
             try:
                 items = json.loads(stripped)
