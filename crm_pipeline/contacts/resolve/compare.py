@@ -19,6 +19,9 @@ import numpy as np
 import polars as pl
 from rapidfuzz import distance, fuzz, process
 
+from crm_pipeline.contacts.normalize import addresses
+from crm_pipeline.contacts.normalize.names import soundex
+from crm_pipeline.contacts.normalize.text import on_distinct
 from crm_pipeline.paths import REPO_ROOT
 
 NICKNAMES_FILE = REPO_ROOT / "data" / "reference" / "nicknames.csv"
@@ -32,14 +35,23 @@ LEVELS: dict[str, int] = {
     "phone": 3,  # same, different
     "company": 5,  # same key, token set >= 90, >= 70, different
     "job_title": 3,  # token sort >= 90, different
-    "city": 3,  # same, different
+    "city": 4,  # same, jw >= .90 (a typo), different
+    # same house number and street, same number and a close street name (or a number missing on
+    # one side), same street but another number (a neighbour), different
+    "street": 5,
+    "postcode": 4,  # same, one character off, different
+    "state": 3,  # same, different
+    # same date, day and month swapped, one digit off, same year (a side knows only the year),
+    # different
+    "birthdate": 6,
 }
 FIELDS = tuple(LEVELS)
 
 # Columns of the row frame that comparisons read.
 ROW_COLUMNS = (
     "fn", "ln", "email", "email_local_base", "email_domain", "phone", "company_key", "job_title_key",
-    "city_key", "fn_groups",
+    "city_key", "fn_groups", "street_key", "house_number", "postcode_key", "state_key",
+    "birth_day", "birth_year",
 )  # fmt: skip
 
 # Every compared column gets an integer id per distinct value (`<col>_vid`, 0 when missing), so
@@ -47,8 +59,11 @@ ROW_COLUMNS = (
 # found with numpy.
 VALUE_COLUMNS = (
     "fn", "ln", "email", "email_local_base", "email_domain", "phone", "company_key",
-    "job_title_key", "city_key",
+    "job_title_key", "city_key", "street_key", "house_number", "postcode_key", "state_key",
 )  # fmt: skip
+# Address and birth-date columns: absent from rows read before they existed (treated as empty).
+PERSON_INPUTS = {"street": pl.String, "postcode": pl.String, "state": pl.String,
+                 "birthdate": pl.Date, "birth_year": pl.Int32}  # fmt: skip
 VALUE_ID, DIGITS_ID, LENGTH = "_vid", "_digits", "_len"
 DIRECT_SPAN = 1 << 22  # distinct pairs found by direct addressing below this many slots (per pair)
 
@@ -93,29 +108,57 @@ def first_name_groups(fn: pl.Series) -> pl.Series:
 
 
 def name_columns(staged: pl.DataFrame) -> pl.DataFrame:
-    """`fn`, `ln` and `fn_groups` of staged rows: what blocking and name frequencies need."""
+    """`fn`, `ln`, `fn_groups`, the address and birth-date keys and the phonetic name keys of
+    staged rows: what blocking and term frequencies need."""
+    missing = [pl.lit(None, t).alias(c) for c, t in PERSON_INPUTS.items() if c not in staged]
     rows = staged.with_columns(
+        *missing,
         pl.col("first_name_key").replace("", None).alias("fn"),
         pl.col("last_name_key").replace("", None).alias("ln"),
     )
-    return rows.with_columns(first_name_groups(rows["fn"]).alias("fn_groups"))
+    birth = pl.col("birthdate")
+    rows = rows.with_columns(
+        first_name_groups(rows["fn"]).alias("fn_groups"),
+        _text_key("city").alias("city_key"),
+        addresses.postcode_key(rows["postcode"]),
+        # YYYYMMDD as an integer (0 when unknown), so digit slips are integer arithmetic.
+        (birth.dt.year().cast(pl.Int64) * 10_000 + birth.dt.month().cast(pl.Int64) * 100
+         + birth.dt.day().cast(pl.Int64)).fill_null(0).alias("birth_day"),
+        pl.coalesce(pl.col("birth_year").cast(pl.Int64), birth.dt.year().cast(pl.Int64))
+        .fill_null(0).alias("birth_year"),
+    )  # fmt: skip
+    # Phonetic keys only where an address or a birth year can narrow them (blocking of lists
+    # without emails and phones); elsewhere they would only add pairs.
+    person = pl.col("postcode_key").is_not_null() | (pl.col("birth_year") > 0)
+    sounds = rows.select(
+        pl.when(person).then(pl.col("fn")).alias("fn"), pl.when(person).then(pl.col("ln"))
+    )
+    return pl.concat(
+        [
+            rows,
+            addresses.street_parts(rows["street"]),
+            on_distinct(sounds["fn"], lambda v: soundex(v).to_frame("fn_sound")),
+            on_distinct(sounds["ln"], lambda v: soundex(v).to_frame("ln_sound")),
+        ],
+        how="horizontal",
+    )
+
+
+def _text_key(col: str) -> pl.Expr:
+    return (
+        pl.col(col)
+        .str.to_lowercase()
+        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
+        .str.strip_chars()
+        .replace("", None)
+    )
 
 
 def match_rows(staged: pl.DataFrame) -> pl.DataFrame:
     """The comparison columns of staged rows (first_name_key, last_name_key, email, ...)."""
-
-    def key(col: str) -> pl.Expr:
-        return (
-            pl.col(col)
-            .str.to_lowercase()
-            .str.replace_all(r"[^\p{L}\p{N}]+", " ")
-            .str.strip_chars()
-            .replace("", None)
-        )
-
-    rows = name_columns(staged).with_columns(
-        key("job_title").alias("job_title_key"),
-        key("city").alias("city_key"),
+    rows = name_columns(staged)
+    rows = rows.with_columns(
+        _text_key("job_title").alias("job_title_key"), addresses.region_key(rows["state"])
     )
 
     email_parts = ("email_local_base", "email_domain")
@@ -124,6 +167,7 @@ def match_rows(staged: pl.DataFrame) -> pl.DataFrame:
         *[value_ids(rows[c]).alias(c + VALUE_ID) for c in VALUE_COLUMNS],
         *[value_ids(digits[c]).alias(c + DIGITS_ID) for c in email_parts],
         *[pl.col(c).str.len_chars().fill_null(0).alias(c + LENGTH) for c in email_parts],
+        pl.col("postcode_key").str.len_chars().fill_null(0).alias("postcode" + LENGTH),
     )
 
 
@@ -352,11 +396,59 @@ def compare_pairs(
     jt_present, _, jt_sim = p.ratio("job_title_key", fuzz.token_sort_ratio)
     levels[:, 5] = np.select([~jt_present, jt_sim >= 0.90], [0, 1], 2)
 
-    ci_present, same_city = p.present("city_key"), p.equal("city_key")
-    # A company's people share its city: the city is evidence only when companies cannot be compared.
-    levels[:, 6] = np.select(
-        [~ci_present | (levels[:, 4] == 1) | (levels[:, 4] == 2), same_city], [0, 1], 2
+    # Postcode: the same, or one character off (a digit keyed wrong), as weaker evidence.
+    pc_present, same_pc = p.present("postcode_key"), p.equal("postcode_key")
+    pc_edits = _similarity(
+        rows, a, b, "postcode_key", scorer=_OSA, mask=pc_present & ~same_pc, missing=NO_EDITS
     )
+    pc_near = pc_present & ~same_pc & (pc_edits <= 1) & np.equal(*p.values("postcode" + LENGTH))
+    levels[:, 8] = np.select([~pc_present, same_pc, pc_near], [0, 1, 2], 3)
+
+    ci_present, same_city = p.present("city_key"), p.equal("city_key")
+    city_sim = np.where(
+        same_city, 1.0, _similarity(rows, a, b, "city_key", mask=ci_present & ~same_city)
+    )
+    # A company's people share its city, and a postcode names it: the city is evidence only
+    # when neither companies nor postcodes agree.
+    levels[:, 6] = np.select(
+        [
+            ~ci_present | (levels[:, 4] == 1) | (levels[:, 4] == 2) | same_pc,
+            same_city,
+            city_sim >= 0.90,
+        ],
+        [0, 1, 2],
+        3,
+    )
+
+    # Street: house number and street name apart (abbreviations and word order folded in the
+    # key). The same street with another number is a neighbour, not a typo.
+    st_present = p.present("street_key")
+    same_street = p.equal("street_key")
+    street_sim = np.where(
+        same_street, 1.0, _similarity(rows, a, b, "street_key", mask=st_present & ~same_street)
+    )
+    close = same_street | (street_sim >= 0.88)
+    numbers = p.present("house_number")
+    same_number = p.equal("house_number")
+    levels[:, 7] = np.select(
+        [
+            ~st_present,
+            same_number & same_street,
+            close & (same_number | ~numbers),
+            close & numbers,
+        ],
+        [0, 1, 2, 3],
+        4,
+    )
+
+    # State: evidence only when neither the postcode nor the city could be compared.
+    state_present, same_state = p.present("state_key"), p.equal("state_key")
+    levels[:, 9] = np.select(
+        [~state_present | pc_present | ci_present, same_state], [0, 1], 2
+    )
+
+    birth, birth_kind = _birth_levels(*p.values("birth_day"), *p.values("birth_year"))
+    levels[:, 10] = birth
     if not similarities:
         return levels, pl.DataFrame()
 
@@ -378,7 +470,45 @@ def compare_pairs(
             "phone": masked(same_phone.astype(np.float64), ph_present),
             "company": masked(co_sim, co_present),
             "job_title": masked(jt_sim, jt_present),
-            "city": masked(same_city.astype(np.float64), ci_present),
+            "city": masked(city_sim, ci_present),
+            "street": masked(street_sim, st_present),
+            "house_number": masked(same_number.astype(np.float64), st_present & numbers),
+            "postcode": masked(same_pc.astype(np.float64), pc_present),
+            "postcode_near": pc_near,
+            "state": masked(same_state.astype(np.float64), state_present),
+            "birthdate": pl.Series(BIRTH_KINDS, dtype=pl.String).gather(birth_kind),
         }
     )
     return levels, sims
+
+
+# What a birth-date level means, in the words evidence is stored with (level 0: unknown).
+BIRTH_KINDS = [None, "same", "day_month_swapped", "one_digit_off", "same_year", "different"]
+
+
+def _birth_levels(
+    day_a: np.ndarray, day_b: np.ndarray, year_a: np.ndarray, year_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Birth-date level per pair (see LEVELS) from YYYYMMDD and year integers (0 = unknown),
+    and the same as an index into BIRTH_KINDS."""
+    full = (day_a > 0) & (day_b > 0)
+    years = (year_a > 0) & (year_b > 0)
+    month_a, month_b = day_a // 100 % 100, day_b // 100 % 100
+    dom_a, dom_b = day_a % 100, day_b % 100
+    swapped = full & (year_a == year_b) & (month_a == dom_b) & (dom_a == month_b)
+    differing = np.zeros(len(day_a), dtype=np.int64)
+    for k in range(8):
+        scale = 10**k
+        differing += (day_a // scale % 10) != (day_b // scale % 10)
+    level = np.select(
+        [
+            ~years,
+            full & (day_a == day_b),
+            swapped,
+            full & (differing == 1),
+            ~full & (year_a == year_b),
+        ],
+        [0, 1, 2, 3, 4],
+        5,
+    ).astype(np.int8)
+    return level, level.astype(np.int64)
