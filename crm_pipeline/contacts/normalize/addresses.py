@@ -4,7 +4,7 @@ Only keys for matching; the stored values stay as written. The street key folds 
 between two records of one address: case, accents ("ß" as "ss"), punctuation, common street-type
 abbreviations ("Street"/"St"/"St.", "Road"/"Rd", "Straße"/"Strasse"/"Str."), a German street type
 written apart or joined ("Linden Straße", "Lindenstr."), OCR confusions inside a word ("0ak" is
-"oak", "l2" is "12") and word order (the words are sorted). The house number is the first token
+"oak", "l2" is "12", "9O" is "90") and word order (the words are sorted). The house number is the first token
 that holds a digit ("12", "12a", "12-14"); a flat or unit is not told apart.
 """
 
@@ -62,13 +62,12 @@ def _street_parts(street: pl.Series) -> pl.DataFrame:
 
 def _fixed_token(token: pl.Expr) -> pl.Expr:
     """OCR confusions undone: a token of mostly letters gets letters for stray digits, one of
-    mostly digits digits for stray letters (a trailing letter, as in "12a", is kept)."""
+    mostly digits digits for letters that look like them ("9O" is "90", "12a" stays; "12b" reads
+    "128", on both records alike)."""
     digits = token.str.count_matches(r"\d")
     letters = token.str.count_matches(r"\p{L}")
     as_word = token.str.replace_many(_LETTERS_FOR_DIGITS)
-    head = token.str.replace(r"\p{L}$", "")
-    tail = token.str.extract(r"(\p{L})$", 1).fill_null("")
-    as_number = head.str.replace_many(_DIGITS_FOR_LETTERS) + tail
+    as_number = token.str.replace_many(_DIGITS_FOR_LETTERS)
     return (
         pl.when((digits > 0) & (letters > digits))
         .then(as_word)

@@ -60,6 +60,7 @@ ROW_COLUMNS = (
 VALUE_COLUMNS = (
     "fn", "ln", "email", "email_local_base", "email_domain", "phone", "company_key",
     "job_title_key", "city_key", "street_key", "house_number", "postcode_key", "state_key",
+    "fn_initial",
 )  # fmt: skip
 # Address and birth-date columns: absent from rows read before they existed (treated as empty).
 PERSON_INPUTS = {"street": pl.String, "postcode": pl.String, "state": pl.String,
@@ -158,7 +159,9 @@ def match_rows(staged: pl.DataFrame) -> pl.DataFrame:
     """The comparison columns of staged rows (first_name_key, last_name_key, email, ...)."""
     rows = name_columns(staged)
     rows = rows.with_columns(
-        _text_key("job_title").alias("job_title_key"), addresses.region_key(rows["state"])
+        _text_key("job_title").alias("job_title_key"),
+        addresses.region_key(rows["state"]),
+        pl.col("fn").str.slice(0, 1).alias("fn_initial"),
     )
 
     email_parts = ("email_local_base", "email_domain")
@@ -292,6 +295,26 @@ def _first_name_facts(
     return jw[inverse], nickname[inverse], initial[inverse]
 
 
+def _crossed_alike(
+    rows: pl.DataFrame, a: np.ndarray, b: np.ndarray, col_a: str, col_b: str, mask: np.ndarray
+) -> np.ndarray:
+    """Where `mask`: whether `col_a` of a and `col_b` of b are nicknames of one name, or one is
+    the other's initial (names compared crossed, first against last)."""
+    out = np.zeros(len(a), dtype=bool)
+    where = np.flatnonzero(mask)
+    if len(where) == 0:
+        return out
+    na = rows[col_a].gather(a[where]).fill_null("")
+    nb = rows[col_b].gather(b[where]).fill_null("")
+    initial = ((na.str.len_chars() == 1) | (nb.str.len_chars() == 1)) & (
+        na.str.slice(0, 1) == nb.str.slice(0, 1)
+    )
+    groups = pl.DataFrame({"a": first_name_groups(na), "b": first_name_groups(nb)})
+    nick = groups.select(pl.col("a").list.set_intersection(pl.col("b")).list.len() > 0)
+    out[where] = (initial | nick.to_series().fill_null(False)).to_numpy() & (na != "").to_numpy()
+    return out
+
+
 def compare_pairs(
     rows: pl.DataFrame, a: np.ndarray, b: np.ndarray, similarities: bool = True
 ) -> tuple[np.ndarray, pl.DataFrame]:
@@ -316,15 +339,35 @@ def compare_pairs(
     fn_s, nick, initial = _first_name_facts(rows, p)
     same_ln = p.equal("ln")
     ln_s = np.where(same_ln, 1.0, _similarity(rows, a, b, "ln", mask=ln_present & ~same_ln))
+    # A crossed pair that is a nickname or an initial of the other counts as close (0.93), so
+    # "Rive Kate" is "Catherine Rive" and "A Richard" is "Richard Abda".
     cross = both_names & (fn_s + ln_s < 1.8)
     fn_x = _similarity(rows, a, b, "fn", "ln", mask=cross)
-    ln_x = _similarity(rows, a, b, "ln", "fn", mask=cross & (fn_x >= 0.92))
-    swapped = cross & (fn_x + ln_x > fn_s + ln_s + 0.2) & (np.minimum(fn_x, ln_x) >= 0.92)
+    short = (rows["fn"].str.len_chars() == 1).fill_null(False).to_numpy()
+    ln_x = _similarity(rows, a, b, "ln", "fn", mask=cross & ((fn_x >= 0.80) | short[a]))
+    half = cross & (np.maximum(fn_x, ln_x) >= 0.92)
+    fn_x = np.where(_crossed_alike(rows, a, b, "fn", "ln", half & (fn_x < 0.92)), 0.93, fn_x)
+    ln_x = np.where(_crossed_alike(rows, a, b, "ln", "fn", half & (ln_x < 0.92)), 0.93, ln_x)
+    straight = np.where(nick | initial, np.maximum(fn_s, 0.93), fn_s) + ln_s
+    swapped = (
+        half
+        & (fn_x + ln_x > straight + 0.2)
+        & (np.minimum(fn_x, ln_x) >= 0.80)
+    )
     fn_sim = np.where(swapped, fn_x, fn_s)
     ln_sim = np.where(swapped, ln_x, ln_s)
     nickname = nick & ~swapped
+    # Typos rarely hit the first letter: "Mary" and "Gary" (0.83) are two names, "Jon" and "Jen"
+    # may be one.
+    same_start = p.equal("fn_initial")
     levels[:, 0] = np.select(
-        [~fn_present, fn_sim >= 0.9999, nickname, fn_sim >= 0.92, (fn_sim >= 0.80) | initial],
+        [
+            ~fn_present,
+            fn_sim >= 0.9999,
+            nickname,
+            fn_sim >= 0.92,
+            ((fn_sim >= 0.80) & (same_start | swapped | (fn_sim >= 0.88))) | initial,
+        ],
         [0, 1, 2, 3, 4],
         5,
     )

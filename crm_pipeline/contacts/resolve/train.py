@@ -220,12 +220,17 @@ def match_weight(
     fn = levels[:, FIELDS.index("first_name")]
     ln = levels[:, FIELDS.index("last_name")]
     email = levels[:, FIELDS.index("email")]
-    differ = (fn == LEVELS["first_name"] - 1) | ((ln == LEVELS["last_name"] - 1) & (email != 1))
+    # Nor when the birth date, house number and street are the same (a name changed, or badly
+    # keyed, at home).
+    born = levels[:, FIELDS.index("birthdate")]
+    street = levels[:, FIELDS.index("street")]
+    at_home = (born == 1) & (street == 1)
+    differ = (fn == LEVELS["first_name"] - 1) | (
+        (ln == LEVELS["last_name"] - 1) & (email != 1) & ~at_home
+    )
     # Birth dates that differ by more than a slip (a swap, a digit, the year alone): another
     # person, such as a parent and a child of one name at one address. So is another house number
     # on the same street (a neighbour), unless the mailbox or phone is the same.
-    born = levels[:, FIELDS.index("birthdate")]
-    street = levels[:, FIELDS.index("street")]
     phone = levels[:, FIELDS.index("phone")]
     differ |= born == LEVELS["birthdate"] - 1
     differ |= (street == NEIGHBOUR_LEVEL) & (email != 1) & (phone != 1)
