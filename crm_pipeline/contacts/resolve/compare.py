@@ -93,19 +93,26 @@ def nickname_groups() -> dict[str, tuple[str, ...]]:
     return {k: tuple(sorted(v)) for k, v in groups.items()}
 
 
+@cache
+def _group_table() -> pl.DataFrame:
+    """Each known first name with its nickname groups (`fn`, `fn_groups`)."""
+    groups = nickname_groups()
+    return pl.DataFrame(
+        {"fn": list(groups), "fn_groups": [list(v) for v in groups.values()]},
+        schema={"fn": pl.String, "fn_groups": pl.List(pl.String)},
+    )
+
+
 def first_name_groups(fn: pl.Series) -> pl.Series:
     """Nickname groups of each first-name key (the name itself when it is in no group)."""
-    groups = nickname_groups()
-    distinct = fn.drop_nulls().unique()
-    mapped = pl.DataFrame(
-        {
-            "fn": distinct,
-            "fn_groups": pl.Series(
-                [list(groups.get(v, (v,))) for v in distinct], dtype=pl.List(pl.String)
-            ),
-        }
-    )
-    return fn.to_frame("fn").join(mapped, on="fn", how="left", maintain_order="left")["fn_groups"]
+    joined = fn.to_frame("fn").join(_group_table(), on="fn", how="left", maintain_order="left")
+    return joined.select(
+        pl.when(pl.col("fn_groups").is_not_null())
+        .then(pl.col("fn_groups"))
+        .when(pl.col("fn").is_not_null())
+        .then(pl.concat_list(pl.col("fn")))
+        .alias("fn_groups")
+    )["fn_groups"]
 
 
 def name_columns(staged: pl.DataFrame) -> pl.DataFrame:
@@ -120,6 +127,8 @@ def name_columns(staged: pl.DataFrame) -> pl.DataFrame:
     birth = pl.col("birthdate")
     rows = rows.with_columns(
         first_name_groups(rows["fn"]).alias("fn_groups"),
+        # A first name written as the last name (swapped) still meets its nicknames.
+        first_name_groups(rows["ln"]).alias("ln_groups"),
         _text_key("city").alias("city_key"),
         addresses.postcode_key(rows["postcode"]),
         # YYYYMMDD as an integer (0 when unknown), so digit slips are integer arithmetic.
@@ -304,14 +313,22 @@ def _crossed_alike(
     where = np.flatnonzero(mask)
     if len(where) == 0:
         return out
-    na = rows[col_a].gather(a[where]).fill_null("")
-    nb = rows[col_b].gather(b[where]).fill_null("")
+    pa, pb = a[where], b[where]
+    first, inverse = _distinct(
+        rows[col_a + VALUE_ID].to_numpy()[pa], rows[col_b + VALUE_ID].to_numpy()[pb]
+    )
+    pa, pb = pa[first], pb[first]
+    na = rows[col_a].gather(pa).fill_null("")
+    nb = rows[col_b].gather(pb).fill_null("")
     initial = ((na.str.len_chars() == 1) | (nb.str.len_chars() == 1)) & (
         na.str.slice(0, 1) == nb.str.slice(0, 1)
     )
-    groups = pl.DataFrame({"a": first_name_groups(na), "b": first_name_groups(nb)})
+    groups = pl.DataFrame(
+        {"a": rows[col_a + "_groups"].gather(pa), "b": rows[col_b + "_groups"].gather(pb)}
+    )
     nick = groups.select(pl.col("a").list.set_intersection(pl.col("b")).list.len() > 0)
-    out[where] = (initial | nick.to_series().fill_null(False)).to_numpy() & (na != "").to_numpy()
+    alike = (initial | nick.to_series().fill_null(False)).to_numpy() & (na != "").to_numpy()
+    out[where] = alike[inverse]
     return out
 
 
@@ -448,14 +465,19 @@ def compare_pairs(
     levels[:, 8] = np.select([~pc_present, same_pc, pc_near], [0, 1, 2], 3)
 
     ci_present, same_city = p.present("city_key"), p.equal("city_key")
-    city_sim = np.where(
-        same_city, 1.0, _similarity(rows, a, b, "city_key", mask=ci_present & ~same_city)
-    )
     # A company's people share its city, and a postcode names it: the city is evidence only
     # when neither companies nor postcodes agree.
+    no_city = ~ci_present | (levels[:, 4] == 1) | (levels[:, 4] == 2) | same_pc
+    city_sim = np.where(
+        same_city,
+        1.0,
+        _similarity(
+            rows, a, b, "city_key", mask=~same_city & (ci_present if similarities else ~no_city)
+        ),
+    )
     levels[:, 6] = np.select(
         [
-            ~ci_present | (levels[:, 4] == 1) | (levels[:, 4] == 2) | same_pc,
+            no_city,
             same_city,
             city_sim >= 0.90,
         ],
@@ -536,6 +558,9 @@ def _birth_levels(
     and the same as an index into BIRTH_KINDS."""
     full = (day_a > 0) & (day_b > 0)
     years = (year_a > 0) & (year_b > 0)
+    if not years.any():  # lists without birth dates: nothing to work out
+        level = np.zeros(len(day_a), dtype=np.int8)
+        return level, level.astype(np.int64)
     month_a, month_b = day_a // 100 % 100, day_b // 100 % 100
     dom_a, dom_b = day_a % 100, day_b % 100
     swapped = full & (year_a == year_b) & (month_a == dom_b) & (dom_a == month_b)
