@@ -110,7 +110,9 @@ def _people(rng, nrng, tenant: str, country: str, n: int) -> list[dict]:
     lw = 1.0 / np.arange(1, len(LAST_COMMON) + 1) ** 0.8
     fi = nrng.choice(len(firsts), n, p=fw / fw.sum())
     li = nrng.choice(len(LAST_COMMON), n, p=lw / lw.sum())
-    streets = {c: _streets(rng, country, 12) for c, _, _ in PLACES[country]}
+    # Enough streets that households rarely share one: about 40 people per street.
+    per_town = max(12, n // (40 * len(PLACES[country])))
+    streets = {c: _streets(rng, country, per_town) for c, _, _ in PLACES[country]}
     people, used = [], set()
     for k in range(n):
         last = LAST_COMMON[li[k]] if rng.random() < 0.5 else _surname(rng)
@@ -149,9 +151,16 @@ def _person(tenant, country, pid, first, last, address, birth) -> dict:
 
 
 def _streets(rng, country: str, count: int) -> list[tuple[str, int]]:
-    """(street name, street type index) of a town."""
+    """(street name, street type index) of a town; a large town also has names made of two
+    words ("Oak Meadow", "Lindenberg")."""
     words = DE_STREET_WORDS if country == "DE" else [_cap(w) for w in STREET_WORDS]
-    return [(rng.choice(words), rng.randrange(len(STREET_TYPES[country]))) for _ in range(count)]
+    kinds = len(STREET_TYPES[country])
+    out = {(rng.choice(words), rng.randrange(kinds)) for _ in range(min(count, 12))}
+    while len(out) < count:
+        first, second = rng.choice(words), rng.choice(words).lower()
+        name = f"{first}{second}" if country == "DE" else f"{first} {_cap(second)}"
+        out.add((name, rng.randrange(kinds)))
+    return sorted(out)
 
 
 def _address(rng, country, place, streets, used) -> dict:
