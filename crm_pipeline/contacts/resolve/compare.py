@@ -172,6 +172,12 @@ def match_rows(staged: pl.DataFrame) -> pl.DataFrame:
         addresses.region_key(rows["state"]),
         pl.col("fn").str.slice(0, 1).alias("fn_initial"),
     )
+    # Initials of first and last names in one id space, to compare them crossed.
+    initials = value_ids(pl.concat([rows["fn"].str.slice(0, 1), rows["ln"].str.slice(0, 1)]))
+    rows = rows.with_columns(
+        initials.head(rows.height).alias("fn_initial_id"),
+        initials.tail(rows.height).alias("ln_initial"),
+    )
 
     email_parts = ("email_local_base", "email_domain")
     digits = rows.select(pl.col(c).str.replace_all(r"[^0-9]", "") for c in email_parts)
@@ -361,7 +367,11 @@ def compare_pairs(
     cross = both_names & (fn_s + ln_s < 1.8)
     fn_x = _similarity(rows, a, b, "fn", "ln", mask=cross)
     short = (rows["fn"].str.len_chars() == 1).fill_null(False).to_numpy()
-    ln_x = _similarity(rows, a, b, "ln", "fn", mask=cross & ((fn_x >= 0.80) | short[a]))
+    ln_first, fn_first = rows["ln_initial"].to_numpy(), rows["fn_initial_id"].to_numpy()
+    ln_x = _similarity(
+        rows, a, b, "ln", "fn",
+        mask=cross & ((fn_x >= 0.80) | short[a] | (ln_first[a] == fn_first[b])),
+    )  # fmt: skip
     half = cross & (np.maximum(fn_x, ln_x) >= 0.92)
     fn_x = np.where(_crossed_alike(rows, a, b, "fn", "ln", half & (fn_x < 0.92)), 0.93, fn_x)
     ln_x = np.where(_crossed_alike(rows, a, b, "ln", "fn", half & (ln_x < 0.92)), 0.93, ln_x)
