@@ -146,12 +146,21 @@ def name_columns(staged: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(
         [
             rows,
-            addresses.street_parts(rows["street"]),
-            on_distinct(sounds["fn"], lambda v: soundex(v).to_frame("fn_sound")),
-            on_distinct(sounds["ln"], lambda v: soundex(v).to_frame("ln_sound")),
+            _unless_empty(rows["street"], addresses.street_parts, addresses.STREET_SCHEMA),
+            _unless_empty(sounds["fn"], lambda v: soundex(v).to_frame("fn_sound")),
+            _unless_empty(sounds["ln"], lambda v: soundex(v).to_frame("ln_sound")),
         ],
         how="horizontal",
     )
+
+
+def _unless_empty(values: pl.Series, compute, schema: dict | None = None) -> pl.DataFrame:
+    """`compute` once per distinct value; all nulls at once where every value is missing (a
+    contact list without addresses or birth dates pays nothing)."""
+    if values.null_count() < len(values):
+        return on_distinct(values, compute) if schema is None else compute(values)
+    names = schema or {compute(pl.Series([None], dtype=pl.String)).columns[0]: pl.String}
+    return pl.DataFrame({c: pl.Series([None] * len(values), dtype=t) for c, t in names.items()})
 
 
 def _text_key(col: str) -> pl.Expr:
@@ -191,6 +200,8 @@ def match_rows(staged: pl.DataFrame) -> pl.DataFrame:
 
 def value_ids(values: pl.Series) -> pl.Series:
     """An integer per distinct value (1, 2, ...; 0 for null): exact, and cheaper than a rank."""
+    if values.null_count() == len(values):
+        return pl.Series(values.name, np.zeros(len(values), dtype=np.int64))
     distinct = values.drop_nulls().unique().to_frame("v").with_row_index("vid", offset=1)
     ids = values.to_frame("v").join(distinct, on="v", how="left", maintain_order="left")["vid"]
     return ids.fill_null(0).cast(pl.Int64)
