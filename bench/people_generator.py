@@ -147,7 +147,8 @@ def _people(rng, nrng, tenant: str, country: str, n: int) -> list[dict]:
 
 def _person(tenant, country, pid, first, last, address, birth) -> dict:
     return {"tenant_id": tenant, "country": country, "person_id": pid, "first": first,
-            "last": last, "address": address, "birth": birth, "trap": "", "junior": False}  # fmt: skip
+            "last": last, "address": address, "birth": birth, "trap": "",
+            "junior": False}  # fmt: skip
 
 
 def _streets(rng, country: str, count: int) -> list[tuple[str, int]]:
@@ -182,7 +183,8 @@ def _postcode(rng, country: str, prefix: str) -> str:
     if country == "DE":
         return prefix + f"{rng.randrange(1000):03d}"
     letters = "ABDEFGHJLNPQRSTUWXYZ"
-    return f"{prefix}{rng.randint(1, 20)} {rng.randint(1, 9)}{rng.choice(letters)}{rng.choice(letters)}"
+    inward = f"{rng.randint(1, 9)}{rng.choice(letters)}{rng.choice(letters)}"
+    return f"{prefix}{rng.randint(1, 20)} {inward}"
 
 
 def _other_number(rng, number: int) -> int:
@@ -290,7 +292,8 @@ def _date_text(rng, day: dt.date, country: str) -> str:
         return day.isoformat()
     if country == "US":
         return f"{day.month:02d}/{day.day:02d}/{day.year}"
-    return f"{day.day:02d}{'.' if country == 'DE' else '/'}{day.month:02d}{'.' if country == 'DE' else '/'}{day.year}"
+    sep = "." if country == "DE" else "/"
+    return f"{day.day:02d}{sep}{day.month:02d}{sep}{day.year}"
 
 
 def _date_digit_off(rng, day: dt.date) -> dt.date:

@@ -1,6 +1,7 @@
 """Matching people known by name, postal address and birth date only (no email, no phone):
-each comparison's levels, the blocking of email-less rows, the traps (twins, a parent and a child
-of one name, neighbours), the evidence in words, the labelled generator and a CSV through the CLI."""
+each comparison's levels, the blocking of email-less rows, the traps (twins, a parent and a
+child of one name, neighbours), the evidence in words, the labelled generator and a CSV through
+the CLI."""
 
 from __future__ import annotations
 
@@ -28,10 +29,11 @@ AT = datetime(2026, 1, 1, 12)
 
 def normalized(records: list[tuple], country: str = "US") -> pl.DataFrame:
     frame = pl.DataFrame(
-        [dict(zip(COLUMNS, r, strict=False)) for r in records], schema=dict.fromkeys(COLUMNS, pl.Utf8),
-        orient="row",
+        [dict(zip(COLUMNS, r, strict=False)) for r in records],
+        schema=dict.fromkeys(COLUMNS, pl.Utf8),
     )
-    frame = frame.with_columns(pl.lit(country).alias("country")).with_row_index("row_number", offset=1)
+    frame = frame.with_columns(pl.lit(country).alias("country"))
+    frame = frame.with_row_index("row_number", offset=1)
     return normalize_contacts(frame, country, date_order="YMD" if country == "US" else None)
 
 

@@ -4,8 +4,8 @@ Only keys for matching; the stored values stay as written. The street key folds 
 between two records of one address: case, accents ("ß" as "ss"), punctuation, common street-type
 abbreviations ("Street"/"St"/"St.", "Road"/"Rd", "Straße"/"Strasse"/"Str."), a German street type
 written apart or joined ("Linden Straße", "Lindenstr."), OCR confusions inside a word ("0ak" is
-"oak", "l2" is "12", "9O" is "90") and word order (the words are sorted). The house number is the first token
-that holds a digit ("12", "12a", "12-14"); a flat or unit is not told apart.
+"oak", "l2" is "12", "9O" is "90") and word order (the words are sorted). The house number is
+the first token that holds a digit ("12", "12a", "12-14"); a flat or unit is not told apart.
 """
 
 from __future__ import annotations

@@ -4,9 +4,13 @@ Several keys, so a typo in one field does not hide a duplicate: the email local 
 the last name with the first initial (of the name and of its nickname groups), first and last name
 swapped (the whole last name against the whole first name, the first three letters of the other:
 an initial alone would pair every "James M." with every "M. James"), and the company with the
-last name or the first name. A key value held by more than `MAX_BLOCK` rows on either side (a
-shared switchboard, "info@", "Smith J") gives no pairs: those rows are still compared through
-their other keys, and term frequency handles the rest.
+last name or the first name. Lists without emails or phones (members, donors, mail-order
+customers) are blocked on the postcode with the last name's first three letters, the birth date
+with either initial, sounds-alike names (Soundex of both names) with the birth year, the last
+name's Soundex with the postcode, and the house number with the street's first letters. A key
+value held by more than `MAX_BLOCK` rows on either side (a shared switchboard, "info@",
+"Smith J", a postcode's Smiths) gives no pairs: those rows are still compared through their
+other keys, and term frequency handles the rest.
 """
 
 from __future__ import annotations
@@ -38,9 +42,8 @@ def blocking_keys(rows: pl.DataFrame) -> pl.DataFrame:
         # Nickname-aware: last name with the initial of each canonical form of the first name.
         pl.col("fn_groups").list.eval(pl.element().str.slice(0, 1)).list.unique().alias("_gi"),
         pl.col("ln"),
-        # Lists without emails or phones: postcode with the last name's start, the birth date
-        # with an initial, sounds-alike names with the birth year or the postcode, and the
-        # house number with the street's start (whatever the names).
+        # Lists without emails or phones (see the module docstring); the street key does not
+        # use the names at all.
         (pl.col("postcode_key") + "|" + pl.col("ln").str.slice(0, 3)).alias("k_post_name"),
         (birth + "|" + pl.col("ln").str.slice(0, 1)).alias("k_birth_last"),
         (birth + "|" + initial).alias("k_birth_first"),

@@ -7,8 +7,14 @@ cores), so there is no per-pair Python.
 
 Names are compared straight and crossed (first against last), and the better alignment is kept,
 so a record with first and last name swapped still agrees. First names also agree through the
-nickname reference (Robert, Bob, Rob). Email local part and domain are compared separately, so a
-domain typo (`gmial.com`) or a plus-tag still shows the same mailbox.
+nickname reference (Robert, Bob, Rob), crossed too ("Quimby Bob"). Email local part and domain
+are compared separately, so a domain typo (`gmial.com`) or a plus-tag still shows the same mailbox.
+
+Postal addresses and birth dates (lists without emails or phones): the street by house number
+and street name apart (keys from `normalize.addresses`: abbreviations, OCR slips and word order
+folded), the postcode exact or one character off, the city exact or a typo (only where neither a
+company nor the postcode agrees), the state (only where neither postcode nor city is known), and
+the birth date exact, day and month swapped, one digit off, or the year alone.
 """
 
 from __future__ import annotations
@@ -49,9 +55,9 @@ FIELDS = tuple(LEVELS)
 
 # Columns of the row frame that comparisons read.
 ROW_COLUMNS = (
-    "fn", "ln", "email", "email_local_base", "email_domain", "phone", "company_key", "job_title_key",
-    "city_key", "fn_groups", "street_key", "house_number", "postcode_key", "state_key",
-    "birth_day", "birth_year",
+    "fn", "ln", "email", "email_local_base", "email_domain", "phone", "company_key",
+    "job_title_key", "city_key", "fn_groups", "street_key", "house_number", "postcode_key",
+    "state_key", "birth_day", "birth_year",
 )  # fmt: skip
 
 # Every compared column gets an integer id per distinct value (`<col>_vid`, 0 when missing), so
