@@ -5,6 +5,10 @@
     .venv/bin/python bench/bench_resolve.py --sample-home /tmp/demo_home   # after `crm --home ... demo`
     .venv/bin/python bench/bench_resolve.py --rows 100000 --splink   # Splink beside ours
     .venv/bin/python bench/bench_resolve.py --rows 1010000 --tenants 1 --new-rows 10000
+    .venv/bin/python bench/bench_resolve.py --kind people --rows 10000 --splink
+
+`--kind people` runs on `bench/people_generator.py`'s rows instead: name, postal address and birth
+date only (no email, phone or company), with its traps (twins, parent and child, neighbours).
 
 Rows go the real way, as a run takes them: raw.contact_rows (mapped values), `normalize_import` for
 every tenant, then every tenant resolved (`decide`, the next tenant on a worker thread, while
@@ -43,6 +47,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import people_generator  # noqa: E402
 from bench.resolve_generator import TENANTS, generate  # noqa: E402
 from crm_pipeline.contacts.importer import normalize_import, stage_contact_file  # noqa: E402
 from crm_pipeline.contacts.imports import register_import  # noqa: E402
@@ -64,13 +69,18 @@ FIELDS = (
     "country",
     "created_at",
 )
-REGION = {"gen_us": "US", "gen_gb": "GB", "gen_de": "DE", "gen_us2": "US"}
+PEOPLE_FIELDS = ("source_id", "first_name", "last_name", "street", "city", "postcode", "state",
+                 "country", "birthdate", "created_at")  # fmt: skip
+REGION = {"gen_us": "US", "gen_gb": "GB", "gen_de": "DE", "gen_us2": "US"} | {
+    tenant: country for tenant, country in people_generator.TENANTS
+}
 
 
 def stage(con, rows: pl.DataFrame, import_no: int, at: datetime) -> list[tuple[str, str]]:
     """Write one file per tenant into raw and staging; returns (tenant, import_id)."""
     out = []
     part = rows.filter(pl.col("import_no") == import_no)
+    fields = FIELDS if "email" in rows.columns else PEOPLE_FIELDS
     for (tenant,), sub in part.group_by("tenant_id", maintain_order=True):
         import_id = f"imp_{tenant}_{import_no}"
         raw = sub.with_row_index("row_number", offset=1).select(
@@ -79,8 +89,8 @@ def stage(con, rows: pl.DataFrame, import_no: int, at: datetime) -> list[tuple[s
             pl.col("row_number").cast(pl.Int64),
             "source_id",
             pl.lit("generator").alias("source_system"),
-            pl.struct(*FIELDS).struct.json_encode().alias("record"),
-            pl.struct(*FIELDS).struct.json_encode().alias("mapped"),
+            pl.struct(*fields).struct.json_encode().alias("record"),
+            pl.struct(*fields).struct.json_encode().alias("mapped"),
         )
         con.register("_raw", raw)
         run(con, "INSERT INTO raw.contact_rows BY NAME SELECT * FROM _raw")
@@ -215,9 +225,11 @@ def traps(assign: pl.DataFrame) -> dict:
         pl.col("person_id").n_unique().alias("people"), pl.col("trap")
     )
     bad = mixed.filter(pl.col("people") > 1).explode("trap")
+    kinds = ("common_name", "shared_line") + (
+        ("twin", "parent_child", "neighbour") if "street" in assign.columns else ()
+    )
     return {
-        "common_name_wrongly_joined": int((bad["trap"] == "common_name").sum()),
-        "shared_line_wrongly_joined": int((bad["trap"] == "shared_line").sum()),
+        **{f"{kind}_wrongly_joined": int((bad["trap"] == kind).sum()) for kind in kinds},
         "cross_tenant_contacts": int(
             assign.group_by("contact_id")
             .agg(pl.col("tenant_id").n_unique())
@@ -227,19 +239,26 @@ def traps(assign: pl.DataFrame) -> dict:
     }
 
 
-def generated(rows_n: int, noise: str, seed: int, tenants: tuple) -> pl.DataFrame:
+def generated(
+    rows_n: int, noise: str, seed: int, tenants: tuple, kind: str = "crm"
+) -> pl.DataFrame:
     """The generator's rows, made in a spawned process: building a million rows as Python dicts
     peaks at gigabytes that this process would then count (and keep) as its own."""
     context = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="bench_rows_") as tmp:
         path = Path(tmp) / "rows.parquet"
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            pool.submit(_write_generated, path, rows_n, noise, seed, tenants).result()
+            pool.submit(_write_generated, path, rows_n, noise, seed, tenants, kind).result()
         return pl.read_parquet(path)
 
 
-def _write_generated(path: Path, rows_n: int, noise: str, seed: int, tenants: tuple) -> None:
-    generate(rows_n, noise=noise, seed=seed, tenants=tenants).write_parquet(path)
+def _write_generated(
+    path: Path, rows_n: int, noise: str, seed: int, tenants: tuple, kind: str = "crm"
+) -> None:
+    if kind == "people":
+        people_generator.generate(rows_n, seed=seed, tenants=tenants).write_parquet(path)
+    else:
+        generate(rows_n, noise=noise, seed=seed, tenants=tenants).write_parquet(path)
 
 
 def reset_peak_rss() -> None:
@@ -268,8 +287,10 @@ def bench(
     new_rows: int | None = None,
     memory_limit: str | None = None,
     csv: bool = False,
+    kind: str = "crm",
 ) -> dict:
-    rows = generated(rows_n, noise, seed, TENANTS[: tenants or len(TENANTS)])
+    all_tenants = people_generator.TENANTS if kind == "people" else TENANTS
+    rows = generated(rows_n, noise, seed, all_tenants[: tenants or len(all_tenants)], kind)
     if new_rows:
         incremental = True
         later = np.random.default_rng(seed).permutation(rows.height) < new_rows
@@ -321,6 +342,7 @@ def bench(
     )
     assign = truth.join(placed, on=["tenant_id", "import_id", "row_number"], how="inner")
     result = {
+        "kind": kind,
         "rows_generated": rows.height,
         "noise": noise,
         "incremental": incremental,
@@ -337,18 +359,20 @@ def bench(
     con.close()
     shutil.rmtree(db.parent, ignore_errors=True)
     if splink_threshold is not None:
-        result["splink"] = splink_figures(rows, splink_threshold)
+        result["splink"] = splink_figures(rows, splink_threshold, kind)
     return result
 
 
-def splink_figures(rows: pl.DataFrame, threshold: float) -> dict:
+def splink_figures(rows: pl.DataFrame, threshold: float, kind: str = "crm") -> dict:
     """The Splink baseline on the same rows, in a fresh process (its own peak memory), scored as
     ours is. All rows are deduplicated in one batch, also after an `--incremental` run of ours."""
     from bench.splink_baseline import splink_clusters
 
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        clusters, timings = pool.submit(splink_clusters, rows, threshold).result()
+        clusters, timings = pool.submit(
+            splink_clusters, rows, threshold, people=kind == "people"
+        ).result()
     assign = (
         rows.with_row_index("row")
         .with_columns(pl.col("row").cast(pl.Int64))
@@ -364,6 +388,9 @@ def write_errors(con, assign: pl.DataFrame, path: Path) -> None:
     split = assign.filter(pl.col("contact_id").n_unique().over("tenant_id", "person_id") > 1)
     cols = ["tenant_id", "contact_id", "person_id", "import_id", "row_number", "first_name",
             "last_name", "email", "phone", "company", "job_title", "city", "trap"]  # fmt: skip
+    if "street" in assign.columns:
+        cols = ["tenant_id", "contact_id", "person_id", "import_id", "row_number", "first_name",
+                "last_name", "street", "city", "postcode", "state", "birthdate", "trap"]  # fmt: skip
     evidence = frame(con, "SELECT * FROM core.match_evidence")
     path.mkdir(parents=True, exist_ok=True)
     mixed.select(cols).sort("tenant_id", "contact_id", "person_id").write_csv(path / "mixed.csv")
@@ -411,6 +438,8 @@ def main() -> None:
     p.add_argument("--csv", action="store_true",
                    help="time the whole path: each tenant's rows as a HubSpot CSV, imported")
     p.add_argument("--splink-threshold", type=float, default=0.9, help="its match probability")
+    p.add_argument("--kind", choices=("crm", "people"), default="crm",
+                   help="people: name, address and birth date only (bench/people_generator.py)")
     a = p.parse_args()
     result = (
         sample(a.sample_home)
@@ -426,6 +455,7 @@ def main() -> None:
             a.new_rows,
             a.memory_limit,
             a.csv,
+            a.kind,
         )
     )
     print(json.dumps(result, indent=1))

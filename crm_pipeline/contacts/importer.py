@@ -49,7 +49,7 @@ STAGED_COLUMNS = (
     "source_id", "source_system", "first_name", "last_name", "first_name_key", "last_name_key",
     "email", "email_local_base", "email_domain", "phone", "phone_type", "company", "company_key",
     "job_title", "industry", "company_size", "street", "city", "postcode", "state", "country",
-    "birthdate", "tags", "notes", "lifecycle_stage", "consent_status", "created_at",
+    "birthdate", "birth_year", "tags", "notes", "lifecycle_stage", "consent_status", "created_at",
     "email_status", "phone_status", "extra", "other_emails", "other_phones",
 )
 

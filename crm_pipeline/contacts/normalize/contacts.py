@@ -60,6 +60,7 @@ OUTPUT_SCHEMA: dict[str, pl.DataType] = {
     "birthdate": pl.Date(),
     "birthdate_raw": pl.String(),
     "birthdate_issue": pl.String(),
+    "birth_year": pl.Int32(),
     "tags": pl.List(pl.String()),
     "notes": pl.String(),
     "lifecycle_stage": pl.String(),
@@ -155,7 +156,8 @@ def normalize_contacts(
         ),
     ]
     normalized = pl.concat(parts, how="horizontal").with_columns(
-        identity_expr().alias("has_identity")
+        identity_expr().alias("has_identity"),
+        dates.birth_year(pl.col("birthdate"), pl.col("birthdate_raw")).alias("birth_year"),
     )
     normalized = normalized.select(OUTPUT_SCHEMA.keys()).cast(OUTPUT_SCHEMA)
     passed_through = [c for c in frame.columns if c not in OUTPUT_SCHEMA]

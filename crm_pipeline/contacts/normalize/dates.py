@@ -245,3 +245,10 @@ def parse_dates(
         .then(pl.lit(BAD_DATE))
         .alias("issue"),
     )
+
+
+def birth_year(value: pl.Expr, raw: pl.Expr) -> pl.Expr:
+    """The year of a birth date, or of a raw value that is a year alone ("1980"): a year is
+    still evidence for matching when the day is unknown."""
+    alone = raw.str.extract(r"^\s*((?:19|20)\d\d)\s*$", 1).cast(pl.Int32, strict=False)
+    return pl.coalesce(value.dt.year().cast(pl.Int32), alone)

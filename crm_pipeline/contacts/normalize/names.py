@@ -150,3 +150,27 @@ def normalize(first: pl.Series, last: pl.Series, full: pl.Series | None = None) 
         },
         schema=OUTPUT_SCHEMA,
     )
+
+
+# Soundex codes of the letters a name key may hold (vowels, y, h and w: "0" separates, "" not).
+_SOUNDEX = {
+    **dict.fromkeys("aeiouy", "0"), **dict.fromkeys("hw", ""), **dict.fromkeys("bfpv", "1"),
+    **dict.fromkeys("cgjkqsxz", "2"), **dict.fromkeys("dt", "3"), "l": "4",
+    **dict.fromkeys("mn", "5"), "r": "6",
+}  # fmt: skip
+
+
+def soundex(keys: pl.Series) -> pl.Series:
+    """American Soundex of name keys (`Robert`, `Rupert` -> `r163`), vectorised; null for a key
+    that does not start with a Latin letter. A phonetic blocking key: "Meyer" and "Maier" meet."""
+    letters = keys.str.replace_all(r"[^a-z]", "")
+    codes = letters.str.replace_many(_SOUNDEX)
+    for digit in "0123456":
+        codes = codes.str.replace_all(f"{digit}+", digit)
+    code = codes.str.slice(1).str.replace_all("0", "")
+    # A leading h or w has no code of its own: the first code is then the next letter's.
+    code = pl.select(
+        pl.when(letters.str.contains("^[hw]")).then(codes.str.replace_all("0", "")).otherwise(code)
+    ).to_series()
+    out = letters.str.slice(0, 1) + (code + "000").str.slice(0, 3)
+    return pl.select(pl.when(letters.str.contains("^[a-z]")).then(out)).to_series().alias("soundex")

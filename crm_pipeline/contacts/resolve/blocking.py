@@ -4,9 +4,13 @@ Several keys, so a typo in one field does not hide a duplicate: the email local 
 the last name with the first initial (of the name and of its nickname groups), first and last name
 swapped (the whole last name against the whole first name, the first three letters of the other:
 an initial alone would pair every "James M." with every "M. James"), and the company with the
-last name or the first name. A key value held by more than `MAX_BLOCK` rows on either side (a
-shared switchboard, "info@", "Smith J") gives no pairs: those rows are still compared through
-their other keys, and term frequency handles the rest.
+last name or the first name. Lists without emails or phones (members, donors, mail-order
+customers) are blocked on the postcode with the last name's first three letters, the birth date
+with either initial, sounds-alike names (Soundex of both names) with the birth year, the last
+name's Soundex with the postcode, and the house number with the street's first letters. A key
+value held by more than `MAX_BLOCK` rows on either side (a shared switchboard, "info@",
+"Smith J", a postcode's Smiths) gives no pairs: those rows are still compared through their
+other keys, and term frequency handles the rest.
 """
 
 from __future__ import annotations
@@ -15,12 +19,17 @@ import numpy as np
 import polars as pl
 
 MAX_BLOCK = 60
-SELF_KEYS = ("k_local", "k_phone", "k_name", "k_company_last", "k_company_first")
+SELF_KEYS = (
+    "k_local", "k_phone", "k_name", "k_company_last", "k_company_first",
+    "k_post_name", "k_birth_last", "k_birth_first", "k_sound_birth", "k_sound_post", "k_street",
+)  # fmt: skip
 
 
 def blocking_keys(rows: pl.DataFrame) -> pl.DataFrame:
     """idx plus one column per blocking key; `k_swap` is matched against `k_straight` (crossed)."""
     initial = pl.col("fn").str.slice(0, 1)
+    birth = pl.when(pl.col("birth_day") > 0).then(pl.col("birth_day").cast(pl.String))
+    year = pl.when(pl.col("birth_year") > 0).then(pl.col("birth_year").cast(pl.String))
     keys = rows.select(
         "idx",
         pl.col("email_local_base").alias("k_local"),
@@ -33,6 +42,14 @@ def blocking_keys(rows: pl.DataFrame) -> pl.DataFrame:
         # Nickname-aware: last name with the initial of each canonical form of the first name.
         pl.col("fn_groups").list.eval(pl.element().str.slice(0, 1)).list.unique().alias("_gi"),
         pl.col("ln"),
+        # Lists without emails or phones (see the module docstring); the street key does not
+        # use the names at all.
+        (pl.col("postcode_key") + "|" + pl.col("ln").str.slice(0, 3)).alias("k_post_name"),
+        (birth + "|" + pl.col("ln").str.slice(0, 1)).alias("k_birth_last"),
+        (birth + "|" + initial).alias("k_birth_first"),
+        (pl.col("ln_sound") + "|" + pl.col("fn_sound") + "|" + year).alias("k_sound_birth"),
+        (pl.col("ln_sound") + "|" + pl.col("postcode_key")).alias("k_sound_post"),
+        (pl.col("house_number") + "|" + pl.col("street_key").str.slice(0, 4)).alias("k_street"),
     )
     return keys
 

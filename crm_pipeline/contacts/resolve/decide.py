@@ -38,7 +38,8 @@ def _keyed_rows(con: duckdb.DuckDBPyConnection, tenant_id: str) -> pl.DataFrame:
         SELECT s.import_id, s.row_number, s.status, cs.contact_id, c.first_seen_at,
                s.import_id || ':' || s.row_number AS source_key,
                s.first_name_key, s.last_name_key, s.email, s.email_local_base, s.email_domain,
-               s.phone, s.company_key, s.job_title, s.city,
+               s.phone, s.company_key, s.job_title, s.city, s.street, s.postcode, s.state,
+               s.birthdate, s.birth_year,
                CASE WHEN s.source_id IS NOT NULL
                     THEN coalesce(s.source_system, '') || '|' || s.source_id END AS k_source,
                s.email AS k_email,

@@ -31,6 +31,48 @@ FIELD_WORDS = {
 }
 
 
+BIRTH_WORDS = {
+    "same": "same birth date",
+    "day_month_swapped": "birth date with day and month swapped",
+    "one_digit_off": "birth date differs by one digit",
+    "same_year": "same birth year (one side gives only the year)",
+    "different": "birth dates differ",
+}
+
+
+def describe_address(sims: dict) -> list[str]:
+    """The address and birth-date evidence in words ("same street and house number", "postcode
+    differs by one digit", "same birth date"); what is missing on one side is left out."""
+    words = []
+    street, number = sims.get("street"), sims.get("house_number")
+    if street is not None:
+        close = street >= 0.88
+        if close and number == 1:
+            words.append(
+                "same street and house number"
+                if street >= 0.999
+                else f"same house number, street name similar ({street:.2f})"
+            )
+        elif close and number == 0:
+            words.append("same street but another house number")
+        elif close:
+            words.append("same street (house number missing on one side)")
+        else:
+            words.append("street differs")
+    postcode = sims.get("postcode")
+    if postcode == 1:
+        words.append("same postcode")
+    elif sims.get("postcode_near"):
+        words.append("postcode differs by one digit")
+    elif postcode is not None:
+        words.append("postcode differs")
+    if sims.get("state") is not None:
+        words.append("same state" if sims["state"] == 1 else "state differs")
+    if sims.get("birthdate") in BIRTH_WORDS:
+        words.append(BIRTH_WORDS[sims["birthdate"]])
+    return words
+
+
 def describe_similarities(sims: dict) -> str:
     """One sentence on what agreed, what differed and what was missing."""
     agree, differ, missing = [], [], []
@@ -51,6 +93,9 @@ def describe_similarities(sims: dict) -> str:
         parts.append("the first names are nicknames of one name")
     if agree:
         parts.append("agree: " + ", ".join(agree))
+    address = describe_address(sims)
+    if address:
+        parts.append(", ".join(address))
     if differ:
         parts.append("differ: " + ", ".join(differ))
     if missing:

@@ -32,7 +32,11 @@ DEFAULT_M = {
     "phone": [0.93, 0.07],
     "company": [0.95, 0.02, 0.01, 0.02],
     "job_title": [0.92, 0.08],
-    "city": [0.98, 0.02],
+    "city": [0.94, 0.03, 0.03],
+    "street": [0.90, 0.07, 0.005, 0.025],
+    "postcode": [0.93, 0.03, 0.04],
+    "state": [0.97, 0.03],
+    "birthdate": [0.88, 0.03, 0.03, 0.05, 0.01],
 }
 DEFAULT_U = {
     "first_name": [0.01, 0.002, 0.005, 0.05, 0.933],
@@ -41,16 +45,22 @@ DEFAULT_U = {
     "phone": [1e-4, 0.9999],
     "company": [0.01, 0.005, 0.02, 0.965],
     "job_title": [0.05, 0.95],
-    "city": [0.10, 0.90],
+    "city": [0.10, 0.01, 0.89],
+    "street": [2e-4, 1e-4, 5e-3, 0.9947],
+    "postcode": [1e-3, 5e-3, 0.994],
+    "state": [0.3, 0.7],
+    "birthdate": [5e-5, 5e-5, 4e-4, 0.015, 0.98445],
 }
 DEFAULT_MATCHES_PER_ROW = 0.3  # matching pairs per row: the prior a tiny tenant starts from
 MIN_EM_PAIRS = 1_000  # fewer candidate pairs keep the default rate
-MODEL_VERSION = 2  # stored models of another version are re-estimated
+MODEL_VERSION = 3  # stored models of another version are re-estimated
 ANCHOR_PSEUDO = 20.0  # weight of the defaults in the anchored m estimate, in pairs
 MIN_RANDOM_PAIRS = 20_000
 U_FLOOR = 1e-6
 NAMES_DIFFER_CAP = -10.0
-TF_FIELDS = {"first_name": "fn", "last_name": "ln", "phone": "phone", "company": "company_key"}
+NEIGHBOUR_LEVEL = 3  # street level: the same street, another house number
+TF_FIELDS = {"first_name": "fn", "last_name": "ln", "phone": "phone", "company": "company_key",
+             "city": "city_key", "postcode": "postcode_key"}
 TF_BOUND = 6.0  # most one value's frequency may move a field's weight, in bits
 
 
@@ -111,14 +121,25 @@ def estimate_m_from_anchors(
 ) -> dict[str, np.ndarray]:
     """m per field from pairs an exact rule already links, each field judged on pairs linked by a
     rule that does not involve it (email on phone-and-name pairs, names and phone on email
-    pairs, the rest on both), smoothed towards the defaults."""
+    pairs, the rest on both), smoothed towards the defaults.
+
+    Lists without emails or phones have their own anchors, from the levels: the same full name
+    and birth date (for the address fields), the same birth date, house number, street and
+    postcode (for the names), the same full name, street and postcode (for the birth date)."""
+    col = {f: levels[:, j] for j, f in enumerate(FIELDS)}
+    name = (col["first_name"] == 1) & (col["last_name"] == 1)
+    born = col["birthdate"] == 1
+    home = (col["street"] == 1) & (col["postcode"] == 1)
     anchors = {
-        "first_name": same_email,
-        "last_name": same_email,
+        "first_name": same_email | (born & home),
+        "last_name": same_email | (born & home),
         "phone": same_email,
         "email": same_phone_name & ~same_email,
+        "birthdate": same_email | same_phone_name | (name & home),
     }
     either = same_email | same_phone_name
+    for f in ("street", "postcode", "city", "state"):
+        anchors[f] = either | (name & born)
     m = {}
     for j, f in enumerate(FIELDS):
         sel = anchors.get(f, either)
@@ -199,7 +220,20 @@ def match_weight(
     fn = levels[:, FIELDS.index("first_name")]
     ln = levels[:, FIELDS.index("last_name")]
     email = levels[:, FIELDS.index("email")]
-    differ = (fn == LEVELS["first_name"] - 1) | ((ln == LEVELS["last_name"] - 1) & (email != 1))
+    # Nor when the birth date, house number and street are the same (a name changed, or badly
+    # keyed, at home).
+    born = levels[:, FIELDS.index("birthdate")]
+    street = levels[:, FIELDS.index("street")]
+    at_home = (born == 1) & (street == 1)
+    differ = (fn == LEVELS["first_name"] - 1) | (
+        (ln == LEVELS["last_name"] - 1) & (email != 1) & ~at_home
+    )
+    # Birth dates that differ by more than a slip (a swap, a digit, the year alone): another
+    # person, such as a parent and a child of one name at one address. So is another house number
+    # on the same street (a neighbour), unless the mailbox or phone is the same.
+    phone = levels[:, FIELDS.index("phone")]
+    differ |= born == LEVELS["birthdate"] - 1
+    differ |= (street == NEIGHBOUR_LEVEL) & (email != 1) & (phone != 1)
     total = np.where(differ, np.minimum(total, NAMES_DIFFER_CAP), total)
     return total
 

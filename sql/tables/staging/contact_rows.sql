@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS staging.contact_rows (
     state VARCHAR,
     country VARCHAR,
     birthdate DATE,
+    birth_year INTEGER,
     tags VARCHAR[],
     notes VARCHAR,
     lifecycle_stage VARCHAR,
@@ -64,6 +65,7 @@ COMMENT ON COLUMN staging.contact_rows.postcode IS 'Postal code, as text (leadin
 COMMENT ON COLUMN staging.contact_rows.state IS 'State or region.';
 COMMENT ON COLUMN staging.contact_rows.country IS 'ISO 3166 alpha-2 country.';
 COMMENT ON COLUMN staging.contact_rows.birthdate IS 'Birth date.';
+COMMENT ON COLUMN staging.contact_rows.birth_year IS 'Year of birth: the birth date''s, or the year alone when only a year was given (matching compares it).';
 COMMENT ON COLUMN staging.contact_rows.tags IS 'Tags, split from the source list.';
 COMMENT ON COLUMN staging.contact_rows.notes IS 'Notes, verbatim.';
 COMMENT ON COLUMN staging.contact_rows.lifecycle_stage IS 'Lifecycle stage as the source wrote it.';
