@@ -35,14 +35,18 @@ def street_parts(street: pl.Series) -> pl.DataFrame:
 
 
 def _street_parts(street: pl.Series) -> pl.DataFrame:
+    # OCR confusions are undone before a joined street type is split off ("0akstr" is "oak
+    # st"): the other way round, a key made again would split what the first pass did not.
     tokens = (
         folded(street)
         .str.replace_all("ß", "ss")
         .str.replace_all(r"[^\p{L}\p{N}]+", " ")
-        .str.replace_all(_JOINED, "${1} ${2}")
         .str.strip_chars()
         .str.split(" ")
         .list.eval(_fixed_token(pl.element()))
+        .list.join(" ")
+        .str.replace_all(_JOINED, "${1} ${2}")
+        .str.split(" ")
     )
     frame = pl.DataFrame({"t": tokens})
     has_digit = pl.element().str.contains(r"\d")
