@@ -21,6 +21,7 @@ import duckdb
 import polars as pl
 
 from crm_pipeline.contacts.normalize.emails import confusable
+from crm_pipeline.contacts.resolve.field_choice import build_picks, picked_columns
 from crm_pipeline.contacts.store import CONTACT_FIELDS
 from crm_pipeline.warehouse import frame, run
 
@@ -67,14 +68,14 @@ def golden_records(
     contact_ids: pl.Series,
     into: str | None = None,
 ) -> pl.DataFrame:
-    """Golden rows for the given contacts from their sources in staging (newest source wins,
-    except over several established contact details: see the module's guard).
+    """Golden rows for the given contacts from their sources in staging: each field chosen by
+    the survivorship rules (`field_choice`), held rows (the module's guard, and rows waiting in
+    marts.merge_review) giving no contact detail and only filling empty fields.
 
-    Recency is the import time, then the row order in the file; tags are unioned, notes kept from
-    every source (distinct, in a stable order, so a re-run changes nothing), created_at is the
-    earliest, consent the newest known status.
-    A contact with one source (most) is that row, taken as it is; only the others aggregate, and
-    only the few with a held source pay for the guard's filters.
+    Tags are unioned, notes kept from every source (distinct, in a stable order, so a re-run
+    changes nothing), created_at is the earliest, consent the newest known status.
+    A contact with one source (most) is that row, taken as it is; only the others are chosen
+    field by field.
     With `into`, the rows go to that temporary table instead (a million golden rows then never
     leave DuckDB) and the held source rows (`held_sources`) are returned.
     """
@@ -84,60 +85,43 @@ def golden_records(
         held = held_sources(con, tenant_id)
         con.register("_held", held)
         try:
-            query = _golden_query(guarded=held.height > 0)
+            build_picks(con, tenant_id, _SOURCES)
+            query = _golden_query()
             if into:
                 run(con, f"CREATE OR REPLACE TEMP TABLE {into} AS {query}", {"t": tenant_id})
                 return held
             return frame(con, query + " ORDER BY contact_id", {"t": tenant_id})
         finally:
             con.unregister("_held")
+            run(con, "DROP TABLE IF EXISTS _survive_pick")
     finally:
         con.unregister("_golden_ids")
 
 
-def _aggregated(latest: dict[str, str], email_found: str, phone_found: str) -> str:
-    """The select list folding several sources into one golden row."""
-    fields = ",\n".join(f"{expr} AS {f}" for f, expr in latest.items())
+def _golden_query() -> str:
+    """One golden row per contact: a single source as it is; several through `_survive_pick`."""
+    companions = {"company_key": "cr.company_key", "phone_type": "pr.phone_type"}
+    chosen = ", ".join(f"{companions.get(f, 'k.' + f)} AS {f}" for f in LATEST_FIELDS)
     return f"""
-        SELECT contact_id,
-               arg_min(source_id, _rank) AS source_id,
-               {fields},
-               list_distinct(flatten(list(tags ORDER BY _rank) FILTER (WHERE tags IS NOT NULL)))
-                   AS tags,
-               string_agg(DISTINCT notes, '\n\n' ORDER BY notes)
-                   FILTER (WHERE notes IS NOT NULL) AS notes,
-               coalesce(arg_max(consent_status, _rank)
-                            FILTER (WHERE consent_status <> 'unknown'), 'unknown')
-                   AS consent_status,
-               min(created_at) AS created_at,
-               CASE WHEN {email_found} THEN 'valid'
-                    WHEN bool_or(email_status = 'invalid') THEN 'invalid'
-                    ELSE 'missing' END AS email_status,
-               CASE WHEN {phone_found} THEN 'valid'
-                    WHEN bool_or(phone_status = 'invalid') THEN 'invalid'
-                    ELSE 'missing' END AS phone_status,
-               arg_max(extra, _rank) FILTER (WHERE extra IS NOT NULL) AS extra"""
-
-
-def _guarded_latest(f: str) -> str:
-    """A field's newest value when some sources are held: held rows give no contact detail and
-    only fill other fields no other source gives; a look-alike email gives way to another."""
-    newest = f"arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL AND NOT _held"
-    if f == "email":
-        return (f"coalesce({newest} AND NOT _email_held), "
-                f"arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL AND NOT _held))")
-    if f in GUARDED_FIELDS:
-        return f"{newest})"
-    return f"coalesce({newest}), arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL))"
-
-
-def _golden_query(guarded: bool) -> str:
-    plain = _aggregated(
-        {f: f"arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL)" for f in LATEST_FIELDS},
-        "bool_or(email IS NOT NULL)", "bool_or(phone IS NOT NULL)",
-    )
-    query = f"""
-        WITH {_SOURCES}
+        WITH {_SOURCES},
+        agg AS (
+            SELECT contact_id,
+                   arg_min(source_id, _rank) AS source_id,
+                   list_distinct(flatten(list(tags ORDER BY _rank) FILTER (WHERE tags IS NOT NULL)))
+                       AS tags,
+                   string_agg(DISTINCT notes, '\n\n' ORDER BY notes)
+                       FILTER (WHERE notes IS NOT NULL) AS notes,
+                   coalesce(arg_max(consent_status, _rank)
+                                FILTER (WHERE consent_status <> 'unknown'), 'unknown')
+                       AS consent_status,
+                   min(created_at) AS created_at,
+                   bool_or(email_status = 'invalid') AS _email_invalid,
+                   bool_or(phone_status = 'invalid') AS _phone_invalid,
+                   arg_max(extra, _rank) FILTER (WHERE extra IS NOT NULL) AS extra
+            FROM src WHERE _sources > 1
+            GROUP BY contact_id
+        ),
+        picks AS (SELECT {picked_columns()} FROM _survive_pick AS p GROUP BY p.contact_id)
         SELECT contact_id, source_id, {", ".join(LATEST_FIELDS)},
                list_distinct(tags) AS tags, notes,
                CASE WHEN consent_status <> 'unknown' THEN consent_status
@@ -152,36 +136,38 @@ def _golden_query(guarded: bool) -> str:
                extra
         FROM src WHERE _sources = 1
         UNION ALL
-        {plain}
-        FROM src WHERE _sources > 1
-        """
-    if not guarded:
-        return query + " GROUP BY contact_id"
-    guard = _aggregated(
-        {f: _guarded_latest(f) for f in LATEST_FIELDS},
-        "bool_or(email IS NOT NULL AND NOT _held)", "bool_or(phone IS NOT NULL AND NOT _held)",
-    )
-    return query + f"""
-              AND contact_id NOT IN (SELECT contact_id FROM _held)
-        GROUP BY contact_id
-        UNION ALL
-        {guard}
-        FROM (
-            SELECT src.*, coalesce(h.held, false) AS _held,
-                   coalesce(h.email_held, false) AS _email_held
-            FROM src LEFT JOIN _held h USING (import_id, row_number)
-            WHERE src.contact_id IN (SELECT contact_id FROM _held)
-        )
-        GROUP BY contact_id
+        SELECT a.contact_id, a.source_id, {chosen},
+               a.tags, a.notes, a.consent_status, a.created_at,
+               CASE WHEN k.email IS NOT NULL THEN 'valid'
+                    WHEN a._email_invalid THEN 'invalid' ELSE 'missing' END AS email_status,
+               CASE WHEN k.phone IS NOT NULL THEN 'valid'
+                    WHEN a._phone_invalid THEN 'invalid' ELSE 'missing' END AS phone_status,
+               a.extra
+        FROM agg AS a
+        LEFT JOIN picks AS k USING (contact_id)
+        LEFT JOIN src AS cr ON cr.import_id = k._company_import AND cr.row_number = k._company_row
+        LEFT JOIN src AS pr ON pr.import_id = k._phone_import AND pr.row_number = k._phone_row
         """
 
 
 def held_sources(con: duckdb.DuckDBPyConnection, tenant_id: str) -> pl.DataFrame:
-    """Source rows of the contacts in `_golden_ids` that the guard holds back: `held` (gives no
+    """Source rows of the contacts in `_golden_ids` that are held back: `held` (gives no
     contact detail, only fills empty other fields) or `email_held` (its look-alike email does not
-    replace the established one), with their contact. Only contacts whose sources disagree on two
-    or more details, or on an email with characters outside ASCII, are replayed, in Python; one
-    aggregate finds them, and they are few."""
+    replace the established one), with their contact. Rows waiting in marts.merge_review are
+    held; accepted ones never are. Only contacts whose sources disagree on two or more details,
+    or on an email with characters outside ASCII, are replayed, in Python; one aggregate finds
+    them, and they are few."""
+    reviewed = frame(
+        con,
+        """
+        SELECT cs.contact_id, r.import_id, r.row_number, r.status
+        FROM marts.merge_review AS r
+        JOIN core.contact_sources AS cs USING (tenant_id, import_id, row_number)
+        SEMI JOIN _golden_ids AS g ON g.contact_id = cs.contact_id
+        WHERE r.tenant_id = $t AND r.status IN ('open', 'accepted')
+        """,
+        {"t": tenant_id},
+    )
     # Two or more distinct values of a detail, compared by hash (integers aggregate faster than
     # text; a collision would only spare a contact the replay, at odds of one in 2**64).
     varies = {f: f"coalesce(min(hash(s.{f})) FILTER (WHERE s.{f} IS NOT NULL) "
@@ -206,8 +192,11 @@ def held_sources(con: duckdb.DuckDBPyConnection, tenant_id: str) -> pl.DataFrame
         """,
         {"t": tenant_id},
     )
+    waiting = reviewed.filter(pl.col("status") == "open").select(
+        "contact_id", "import_id", "row_number", pl.lit(True).alias("held"),
+        pl.lit(False).alias("email_held")).cast(HELD_SCHEMA)
     if disputed.height == 0:
-        return pl.DataFrame(schema=HELD_SCHEMA)
+        return waiting
     con.register("_disputed", disputed)
     try:
         rows = frame(
@@ -235,16 +224,22 @@ def held_sources(con: duckdb.DuckDBPyConnection, tenant_id: str) -> pl.DataFrame
         )
     finally:
         con.unregister("_disputed")
-    rows = rows.with_columns(confusable(rows["email"]).alias("_confusable"))
+    rows = rows.with_columns(confusable(rows["email"]).alias("_confusable")).join(
+        reviewed.select("import_id", "row_number", pl.col("status").alias("_review")),
+        on=["import_id", "row_number"], how="left", maintain_order="left")
     held, email_held = _replayed(rows)
-    return rows.select(
+    replayed = rows.select(
         "contact_id", "import_id", "row_number", pl.Series("held", held),
         pl.Series("email_held", email_held),
     ).filter(pl.col("held") | pl.col("email_held")).cast(HELD_SCHEMA)
+    return pl.concat([replayed, waiting.join(replayed, on=["import_id", "row_number"],
+                                             how="anti")])
 
 
 def _replayed(rows: pl.DataFrame) -> tuple[list[bool], list[bool]]:
-    """The guard replayed over each contact's sources, oldest first (rows sorted so)."""
+    """The guard replayed over each contact's sources, oldest first (rows sorted so). A row
+    waiting for review is held; an accepted one is never held (its details become
+    established)."""
     held, email_held = [], []
     established: dict[str, str] = {}
     email_confusable = False
@@ -252,16 +247,16 @@ def _replayed(rows: pl.DataFrame) -> tuple[list[bool], list[bool]]:
     keys = rows.select(
         "contact_id",
         *[pl.col("_mailbox" if f == "email" else f).cast(pl.String) for f in GUARDED_FIELDS],
-        "_confusable",
+        "_confusable", "_review",
     ).iter_rows()
-    for contact_id, *values, is_confusable in keys:
+    for contact_id, *values, is_confusable, review in keys:
         details = {f: _key(f, v) for f, v in zip(GUARDED_FIELDS, values, strict=True)
                    if v is not None}
         if contact_id != contact:
             contact, established = contact_id, {}
             email_confusable = False
         replaced = sum(1 for f, v in details.items() if established.get(f, v) != v)
-        is_held = replaced > MOST_REPLACED
+        is_held = review == "open" or (replaced > MOST_REPLACED and review != "accepted")
         look_alike = (
             not is_held and is_confusable and "email" in established
             and not email_confusable and established["email"] != details.get("email")
