@@ -38,10 +38,10 @@ def priority_frame(settings: dict) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=PRIORITY_SCHEMA, orient="row")
 
 
-def _long_query(sources: str, min_sources: int, prioritized: bool) -> str:
-    """Every source row of the contacts in `_golden_ids` with at least `min_sources` sources,
-    one row per field with a value (as text), with its tier. `sources` is the CTE text naming
-    `src` (survive._SOURCES); `_held` (import_id, row_number, held, email_held) is registered."""
+def _long_query(prioritized: bool) -> str:
+    """Every source row in `_survive_src` (survive.py's source rows of the contacts being
+    rebuilt), one row per field with a value (as text), with its tier; `_held` (import_id,
+    row_number, held, email_held) is registered."""
     as_text = ", ".join(f"{f}::VARCHAR AS {f}" for f in SURVIVING_FIELDS)
     priority = (
         "(SELECT min(p.rank) FROM _survive_priority AS p "
@@ -49,14 +49,12 @@ def _long_query(sources: str, min_sources: int, prioritized: bool) -> str:
         if prioritized else "NULL::BIGINT"
     )
     return f"""
-        WITH {sources},
-        rows AS (
+        WITH rows AS (
             SELECT src.*, coalesce(h.held, false) AS _held,
                    coalesce(h.email_held, false) AS _email_held,
                    lower(strip_accents(src.first_name)) AS _fk,
                    lower(strip_accents(src.last_name)) AS _lk
-            FROM src LEFT JOIN _held AS h USING (import_id, row_number)
-            WHERE src._sources >= {int(min_sources)}
+            FROM _survive_src AS src LEFT JOIN _held AS h USING (import_id, row_number)
         ),
         orient AS (  -- each order of a contact's two names, with its rows and first appearance
             SELECT contact_id, _fk, _lk, count(*) AS n, min(_rank) AS first_rank
@@ -95,10 +93,9 @@ def _long_query(sources: str, min_sources: int, prioritized: bool) -> str:
         """
 
 
-def build_picks(con: duckdb.DuckDBPyConnection, tenant_id: str, sources: str,
-                min_sources: int = 2) -> None:
-    """Temp table `_survive_pick` (golden_field_choice.sql's rows) for the contacts in
-    `_golden_ids` with at least `min_sources` sources; `_held` must be registered."""
+def build_picks(con: duckdb.DuckDBPyConnection, tenant_id: str) -> None:
+    """Temp table `_survive_pick` (golden_field_choice.sql's rows) for the source rows in the
+    temp table `_survive_src`; `_held` must be registered."""
     settings = survivorship_settings(con, tenant_id)
     priority = priority_frame(settings)
     params = {"t": tenant_id, "changing": list(settings["changes_over_time"]),
@@ -106,7 +103,7 @@ def build_picks(con: duckdb.DuckDBPyConnection, tenant_id: str, sources: str,
     con.register("_survive_priority", priority)
     try:
         run(con, "CREATE OR REPLACE TEMP TABLE _survive_long AS "
-                 + _long_query(sources, min_sources, priority.height > 0), params)
+                 + _long_query(priority.height > 0), params)
         run(con, "CREATE OR REPLACE TEMP TABLE _survive_pick AS "
                  + sql_text("models/core/golden_field_choice"))
     finally:

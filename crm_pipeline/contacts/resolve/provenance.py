@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 
 from crm_pipeline.contacts.resolve.field_choice import build_picks
-from crm_pipeline.contacts.resolve.survive import _SOURCES, held_sources
+from crm_pipeline.contacts.resolve.survive import held_sources, source_rows
 from crm_pipeline.tenants import survivorship_settings
 from crm_pipeline.warehouse import frame, run
 
@@ -25,7 +25,8 @@ def field_sources(con: duckdb.DuckDBPyConnection, tenant_id: str, contact_id: st
         held = held_sources(con, tenant_id)
         con.register("_held", held)
         try:
-            build_picks(con, tenant_id, _SOURCES, min_sources=1)
+            source_rows(con, tenant_id, 1)
+            build_picks(con, tenant_id)
             picks = frame(con, """
                 SELECT p.field, p.value, p.rule, p.seen_rows, p.agreeing_rows, p.total_rows,
                        i.file_name, i.vendor, i.imported_at, s.source_system
@@ -37,6 +38,7 @@ def field_sources(con: duckdb.DuckDBPyConnection, tenant_id: str, contact_id: st
         finally:
             con.unregister("_held")
             run(con, "DROP TABLE IF EXISTS _survive_pick")
+            run(con, "DROP TABLE IF EXISTS _survive_src")
     finally:
         con.unregister("_golden_ids")
     priority = survivorship_settings(con, tenant_id)["source_priority"]

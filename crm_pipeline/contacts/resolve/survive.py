@@ -85,7 +85,10 @@ def golden_records(
         held = held_sources(con, tenant_id)
         con.register("_held", held)
         try:
-            build_picks(con, tenant_id, _SOURCES)
+            # The rows of contacts with several sources, read once: the choice and the
+            # golden rows both need them.
+            source_rows(con, tenant_id, 2)
+            build_picks(con, tenant_id)
             query = _golden_query()
             if into:
                 run(con, f"CREATE OR REPLACE TEMP TABLE {into} AS {query}", {"t": tenant_id})
@@ -94,8 +97,16 @@ def golden_records(
         finally:
             con.unregister("_held")
             run(con, "DROP TABLE IF EXISTS _survive_pick")
+            run(con, "DROP TABLE IF EXISTS _survive_src")
     finally:
         con.unregister("_golden_ids")
+
+
+def source_rows(con: duckdb.DuckDBPyConnection, tenant_id: str, min_sources: int) -> None:
+    """Temp table `_survive_src`: the source rows of the contacts in `_golden_ids` that have at
+    least `min_sources` sources, with their recency and their contact's number of sources."""
+    run(con, f"CREATE OR REPLACE TEMP TABLE _survive_src AS WITH {_SOURCES} "
+             "SELECT * FROM src WHERE _sources >= $n", {"t": tenant_id, "n": min_sources})
 
 
 def _golden_query() -> str:
@@ -118,7 +129,7 @@ def _golden_query() -> str:
                    bool_or(email_status = 'invalid') AS _email_invalid,
                    bool_or(phone_status = 'invalid') AS _phone_invalid,
                    arg_max(extra, _rank) FILTER (WHERE extra IS NOT NULL) AS extra
-            FROM src WHERE _sources > 1
+            FROM _survive_src
             GROUP BY contact_id
         ),
         picks AS (SELECT {picked_columns()} FROM _survive_pick AS p GROUP BY p.contact_id)
@@ -145,8 +156,10 @@ def _golden_query() -> str:
                a.extra
         FROM agg AS a
         LEFT JOIN picks AS k USING (contact_id)
-        LEFT JOIN src AS cr ON cr.import_id = k._company_import AND cr.row_number = k._company_row
-        LEFT JOIN src AS pr ON pr.import_id = k._phone_import AND pr.row_number = k._phone_row
+        LEFT JOIN _survive_src AS cr
+          ON cr.import_id = k._company_import AND cr.row_number = k._company_row
+        LEFT JOIN _survive_src AS pr
+          ON pr.import_id = k._phone_import AND pr.row_number = k._phone_row
         """
 
 
