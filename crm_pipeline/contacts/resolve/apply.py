@@ -58,7 +58,7 @@ def _write_decision(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, decision
     try:
         _keep_bounces(con, ctx.tenant_id, "_golden")
         keep_manual_values(con, ctx.tenant_id, "_golden")
-        record_other_values(con, ctx.tenant_id, "_golden", held)
+        record_other_values(con, ctx.tenant_id, "_golden")
         consent = "SELECT contact_id, consent_status FROM _golden"
         before = frame(
             con,

@@ -38,10 +38,11 @@ def priority_frame(settings: dict) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=PRIORITY_SCHEMA, orient="row")
 
 
-def _long_query(prioritized: bool) -> str:
+def _long_query(prioritized: bool, disputed_only: bool) -> str:
     """Every source row in `_survive_src` (survive.py's source rows of the contacts being
-    rebuilt), one row per field with a value (as text), with its tier; `_held` (import_id,
-    row_number, held, email_held) is registered."""
+    rebuilt, with their `_held` and `_email_held`), one row per field with a value (as text),
+    with its tier. With `disputed_only`, only the fields `_survive_agg._disputed` lists (the
+    fields whose sources differ) of the contacts that have such fields."""
     as_text = ", ".join(f"{f}::VARCHAR AS {f}" for f in SURVIVING_FIELDS)
     priority = (
         "(SELECT min(p.rank) FROM _survive_priority AS p "
@@ -50,11 +51,12 @@ def _long_query(prioritized: bool) -> str:
     )
     return f"""
         WITH rows AS (
-            SELECT src.*, coalesce(h.held, false) AS _held,
-                   coalesce(h.email_held, false) AS _email_held,
+            SELECT src.*, {"a._disputed" if disputed_only else "NULL::VARCHAR[]"} AS _disputed,
                    lower(strip_accents(src.first_name)) AS _fk,
                    lower(strip_accents(src.last_name)) AS _lk
-            FROM _survive_src AS src LEFT JOIN _held AS h USING (import_id, row_number)
+            FROM _survive_src AS src
+            {"JOIN _survive_agg AS a ON a.contact_id = src.contact_id AND len(a._disputed) > 0"
+             if disputed_only else ""}
         ),
         orient AS (  -- each order of a contact's two names, with its rows and first appearance
             SELECT contact_id, _fk, _lk, count(*) AS n, min(_rank) AS first_rank
@@ -80,7 +82,7 @@ def _long_query(prioritized: bool) -> str:
         ),
         long AS (
             UNPIVOT (SELECT contact_id, import_id, row_number, _rank, _held, _email_held, _names,
-                            {as_text} FROM named)
+                            _disputed, {as_text} FROM named)
             ON {", ".join(SURVIVING_FIELDS)} INTO NAME field VALUE value
         )
         SELECT l.contact_id, l.import_id, l.row_number, l.field, l.value, l._rank,
@@ -90,12 +92,14 @@ def _long_query(prioritized: bool) -> str:
                list_contains($changing, l.field) AS changing
         FROM long AS l, LATERAL (SELECT {priority} AS rank) AS pr
         WHERE NOT (l._held AND list_contains($guarded, l.field))
+          {"AND list_contains(l._disputed, l.field)" if disputed_only else ""}
         """
 
 
-def build_picks(con: duckdb.DuckDBPyConnection, tenant_id: str) -> None:
+def build_picks(con: duckdb.DuckDBPyConnection, tenant_id: str,
+                disputed_only: bool = False) -> None:
     """Temp table `_survive_pick` (golden_field_choice.sql's rows) for the source rows in the
-    temp table `_survive_src`; `_held` must be registered."""
+    temp table `_survive_src` (every field, or only the disputed ones: `_long_query`)."""
     settings = survivorship_settings(con, tenant_id)
     priority = priority_frame(settings)
     params = {"t": tenant_id, "changing": list(settings["changes_over_time"]),
@@ -103,7 +107,7 @@ def build_picks(con: duckdb.DuckDBPyConnection, tenant_id: str) -> None:
     con.register("_survive_priority", priority)
     try:
         run(con, "CREATE OR REPLACE TEMP TABLE _survive_long AS "
-                 + _long_query(priority.height > 0), params)
+                 + _long_query(priority.height > 0, disputed_only), params)
         run(con, "CREATE OR REPLACE TEMP TABLE _survive_pick AS "
                  + sql_text("models/core/golden_field_choice"))
     finally:

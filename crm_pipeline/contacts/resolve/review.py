@@ -162,11 +162,11 @@ def rebuild_contacts(con: duckdb.DuckDBPyConnection, ctx: ChangeContext,
     """The contacts' golden records rebuilt from their sources (hand-set values kept), written
     through the audited path, and their secondary emails and phones; in the caller's
     transaction."""
-    held = golden_records(con, ctx.tenant_id, pl.Series(contact_ids), into="_golden_review")
+    golden_records(con, ctx.tenant_id, pl.Series(contact_ids), into="_golden_review")
     try:
         keep_manual_values(con, ctx.tenant_id, "_golden_review")
         upsert_contacts(con, ctx, "_golden_review")
-        record_other_values(con, ctx.tenant_id, "_golden_review", held)
+        record_other_values(con, ctx.tenant_id, "_golden_review")
     finally:
         run(con, "DROP TABLE IF EXISTS _golden_review")
 

@@ -22,6 +22,7 @@ import polars as pl
 
 from crm_pipeline.contacts.normalize.emails import confusable
 from crm_pipeline.contacts.resolve.field_choice import build_picks, picked_columns
+from crm_pipeline.tenants import SURVIVING_FIELDS
 from crm_pipeline.contacts.store import CONTACT_FIELDS
 from crm_pipeline.warehouse import frame, run
 
@@ -74,10 +75,12 @@ def golden_records(
 
     Tags are unioned, notes kept from every source (distinct, in a stable order, so a re-run
     changes nothing), created_at is the earliest, consent the newest known status.
-    A contact with one source (most) is that row, taken as it is; only the others are chosen
-    field by field.
+    A contact with one source (most) is that row, taken as it is; of the others, a field all
+    sources agree on is taken in one aggregate, and only the fields where they differ go through
+    the rules (a few percent of the values).
     With `into`, the rows go to that temporary table instead (a million golden rows then never
-    leave DuckDB) and the held source rows (`held_sources`) are returned.
+    leave DuckDB), the held source rows (`held_sources`) are returned and the temporary table
+    `_golden_others` holds the emails and phones of the sources for `secondary`.
     """
     ids = pl.DataFrame({"contact_id": contact_ids.unique()})
     con.register("_golden_ids", ids)
@@ -88,51 +91,140 @@ def golden_records(
             # The rows of contacts with several sources, read once: the choice and the
             # golden rows both need them.
             source_rows(con, tenant_id, 2)
-            build_picks(con, tenant_id)
+            run(con, "CREATE OR REPLACE TEMP TABLE _survive_agg AS "
+                     + _aggregate_query(guarded=held.height > 0))
+            build_picks(con, tenant_id, disputed_only=True)
             query = _golden_query()
             if into:
                 run(con, f"CREATE OR REPLACE TEMP TABLE {into} AS {query}", {"t": tenant_id})
+                run(con, f"CREATE OR REPLACE TEMP TABLE _golden_others AS {_OTHERS}",
+                    {"t": tenant_id})
                 return held
             return frame(con, query + " ORDER BY contact_id", {"t": tenant_id})
         finally:
             con.unregister("_held")
-            run(con, "DROP TABLE IF EXISTS _survive_pick")
-            run(con, "DROP TABLE IF EXISTS _survive_src")
+            for table in ("_survive_pick", "_survive_agg", "_survive_src"):
+                run(con, f"DROP TABLE IF EXISTS {table}")
     finally:
         con.unregister("_golden_ids")
 
 
 def source_rows(con: duckdb.DuckDBPyConnection, tenant_id: str, min_sources: int) -> None:
     """Temp table `_survive_src`: the source rows of the contacts in `_golden_ids` that have at
-    least `min_sources` sources, with their recency and their contact's number of sources."""
-    run(con, f"CREATE OR REPLACE TEMP TABLE _survive_src AS WITH {_SOURCES} "
-             "SELECT * FROM src WHERE _sources >= $n", {"t": tenant_id, "n": min_sources})
+    least `min_sources` sources, with their recency, their contact's number of sources and
+    whether they are held (`_held` registered: held_sources' frame)."""
+    run(con, f"""
+        CREATE OR REPLACE TEMP TABLE _survive_src AS WITH {_SOURCES}
+        SELECT src.*, coalesce(h.held, false) AS _held,
+               coalesce(h.email_held, false) AS _email_held
+        FROM src LEFT JOIN _held AS h USING (import_id, row_number)
+        WHERE src._sources >= $n""", {"t": tenant_id, "n": min_sources})
+
+
+# The emails and phones the sources give (candidates for secondary values): the rows of
+# contacts with several sources (not held) and the single ones with further values.
+_OTHERS = """
+    SELECT s.contact_id, s.import_id, s.row_number, i.imported_at, s.email, s.phone,
+           s.other_emails, s.other_phones
+    FROM _survive_src AS s JOIN raw.imports AS i USING (tenant_id, import_id)
+    WHERE NOT s._held
+    UNION ALL
+    SELECT cs.contact_id, s.import_id, s.row_number, i.imported_at, s.email, s.phone,
+           s.other_emails, s.other_phones
+    FROM staging.contact_rows AS s
+    JOIN core.contact_sources AS cs USING (tenant_id, import_id, row_number)
+    JOIN raw.imports AS i USING (tenant_id, import_id)
+    WHERE s.tenant_id = $t AND (s.other_emails IS NOT NULL OR s.other_phones IS NOT NULL)
+      AND cs.contact_id IN (SELECT contact_id FROM _golden_ids)
+      AND cs.contact_id NOT IN (SELECT contact_id FROM _survive_agg)
+    """
+
+
+def _aggregate_query(guarded: bool) -> str:
+    """One row per contact of `_survive_src`: every field's newest value (held rows giving no
+    contact detail and only filling the fields no other source gives), the other columns'
+    aggregates, and `_disputed`, the fields its sources give two or more values of."""
+    if guarded:
+        latest = {f: _guarded_latest(f) for f in LATEST_FIELDS}
+        found = ("bool_or(email IS NOT NULL AND NOT _held)",
+                 "bool_or(phone IS NOT NULL AND NOT _held)")
+    else:
+        latest = {f: f"arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL)" for f in LATEST_FIELDS}
+        found = ("bool_or(email IS NOT NULL)", "bool_or(phone IS NOT NULL)")
+    disputed = ", ".join(
+        f"CASE WHEN min(hash({f})) FILTER (WHERE {f} IS NOT NULL) "
+        f"<> max(hash({f})) FILTER (WHERE {f} IS NOT NULL) THEN '{f}' END"
+        for f in SURVIVING_FIELDS
+    )
+    return (_aggregated(latest, *found)
+            + f""",
+               list_filter([{disputed}], lambda x: x IS NOT NULL) AS _disputed,
+               bool_or(email_status = 'invalid') AS _email_invalid,
+               bool_or(phone_status = 'invalid') AS _phone_invalid
+        FROM _survive_src GROUP BY contact_id""")
+
+
+def _aggregated(latest: dict[str, str], email_found: str, phone_found: str) -> str:
+    """The select list folding several sources into one golden row."""
+    fields = ",\n".join(f"{expr} AS {f}" for f, expr in latest.items())
+    return f"""
+        SELECT contact_id,
+               arg_min(source_id, _rank) AS source_id,
+               {fields},
+               list_distinct(flatten(list(tags ORDER BY _rank) FILTER (WHERE tags IS NOT NULL)))
+                   AS tags,
+               string_agg(DISTINCT notes, '\n\n' ORDER BY notes)
+                   FILTER (WHERE notes IS NOT NULL) AS notes,
+               coalesce(arg_max(consent_status, _rank)
+                            FILTER (WHERE consent_status <> 'unknown'), 'unknown')
+                   AS consent_status,
+               min(created_at) AS created_at,
+               CASE WHEN {email_found} THEN 'valid'
+                    WHEN bool_or(email_status = 'invalid') THEN 'invalid'
+                    ELSE 'missing' END AS email_status,
+               CASE WHEN {phone_found} THEN 'valid'
+                    WHEN bool_or(phone_status = 'invalid') THEN 'invalid'
+                    ELSE 'missing' END AS phone_status,
+               arg_max(extra, _rank) FILTER (WHERE extra IS NOT NULL) AS extra"""
+
+
+def _guarded_latest(f: str) -> str:
+    """A field's newest value when some sources are held: held rows give no contact detail and
+    only fill other fields no other source gives; a look-alike email gives way to another."""
+    newest = f"arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL AND NOT _held"
+    if f == "email":
+        return (f"coalesce({newest} AND NOT _email_held), "
+                f"arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL AND NOT _held))")
+    if f in GUARDED_FIELDS:
+        return f"{newest})"
+    return f"coalesce({newest}), arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL))"
 
 
 def _golden_query() -> str:
-    """One golden row per contact: a single source as it is; several through `_survive_pick`."""
-    companions = {"company_key": "cr.company_key", "phone_type": "pr.phone_type"}
-    chosen = ", ".join(f"{companions.get(f, 'k.' + f)} AS {f}" for f in LATEST_FIELDS)
+    """One golden row per contact: a single source as it is; several from `_survive_agg`, the
+    fields they dispute from `_survive_pick`."""
+    def value(f: str) -> str:
+        owner = {"company_key": "company", "phone_type": "phone"}.get(f, f)
+        if owner not in SURVIVING_FIELDS:
+            return f"a.{f}"
+        chosen = {"company_key": "cr.company_key", "phone_type": "pr.phone_type"}.get(f, f"k.{f}")
+        return f"CASE WHEN list_contains(a._disputed, '{owner}') THEN {chosen} ELSE a.{f} END"
+
+    chosen = ", ".join(f"{value(f)} AS {f}" for f in LATEST_FIELDS)
     return f"""
         WITH {_SOURCES},
-        agg AS (
-            SELECT contact_id,
-                   arg_min(source_id, _rank) AS source_id,
-                   list_distinct(flatten(list(tags ORDER BY _rank) FILTER (WHERE tags IS NOT NULL)))
-                       AS tags,
-                   string_agg(DISTINCT notes, '\n\n' ORDER BY notes)
-                       FILTER (WHERE notes IS NOT NULL) AS notes,
-                   coalesce(arg_max(consent_status, _rank)
-                                FILTER (WHERE consent_status <> 'unknown'), 'unknown')
-                       AS consent_status,
-                   min(created_at) AS created_at,
-                   bool_or(email_status = 'invalid') AS _email_invalid,
-                   bool_or(phone_status = 'invalid') AS _phone_invalid,
-                   arg_max(extra, _rank) FILTER (WHERE extra IS NOT NULL) AS extra
-            FROM _survive_src
-            GROUP BY contact_id
-        ),
-        picks AS (SELECT {picked_columns()} FROM _survive_pick AS p GROUP BY p.contact_id)
+        picks AS (SELECT {picked_columns()} FROM _survive_pick AS p GROUP BY p.contact_id),
+        multi AS (
+            SELECT a.contact_id, a.source_id, {chosen},
+                   a.tags, a.notes, a.consent_status, a.created_at, a.email_status,
+                   a.phone_status, a.extra, a._email_invalid, a._phone_invalid
+            FROM _survive_agg AS a
+            LEFT JOIN picks AS k USING (contact_id)
+            LEFT JOIN _survive_src AS cr
+              ON cr.import_id = k._company_import AND cr.row_number = k._company_row
+            LEFT JOIN _survive_src AS pr
+              ON pr.import_id = k._phone_import AND pr.row_number = k._phone_row
+        )
         SELECT contact_id, source_id, {", ".join(LATEST_FIELDS)},
                list_distinct(tags) AS tags, notes,
                CASE WHEN consent_status <> 'unknown' THEN consent_status
@@ -147,19 +239,14 @@ def _golden_query() -> str:
                extra
         FROM src WHERE _sources = 1
         UNION ALL
-        SELECT a.contact_id, a.source_id, {chosen},
-               a.tags, a.notes, a.consent_status, a.created_at,
-               CASE WHEN k.email IS NOT NULL THEN 'valid'
-                    WHEN a._email_invalid THEN 'invalid' ELSE 'missing' END AS email_status,
-               CASE WHEN k.phone IS NOT NULL THEN 'valid'
-                    WHEN a._phone_invalid THEN 'invalid' ELSE 'missing' END AS phone_status,
-               a.extra
-        FROM agg AS a
-        LEFT JOIN picks AS k USING (contact_id)
-        LEFT JOIN _survive_src AS cr
-          ON cr.import_id = k._company_import AND cr.row_number = k._company_row
-        LEFT JOIN _survive_src AS pr
-          ON pr.import_id = k._phone_import AND pr.row_number = k._phone_row
+        SELECT contact_id, source_id, {", ".join(LATEST_FIELDS)}, tags, notes, consent_status,
+               created_at,
+               CASE WHEN email IS NOT NULL THEN 'valid'
+                    WHEN _email_invalid THEN 'invalid' ELSE 'missing' END AS email_status,
+               CASE WHEN phone IS NOT NULL THEN 'valid'
+                    WHEN _phone_invalid THEN 'invalid' ELSE 'missing' END AS phone_status,
+               extra
+        FROM multi
         """
 
 

@@ -74,11 +74,11 @@ def unmerge_source(
             {"t": t, "k": source_key, "c": cid, "a": ctx.actor, "at": ctx.at},
         )
         moved = _rehome_activities(con, t, cid, new_id, source_key)
-        held = golden_records(con, t, pl.Series([cid, new_id]), into="_golden_unmerge")
+        golden_records(con, t, pl.Series([cid, new_id]), into="_golden_unmerge")
         golden = frame(con, "SELECT * FROM _golden_unmerge ORDER BY contact_id")
         before = stored_consent(con, t, [cid, new_id])
         upsert_contacts(con, ctx, golden)
-        record_other_values(con, t, "_golden_unmerge", held)
+        record_other_values(con, t, "_golden_unmerge")
         run(con, "DROP TABLE _golden_unmerge")
         record_consent_changes(con, ctx, before, golden, source=f"unmerge:{source_key}")
         mark_split(con, ctx, source_key)

@@ -14,11 +14,17 @@
 -- newest giving that spelling), the rule, and how many rows give it, agree with it, give the
 -- field.
 -- No parameters.
-WITH tiered AS (
-    SELECT *,
-           min(tier) OVER (PARTITION BY contact_id, field) AS best_tier,
-           count(*) OVER (PARTITION BY contact_id, field) AS total_rows
+WITH per_field AS (  -- most fields of most contacts: every row gives the same value
+    SELECT contact_id, field, min(value) = max(value) AS settled, count(*) AS total_rows,
+           min(value) AS value, min(tier) AS best_tier,
+           arg_max(import_id, _rank) AS import_id, arg_max(row_number, _rank) AS row_number
     FROM _survive_long
+    GROUP BY contact_id, field
+),
+tiered AS (  -- the rows of the fields whose rows disagree
+    SELECT l.*, f.best_tier, f.total_rows
+    FROM _survive_long AS l
+    JOIN per_field AS f ON f.contact_id = l.contact_id AND f.field = l.field AND NOT f.settled
 ),
 vals AS (
     SELECT contact_id, field, value, count(*) AS n, max(_rank) AS latest,
@@ -90,14 +96,28 @@ picked AS (
                  ORDER BY CASE WHEN r.changing THEN g.grp_latest END DESC NULLS LAST,
                           g.grp_n DESC, g.lead)
 ),
+folds AS (  -- per field: the most rows one spelling has, and how many spellings have as many
+    SELECT contact_id, field, max(fold_n) AS top_n, count(*) FILTER (WHERE fold_n = top) AS at_top
+    FROM (SELECT DISTINCT contact_id, field, fold, fold_n,
+                 max(fold_n) OVER (PARTITION BY contact_id, field) AS top
+          FROM ranked)
+    GROUP BY contact_id, field
+),
 chosen AS (
-    SELECT p.*,
-           (SELECT max(o.fold_n) FROM ranked AS o
-            WHERE o.contact_id = p.contact_id AND o.field = p.field AND o.fold <> p.fold)
+    SELECT p.*, CASE WHEN p.fold_n = f.top_n AND f.at_top = 1 THEN 0 ELSE p.fold_n END
                AS other_fold_n
     FROM picked AS p
+    JOIN folds AS f ON f.contact_id = p.contact_id AND f.field = p.field
     WHERE pick = 1
 )
+SELECT contact_id, field, value, import_id, row_number,
+       CASE WHEN best_tier >= 1000000000 THEN 'held'
+            WHEN total_rows = 1 THEN 'only'
+            ELSE 'agreed' END AS rule,
+       total_rows AS seen_rows, total_rows AS agreeing_rows, total_rows
+FROM per_field
+WHERE settled
+UNION ALL
 SELECT contact_id, field, value, import_id, row_number,
        CASE WHEN best_tier >= 1000000000 THEN 'held'
             WHEN total_rows = 1 THEN 'only'
@@ -105,7 +125,7 @@ SELECT contact_id, field, value, import_id, row_number,
             WHEN listed AND cand_rows < total_rows THEN 'source_priority'
             WHEN changing AND n_groups > 1 AND grp_latest = newest THEN 'newest'
             WHEN (n_groups > 1 AND grp_n > runner_n)
-                 OR (n_groups = 1 AND fold_n > coalesce(other_fold_n, 0)) THEN 'majority'
+                 OR (n_groups = 1 AND fold_n > other_fold_n) THEN 'majority'
             ELSE 'complete'
        END AS rule,
        fold_n AS seen_rows, grp_n AS agreeing_rows, total_rows
