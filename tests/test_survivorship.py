@@ -9,10 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from helpers import write_csv
+from helpers import crm, write_csv
 
 from crm_pipeline.contacts.importer import normalize_import, stage_contact_file
 from crm_pipeline.contacts.resolve.apply import resolve_tenant
+from crm_pipeline.contacts.resolve.provenance import field_sources
 from crm_pipeline.errors import BadArgument
 from crm_pipeline.marts.tenant_settings import merged_settings, default_settings
 from crm_pipeline.tenants import ensure_tenant
@@ -50,7 +51,13 @@ def test_two_sources_agreeing_beat_a_newer_typo(con, ctx, tmp_path):
     import_rows(con, ctx, tmp_path, "a.csv", [row.format(id=1, first="Michael")], 1)
     import_rows(con, ctx, tmp_path, "b.csv", [row.format(id=2, first="Michael")], 2)
     import_rows(con, ctx, tmp_path, "c.csv", [row.format(id=3, first="Micheal")], 3)
-    assert only_contact(con, "first_name") == ("Michael",)
+    contact_id, first = only_contact(con, "contact_id", "first_name")
+    assert first == "Michael"
+    origin = {e["field"]: e for e in field_sources(con, "t1", contact_id)}
+    assert origin["first_name"]["rule"] == "majority"
+    assert origin["first_name"]["text"].endswith(
+        "(b.csv), seen in 2 of 3 records (1 more with a small difference)")
+    assert origin["last_name"]["text"].endswith("seen in 3 of 3 records")
 
 
 def test_a_newer_value_seen_once_wins_when_nothing_else_decides(con, ctx, tmp_path):
@@ -107,7 +114,10 @@ def test_a_listed_source_wins_over_newer_and_more_frequent_values(con, ctx, tmp_
     import_rows(con, ctx, tmp_path, "master.csv", [row.format(id=1, title="Head of IT")], 1)
     import_rows(con, ctx, tmp_path, "b.csv", [row.format(id=2, title="IT Manager")], 2)
     import_rows(con, ctx, tmp_path, "c.csv", [row.format(id=3, title="IT Manager")], 3)
-    assert only_contact(con, "job_title") == ("Head of IT",)
+    contact_id, title = only_contact(con, "contact_id", "job_title")
+    assert title == "Head of IT"
+    origin = {e["field"]: e["text"] for e in field_sources(con, "t1", contact_id)}
+    assert origin["job_title"].endswith("seen in 1 of 3 records; source priority: master.csv")
 
 
 def test_other_emails_and_phones_stay_as_secondary_values(con, ctx, tmp_path):
@@ -135,3 +145,35 @@ def test_survivorship_settings_are_checked():
                 {"review_below_score": 2}, {"source_priority": {"*": []}}):
         with pytest.raises(BadArgument):
             merged_settings(defaults, {"survivorship": bad}, "t1")
+
+
+def test_a_value_set_by_hand_wins_over_later_imports_and_show_says_who(tmp_path, capsys):
+    home = tmp_path / "home"
+
+    def load(name: str, title: str) -> None:
+        path = write_csv(tmp_path / name, HEADER, [f"1,Gil,Ho,gil@acme.com,,Acme Inc,{title},,,"])
+        code, _, err = crm(home, "import", "contacts", str(path), "--tenant", "t1", "--no-run",
+                           capsys=capsys)
+        assert code == 0, err
+        code, _, err = crm(home, "run", "--as-of", "2026-11-15", capsys=capsys)
+        assert code == 0, err
+
+    load("a.csv", "Engineer")
+    code, out, err = crm(home, "sql", "--tenant", "t1", "select contact_id from core.contacts",
+                         "--format", "json", capsys=capsys)
+    assert code == 0, err
+    contact_id = json.loads(out)[0]["contact_id"]
+    code, _, err = crm(home, "contact", "set", "--tenant", "t1", "--contact", contact_id,
+                       "--actor", "cheryl", "job_title=Staff Engineer", capsys=capsys)
+    assert code == 0, err
+    load("b.csv", "Senior Engineer")
+    code, out, err = crm(home, "contact", "show", "--tenant", "t1", contact_id, "--format",
+                         "json", capsys=capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["contact"]["job_title"] == "Staff Engineer"
+    assert doc["field_sources"]["job_title"].startswith("set by hand by cheryl (agent) on ")
+    assert "seen in 2 of 2 records" in doc["field_sources"]["email"]
+    code, out, err = crm(home, "contact", "show", "--tenant", "t1", contact_id, capsys=capsys)
+    assert code == 0, err
+    assert "set by hand by cheryl" in out and "seen in 2 of 2 records" in out

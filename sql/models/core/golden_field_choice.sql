@@ -3,10 +3,11 @@
 -- row's recency, tier: held rows, then source priority, lower is better; listed: the row's
 -- source is listed for the field; changing: the field changes over time). Order of preference:
 --   1. the best tier (a held row only fills a field no other row gives; then source priority);
---   2. values that agree up to a small edit (case, accents, spacing, one or two letters, an
---      abbreviation by initials; never another number) count as one group, led by the spelling
---      seen in more rows, then the best-formed name (not ALL CAPS or all lower case), then the
---      most complete, then the newest;
+--   2. values that agree up to a small edit (case, accents, spacing, one letter, or two in
+--      values of 8 letters or more, a swap of two letters counting as one; an abbreviation by
+--      initials; never another number) count as one group, led by the spelling seen in more
+--      rows, then the best-formed name (not ALL CAPS or all lower case), then the most
+--      complete, then the newest;
 --   3. a field that changes over time takes the group seen last; any other field the group
 --      seen in more rows, then its leader's order above (most complete, most recent).
 -- A hand-set value (core.manual_fields) is put back afterwards; it wins over all of this.
@@ -65,7 +66,7 @@ agree AS (  -- pairs of values agreeing up to a small edit (text fields whose va
       AND a.field NOT IN ('email', 'phone', 'birthdate', 'company_size')
       AND a.value <> b.value AND a.digits = b.digits
       AND (a.fold = b.fold
-           OR levenshtein(a.fold, b.fold)
+           OR damerau_levenshtein(a.fold, b.fold)
               <= CASE WHEN least(length(a.fold), length(b.fold)) >= 8 THEN 2 ELSE 1 END
            OR (length(b.fold) BETWEEN 2 AND 6 AND b.fold = a.initials
                AND length(a.initials) = length(b.fold))
