@@ -344,7 +344,8 @@ def contact_show(
     fmt: TextFormatOpt = "text",
     home: HomeOpt = None,
 ) -> None:
-    """One contact's profile and activity timeline, newest first.
+    """One contact's profile (each value with its source and the rule that kept it) and
+    activity timeline, newest first.
 
     [bold]Examples[/bold]
 
@@ -352,10 +353,10 @@ def contact_show(
     $ crm contact show --tenant acme_us c_0123456789abcdef --format json
     """
     from crm_pipeline.cli.render import print_profile
-    from crm_pipeline.contacts.profile import contact_profile
+    from crm_pipeline.contacts.resolve.provenance import profile_with_origins
 
     h = _home(home)
-    _show(contact_profile(h, tenant, contact_id), fmt, print_profile)
+    _show(profile_with_origins(h, tenant, contact_id), fmt, print_profile)
 
 
 ActorOpt = Annotated[str, typer.Option(

@@ -53,10 +53,9 @@ def tenant_extract(
 
 
 def contact_profile(home: Home, tenant_id: str, contact_id: str) -> dict:
-    """Profile (each field with where its value comes from), sources, secondary emails and
-    phones, segments, lead score and the full timeline (newest first)."""
-    from crm_pipeline.contacts.resolve.provenance import field_sources
-
+    """Profile, sources, secondary emails and phones, segments, lead score and the full
+    timeline (newest first). `resolve.provenance.profile_with_origins` adds where each value
+    comes from."""
     tenant_id, con = tenant_extract(home, tenant_id, contact_id)
     try:
         cid = resolve_contact_id(con, tenant_id, contact_id)
@@ -97,7 +96,6 @@ def contact_profile(home: Home, tenant_id: str, contact_id: str) -> dict:
             "other_phones": [r["phone"] for r in records(
                 con, "SELECT phone FROM core.contact_other_phones WHERE tenant_id = $t "
                 "AND contact_id = $c ORDER BY source_rows DESC, last_seen_at DESC, phone", p)],
-            "field_sources": {e["field"]: e["text"] for e in field_sources(con, tenant_id, cid)},
         }
     finally:
         con.close()

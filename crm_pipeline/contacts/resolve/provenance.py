@@ -8,14 +8,29 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from crm_pipeline.contacts.profile import contact_profile, tenant_extract
 from crm_pipeline.contacts.resolve.field_choice import build_picks
 from crm_pipeline.contacts.resolve.survive import held_sources, source_rows
 from crm_pipeline.tenants import survivorship_settings
+from crm_pipeline.home import Home
 from crm_pipeline.warehouse import frame, run
 
 VENDOR_NAMES = {"hubspot": "HubSpot", "salesforce": "Salesforce", "pipedrive": "Pipedrive",
                 "zoho": "Zoho", "mailchimp": "Mailchimp", "google": "Google", "outlook": "Outlook",
                 "linkedin": "LinkedIn"}
+
+
+def profile_with_origins(home: Home, tenant_id: str, contact_id: str) -> dict:
+    """`contact_profile` with `field_sources`: each field's origin in words, by field."""
+    profile = contact_profile(home, tenant_id, contact_id)
+    tenant_id, con = tenant_extract(home, tenant_id, contact_id)
+    try:
+        profile["field_sources"] = {
+            e["field"]: e["text"]
+            for e in field_sources(con, tenant_id, profile["contact"]["contact_id"])}
+    finally:
+        con.close()
+    return profile
 
 
 def field_sources(con: duckdb.DuckDBPyConnection, tenant_id: str, contact_id: str) -> list[dict]:
