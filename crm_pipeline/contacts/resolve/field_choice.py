@@ -41,8 +41,8 @@ def priority_frame(settings: dict) -> pl.DataFrame:
 def _long_query(prioritized: bool, disputed_only: bool) -> str:
     """Every source row in `_survive_src` (survive.py's source rows of the contacts being
     rebuilt, with their `_held` and `_email_held`), one row per field with a value (as text),
-    with its tier. With `disputed_only`, only the fields `_survive_agg._disputed` lists (the
-    fields whose sources differ) of the contacts that have such fields."""
+    with its tier. With `disputed_only`, only the fields `_survive_agg._disputed` lists (those
+    whose sources may differ) of the contacts that have such fields."""
     as_text = ", ".join(f"{f}::VARCHAR AS {f}" for f in SURVIVING_FIELDS)
     priority = (
         "(SELECT min(p.rank) FROM _survive_priority AS p "

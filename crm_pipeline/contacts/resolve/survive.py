@@ -143,7 +143,8 @@ _OTHERS = """
 def _aggregate_query(guarded: bool) -> str:
     """One row per contact of `_survive_src`: every field's newest value (held rows giving no
     contact detail and only filling the fields no other source gives), the other columns'
-    aggregates, and `_disputed`, the fields its sources give two or more values of."""
+    aggregates, and `_disputed`: the fields whose sources may differ. A field all its sources
+    agree on keeps that value; the others are replaced by `_survive_pick`'s."""
     if guarded:
         latest = {f: _guarded_latest(f) for f in LATEST_FIELDS}
         found = ("bool_or(email IS NOT NULL AND NOT _held)",
@@ -151,11 +152,10 @@ def _aggregate_query(guarded: bool) -> str:
     else:
         latest = {f: f"arg_max({f}, _rank) FILTER (WHERE {f} IS NOT NULL)" for f in LATEST_FIELDS}
         found = ("bool_or(email IS NOT NULL)", "bool_or(phone IS NOT NULL)")
-    disputed = ", ".join(
-        f"CASE WHEN min(hash({f})) FILTER (WHERE {f} IS NOT NULL) "
-        f"<> max(hash({f})) FILTER (WHERE {f} IS NOT NULL) THEN '{f}' END"
-        for f in SURVIVING_FIELDS
-    )
+    # Fields whose sources may differ (by hash; a NULL beside a value counts too, cheaper than
+    # a filter per field): only these go through the rules.
+    disputed = ", ".join(f"CASE WHEN min(hash({f})) <> max(hash({f})) THEN '{f}' END"
+                         for f in SURVIVING_FIELDS)
     return (_aggregated(latest, *found)
             + f""",
                list_filter([{disputed}], lambda x: x IS NOT NULL) AS _disputed,
@@ -202,13 +202,14 @@ def _guarded_latest(f: str) -> str:
 
 def _golden_query() -> str:
     """One golden row per contact: a single source as it is; several from `_survive_agg`, the
-    fields they dispute from `_survive_pick`."""
+    fields their sources dispute from `_survive_pick` (a value there is never NULL: a field
+    without a row there is one all sources agree on, or none gives)."""
     def value(f: str) -> str:
-        owner = {"company_key": "company", "phone_type": "phone"}.get(f, f)
-        if owner not in SURVIVING_FIELDS:
-            return f"a.{f}"
-        chosen = {"company_key": "cr.company_key", "phone_type": "pr.phone_type"}.get(f, f"k.{f}")
-        return f"CASE WHEN list_contains(a._disputed, '{owner}') THEN {chosen} ELSE a.{f} END"
+        if f == "company_key":
+            return "CASE WHEN k._company_row IS NULL THEN a.company_key ELSE cr.company_key END"
+        if f == "phone_type":
+            return "CASE WHEN k._phone_row IS NULL THEN a.phone_type ELSE pr.phone_type END"
+        return f"coalesce(k.{f}, a.{f})" if f in SURVIVING_FIELDS else f"a.{f}"
 
     chosen = ", ".join(f"{value(f)} AS {f}" for f in LATEST_FIELDS)
     return f"""

@@ -3,17 +3,17 @@
 -- row's recency, tier: held rows, then source priority, lower is better; listed: the row's
 -- source is listed for the field; changing: the field changes over time). Order of preference:
 --   1. the best tier (a held row only fills a field no other row gives; then source priority);
---   2. values that agree up to a small edit (case, accents, spacing, one letter, or two in
+--   2. values that agree up to a small edit (case, accents, one letter, or two in
 --      values of 8 letters or more, a swap of two letters counting as one; an abbreviation by
---      initials; never another number) count as one group, led by the spelling seen in more
+--      initials of a job title, company or industry; never another number) count as one group, led by the spelling seen in more
 --      rows, then the best-formed name (not ALL CAPS or all lower case), then the most
 --      complete, then the newest;
 --   3. a field that changes over time takes the group seen last; any other field the group
 --      seen in more rows, then its leader's order above (most complete, most recent).
 -- A hand-set value (core.manual_fields) is put back afterwards; it wins over all of this.
 -- One row per contact and field with a value: the chosen value, the row it was taken from (the
--- newest giving that spelling), the rule, and how many rows give it, agree with it, give the
--- field.
+-- newest giving that spelling), the rule, how many rows give it, agree with it, give the
+-- field, and whether every row gives this very value (settled).
 -- No parameters.
 WITH per_field AS (  -- most fields of most contacts: every row gives the same value
     SELECT contact_id, field, min(value) = max(value) AS settled, count(*) AS total_rows,
@@ -38,8 +38,9 @@ vals AS (
 ),
 shaped AS (
     SELECT *,
-           lower(strip_accents(trim(regexp_replace(value, '\s+', ' ', 'g')))) AS fold,
-           regexp_replace(value, '[^0-9]', '', 'g') AS digits,
+           lower(strip_accents(trim(value))) AS fold,
+           CASE WHEN field IN ('first_name', 'last_name') THEN ''
+                ELSE regexp_replace(value, '[^0-9]', '', 'g') END AS digits,
            CASE WHEN field IN ('first_name', 'last_name')
                 THEN (value <> upper(value) AND value <> lower(value))::INT ELSE 0 END AS formed,
            CASE WHEN field IN ('email', 'phone', 'birthdate', 'company_size') THEN 0
@@ -53,9 +54,11 @@ ranked AS (
            row_number() OVER (PARTITION BY contact_id, field
                               ORDER BY fold_n DESC, formed DESC, complete DESC, latest DESC,
                                        value) AS ord,
-           array_to_string(list_transform(
-               list_filter(regexp_split_to_array(fold, '[^a-z0-9]+'), lambda w: w <> ''),
-               lambda w: w[1]), '') AS initials
+           CASE WHEN field IN ('job_title', 'company', 'industry')
+                THEN array_to_string(list_transform(
+                         list_filter(regexp_split_to_array(fold, '[^a-z0-9]+'),
+                                     lambda w: w <> ''),
+                         lambda w: w[1]), '') END AS initials
     FROM (SELECT *, sum(n) OVER (PARTITION BY contact_id, field, fold) AS fold_n FROM shaped)
 ),
 agree AS (  -- pairs of values agreeing up to a small edit (text fields whose values differ)
@@ -115,7 +118,7 @@ SELECT contact_id, field, value, import_id, row_number,
        CASE WHEN best_tier >= 1000000000 THEN 'held'
             WHEN total_rows = 1 THEN 'only'
             ELSE 'agreed' END AS rule,
-       total_rows AS seen_rows, total_rows AS agreeing_rows, total_rows
+       total_rows AS seen_rows, total_rows AS agreeing_rows, total_rows, true AS settled
 FROM per_field
 WHERE settled
 UNION ALL
@@ -129,5 +132,5 @@ SELECT contact_id, field, value, import_id, row_number,
                  OR (n_groups = 1 AND fold_n > other_fold_n) THEN 'majority'
             ELSE 'complete'
        END AS rule,
-       fold_n AS seen_rows, grp_n AS agreeing_rows, total_rows
+       fold_n AS seen_rows, grp_n AS agreeing_rows, total_rows, false AS settled
 FROM chosen
