@@ -177,3 +177,20 @@ def test_a_value_set_by_hand_wins_over_later_imports_and_show_says_who(tmp_path,
     code, out, err = crm(home, "contact", "show", "--tenant", "t1", contact_id, capsys=capsys)
     assert code == 0, err
     assert "set by hand by cheryl" in out and "seen in 2 of 2 records" in out
+
+
+def test_crm_tenant_set_takes_the_survivorship_rules(tmp_path, capsys):
+    home = tmp_path / "home"
+    path = write_csv(tmp_path / "a.csv", HEADER, ["1,Gil,Ho,gil@acme.com,,,,,,"])
+    assert crm(home, "import", "contacts", str(path), "--tenant", "t1", capsys=capsys)[0] == 0
+    code, _, err = crm(home, "tenant", "set", "--tenant", "t1", "--actor", "jane",
+                       "survivorship.source_priority", '{"*": ["salesforce"]}',
+                       "survivorship.changes_over_time", "company,street",
+                       "review_below_score", "0.7", capsys=capsys)
+    assert code == 0, err
+    code, _, err = crm(home, "tenant", "set", "--tenant", "t1", "--actor", "jane",
+                       "survivorship.changes_over_time", "shoe_size", capsys=capsys)
+    assert code == 2 and "shoe_size" in err and len(err.strip().splitlines()) == 1
+    code, _, err = crm(home, "tenant", "set", "--tenant", "t1", "--actor", "jane",
+                       "survivorship.source_priority", "salesforce", capsys=capsys)
+    assert code == 2 and "JSON object" in err

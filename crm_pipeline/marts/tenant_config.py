@@ -147,7 +147,17 @@ def _column_value(key: str, text: str, currencies: set[str], regions: set[str]) 
 
 
 def _typed_value(key: str, text: str, default):
-    """The text read as the default's type: a number, or a list of text."""
+    """The text read as the default's type: a number, a list of text, or a JSON object (a map
+    such as survivorship.source_priority)."""
+    if isinstance(default, dict):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = None
+        if not isinstance(value, dict):
+            raise BadArgument(f"{key} must be a JSON object, e.g. '{{\"*\": [\"salesforce\"]}}', "
+                              f"not {text!r}")
+        return value
     if isinstance(default, list):
         stripped = text.strip()
         if stripped.startswith("["):
