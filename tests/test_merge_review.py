@@ -46,8 +46,8 @@ def details(con) -> list[tuple]:
 
 
 def reviews(con) -> list[tuple]:
-    return run(con, "SELECT source_key, status, reasons, fields, decided_by FROM marts.merge_review "
-                    "WHERE tenant_id = 't1' ORDER BY source_key")
+    return run(con, "SELECT source_key, status, reasons, fields, decided_by "
+                    "FROM marts.merge_review WHERE tenant_id = 't1' ORDER BY source_key")
 
 
 @pytest.fixture

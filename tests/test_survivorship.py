@@ -15,7 +15,7 @@ from crm_pipeline.contacts.importer import normalize_import, stage_contact_file
 from crm_pipeline.contacts.resolve.apply import resolve_tenant
 from crm_pipeline.contacts.resolve.provenance import field_sources
 from crm_pipeline.errors import BadArgument
-from crm_pipeline.marts.tenant_settings import merged_settings, default_settings
+from crm_pipeline.marts.tenant_settings import default_settings, merged_settings
 from crm_pipeline.tenants import ensure_tenant
 from crm_pipeline.warehouse import run
 

@@ -623,7 +623,8 @@ def merge_accept(
     actor: ActorOpt,
     row: Annotated[str | None, typer.Argument(
         metavar="[ROW]", help="The held source row (import_id:row_number).")] = None,
-    all_rows: Annotated[bool, typer.Option("--all", help="Every row held for this contact.")] = False,
+    all_rows: Annotated[bool, typer.Option(
+        "--all", help="Every row held for this contact.")] = False,
     home: HomeOpt = None,
 ) -> None:
     """Accept a source row held for review (marts.merge_review): its values then take part in

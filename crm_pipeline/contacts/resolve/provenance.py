@@ -11,8 +11,8 @@ import polars as pl
 from crm_pipeline.contacts.profile import contact_profile, tenant_extract
 from crm_pipeline.contacts.resolve.field_choice import build_picks
 from crm_pipeline.contacts.resolve.survive import held_sources, source_rows
-from crm_pipeline.tenants import survivorship_settings
 from crm_pipeline.home import Home
+from crm_pipeline.tenants import survivorship_settings
 from crm_pipeline.warehouse import frame, run
 
 VENDOR_NAMES = {"hubspot": "HubSpot", "salesforce": "Salesforce", "pipedrive": "Pipedrive",

@@ -5,7 +5,9 @@ value its source rows give stays here instead of being lost."""
 from __future__ import annotations
 
 import duckdb
+
 from crm_pipeline.warehouse import run
+
 
 def record_other_values(con: duckdb.DuckDBPyConnection, tenant_id: str, golden: str) -> None:
     """Replace the secondary emails and phones of the contacts in the table `golden` (golden

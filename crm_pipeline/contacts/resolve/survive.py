@@ -22,8 +22,8 @@ import polars as pl
 
 from crm_pipeline.contacts.normalize.emails import confusable
 from crm_pipeline.contacts.resolve.field_choice import build_picks, picked_columns
-from crm_pipeline.tenants import SURVIVING_FIELDS
 from crm_pipeline.contacts.store import CONTACT_FIELDS
+from crm_pipeline.tenants import SURVIVING_FIELDS
 from crm_pipeline.warehouse import frame, run
 
 # Fields taken from the most recent source with a non-empty valid value: every golden field but
