@@ -1,15 +1,20 @@
 """Survivorship: the golden record of a contact from all of its source rows.
 
-The newest source with a value wins each field, with one guard: a source row that would replace
-two or more of the contact's established contact details (email, phone, address) is held back,
-so one row (a look-alike of the person with an attacker's phone and street, or a stale export)
-cannot take a contact over. A held row still joins the contact (nothing is lost) but gives none of
-its contact details, and its other fields only fill fields that are empty. Likewise an email that
-can pass for another (`normalize.emails.confusable`) never replaces an established one.
+Each field keeps the value the rules of `field_choice` choose (source priority, then the value
+seen in more rows up to a small edit, then the most complete and the most recent; the newest
+for fields that change over time; hand-set values are put back by the caller), with one guard:
+a source row that would replace two or more of the contact's established contact details
+(email, phone, address) is held back, so one row (a look-alike of the person with an attacker's
+phone and street, or a stale export) cannot take a contact over. A held row still joins the
+contact (nothing is lost) but gives none of its contact details, and its other fields only fill
+fields that are empty; it waits in marts.merge_review (`review`) until accepted or split off.
+Likewise an email that can pass for another (`normalize.emails.confusable`) never replaces an
+established one.
 
 "Established" is what the contact's earlier sources, taken in import order, settled: the guard
 is replayed from the first source on every time, so a run that adds a third source (or a rebuild)
-decides as the run that first met the held row did.
+decides as the run that first met the held row did (the guard compares with the newest
+details, the replay's notion of established, not with the values survivorship kept).
 """
 
 from __future__ import annotations
