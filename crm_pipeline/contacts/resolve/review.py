@@ -74,7 +74,7 @@ def _queue(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, rows: pl.DataFram
             INSERT INTO marts.merge_review BY NAME
             SELECT $t AS tenant_id, n.contact_id, n.import_id, n.row_number, n.source_key,
                    n.match_rule, n.score, [$reason] AS reasons, n.fields, $at AS flagged_at,
-                   $run AS flagged_run_id, 'open' AS status
+                   $run AS run_id, 'open' AS status
             FROM _review_new AS n
             WHERE NOT EXISTS (SELECT 1 FROM marts.merge_review AS m WHERE m.tenant_id = $t
                               AND m.import_id = n.import_id AND m.row_number = n.row_number)

@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS marts.merge_review (
     reasons VARCHAR[] NOT NULL,
     fields VARCHAR[],
     flagged_at TIMESTAMP NOT NULL,
-    flagged_run_id VARCHAR,
+    run_id VARCHAR,
     status VARCHAR NOT NULL,
     decided_by VARCHAR,
     decided_by_kind VARCHAR,
@@ -26,7 +26,7 @@ COMMENT ON COLUMN marts.merge_review.score IS 'Its match score (probability, 1.0
 COMMENT ON COLUMN marts.merge_review.reasons IS 'Why it is held: borderline_score (a probabilistic link under survivorship.review_below_score that would change an established detail), replaces_several_details (it would replace two or more of email, phone, street, city, postcode at once).';
 COMMENT ON COLUMN marts.merge_review.fields IS 'The established details it disagrees with.';
 COMMENT ON COLUMN marts.merge_review.flagged_at IS 'When the run flagged it (the run''s time, UTC).';
-COMMENT ON COLUMN marts.merge_review.flagged_run_id IS 'The run that flagged it.';
+COMMENT ON COLUMN marts.merge_review.run_id IS 'The run that flagged it.';
 COMMENT ON COLUMN marts.merge_review.status IS 'open (held), accepted (its values take part in survivorship) or split (crm unmerge made it a contact of its own).';
 COMMENT ON COLUMN marts.merge_review.decided_by IS 'Who accepted or split it.';
 COMMENT ON COLUMN marts.merge_review.decided_by_kind IS 'user or agent, from the roles registry.';
