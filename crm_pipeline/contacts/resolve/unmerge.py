@@ -17,7 +17,7 @@ from crm_pipeline.contacts.profile import resolve_contact_id, unknown
 from crm_pipeline.contacts.resolve.review import mark_split
 from crm_pipeline.contacts.resolve.secondary import record_other_values
 from crm_pipeline.contacts.resolve.survive import golden_records
-from crm_pipeline.contacts.store import upsert_contacts
+from crm_pipeline.contacts.store import keep_manual_values, upsert_contacts
 from crm_pipeline.errors import BadArgument
 from crm_pipeline.trust.audit import ChangeContext, append_changes, json_text
 from crm_pipeline.warehouse import frame, run
@@ -75,6 +75,7 @@ def unmerge_source(
         )
         moved = _rehome_activities(con, t, cid, new_id, source_key)
         golden_records(con, t, pl.Series([cid, new_id]), into="_golden_unmerge")
+        keep_manual_values(con, t, "_golden_unmerge")  # hand-set values outrank the split
         golden = frame(con, "SELECT * FROM _golden_unmerge ORDER BY contact_id")
         before = stored_consent(con, t, [cid, new_id])
         upsert_contacts(con, ctx, golden)
