@@ -1,15 +1,20 @@
-"""Tenants: registering them and reading their home country and base currency."""
+"""Tenants: registering them and reading their home country, base currency and survivorship
+rules (the `survivorship` section of their settings)."""
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import yaml
 
 from crm_pipeline.errors import BadArgument
+from crm_pipeline.paths import REFERENCE_DIR
 from crm_pipeline.warehouse import run
 
 TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -18,6 +23,12 @@ CURRENCY_BY_COUNTRY = {
     "IE": "EUR", "AT": "EUR", "BE": "EUR", "PT": "EUR", "FI": "EUR", "CA": "CAD", "AU": "AUD",
     "CH": "CHF", "JP": "JPY", "IN": "INR", "SE": "SEK", "NO": "NOK", "DK": "DKK", "NZ": "NZD",
 }
+# The golden-record fields survivorship chooses field by field (their companions follow them:
+# company_key the company, phone_type the phone, email_status the email).
+SURVIVING_FIELDS = ("first_name", "last_name", "email", "phone", "company", "job_title",
+                    "industry", "company_size", "street", "city", "postcode", "state", "country",
+                    "birthdate", "lifecycle_stage")
+SURVIVORSHIP_KEYS = ("source_priority", "changes_over_time", "review_below_score")
 
 
 @dataclass(frozen=True)
@@ -84,3 +95,47 @@ def landing_tenants(landing_dir: Path) -> list[str]:
     return sorted(d.name for d in landing_dir.iterdir()
                   if d.is_dir() and TENANT_ID.match(d.name)
                   and any(f.is_file() for f in d.glob("*/*")))
+
+
+def checked_survivorship(section: object, where: str) -> dict:
+    """The `survivorship` settings section, refused (one line naming the key) when a key, a
+    field or a value is not one a run can use."""
+    if not isinstance(section, dict) or set(section) != set(SURVIVORSHIP_KEYS):
+        raise BadArgument(f"{where}.survivorship must give {', '.join(SURVIVORSHIP_KEYS)}")
+    priority = section["source_priority"]
+    if not isinstance(priority, dict) or not all(
+            isinstance(k, str) and isinstance(v, list) and v
+            and all(isinstance(s, str) and s.strip() for s in v) for k, v in priority.items()):
+        raise BadArgument(f"{where}.survivorship.source_priority must map a field (or *) to a "
+                          "non-empty list of source names (vendor, source system or file name)")
+    unknown = sorted(set(priority) - {"*", *SURVIVING_FIELDS})
+    if unknown:
+        raise BadArgument(f"{where}.survivorship.source_priority names unknown fields {unknown}: "
+                          f"use * or {', '.join(SURVIVING_FIELDS)}")
+    changing = section["changes_over_time"]
+    if not isinstance(changing, list) or not all(isinstance(f, str) for f in changing):
+        raise BadArgument(f"{where}.survivorship.changes_over_time must be a list of fields")
+    unknown = sorted(set(changing) - set(SURVIVING_FIELDS))
+    if unknown:
+        raise BadArgument(f"{where}.survivorship.changes_over_time names unknown fields "
+                          f"{unknown}: use {', '.join(SURVIVING_FIELDS)}")
+    below = section["review_below_score"]
+    if isinstance(below, bool) or not isinstance(below, int | float) or not (
+            math.isfinite(below) and 0 <= below <= 1):
+        raise BadArgument(f"{where}.survivorship.review_below_score must be a match score "
+                          "between 0 and 1")
+    return section
+
+
+def survivorship_settings(con: duckdb.DuckDBPyConnection, tenant_id: str) -> dict:
+    """The tenant's survivorship rules: the defaults file's section, each key the tenant gives
+    in `core.tenants.settings` replacing the default's (checked)."""
+    defaults = yaml.safe_load((REFERENCE_DIR / "tenant_defaults.yaml").read_text("utf-8"))
+    section = dict(defaults["survivorship"])
+    rows = run(con, "SELECT settings FROM core.tenants WHERE tenant_id = $t", {"t": tenant_id})
+    raw = rows[0][0] if rows else None
+    overrides = json.loads(raw) if isinstance(raw, str) else raw
+    given = (overrides or {}).get("survivorship") if isinstance(overrides, dict) else None
+    if isinstance(given, dict):
+        section.update(given)
+    return checked_survivorship(section, f"tenant {tenant_id}: core.tenants.settings")

@@ -22,7 +22,8 @@ COMPARED = ("core.contacts", "core.contact_sources", "core.contact_aliases", "co
             "core.consent_history", "staging.contact_rows", "quarantine.rows", "raw.imports")
 # Columns that record when or in which run something happened, not what.
 BOOKKEEPING = {"run_id", "processed_run_id", "linked_at", "merged_at", "first_seen_at", "updated_at",
-               "quarantined_at", "changed_at", "at", "computed_at", "fitted_at", "error_file"}
+               "quarantined_at", "changed_at", "at", "computed_at", "fitted_at", "error_file",
+               "flagged_at", "decided_at"}
 
 
 def snapshot_of(path: Path) -> dict[str, list]:

@@ -89,6 +89,7 @@ account_app = _App(help="Accounts: the companies contacts work for.")
 role_app = _App(help="Agents' roles: what each may read and write.")
 segment_app = _App(help="Segments: lists of contacts, for other tools.")
 tenant_app = _App(help="A tenant's settings: currency, thresholds, score weights.")
+merge_app = _App(help="The merge review queue: source rows held back from a contact.")
 app.add_typer(import_app, name="import")
 app.add_typer(role_app, name="role")
 app.add_typer(contact_app, name="contact")
@@ -97,6 +98,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(account_app, name="account")
 app.add_typer(segment_app, name="segment")
 app.add_typer(tenant_app, name="tenant")
+app.add_typer(merge_app, name="merge")
 
 # Values printed come from files and users: never read as markup or emoji codes (see render.py).
 out = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)  # paths stay whole
@@ -344,7 +346,8 @@ def contact_show(
     fmt: TextFormatOpt = "text",
     home: HomeOpt = None,
 ) -> None:
-    """One contact's profile and activity timeline, newest first.
+    """One contact's profile (each value with its source and the rule that kept it) and
+    activity timeline, newest first.
 
     [bold]Examples[/bold]
 
@@ -352,10 +355,10 @@ def contact_show(
     $ crm contact show --tenant acme_us c_0123456789abcdef --format json
     """
     from crm_pipeline.cli.render import print_profile
-    from crm_pipeline.contacts.profile import contact_profile
+    from crm_pipeline.contacts.resolve.provenance import profile_with_origins
 
     h = _home(home)
-    _show(contact_profile(h, tenant, contact_id), fmt, print_profile)
+    _show(profile_with_origins(h, tenant, contact_id), fmt, print_profile)
 
 
 ActorOpt = Annotated[str, typer.Option(
@@ -613,6 +616,33 @@ def unmerge_cmd(
         new_id = commands.unmerge(h, tenant, contact, source, actor)
     out.print(styled(f"source {source} now forms contact {new_id}; it will not be merged into "
                      f"{contact} again"))
+
+
+@merge_app.command("accept")
+def merge_accept(
+    contact_id: IdArg,
+    tenant: TenantOpt,
+    actor: ActorOpt,
+    row: Annotated[str | None, typer.Argument(
+        metavar="[ROW]", help="The held source row (import_id:row_number).")] = None,
+    all_rows: Annotated[bool, typer.Option(
+        "--all", help="Every row held for this contact.")] = False,
+    home: HomeOpt = None,
+) -> None:
+    """Accept a source row held for review (marts.merge_review): its values then take part in
+    the contact's golden record; audited. crm unmerge splits it off instead.
+
+    [bold]Examples[/bold]
+
+    $ crm merge accept --tenant acme_us --actor jane c_0123456789abcdef imp_2579ebfeaa050ed0:17
+    $ crm merge accept --tenant acme_us --actor jane c_0123456789abcdef --all
+    """
+    from crm_pipeline.cli import commands
+    from crm_pipeline.cli.render import styled
+
+    h = _home(home)
+    accepted = commands.accept_merge(h, tenant, contact_id, row, all_rows, actor)
+    out.print(styled(f"contact {contact_id}: accepted {', '.join(accepted)}"))
 
 
 @account_app.command("show")

@@ -416,6 +416,36 @@ def unmerge(home: Home, tenant: str, contact: str, source: str, actor: str) -> s
     return new_id
 
 
+def accept_merge(home: Home, tenant: str, contact: str, row: str | None, all_rows: bool,
+                 actor: str) -> list[str]:
+    """Accept held rows of a contact (crm merge accept): audited, then republished. A person
+    may; an agent only when its role may create contacts (it then decides who a contact is)."""
+    from crm_pipeline.contacts.edits import actor_context
+    from crm_pipeline.contacts.resolve.review import accept_review
+    from crm_pipeline.errors import NotPermitted
+    from crm_pipeline.trust.heads import record_chain_heads
+    from crm_pipeline.trust.roles import Roles
+
+    tenant = checked_tenant_id(tenant)
+    if bool(row) == all_rows:
+        raise BadArgument("give the held row (import_id:row_number) or --all, not both "
+                          "(see marts.merge_review)")
+    with locked(home, tenant):
+        tenant = checked_existing_tenant(home, tenant)
+        roles = Roles.for_tenant(home, tenant)
+        now = utc_now()
+        ctx = actor_context(roles, tenant, actor, f"merge-accept-{now:%Y%m%dT%H%M%S%f}",
+                            home.key(), now)
+        if ctx.actor_kind == "agent" and not roles.may_create(ctx.actor):
+            raise NotPermitted(f"agent {ctx.actor!r} may not accept merges: its role has no "
+                               "creates: true")
+        with working_warehouse(home, tenant) as con:
+            accepted = accept_review(con, ctx, contact, row)
+            record_chain_heads(con, home, [tenant])
+            _republish(con, home, tenant)
+    return accepted
+
+
 def merge_account(home: Home, tenant: str, account: str, into: str, actor: str) -> int:
     """Contacts moved by merging `account` into `into` (audited, then republished)."""
     from crm_pipeline.accounts.manage import merge_accounts

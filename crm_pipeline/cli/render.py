@@ -88,10 +88,14 @@ def print_profile(out: Console, profile: dict) -> None:
         out.print(styled((f"(asked for {profile['resolved_from_alias']}, merged into this contact)",
                           "dim")))
     t = Table(show_header=False, box=None)
+    origins = profile.get("field_sources") or {}
     for k, v in c.items():
         if k not in ("tenant_id", "contact_id") and v not in (None, [], ""):
-            add_row(t, (k, v))
+            add_row(t, (k, v, origins.get(k, "")))
     out.print(t)
+    for key in ("other_emails", "other_phones"):
+        if profile.get(key):
+            out.print(styled(f"{key.replace('_', ' ')}: " + ", ".join(profile[key])))
     if profile.get("segments"):
         out.print(styled("segments: " + ", ".join(profile["segments"])))
     if profile.get("lead_score") is not None:

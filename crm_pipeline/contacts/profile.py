@@ -53,7 +53,9 @@ def tenant_extract(
 
 
 def contact_profile(home: Home, tenant_id: str, contact_id: str) -> dict:
-    """Profile, sources, segments, lead score and the full timeline (newest first)."""
+    """Profile, sources, secondary emails and phones, segments, lead score and the full
+    timeline (newest first). `resolve.provenance.profile_with_origins` adds where each value
+    comes from."""
     tenant_id, con = tenant_extract(home, tenant_id, contact_id)
     try:
         cid = resolve_contact_id(con, tenant_id, contact_id)
@@ -88,6 +90,12 @@ def contact_profile(home: Home, tenant_id: str, contact_id: str) -> dict:
             "set_by_hand": records(con, "SELECT field, actor, actor_kind, set_at "
                                     "FROM core.manual_fields WHERE tenant_id = $t "
                                     "AND contact_id = $c ORDER BY field", p),
+            "other_emails": [r["email"] for r in records(
+                con, "SELECT email FROM core.contact_other_emails WHERE tenant_id = $t "
+                "AND contact_id = $c ORDER BY source_rows DESC, last_seen_at DESC, email", p)],
+            "other_phones": [r["phone"] for r in records(
+                con, "SELECT phone FROM core.contact_other_phones WHERE tenant_id = $t "
+                "AND contact_id = $c ORDER BY source_rows DESC, last_seen_at DESC, phone", p)],
         }
     finally:
         con.close()

@@ -213,7 +213,9 @@ def merge_contacts(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, merges: p
             "INSERT INTO core.contact_aliases SELECT $t, alias_id, contact_id, $at, $run FROM _merge",
             params,
         )
-        for table in ("core.contact_sources", "core.activities", "core.match_evidence"):
+        for table in ("core.contact_sources", "core.activities", "core.match_evidence",
+                      "core.contact_other_emails", "core.contact_other_phones",
+                      "marts.merge_review"):
             run(
                 con,
                 f"UPDATE {table} AS x SET contact_id = m.contact_id FROM _merge m "

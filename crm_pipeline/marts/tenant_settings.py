@@ -17,6 +17,7 @@ import duckdb
 
 from crm_pipeline.errors import BadArgument
 from crm_pipeline.paths import REFERENCE_DIR
+from crm_pipeline.tenants import checked_survivorship
 from crm_pipeline.warehouse import run
 from crm_pipeline.yaml_docs import parsed_yaml
 
@@ -128,6 +129,7 @@ def _check(settings: dict, where: str) -> None:
     if unknown:
         raise BadArgument(f"{where}.accounts.source_priority names unknown fields {unknown}: "
                           f"use * or {', '.join(FIRMOGRAPHIC_FIELDS)}")
+    checked_survivorship(settings["survivorship"], where)
     industries = settings["target_industries"]
     if not isinstance(industries, list) or not all(isinstance(i, str) for i in industries):
         raise BadArgument(f"{where}.target_industries must be a list of industry names")

@@ -8,6 +8,8 @@ import polars as pl
 
 from crm_pipeline.contacts.consent import record_consent_changes
 from crm_pipeline.contacts.resolve.decide import Decision, decide
+from crm_pipeline.contacts.resolve.review import flag_borderline_rows, flag_held_for_review
+from crm_pipeline.contacts.resolve.secondary import record_other_values
 from crm_pipeline.contacts.resolve.survive import flag_held_rows, golden_records
 from crm_pipeline.contacts.store import keep_manual_values, merge_contacts, upsert_contacts
 from crm_pipeline.trust.audit import ChangeContext
@@ -48,11 +50,15 @@ def _write_decision(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, decision
     _write_evidence(con, ctx, decision.evidence)
     # Golden rows stay in DuckDB (a temporary table): at a million contacts a round trip
     # through Python costs seconds and gigabytes.
+    # Borderline rows are queued for review first, so this run's golden records hold them.
+    flag_borderline_rows(con, ctx, placed)
     held = golden_records(con, ctx.tenant_id, decision.placement["survivor"], into="_golden")
     flag_held_rows(con, ctx.tenant_id, held, placed)
+    flag_held_for_review(con, ctx, held, placed)
     try:
         _keep_bounces(con, ctx.tenant_id, "_golden")
         keep_manual_values(con, ctx.tenant_id, "_golden")
+        record_other_values(con, ctx.tenant_id, "_golden")
         consent = "SELECT contact_id, consent_status FROM _golden"
         before = frame(
             con,

@@ -1,7 +1,8 @@
 """Unmerge: split one source row out of a golden contact, for good.
 
 The row becomes its own contact, the activities that referred to it move along, both golden records
-are rebuilt through the audited write path, and a block keeps the pair from merging again.
+are rebuilt through the audited write path, and a block keeps the pair from merging again. A row
+waiting in marts.merge_review is marked split.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import polars as pl
 
 from crm_pipeline.contacts.consent import record_consent_changes, stored_consent
 from crm_pipeline.contacts.profile import resolve_contact_id, unknown
+from crm_pipeline.contacts.resolve.review import mark_split
+from crm_pipeline.contacts.resolve.secondary import record_other_values
 from crm_pipeline.contacts.resolve.survive import golden_records
-from crm_pipeline.contacts.store import upsert_contacts
+from crm_pipeline.contacts.store import keep_manual_values, upsert_contacts
 from crm_pipeline.errors import BadArgument
 from crm_pipeline.trust.audit import ChangeContext, append_changes, json_text
-from crm_pipeline.warehouse import run
+from crm_pipeline.warehouse import frame, run
 
 
 def unmerged_contact_id(tenant_id: str, source_key: str) -> str:
@@ -71,10 +74,15 @@ def unmerge_source(
             {"t": t, "k": source_key, "c": cid, "a": ctx.actor, "at": ctx.at},
         )
         moved = _rehome_activities(con, t, cid, new_id, source_key)
-        golden = golden_records(con, t, pl.Series([cid, new_id]))
+        golden_records(con, t, pl.Series([cid, new_id]), into="_golden_unmerge")
+        keep_manual_values(con, t, "_golden_unmerge")  # hand-set values outrank the split
+        golden = frame(con, "SELECT * FROM _golden_unmerge ORDER BY contact_id")
         before = stored_consent(con, t, [cid, new_id])
         upsert_contacts(con, ctx, golden)
+        record_other_values(con, t, "_golden_unmerge")
+        run(con, "DROP TABLE _golden_unmerge")
         record_consent_changes(con, ctx, before, golden, source=f"unmerge:{source_key}")
+        mark_split(con, ctx, source_key)
         append_changes(
             con,
             ctx,
