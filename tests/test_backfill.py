@@ -194,3 +194,12 @@ def test_dates_step_by_week_and_month_and_end_at_the_last_date():
                               "day")) == MAX_DATES
     with pytest.raises(BadArgument):
         backfill_dates(d(2026, 1, 1), d(2026, 1, 1) + datetime.timedelta(MAX_DATES), "day")
+
+
+def test_backfilling_dates_that_have_history_replaces_it_with_the_same_rows(day_by_day, tmp_path):
+    """Over part of a history run week by week: spells before --from are kept, those from it
+    are written again, identical."""
+    home = _copy(day_by_day, tmp_path / "home")
+    assert crm(home, "backfill", "--tenant", "t1", "--from", "2026-10-05",
+               "--to", END.isoformat())[0] == 0
+    assert rows(home, {**HISTORY, **CURRENT}) == rows(day_by_day, {**HISTORY, **CURRENT})
