@@ -23,6 +23,8 @@ HISTORY = {
     "lifecycle_history": "contact_id, stage, entered_on, left_on",
     "work_queue_history": "workflow, contact_id, enrolled_at, triggered_at, exited_at, exit_reason",
     "workflow_eligibility": "workflow, contact_id, entered_on, left_on",
+    "work_queue_steps": "workflow, contact_id, enrolled_at, step_no, reached_on, due_on, "
+                        "completed_at",
 }
 CURRENT = {
     "lifecycle": "contact_id, stage, reason, as_of",
@@ -121,6 +123,8 @@ def test_weekly_backfill_equals_day_by_day_runs(day_by_day, backfilled):
     assert got["lifecycle_history"] == want["lifecycle_history"]
     assert got["work_queue_history"] == want["work_queue_history"]
     assert got["workflow_eligibility"] == want["workflow_eligibility"]
+    assert got["work_queue_steps"] == want["work_queue_steps"]
+    assert got["work_queue_history"]  # the tenant's workflows did enroll people
     # the history does go back: spells entered at the backfill's dates, some of them closed
     entered = {r[2] for r in got["segment_history"]} | {r[2] for r in got["lifecycle_history"]}
     assert START in entered and len(entered) > 2
