@@ -26,7 +26,7 @@ from functools import partial
 import duckdb
 
 from crm_pipeline.errors import BadArgument
-from crm_pipeline.marts.refresh import refresh_marts
+from crm_pipeline.marts.refresh import latest_history_date, refresh_marts
 from crm_pipeline.marts.tenant_settings import query_params
 from crm_pipeline.scoring.refresh import score_tenant
 from crm_pipeline.sql import sql_text
@@ -109,10 +109,19 @@ def backfill_history(con: duckdb.DuckDBPyConnection, tenant_id: str, start: date
                      agent_roles: dict[str, str] | None = None) -> dict:
     """Rebuild the tenant's histories from `start`: each backfill date in order, then the later
     dates the history had seen (see the module). One transaction; the caller holds the
-    tenant's write lock. `run_id` labels the score models' rows; `agent_roles` as for
+    tenant's write lock; the tenant must have been run, for `end` or a later date (the value
+    tables and the audit trail stay those of that run). `run_id` labels the score models' rows; `agent_roles` as for
     `refresh_work_queues`. Returns the dates run (`dates`, `later_dates`), the last one
     (`as_of`, the current marts' date) and the history rows from `start` per table."""
     dates = backfill_dates(start, end, every)
+    latest = latest_history_date(con, tenant_id)
+    if latest is None:
+        raise BadArgument(f"tenant {tenant_id} has not been run yet: run `crm run --tenant "
+                          f"{tenant_id}` first, then backfill the dates before it")
+    if end > latest:
+        raise BadArgument(f"--to {end} is after tenant {tenant_id}'s latest run (as of {latest}): "
+                          f"backfill up to {latest}, or run `crm run --tenant {tenant_id} "
+                          f"--as-of {end}` first")
     later = later_history_dates(con, tenant_id, end)
     if len(dates) + len(later) > MAX_DATES:
         raise BadArgument(f"tenant {tenant_id}: {len(dates)} backfill dates and {len(later)} "

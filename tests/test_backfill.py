@@ -181,6 +181,17 @@ def test_bad_ranges_are_refused_in_one_line(imported, capsys, args, says):
     assert says in err and len(err.strip().splitlines()) == 1
 
 
+def test_a_tenant_never_run_or_a_range_past_its_latest_run_is_refused(imported, backfilled,
+                                                                      capsys):
+    code, _, err = crm(imported, "backfill", "--tenant", "t1", "--from", "2026-10-01",
+                       "--to", "2026-11-01", capsys=capsys)
+    assert code == 2 and "has not been run yet" in err and len(err.strip().splitlines()) == 1
+    code, _, err = crm(backfilled[0], "backfill", "--tenant", "t1", "--from", "2026-10-01",
+                       "--to", "2026-12-01", capsys=capsys)
+    assert code == 2 and f"latest run (as of {LATEST})" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_an_unknown_tenant_is_refused(imported, capsys):
     code, _, err = crm(imported, "backfill", "--tenant", "nobody", "--from", "2026-10-01",
                        "--to", "2026-11-01", capsys=capsys)
