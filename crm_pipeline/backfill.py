@@ -110,7 +110,8 @@ def backfill_history(con: duckdb.DuckDBPyConnection, tenant_id: str, start: date
     """Rebuild the tenant's histories from `start`: each backfill date in order, then the later
     dates the history had seen (see the module). One transaction; the caller holds the
     tenant's write lock; the tenant must have been run, for `end` or a later date (the value
-    tables and the audit trail stay those of that run). `run_id` labels the score models' rows; `agent_roles` as for
+    tables and the audit trail stay those of that run). `run_id` labels the score models' rows
+    (one per date, as runs for those dates write them); `agent_roles` as for
     `refresh_work_queues`. Returns the dates run (`dates`, `later_dates`), the last one
     (`as_of`, the current marts' date) and the history rows from `start` per table."""
     dates = backfill_dates(start, end, every)
