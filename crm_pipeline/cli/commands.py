@@ -936,3 +936,42 @@ def work_queue(home: Home, tenant: str, workflow: str | None, owner: str | None,
                           date.fromisoformat(day) if day else None)
     finally:
         con.close()
+
+
+def _backfill_date(option: str, value: str) -> date:
+    """A --from/--to date: YYYY-MM-DD, from 1970-01-01 to today (UTC); history has no future."""
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise BadArgument(f"{option} {value!r} is not a date: use YYYY-MM-DD") from None
+    today = utc_now().date()
+    if not AS_OF_FIRST <= day <= today:
+        raise BadArgument(f"{option} {value} is out of range: history can be backfilled from "
+                          f"{AS_OF_FIRST} to today ({today}), not for a future date")
+    return day
+
+
+def backfill(home: Home, tenant: str, start: str, end: str, every: str) -> dict:
+    """`crm backfill`: the tenant's histories rebuilt from `start` (crm_pipeline.backfill), as
+    one audit.runs run (as of the date its current marts end at), then republished as a run
+    publishes (snapshot, analysts' snapshot, report). The caller holds the tenant's lock."""
+    from crm_pipeline.backfill import backfill_dates, backfill_history
+    from crm_pipeline.pipeline import PIPELINE_ACTOR, finish_run, report_stage, start_run
+    from crm_pipeline.trust.roles import Roles
+
+    first, last = _backfill_date("--from", start), _backfill_date("--to", end)
+    backfill_dates(first, last, every)  # refused before the shard is opened
+    tenant = checked_existing_tenant(home, tenant)
+    roles = Roles.for_tenant(home, tenant)
+    agent_roles = {a.name: a.role for a in roles.agents.values()}
+    run_id = f"backfill-{utc_now():%Y%m%dT%H%M%S%f}"
+    with working_warehouse(home, tenant) as con:
+        result = backfill_history(con, tenant, first, last, every, run_id, agent_roles)
+        start_run(con, run_id, [tenant], result["as_of"])
+        message = (f"backfill {first} to {last} every {every}: {len(result['dates'])} dates"
+                   + (f", then {len(result['later_dates'])} later dates of the history"
+                      if result["later_dates"] else "") + f" (by {PIPELINE_ACTOR})")
+        finish_run(con, home, run_id, [tenant], "success", message)
+        _republish(con, home, tenant)
+        report_stage(con, home, tenant)
+    return {**result, "run_id": run_id}
