@@ -10,7 +10,9 @@ identity is a domain that is not one (`bad_domain`) and rows whose name fits sev
 rows in = accepted + merged + quarantined. Every value is kept in core.firmographics (a value
 that cannot be read with a problem code, never used) and the accounts' columns are chosen from
 them (`firmographics`). The whole file applies in one transaction; the same file imported again
-under the same source changes nothing.
+under the same source changes nothing. A row whose website is on another domain than its
+domain column is evidence that both are one company: `websites` joins the accounts when their
+names agree, here and at every run.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from crm_pipeline.accounts.firmographics import (
     record_values,
 )
 from crm_pipeline.accounts.link import create_accounts
+from crm_pipeline.accounts.websites import link_websites
 from crm_pipeline.contacts.imports import (
     close_import,
     existing_import,
@@ -144,6 +147,7 @@ def import_companies_file(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, pa
         record_values(con, ctx, values, source, import_id)
         touched = good["account_id"].unique().to_list()
         updated = apply_values(con, ctx, touched)
+        websites = link_websites(con, ctx)
         accepted = good["account_id"].n_unique()
         merged = good.height - accepted
         quarantined = rows.height + table.unparseable.height - good.height
@@ -158,7 +162,8 @@ def import_companies_file(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, pa
             "merged": merged, "quarantined": quarantine_counts(con, tenant_id, import_id),
             "error_file": str(written) if written else None, "problems": problems,
             "accounts_created": created, "accounts_updated": updated,
-            "conflicts": _conflicts(values)}
+            "conflicts": _conflicts(values), "website_merges": websites["website_merges"],
+            "website_domains_added": websites["website_domains_added"]}
 
 
 def _create_accounts(con, ctx: ChangeContext, matched: pl.DataFrame) -> int:

@@ -11,7 +11,8 @@ its registrable domain (one account per domain, created the first time a contact
 an id derived from the tenant and the domain, so stable across runs); a contact with a free-mail,
 disposable or tenant-excluded address, or none, belongs to the account whose name key equals its
 company key when exactly one account of the tenant has it, and otherwise stays unlinked. A link
-made by hand or by an import is never changed by a run.
+made by hand or by an import is never changed by a run. Last, accounts known by a website on
+another account's domain are joined when their names agree (`websites`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import duckdb
 import polars as pl
 
 from crm_pipeline.accounts.domains import classified_domains
+from crm_pipeline.accounts.websites import link_websites
 from crm_pipeline.marts.tenant_settings import query_params, tenant_settings
 from crm_pipeline.sql import sql_text
 from crm_pipeline.trust.audit import ChangeContext, append_changes
@@ -50,13 +52,16 @@ def link_accounts(con: duckdb.DuckDBPyConnection, ctx: ChangeContext) -> dict[st
             _step(con, name, params)
         counts = {"accounts_created": _create_accounts(con, ctx),
                   "accounts_renamed": _rename_accounts(con, ctx)}
-        _step(con, "links", params)
-        _step(con, "link_changes", params)
-        counts.update(_write_links(con, ctx))
         run(con, """
             INSERT INTO core.account_domains
             SELECT $t, domain, account_id, 'email_domain', $at FROM _acc_domain_accounts
             WHERE new_domain""", {"t": tenant, "at": ctx.at})
+        counts.update(link_websites(con, ctx))
+        if counts["website_merges"]:  # the domains' accounts again, through the new aliases
+            _step(con, "domain_accounts", params)
+        _step(con, "links", params)
+        _step(con, "link_changes", params)
+        counts.update(_write_links(con, ctx))
     finally:
         con.unregister("_acc_domains")
         for table in TEMP_TABLES:
