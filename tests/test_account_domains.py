@@ -140,3 +140,40 @@ def test_a_manual_unmerge_is_never_undone_by_a_run_or_an_import(con, tmp_path):
     assert result["website_merges"] == 0
     link_accounts(con, ctx(run_id="r4"))
     assert accounts(con) == 2 and account_ids(con) == ids
+
+
+# --- through the commands ------------------------------------------------------------------------
+
+def test_the_companies_import_merges_and_a_cli_unmerge_holds(tmp_path, capsys):
+    from helpers import HUBSPOT_HEADER, crm, working, write_csv
+
+    home = tmp_path / "home"
+    people = write_csv(tmp_path / "c.csv", HUBSPOT_HEADER, [
+        "1,Ann,Lee,ann@acme.com,,Acme Inc.,CEO,,Boston,US,2024-03-12 09:14",
+        "2,Bob,Stone,bob@acme.de,,ACME GmbH,CFO,,Berlin,DE,2024-03-12 09:14",
+    ])
+    assert crm(home, "import", "contacts", people, "--tenant", "t1",
+               "--as-of", "2026-11-15")[0] == 0
+
+    def accounts_now() -> list[tuple]:
+        con = working(home)
+        try:
+            return con.execute("SELECT domain, account_id FROM core.account_domains "
+                               "ORDER BY 1").fetchall()
+        finally:
+            con.close()
+
+    before = dict(accounts_now())
+    header = "Company name,Company Domain Name,Website"
+    file = write_csv(tmp_path / "co.csv", header, ["ACME GmbH,acme.de,https://www.acme.com/de"])
+    code, out, err = crm(home, "import", "companies", file, "--tenant", "t1", "--source", "zi",
+                         capsys=capsys)
+    assert code == 0, err
+    assert "websites: 1 account(s) merged" in out
+    assert {a for _, a in accounts_now()} == {before["acme.com"]}
+    code, out, err = crm(home, "account", "unmerge", "--tenant", "t1", "--account",
+                         before["acme.de"], "--actor", "jane", capsys=capsys)
+    assert code == 0, err
+    again = write_csv(tmp_path / "co2.csv", header, ["Acme,acme.de,acme.com"])
+    assert crm(home, "import", "companies", again, "--tenant", "t1", "--source", "other")[0] == 0
+    assert dict(accounts_now()) == before

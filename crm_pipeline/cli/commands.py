@@ -915,6 +915,10 @@ def print_companies_report(out: Console, file: Path, tenant: str, result: dict) 
     for field, n in result["conflicts"].items():
         out.print(styled(f"  {n} account(s) given different {field} values in this file: "
                          "the rule picked one (crm account show lists them)"))
+    if result.get("website_merges") or result.get("website_domains_added"):
+        out.print(styled(f"  websites: {result.get('website_merges', 0)} account(s) merged into "
+                         "the same-name account owning the website's domain, "
+                         f"{result.get('website_domains_added', 0)} domain(s) added"))
     if result.get("error_file"):
         out.print(styled(f"error file: {result['error_file']}"))
 
