@@ -177,3 +177,23 @@ def test_the_companies_import_merges_and_a_cli_unmerge_holds(tmp_path, capsys):
     again = write_csv(tmp_path / "co2.csv", header, ["Acme,acme.de,acme.com"])
     assert crm(home, "import", "companies", again, "--tenant", "t1", "--source", "other")[0] == 0
     assert dict(accounts_now()) == before
+
+
+def test_chains_and_cycles_of_websites_end_on_one_account(con):
+    add(con, "c1", "ann@acme.com", "Acme")
+    add(con, "c2", "bob@acme.de", "Acme GmbH")
+    add(con, "c3", "cy@acme.fr", "Acme SA")
+    add(con, "c4", "di@zeta.com", "Zeta")
+    add(con, "c5", "ed@zeta.de", "Zeta AG")
+    link_accounts(con, ctx())
+    ids = account_ids(con)
+    website(con, "acme.de", "acme.fr")   # de -> fr -> com
+    website(con, "acme.fr", "acme.com")
+    website(con, "zeta.com", "zeta.de")  # each names the other
+    website(con, "zeta.de", "zeta.com")
+    assert link_accounts(con, ctx(run_id="r2"))["website_merges"] == 3
+    mapped = account_ids(con)
+    assert {mapped[d] for d in ("acme.com", "acme.de", "acme.fr")} == {ids["acme.com"]}
+    assert {mapped["zeta.com"], mapped["zeta.de"]} == {min(ids["zeta.com"], ids["zeta.de"])}
+    assert accounts(con) == 2 and len({a for a, _ in links(con).values()}) == 2
+    assert verify_chain(con, KEY) == []

@@ -45,33 +45,49 @@ def merge_accounts(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, merged: s
     merged, survivor = resolved_account(con, t, merged), resolved_account(con, t, survivor)
     if merged == survivor:
         raise BadArgument(f"{merged} and {survivor} are already one account")
-    params = {"t": t, "m": merged, "s": survivor}
-    fields = frame(con, f"SELECT {', '.join(ACCOUNT_FIELDS)} FROM core.accounts "
-                        "WHERE tenant_id = $t AND account_id = $m", {"t": t, "m": merged})
-    domains = [d for (d,) in run(con, "SELECT domain FROM core.account_domains "
-                                      "WHERE tenant_id = $t AND account_id = $m ORDER BY 1",
-                                 {"t": t, "m": merged})]
-    row = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
-           for k, v in fields.to_dicts()[0].items()}
-    previous = json.dumps({**row, "annual_revenue": _number(row["annual_revenue"]),
-                           "domains": domains}, default=str)
-    moved = run(con, "SELECT count(*) FROM core.contact_accounts WHERE tenant_id = $t "
-                     "AND account_id = $m", {"t": t, "m": merged})[0][0]
-    append_changes(con, ctx, _change("merge", merged, previous, json.dumps(
-        {"merged_into": survivor, "contacts_moved": int(moved)})))
-    run(con, "UPDATE core.account_domains SET account_id = $s WHERE tenant_id = $t "
-             "AND account_id = $m", params)
-    run(con, "UPDATE core.contact_accounts SET account_id = $s WHERE tenant_id = $t "
-             "AND account_id = $m", params)
-    run(con, "UPDATE core.account_aliases SET account_id = $s WHERE tenant_id = $t "
-             "AND account_id = $m", params)
-    run(con, "INSERT INTO core.account_aliases VALUES ($t, $m, $s, $at, $run)",
-        {**params, "at": ctx.at, "run": ctx.run_id})
-    run(con, "DELETE FROM core.accounts WHERE tenant_id = $t AND account_id = $m",
-        {"t": t, "m": merged})
-    run(con, "UPDATE core.accounts SET updated_at = $at WHERE tenant_id = $t AND account_id = $s",
-        {"t": t, "s": survivor, "at": ctx.at})
-    return int(moved)
+    return merge_many(con, ctx, pl.DataFrame({"merged": [merged], "survivor": [survivor]}))
+
+
+def merge_many(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, pairs: pl.DataFrame) -> int:
+    """Merge each current account `merged` into its current account `survivor` (no survivor is
+    itself merged, no account merged twice), set-based; contacts moved in all. Each merge's audit
+    row keeps what an unmerge restores: the merged account's fields and domains."""
+    t = ctx.tenant_id
+    if pairs.height == 0:
+        return 0
+    con.register("_merge_pairs", pairs.select("merged", "survivor"))
+    try:
+        fields = frame(con, f"""
+            SELECT {', '.join('a.' + f for f in ACCOUNT_FIELDS)},
+                   (SELECT list(d.domain ORDER BY d.domain) FROM core.account_domains AS d
+                    WHERE d.tenant_id = $t AND d.account_id = a.account_id) AS domains,
+                   p.survivor,
+                   (SELECT count(*) FROM core.contact_accounts AS l
+                    WHERE l.tenant_id = $t AND l.account_id = a.account_id) AS moved
+            FROM _merge_pairs AS p
+            JOIN core.accounts AS a ON a.tenant_id = $t AND a.account_id = p.merged
+            ORDER BY a.account_id""", {"t": t})
+        changes = []
+        for row in fields.to_dicts():
+            survivor, moved, domains = row.pop("survivor"), row.pop("moved"), row.pop("domains")
+            row = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+            previous = json.dumps({**row, "annual_revenue": _number(row["annual_revenue"]),
+                                   "domains": list(domains or [])}, default=str)
+            changes.append(_change("merge", row["account_id"], previous, json.dumps(
+                {"merged_into": survivor, "contacts_moved": int(moved)})))
+        append_changes(con, ctx, pl.concat(changes))
+        for table in ("core.account_domains", "core.contact_accounts", "core.account_aliases"):
+            run(con, f"UPDATE {table} AS x SET account_id = p.survivor FROM _merge_pairs AS p "
+                     "WHERE x.tenant_id = $t AND x.account_id = p.merged", {"t": t})
+        run(con, "INSERT INTO core.account_aliases SELECT $t, merged, survivor, $at, $run "
+                 "FROM _merge_pairs", {"t": t, "at": ctx.at, "run": ctx.run_id})
+        run(con, "DELETE FROM core.accounts WHERE tenant_id = $t "
+                 "AND account_id IN (SELECT merged FROM _merge_pairs)", {"t": t})
+        run(con, "UPDATE core.accounts SET updated_at = $at WHERE tenant_id = $t "
+                 "AND account_id IN (SELECT survivor FROM _merge_pairs)", {"t": t, "at": ctx.at})
+    finally:
+        con.unregister("_merge_pairs")
+    return int(fields["moved"].sum())
 
 
 def unmerge_account(con: duckdb.DuckDBPyConnection, ctx: ChangeContext, alias_id: str) -> str:

@@ -23,7 +23,7 @@ import polars as pl
 
 from crm_pipeline.accounts.company_fields import host_of
 from crm_pipeline.accounts.domains import BUSINESS, classified_domains
-from crm_pipeline.accounts.manage import merge_accounts, resolved_account
+from crm_pipeline.accounts.manage import merge_many
 from crm_pipeline.marts.tenant_settings import tenant_settings
 from crm_pipeline.sql import sql_text
 from crm_pipeline.trust.audit import ChangeContext, append_changes
@@ -58,18 +58,33 @@ def link_websites(con: duckdb.DuckDBPyConnection, ctx: ChangeContext) -> dict[st
     website_merges, website_name_differs, website_unmerged. Inside the caller's transaction."""
     added = _add_domains(con, ctx, website_decisions(con, ctx.tenant_id))
     decisions = website_decisions(con, ctx.tenant_id)  # after the adds: two claims of one domain
-    merges = 0
-    for account_id, owner_id in (decisions.filter(pl.col("decision") == "merge")
-                                 .select("account_id", "owner_id").iter_rows()):
-        merged = resolved_account(con, ctx.tenant_id, account_id)
-        survivor = resolved_account(con, ctx.tenant_id, owner_id)
-        if merged != survivor:  # an earlier merge of this call may have joined them already
-            merge_accounts(con, ctx, merged, survivor)
-            merges += 1
+    pairs = _merge_pairs(decisions.filter(pl.col("decision") == "merge"))
+    merge_many(con, ctx, pairs)
+    merges = pairs.height
     counts = dict(decisions.group_by("decision").len().iter_rows())
     return {"website_domains_added": added, "website_merges": merges,
             "website_name_differs": int(counts.get("name_differs", 0)),
             "website_unmerged": int(counts.get("unmerged", 0))}
+
+
+def _merge_pairs(merges: pl.DataFrame) -> pl.DataFrame:
+    """merged, survivor: each account with evidence to the end of its chain of owners (Acme DE ->
+    Acme FR -> Acme, all into Acme); a cycle (each owns the other's website) ends at its smallest
+    id. A Python walk over the merge decisions only (a few per company at most)."""
+    owner = dict(merges.select("account_id", "owner_id").sort("account_id", "owner_id")
+                 .unique("account_id", keep="first").iter_rows())
+
+    def root(account: str) -> str:
+        seen = [account]
+        while owner.get(seen[-1]) is not None and owner[seen[-1]] not in seen:
+            seen.append(owner[seen[-1]])
+        last = owner.get(seen[-1])
+        return min(seen[seen.index(last):]) if last in seen else seen[-1]
+
+    ends = {account: root(account) for account in owner}
+    return pl.DataFrame({"merged": list(ends), "survivor": list(ends.values())},
+                        schema={"merged": pl.String, "survivor": pl.String}).filter(
+        pl.col("merged") != pl.col("survivor")).sort("merged")
 
 
 def _add_domains(con, ctx: ChangeContext, decisions: pl.DataFrame) -> int:
