@@ -25,12 +25,12 @@ import polars as pl
 
 AT = datetime.datetime(2026, 11, 15, 6)
 FREE = ("gmail.com", "yahoo.com", "outlook.com", "gmx.de", "hotmail.co.uk", "icloud.com")
-FORMS = {"com": (" Inc", " Inc.", " LLC", " Corp.", ""), "de": (" GmbH", " AG", " GmbH & Co. KG", ""),
+FORMS = {"com": (" Inc", " Inc.", " LLC", " Corp.", ""),
+         "de": (" GmbH", " AG", " GmbH & Co. KG", ""),
          "fr": (" SA", " SAS", " S.A.R.L.", ""), "co.uk": (" Ltd", " Limited", " PLC", ""),
          "io": ("", " Inc."), "com.au": (" Pty Ltd", "")}
 SYLLABLES = ("ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "ber", "dex", "fan", "gor", "hul",
              "jin", "kor", "lum", "mar", "nox", "pel", "quin", "ros", "sul", "tor", "vex")
-KINDS = ("plain", "multi_country", "parent", "subsidiary", "rebrand", "same_name")
 
 
 def _word(i: int) -> str:

@@ -6,16 +6,26 @@ import datetime
 from pathlib import Path
 
 import pytest
+from test_accounts import KEY, account_ids, add, ctx, links
 
 from crm_pipeline.accounts.companies_file import import_companies_file
 from crm_pipeline.accounts.link import link_accounts
 from crm_pipeline.accounts.manage import unmerge_account
 from crm_pipeline.accounts.websites import website_decisions
+from crm_pipeline.tenants import ensure_tenant
 from crm_pipeline.trust.audit import ChangeContext, verify_chain
-from crm_pipeline.warehouse import run
-from test_accounts import KEY, account_ids, add, con, ctx, links  # noqa: F401
+from crm_pipeline.warehouse import connect, create_tables, run
 
 AT = datetime.datetime(2026, 11, 1, 9)
+
+
+@pytest.fixture
+def con():
+    con = connect(":memory:")
+    create_tables(con)
+    ensure_tenant(con, "t1")
+    yield con
+    con.close()
 
 
 def accounts(con) -> int:

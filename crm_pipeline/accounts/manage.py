@@ -5,7 +5,9 @@ an alias, and deletes the merged row; its audit row keeps what is needed to undo
 account's fields and domains). The run never undoes a merge: it maps a domain through
 core.account_domains, which now names the survivor. An unmerge restores the account with its
 fields and domains as they were; its contacts follow their domains at the next run, which
-links each by its domain again (links made by hand to the survivor stay).
+links each by its domain again (links made by hand to the survivor stay). The run and the
+companies import merge through the same `merge_many` when a website says two same-name accounts
+are one company (`websites`), and never merge a pair an unmerge split.
 """
 
 from __future__ import annotations
