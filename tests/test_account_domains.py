@@ -96,6 +96,8 @@ def test_a_website_on_a_new_domain_becomes_the_accounts_and_its_contacts_join(co
     assert link_accounts(con, ctx(run_id="r2"))["website_domains_added"] == 1
     assert run(con, "SELECT linked_by FROM core.account_domains WHERE domain = 'acme.com'") == [
         ("website",)]
+    assert run(con, "SELECT action, new FROM audit.changes WHERE run_id = 'r2'") == [
+        ("update", '{"domain_added":"acme.com","linked_by":"website"}')]
     add(con, "c2", "ann@acme.com", "Acme")
     link_accounts(con, ctx(run_id="r3"))
     assert accounts(con) == 1 and links(con)["c2"] == ("Acme GmbH", "email_domain")
