@@ -209,3 +209,24 @@ def test_chains_and_cycles_of_websites_end_on_one_account(con):
     assert {mapped["zeta.com"], mapped["zeta.de"]} == {min(ids["zeta.com"], ids["zeta.de"])}
     assert accounts(con) == 2 and len({a for a, _ in links(con).values()}) == 2
     assert verify_chain(con, KEY) == []
+
+
+def test_an_unmerge_holds_after_the_survivor_is_merged_into_a_third(con):
+    from crm_pipeline.accounts.manage import merge_accounts
+
+    add(con, "c1", "ann@acme.com", "Acme")
+    add(con, "c2", "bob@acme.de", "Acme")
+    add(con, "c3", "cy@acme-holding.com", "Acme Holding")
+    link_accounts(con, ctx())
+    ids = account_ids(con)
+    website(con, "acme.de", "https://acme.com")
+    link_accounts(con, ctx(run_id="r2"))
+    user = ChangeContext("t1", "by-hand", "jane", "user", KEY, AT)
+    unmerge_account(con, user, ids["acme.de"])
+    merge_accounts(con, user, ids["acme.com"], ids["acme-holding.com"])
+    run(con, "UPDATE core.accounts SET name_key = 'acme' WHERE account_id = $a",
+        {"a": ids["acme-holding.com"]})  # the survivor now has the same name key
+    website(con, "acme.de", "https://acme.com")
+    counts = link_accounts(con, ctx(run_id="r3"))
+    assert counts["website_merges"] == 0 and counts["website_unmerged"] == 1
+    assert accounts(con) == 2

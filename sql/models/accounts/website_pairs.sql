@@ -10,10 +10,16 @@ WITH owners AS (
     LEFT JOIN core.account_domains AS ad ON ad.tenant_id = $tenant_id AND ad.domain = w.domain
     LEFT JOIN core.account_aliases AS al ON al.tenant_id = $tenant_id AND al.alias_id = ad.account_id
 ),
-splits AS (  -- pairs a person split apart: the unmerged account and the one it had been merged into
+unmerges AS (  -- pairs a person split apart: the unmerged account and the one it left
     SELECT entity_id AS a, json_extract_string(previous, '$.merged_into') AS b
     FROM audit.changes
     WHERE tenant_id = $tenant_id AND entity = 'account' AND action = 'unmerge'
+),
+splits AS (  -- as the accounts are now (either side merged since into a third stays split)
+    SELECT coalesce(al1.account_id, u.a) AS a, coalesce(al2.account_id, u.b) AS b
+    FROM unmerges AS u
+    LEFT JOIN core.account_aliases AS al1 ON al1.tenant_id = $tenant_id AND al1.alias_id = u.a
+    LEFT JOIN core.account_aliases AS al2 ON al2.tenant_id = $tenant_id AND al2.alias_id = u.b
 )
 SELECT o.account_id, o.domain, o.owner_id, a.name_key AS owner_name_key,
        CASE WHEN o.owner_id IS NULL THEN 'add'
