@@ -10,7 +10,6 @@ a keyed digest of the row as read (`suppress_rows`), checked when the file is st
 from __future__ import annotations
 
 import dataclasses
-
 import json
 from datetime import datetime
 from pathlib import Path
