@@ -12,7 +12,8 @@ run's as-of date, never the wall clock.
 What stays: the rows themselves (row numbers, the sources' ids and systems), so an import's
 accounting still reads rows in = accepted + merged + quarantined; the quarantined rows' row
 number, reason code and, for an erased person's row, the keyed digest; `staging.contact_rows`,
-from which survivorship and unmerge rebuild a golden record (so retention never changes one);
+from which survivorship and unmerge rebuild a golden record (so retention never changes one; an
+explanation reads core.contact_sources and core.match_evidence, which stay as well);
 and of an activity line the two references unmerge reads to re-home it (`source_id` and `email`,
 trimmed), as a JSON object. Each import whose values are removed gets one `audit.changes` row
 (entity `retention`) and the date on `raw.imports` (`raw_purged_on`, `error_file_purged_on`,
