@@ -23,9 +23,11 @@ from crm_pipeline.contacts.imports import close_import, pending_imports
 from crm_pipeline.contacts.quarantine import quarantine_counts, write_error_file
 from crm_pipeline.contacts.resolve.apply import apply_decision, resolve_tenant
 from crm_pipeline.contacts.resolve.decide import Decision
+from crm_pipeline.contacts.retention import RetentionDays, apply_retention
 from crm_pipeline.errors import BadArgument, RefusedFile
 from crm_pipeline.home import Home
 from crm_pipeline.marts.refresh import refresh_marts
+from crm_pipeline.marts.tenant_settings import tenant_settings
 from crm_pipeline.report.files import write_report
 from crm_pipeline.scoring.refresh import score_tenant
 from crm_pipeline.tenants import Tenant, all_tenants, checked_tenant_id, get_tenant
@@ -281,6 +283,15 @@ def activities_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) 
                 run(con, "UPDATE raw.imports SET error_file = $p WHERE tenant_id = $t AND import_id = $i",
                     {"p": str(path), "t": tenant_id, "i": import_id})
     return result
+
+
+def retention_stage(con, home: Home, tenant_id: str, run_id: str, as_of: date) -> dict[str, int]:
+    """Data minimization: the values of imports processed more than the tenant's retention
+    before the run's as-of date are removed (raw rows, error files, quarantined values), each
+    import audited (`crm_pipeline.contacts.retention`); counts for the run's metadata."""
+    days = RetentionDays.from_settings(tenant_settings(con, tenant_id)["retention"])
+    with transaction(con):
+        return apply_retention(con, pipeline_context(home, tenant_id, run_id), home, as_of, days)
 
 
 def marts_stage(con, tenant_id: str, as_of: date, run_id: str | None = None) -> dict:

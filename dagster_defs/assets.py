@@ -339,15 +339,18 @@ def work_queues(context, crm: CrmSettings, duckdb: Warehouse):
 
 @_asset(["audit", "runs"], TRUST, deps=[marts_and_value, work_queues])
 def audit_runs(context, crm: CrmSettings, duckdb: Warehouse) -> dg.MaterializeResult:
-    """One row per run and tenant: status, as-of date and the row accounting."""
+    """One row per run and tenant: status, as-of date and the row accounting; before it closes,
+    the tenant's data retention removes the values of old imports (`pipeline.retention_stage`)."""
     t = context.partition_key
     with warehouse(duckdb, t) as con:
         pipeline.start_run(con, context.run_id, [t], crm.as_of_date)
         if not pipeline.active_tenants(con, context.run_id, [t]):
             raise dg.Failure(description=f"tenant {t} failed in this run (see audit.runs.message)")
+        retention = _stage(context, con, crm, "retention", lambda t: pipeline.retention_stage(
+            con, crm.crm_home, t, context.run_id, crm.as_of_date))
         pipeline.finish_run(con, crm.crm_home, context.run_id, [t])
         rows = _count(con, "audit.runs", t)
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, **retention})
 
 
 @_asset(["published", "snapshot"], TRUST, kinds={"duckdb"}, deps=[audit_runs])

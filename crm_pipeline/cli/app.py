@@ -218,6 +218,8 @@ def import_contacts(
     ] = None,
     region: Annotated[str | None, typer.Option(
         "--region", metavar="CC", help="Default phone region (two-letter country code).")] = None,
+    drop_extra: Annotated[bool, typer.Option(
+        "--drop-extra", help="Keep no unmapped column (data minimization).")] = False,
     no_run: Annotated[bool, typer.Option("--no-run", help="Stage only; run later.")] = False,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Show what would happen; change nothing.")] = False,
@@ -235,6 +237,7 @@ def import_contacts(
     $ crm import contacts kunden.csv --tenant deutsch_de --mapping map.yaml --region DE
     $ crm import contacts export.csv --tenant acme_us --dry-run
     $ crm import contacts hubspot-export.xlsx --tenant acme_us --sheet Contacts
+    $ crm import contacts export.csv --tenant acme_us --drop-extra
     """
     from crm_pipeline.cli import commands
 
@@ -245,7 +248,7 @@ def import_contacts(
         return
     as_of = commands.checked_as_of(as_of)
     with commands.locked(h, tenant):
-        import_id = commands.stage_contacts(h, file, tenant, mapping, region, sheet)
+        import_id = commands.stage_contacts(h, file, tenant, mapping, region, sheet, drop_extra)
         if not no_run:
             _run(h, tenant.strip(), as_of, report_preview=False)
         commands.print_import_report(out, h, tenant.strip(), import_id, ran=not no_run)

@@ -172,7 +172,8 @@ def _checked_region(region: str | None) -> str | None:
 
 
 def stage_contacts(home: Home, file: Path, tenant: str, mapping: Path | None,
-                   region: str | None, sheet: str | None = None) -> str:
+                   region: str | None, sheet: str | None = None,
+                   drop_extra: bool = False) -> str:
     """Read, check and register a contact file; nothing is written if the file is refused."""
     from crm_pipeline.contacts.importer import preview_contact_file, stage_contact_file
 
@@ -185,7 +186,7 @@ def stage_contacts(home: Home, file: Path, tenant: str, mapping: Path | None,
         ensure_tenant(con, tenant, home_country=region)
         result = stage_contact_file(con, tenant_id=tenant, path=file, at=utc_now(),
                                     mapping_file=mapping, region=region, key=home.key(),
-                                    sheet=sheet)
+                                    sheet=sheet, drop_extra=drop_extra)
     return result["import_id"]
 
 

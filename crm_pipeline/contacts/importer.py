@@ -9,6 +9,7 @@ a keyed digest of the row as read (`suppress_rows`), checked when the file is st
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime
 from pathlib import Path
@@ -54,9 +55,12 @@ STAGED_COLUMNS = (
 )
 
 
-def preview_contact_file(path: Path, mapping_file: Path | None = None, sheet: str | None = None):
+def preview_contact_file(path: Path, mapping_file: Path | None = None, sheet: str | None = None,
+                         drop_extra: bool = False):
     """(table, mapping, canonical rows) of a file (a CSV, or a workbook's first or named
-    sheet), reading it without touching the warehouse."""
+    sheet), reading it without touching the warehouse. With `drop_extra` (data minimization)
+    the unmapped and ignored columns are dropped before anything is made of the rows: they are
+    in neither the row as read (`raw`) nor `extra`, which stays empty."""
     table = read_contact_file(Path(path), sheet)
     mapping = resolve_mapping(table.headers, mapping_file)
     if not any(mapping.columns(f) for f in IDENTITY_FIELDS):
@@ -65,6 +69,14 @@ def preview_contact_file(path: Path, mapping_file: Path | None = None, sheet: st
             f"{', '.join(table.headers[:8])}{', ...' if len(table.headers) > 8 else ''}); "
             "map them with --mapping MAP.yaml",
         )
+    if drop_extra:
+        dropped = set(mapping.extras) | set(mapping.ignored)
+        table = dataclasses.replace(
+            table, headers=[h for h in table.headers if h not in dropped],
+            rows=table.rows.drop([h for h in table.headers if h in dropped]))
+        mapping = dataclasses.replace(mapping, extras=())
+        rows = canonical_rows(table, mapping).with_columns(pl.lit(None, pl.Utf8).alias("extra"))
+        return table, mapping, rows
     return table, mapping, canonical_rows(table, mapping)
 
 
@@ -99,13 +111,16 @@ def stage_contact_file(
     region: str | None = None,
     key: bytes | None = None,
     sheet: str | None = None,
+    drop_extra: bool = False,
 ) -> dict:
     """Register a contact file and keep every row as read; the same file again changes nothing.
+    With `drop_extra`, no unmapped column is kept (`preview_contact_file`); recorded with the
+    import's options.
 
     With the home's `key`, rows of people erased under GDPR are recognised here and stored
     without their values (without it, normalization recognises them, and strips the values it
     finds already stored)."""
-    table, mapping, rows = preview_contact_file(path, mapping_file, sheet)
+    table, mapping, rows = preview_contact_file(path, mapping_file, sheet, drop_extra)
     import_id = import_id_for(tenant_id, "contact", table.sha256)
     previous = existing_import(con, tenant_id, import_id)
     if previous:
@@ -170,7 +185,8 @@ def stage_contact_file(
             file_name=Path(path).name, file_sha256=table.sha256,
             rows_in=raw_rows.height + bad.height + erased.height, at=at, encoding=table.encoding,
             delimiter=table.delimiter or None, vendor=mapping.vendor,
-            mapping=json.dumps(mapping.describe() | {"region": region}, sort_keys=True),
+            mapping=json.dumps(mapping.describe() | {"region": region}
+                               | ({"drop_extra": True} if drop_extra else {}), sort_keys=True),
         )
         run(con, "COMMIT")
     except BaseException:

@@ -130,6 +130,11 @@ def _check(settings: dict, where: str) -> None:
         raise BadArgument(f"{where}.accounts.source_priority names unknown fields {unknown}: "
                           f"use * or {', '.join(FIRMOGRAPHIC_FIELDS)}")
     checked_survivorship(settings["survivorship"], where)
+    for key, days in settings["retention"].items():
+        if days is not None and (isinstance(days, bool) or not isinstance(days, int | float)
+                                 or days != int(days) or not 0 <= days <= 36600):
+            raise BadArgument(f"{where}.retention.{key} must be a whole number of days from 0 "
+                              f"(keep for ever) to 36600, not {days!r}")
     industries = settings["target_industries"]
     if not isinstance(industries, list) or not all(isinstance(i, str) for i in industries):
         raise BadArgument(f"{where}.target_industries must be a list of industry names")
