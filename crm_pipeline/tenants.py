@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import yaml
 
 from crm_pipeline.errors import BadArgument
 from crm_pipeline.paths import REFERENCE_DIR
 from crm_pipeline.warehouse import run
+from crm_pipeline.yaml_docs import parsed_yaml
 
 TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 CURRENCY_BY_COUNTRY = {
@@ -130,7 +130,7 @@ def checked_survivorship(section: object, where: str) -> dict:
 def survivorship_settings(con: duckdb.DuckDBPyConnection, tenant_id: str) -> dict:
     """The tenant's survivorship rules: the defaults file's section, each key the tenant gives
     in `core.tenants.settings` replacing the default's (checked)."""
-    defaults = yaml.safe_load((REFERENCE_DIR / "tenant_defaults.yaml").read_text("utf-8"))
+    defaults = parsed_yaml((REFERENCE_DIR / "tenant_defaults.yaml").read_text("utf-8"))
     section = dict(defaults["survivorship"])
     rows = run(con, "SELECT settings FROM core.tenants WHERE tenant_id = $t", {"t": tenant_id})
     raw = rows[0][0] if rows else None
